@@ -1,0 +1,343 @@
+//! A deployment: the agencies that take part in a hub and the data sources they own.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::vocab;
+
+/// Where an agency's or a source's law comes from: an ISO 3166-2 state code ("US-CA"), or "US"
+/// for a federal agency, and optionally a locality (a city) under that state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Jurisdiction {
+    /// "US" for federal, otherwise an ISO 3166-2 subdivision code such as "US-CA".
+    pub state: String,
+    /// A city or county under the state, e.g. "Philadelphia"; empty when none.
+    pub locality: String,
+}
+
+impl Jurisdiction {
+    /// Parses "US", "US-CA" or "US-PA/Philadelphia".
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (state, locality) = match text.split_once('/') {
+            Some((s, l)) => (s, l),
+            None => (text, ""),
+        };
+        let valid_state = state == "US"
+            || (state.len() == 5 && state.starts_with("US-") && state[3..].chars().all(|c| c.is_ascii_uppercase()));
+        if !valid_state {
+            return Err(format!(
+                "jurisdiction {text:?}: expected \"US\", an ISO 3166-2 code like \"US-CA\", or \"US-PA/Philadelphia\""
+            ));
+        }
+        if text.contains('/') && (locality.is_empty() || state == "US") {
+            return Err(format!("jurisdiction {text:?}: a locality needs a state and a name"));
+        }
+        Ok(Self { state: state.to_string(), locality: locality.to_string() })
+    }
+
+    /// True for the federal jurisdiction.
+    pub fn is_federal(&self) -> bool {
+        self.state == "US"
+    }
+
+    /// The canonical text form, the inverse of [`Jurisdiction::parse`].
+    pub fn key(&self) -> String {
+        if self.locality.is_empty() {
+            self.state.clone()
+        } else {
+            format!("{}/{}", self.state, self.locality)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Jurisdiction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Jurisdiction::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// What kind of body an agency is; statutes turn on it (a "public agency", an "agency that
+/// primarily enforces immigration law", a fusion center that re-disseminates).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgencyKind {
+    /// A DHS component that enforces immigration law (ICE, CBP).
+    DhsImmigration,
+    /// A federal law-enforcement agency other than DHS immigration (FBI, DEA, ATF, USMS).
+    FederalLe,
+    /// A fusion center or task force that re-disseminates what it gets.
+    FusionCenter,
+    /// A county sheriff.
+    Sheriff,
+    /// A city or county police department.
+    LocalPolice,
+    /// A state police or state public-safety department.
+    StatePolice,
+    /// A motor-vehicle department.
+    Dmv,
+    /// A school district's safety service.
+    School,
+    /// A private company (vendor, data host).
+    Vendor,
+}
+
+impl AgencyKind {
+    /// The snake_case name used in configuration and policies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DhsImmigration => "dhs_immigration",
+            Self::FederalLe => "federal_le",
+            Self::FusionCenter => "fusion_center",
+            Self::Sheriff => "sheriff",
+            Self::LocalPolice => "local_police",
+            Self::StatePolice => "state_police",
+            Self::Dmv => "dmv",
+            Self::School => "school",
+            Self::Vendor => "vendor",
+        }
+    }
+}
+
+/// Whether, and how, an agency enforces immigration law.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImmigrationRole {
+    /// Not an immigration agency.
+    #[default]
+    None,
+    /// Primarily enforces civil immigration law (ICE-ERO, CBP).
+    Civil,
+    /// The criminal-investigation arm of an immigration agency (ICE-HSI).
+    Criminal,
+}
+
+impl ImmigrationRole {
+    /// The snake_case name used in configuration and policies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Civil => "civil",
+            Self::Criminal => "criminal",
+        }
+    }
+}
+
+/// An agency registered in the deployment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Agency {
+    /// Stable id, e.g. "ice-ero".
+    pub id: String,
+    /// Full name.
+    pub name: String,
+    /// What kind of body it is.
+    pub kind: AgencyKind,
+    /// Whose law governs it.
+    pub jurisdiction: Jurisdiction,
+    /// Its immigration-enforcement role, if any.
+    #[serde(default)]
+    pub immigration_role: ImmigrationRole,
+    /// Whether it has a 287(g) agreement with ICE.
+    #[serde(default)]
+    pub participates_287g: bool,
+}
+
+impl Agency {
+    /// True for a federal agency.
+    pub fn is_federal(&self) -> bool {
+        self.jurisdiction.is_federal()
+    }
+}
+
+/// A data source behind the hub, owned by one agency.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Stable id, e.g. "ociac-alpr".
+    pub id: String,
+    /// One of [`vocab::SOURCE_CATEGORIES`].
+    pub category: String,
+    /// The id of the agency that owns the data (whose disclosure law applies).
+    pub owner: String,
+    /// The fields a record of this source carries (what obligations may redact).
+    pub fields: Vec<String>,
+    /// Local agreements the owner has adopted for this source (see `laws/templates/`).
+    #[serde(default)]
+    pub agreements: Vec<String>,
+}
+
+impl Source {
+    /// True if some record field is citizenship or immigration status (8 U.S.C. 1373 information).
+    pub fn holds_status_fields(&self) -> bool {
+        self.fields.iter().any(|f| vocab::is_known(vocab::STATUS_FIELDS, f))
+    }
+}
+
+/// Why a deployment could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DeploymentError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has a wrong field.
+    #[error("{path}: {message}")]
+    Syntax {
+        /// The file.
+        path: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// The content is well-formed but inconsistent.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeploymentFile {
+    #[serde(default)]
+    name: String,
+    #[serde(default, rename = "agency")]
+    agencies: Vec<Agency>,
+    #[serde(default, rename = "source")]
+    sources: Vec<Source>,
+}
+
+/// The agencies and sources of one hub. Ids are unique; every source's owner is an agency here.
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    /// A display name.
+    pub name: String,
+    agencies: Vec<Agency>,
+    sources: Vec<Source>,
+    agency_index: HashMap<String, usize>,
+    source_index: HashMap<String, usize>,
+}
+
+impl Deployment {
+    /// The file a deployment directory holds.
+    pub const FILE: &'static str = "deployment.toml";
+
+    /// Loads `DIR/deployment.toml` (or the file itself if `path` is a file).
+    pub fn load(path: &Path) -> Result<Self, DeploymentError> {
+        let file = if path.is_dir() { path.join(Self::FILE) } else { path.to_path_buf() };
+        let shown = file.display().to_string();
+        let text =
+            std::fs::read_to_string(&file).map_err(|source| DeploymentError::Io { path: shown.clone(), source })?;
+        Self::parse(&text, &shown)
+    }
+
+    /// Parses a deployment from TOML text.
+    pub fn from_toml_str(text: &str) -> Result<Self, DeploymentError> {
+        Self::parse(text, "<deployment>")
+    }
+
+    fn parse(text: &str, path: &str) -> Result<Self, DeploymentError> {
+        let file: DeploymentFile =
+            toml::from_str(text).map_err(|e| DeploymentError::Syntax { path: path.to_string(), message: e.to_string() })?;
+        let invalid = |message: String| DeploymentError::Invalid { path: path.to_string(), message };
+        let mut agency_index = HashMap::new();
+        for (i, a) in file.agencies.iter().enumerate() {
+            if agency_index.insert(a.id.clone(), i).is_some() {
+                return Err(invalid(format!("agency id {:?} is defined twice", a.id)));
+            }
+        }
+        let mut source_index = HashMap::new();
+        for (i, s) in file.sources.iter().enumerate() {
+            if source_index.insert(s.id.clone(), i).is_some() {
+                return Err(invalid(format!("source id {:?} is defined twice", s.id)));
+            }
+            if !agency_index.contains_key(&s.owner) {
+                return Err(invalid(format!("source {:?}: owner {:?} is not a registered agency", s.id, s.owner)));
+            }
+            if !vocab::is_known(vocab::SOURCE_CATEGORIES, &s.category) {
+                return Err(invalid(format!(
+                    "source {:?}: unknown category {:?} (known: {})",
+                    s.id,
+                    s.category,
+                    vocab::SOURCE_CATEGORIES.join(", ")
+                )));
+            }
+            if s.fields.is_empty() {
+                return Err(invalid(format!("source {:?}: `fields` must list the record's fields", s.id)));
+            }
+        }
+        Ok(Self { name: file.name, agencies: file.agencies, sources: file.sources, agency_index, source_index })
+    }
+
+    /// The agency with this id.
+    pub fn agency(&self, id: &str) -> Option<&Agency> {
+        self.agency_index.get(id).map(|&i| &self.agencies[i])
+    }
+
+    /// The source with this id.
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.source_index.get(id).map(|&i| &self.sources[i])
+    }
+
+    /// The position of an agency in [`Deployment::agencies`].
+    pub fn agency_position(&self, id: &str) -> Option<usize> {
+        self.agency_index.get(id).copied()
+    }
+
+    /// The position of a source in [`Deployment::sources`].
+    pub fn source_position(&self, id: &str) -> Option<usize> {
+        self.source_index.get(id).copied()
+    }
+
+    /// All agencies, in file order.
+    pub fn agencies(&self) -> &[Agency] {
+        &self.agencies
+    }
+
+    /// All sources, in file order.
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jurisdiction_forms() {
+        assert_eq!(Jurisdiction::parse("US").unwrap().key(), "US");
+        assert_eq!(Jurisdiction::parse("US-PA/Philadelphia").unwrap().locality, "Philadelphia");
+        for bad in ["", "CA", "US-california", "US/Boston", "US-MA/", "us-ca"] {
+            assert!(Jurisdiction::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn rejects_dangling_owner_and_duplicates() {
+        let err = Deployment::from_toml_str(
+            "[[source]]\nid = \"s\"\ncategory = \"alpr\"\nowner = \"nobody\"\nfields = [\"plate\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("owner \"nobody\""), "{err}");
+        let a = "[[agency]]\nid = \"a\"\nname = \"A\"\nkind = \"dmv\"\njurisdiction = \"US-CA\"\n";
+        let err = Deployment::from_toml_str(&format!("{a}{a}")).unwrap_err();
+        assert!(err.to_string().contains("defined twice"), "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let err = Deployment::from_toml_str("[[agency]]\nid = \"a\"\nkind = \"spy_agency\"\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("line 3") && text.contains("spy_agency"), "{text}");
+    }
+}

@@ -1,0 +1,55 @@
+//! The closed vocabularies a request may use. Anything outside them is refused (fail closed).
+
+/// Purposes a request may state (SEED-WORLD.md, "Vocabulary the requests use").
+pub const PURPOSES: &[&str] = &[
+    "criminal_investigation",
+    "civil_immigration_enforcement",
+    "criminal_immigration_enforcement",
+    "missing_person",
+    "traffic_enforcement",
+    "counterterrorism",
+    "other",
+];
+
+/// Purposes that are immigration enforcement in every sanctuary statute's sense (civil, and the
+/// entry/re-entry crimes of 8 U.S.C. 1325/1326 that Cal. Gov. Code 7284.4 and C.R.S. 24-74-102
+/// fold into "immigration enforcement").
+pub const IMMIGRATION_PURPOSES: &[&str] = &["civil_immigration_enforcement", "criminal_immigration_enforcement"];
+
+/// Kinds of legal basis. Administrative warrants and detainers are signed by immigration officers,
+/// not judges; they are kept distinct because no sanctuary law accepts them.
+pub const LEGAL_BASIS_KINDS: &[&str] = &[
+    "none",
+    "judicial_warrant",
+    "federal_judicial_warrant",
+    "judicial_probable_cause",
+    "court_order",
+    "judicial_subpoena",
+    "grand_jury_subpoena",
+    "administrative_warrant",
+    "detainer",
+    "consent",
+];
+
+/// What a request asks to do with a source.
+pub const ACTIONS: &[&str] = &["lookup", "bulk_export", "biometric_search"];
+
+/// Categories of data source.
+pub const SOURCE_CATEGORIES: &[&str] = &[
+    "alpr",
+    "dmv_record",
+    "dmv_photo",
+    "gang_database",
+    "immigration_status",
+    "rms",
+    "school_incident",
+];
+
+/// Fields that carry only citizenship or immigration status: the information 8 U.S.C. 1373(a)
+/// says no state or local law may stop an official from sending to or receiving from DHS.
+pub const STATUS_FIELDS: &[&str] = &["immigration_status", "citizenship"];
+
+/// Returns true if `value` is one of `vocabulary`.
+pub fn is_known(vocabulary: &[&str], value: &str) -> bool {
+    vocabulary.contains(&value)
+}
