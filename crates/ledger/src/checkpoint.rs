@@ -29,12 +29,7 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// A checkpoint without extension lines.
     pub fn new(origin: &str, size: u64, root: Hash) -> Self {
-        Self {
-            origin: origin.to_string(),
-            size,
-            root,
-            extensions: Vec::new(),
-        }
+        Self { origin: origin.to_string(), size, root, extensions: Vec::new() }
     }
 
     /// Parses a checkpoint body (the note text before the blank line, with its final newline).
@@ -44,29 +39,18 @@ impl Checkpoint {
         let mut lines = text.split('\n');
         let origin = lines.next().filter(|o| !o.is_empty()).ok_or_else(|| bad("missing origin"))?;
         let size = lines.next().ok_or_else(|| bad("missing size"))?;
-        if size.is_empty()
-            || !size.bytes().all(|b| b.is_ascii_digit())
-            || (size.len() > 1 && size.starts_with('0'))
-        {
+        if size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) || (size.len() > 1 && size.starts_with('0')) {
             return Err(bad("size must be a decimal number without leading zeros"));
         }
         let size: u64 = size.parse().map_err(|_| bad("size out of range"))?;
         let root = lines.next().ok_or_else(|| bad("missing root hash"))?;
         let root = B64.decode(root).map_err(|_| bad("root hash is not base64"))?;
-        let root: Hash = root
-            .as_slice()
-            .try_into()
-            .map_err(|_| bad("root hash must be 32 bytes"))?;
+        let root: Hash = root.as_slice().try_into().map_err(|_| bad("root hash must be 32 bytes"))?;
         let extensions: Vec<String> = lines.map(str::to_string).collect();
         if extensions.iter().any(String::is_empty) {
             return Err(bad("empty extension line"));
         }
-        Ok(Self {
-            origin: origin.to_string(),
-            size,
-            root,
-            extensions,
-        })
+        Ok(Self { origin: origin.to_string(), size, root, extensions })
     }
 
     /// The body text, ending in a newline.

@@ -21,8 +21,8 @@ pub type Hash = [u8; HASH_SIZE];
 
 /// The root hash of the empty tree: `SHA-256("")`.
 pub const EMPTY_ROOT: Hash = [
-    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
-    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41,
+    0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 ];
 
 /// Hash of a leaf (an entry): `SHA-256(0x00 || entry)`.
@@ -55,10 +55,7 @@ pub fn root_from_leaf_hashes(leaves: &[Hash]) -> Hash {
         1 => leaves[0],
         n => {
             let k = split_point(n as u64) as usize;
-            node_hash(
-                &root_from_leaf_hashes(&leaves[..k]),
-                &root_from_leaf_hashes(&leaves[k..]),
-            )
+            node_hash(&root_from_leaf_hashes(&leaves[..k]), &root_from_leaf_hashes(&leaves[k..]))
         }
     }
 }
@@ -128,18 +125,11 @@ pub enum ProofError {
 }
 
 fn to_hash(what: impl FnOnce() -> String, bytes: &[u8]) -> Result<Hash, ProofError> {
-    bytes.try_into().map_err(|_| ProofError::HashLength {
-        what: what(),
-        len: bytes.len(),
-    })
+    bytes.try_into().map_err(|_| ProofError::HashLength { what: what(), len: bytes.len() })
 }
 
 fn to_hashes<H: AsRef<[u8]>>(proof: &[H]) -> Result<Vec<Hash>, ProofError> {
-    proof
-        .iter()
-        .enumerate()
-        .map(|(i, h)| to_hash(|| format!("proof[{i}]"), h.as_ref()))
-        .collect()
+    proof.iter().enumerate().map(|(i, h)| to_hash(|| format!("proof[{i}]"), h.as_ref())).collect()
 }
 
 /// Whether `[start, end)` is a subtree: `start <= end` and `start` is a
@@ -159,11 +149,7 @@ fn inclusion_len(index: u64, size: u64) -> usize {
         return 0;
     }
     let k = split_point(size);
-    1 + if index < k {
-        inclusion_len(index, k)
-    } else {
-        inclusion_len(index - k, size - k)
-    }
+    1 + if index < k { inclusion_len(index, k) } else { inclusion_len(index - k, size - k) }
 }
 
 /// Root from an inclusion proof whose length has been checked.
@@ -214,10 +200,7 @@ pub fn verify_subtree_inclusion<H: AsRef<[u8]>>(
     let (i, n) = (index - start, end - start);
     let expected = inclusion_len(i, n);
     if proof.len() != expected {
-        return Err(ProofError::ProofLength {
-            expected,
-            got: proof.len(),
-        });
+        return Err(ProofError::ProofLength { expected, got: proof.len() });
     }
     if inclusion_root(i, n, leaf, &proof) != root {
         return Err(ProofError::RootMismatch { which: "root" });
@@ -241,14 +224,7 @@ fn consistency_len(start: u64, end: u64, lo: u64, hi: u64, known: bool) -> usize
 }
 
 /// Recomputes (old hash, new hash) from a consistency proof whose length has been checked.
-fn consistency_roots(
-    start: u64,
-    end: u64,
-    lo: u64,
-    hi: u64,
-    known: Option<&Hash>,
-    proof: &[Hash],
-) -> (Hash, Hash) {
+fn consistency_roots(start: u64, end: u64, lo: u64, hi: u64, known: Option<&Hash>, proof: &[Hash]) -> (Hash, Hash) {
     if start == lo && end == hi {
         let h = match known {
             Some(h) => *h,
@@ -302,10 +278,7 @@ pub fn verify_subtree_consistency<H: AsRef<[u8]>>(
         return Err(ProofError::InvalidSubtree { start, end });
     }
     if end > size {
-        return Err(ProofError::SizeOrder {
-            from: end,
-            to: size,
-        });
+        return Err(ProofError::SizeOrder { from: end, to: size });
     }
     if start == end {
         if !proof.is_empty() || old != EMPTY_ROOT {
@@ -315,10 +288,7 @@ pub fn verify_subtree_consistency<H: AsRef<[u8]>>(
     }
     let expected = consistency_len(start, end, 0, size, true);
     if proof.len() != expected {
-        return Err(ProofError::ProofLength {
-            expected,
-            got: proof.len(),
-        });
+        return Err(ProofError::ProofLength { expected, got: proof.len() });
     }
     let (got_old, got_new) = consistency_roots(start, end, 0, size, Some(&old), &proof);
     if got_old != old {
@@ -352,17 +322,9 @@ pub fn range_hash<S: HashSource + ?Sized>(src: &S, lo: u64, hi: u64) -> Result<H
 }
 
 /// Builds the inclusion proof of leaf `index` in the tree of `size` leaves.
-pub fn inclusion_proof<S: HashSource + ?Sized>(
-    src: &S,
-    index: u64,
-    size: u64,
-) -> Result<Vec<Hash>, ProofError> {
+pub fn inclusion_proof<S: HashSource + ?Sized>(src: &S, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
     if index >= size {
-        return Err(ProofError::IndexOutOfRange {
-            index,
-            start: 0,
-            end: size,
-        });
+        return Err(ProofError::IndexOutOfRange { index, start: 0, end: size });
     }
     let mut out = Vec::with_capacity(64);
     inclusion_path(src, index, 0, size, &mut out)?;
@@ -392,11 +354,7 @@ fn inclusion_path<S: HashSource + ?Sized>(
 
 /// Builds the consistency proof from the tree of `size1` leaves to the tree of
 /// `size2` leaves. The proof from the empty tree is empty.
-pub fn consistency_proof<S: HashSource + ?Sized>(
-    src: &S,
-    size1: u64,
-    size2: u64,
-) -> Result<Vec<Hash>, ProofError> {
+pub fn consistency_proof<S: HashSource + ?Sized>(src: &S, size1: u64, size2: u64) -> Result<Vec<Hash>, ProofError> {
     subtree_consistency_proof(src, 0, size1, size2)
 }
 
@@ -411,10 +369,7 @@ pub fn subtree_consistency_proof<S: HashSource + ?Sized>(
         return Err(ProofError::InvalidSubtree { start, end });
     }
     if end > size {
-        return Err(ProofError::SizeOrder {
-            from: end,
-            to: size,
-        });
+        return Err(ProofError::SizeOrder { from: end, to: size });
     }
     let mut out = Vec::with_capacity(64);
     if start < end {
@@ -496,10 +451,7 @@ impl MemoryTree {
     /// The root hash of the first `size` leaves.
     pub fn root(&self, size: u64) -> Result<Hash, ProofError> {
         if size > self.size() {
-            return Err(ProofError::SizeOrder {
-                from: size,
-                to: self.size(),
-            });
+            return Err(ProofError::SizeOrder { from: size, to: self.size() });
         }
         range_hash(self, 0, size)
     }

@@ -76,10 +76,7 @@ pub struct NoteVerifier {
 impl NoteVerifier {
     /// Parses a verifier key `<name>+<hex id>+<base64(type || key)>`.
     pub fn parse(vkey: &str) -> Result<Self, NoteError> {
-        let err = |why: &str| NoteError::Key {
-            kind: "verifier",
-            why: why.to_string(),
-        };
+        let err = |why: &str| NoteError::Key { kind: "verifier", why: why.to_string() };
         let vkey = vkey.trim();
         let mut parts = vkey.splitn(3, '+');
         let (Some(name), Some(hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
@@ -102,28 +99,15 @@ impl NoteVerifier {
         if key_id(name, alg, key.as_bytes()) != id {
             return Err(err("key id does not match key"));
         }
-        Ok(Self {
-            name: name.to_string(),
-            id,
-            alg,
-            key,
-        })
+        Ok(Self { name: name.to_string(), id, alg, key })
     }
 
     /// Builds a verifier from a name, a type byte and an Ed25519 public key.
     pub fn new(name: &str, alg: u8, key: VerifyingKey) -> Result<Self, NoteError> {
         if !valid_name(name) {
-            return Err(NoteError::Key {
-                kind: "verifier",
-                why: "invalid key name".into(),
-            });
+            return Err(NoteError::Key { kind: "verifier", why: "invalid key name".into() });
         }
-        Ok(Self {
-            name: name.to_string(),
-            id: key_id(name, alg, key.as_bytes()),
-            alg,
-            key,
-        })
+        Ok(Self { name: name.to_string(), id: key_id(name, alg, key.as_bytes()), alg, key })
     }
 
     /// The key name.
@@ -151,9 +135,7 @@ impl NoteVerifier {
     /// Checks a raw signature (after the 4-byte key id) over `body`.
     /// Returns the cosignature timestamp for cosignature keys.
     pub fn verify(&self, body: &[u8], sig: &[u8]) -> Result<Option<u64>, NoteError> {
-        let bad = || NoteError::BadSignature {
-            name: self.name.clone(),
-        };
+        let bad = || NoteError::BadSignature { name: self.name.clone() };
         match self.alg {
             ALG_ED25519 => {
                 let s = ed25519_dalek::Signature::from_slice(sig).map_err(|_| bad())?;
@@ -192,24 +174,15 @@ pub struct NoteSigner {
 
 impl std::fmt::Debug for NoteSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NoteSigner")
-            .field("name", &self.name)
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
+        f.debug_struct("NoteSigner").field("name", &self.name).field("alg", &self.alg).finish_non_exhaustive()
     }
 }
 
 impl NoteSigner {
     /// Parses `PRIVATE+KEY+<name>+<hex id>+<base64(type || seed)>`.
     pub fn parse(skey: &str) -> Result<Self, NoteError> {
-        let err = |why: &str| NoteError::Key {
-            kind: "signer",
-            why: why.to_string(),
-        };
-        let rest = skey
-            .trim()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or_else(|| err("missing PRIVATE+KEY+ prefix"))?;
+        let err = |why: &str| NoteError::Key { kind: "signer", why: why.to_string() };
+        let rest = skey.trim().strip_prefix("PRIVATE+KEY+").ok_or_else(|| err("missing PRIVATE+KEY+ prefix"))?;
         let mut parts = rest.splitn(3, '+');
         let (Some(name), Some(hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(err("expected <name>+<key id>+<key>"));
@@ -228,40 +201,23 @@ impl NoteSigner {
         if key_id(name, alg, key.verifying_key().as_bytes()) != id {
             return Err(err("key id does not match key"));
         }
-        Ok(Self {
-            name: name.to_string(),
-            alg,
-            key,
-        })
+        Ok(Self { name: name.to_string(), alg, key })
     }
 
     /// Generates a fresh key from the operating system's random source.
     pub fn generate(name: &str, alg: u8) -> Result<Self, NoteError> {
         if !valid_name(name) {
-            return Err(NoteError::Key {
-                kind: "signer",
-                why: "invalid key name".into(),
-            });
+            return Err(NoteError::Key { kind: "signer", why: "invalid key name".into() });
         }
         let mut seed = [0u8; 32];
-        getrandom::getrandom(&mut seed).map_err(|e| NoteError::Key {
-            kind: "signer",
-            why: format!("no randomness: {e}"),
-        })?;
-        Ok(Self {
-            name: name.to_string(),
-            alg,
-            key: SigningKey::from_bytes(&seed),
-        })
+        getrandom::getrandom(&mut seed)
+            .map_err(|e| NoteError::Key { kind: "signer", why: format!("no randomness: {e}") })?;
+        Ok(Self { name: name.to_string(), alg, key: SigningKey::from_bytes(&seed) })
     }
 
     /// The same Ed25519 key used with another signature type (e.g. to cosign).
     pub fn with_alg(&self, alg: u8) -> Self {
-        Self {
-            name: self.name.clone(),
-            alg,
-            key: self.key.clone(),
-        }
+        Self { name: self.name.clone(), alg, key: self.key.clone() }
     }
 
     /// The key name.
@@ -283,12 +239,7 @@ impl NoteSigner {
     pub fn skey(&self) -> String {
         let mut raw = vec![self.alg];
         raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.name,
-            self.verifier().key_id(),
-            B64.encode(raw)
-        )
+        format!("PRIVATE+KEY+{}+{:08x}+{}", self.name, self.verifier().key_id(), B64.encode(raw))
     }
 
     /// Signs `body` and returns the full signature line (without the newline).
@@ -335,10 +286,7 @@ impl Note {
         if !text.ends_with('\n') {
             return Err(bad("does not end in a newline"));
         }
-        if text
-            .chars()
-            .any(|c| c != '\n' && (c.is_control() || c == '\u{FEFF}'))
-        {
+        if text.chars().any(|c| c != '\n' && (c.is_control() || c == '\u{FEFF}')) {
             return Err(bad("control character"));
         }
         let split = text.rfind("\n\n").ok_or_else(|| bad("no blank line before signatures"))?;
@@ -368,10 +316,7 @@ impl Note {
         if signatures.is_empty() {
             return Err(bad("no signatures"));
         }
-        Ok(Self {
-            body: body.to_string(),
-            signatures,
-        })
+        Ok(Self { body: body.to_string(), signatures })
     }
 
     /// Finds the signature by `verifier` and checks it. Returns the

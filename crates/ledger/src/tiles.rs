@@ -164,10 +164,7 @@ impl TileFetcher for DirFetcher {
         match std::fs::read(self.0.join(path)) {
             Ok(d) => Ok(Some(d)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(VerifyError::Fetch {
-                path: path.to_string(),
-                why: e.to_string(),
-            }),
+            Err(e) => Err(VerifyError::Fetch { path: path.to_string(), why: e.to_string() }),
         }
     }
 }
@@ -186,29 +183,19 @@ impl HttpFetcher {
             .http_status_as_error(false)
             .timeout_global(Some(std::time::Duration::from_secs(30)))
             .build();
-        Self {
-            base: base.trim_end_matches('/').to_string(),
-            agent: config.into(),
-        }
+        Self { base: base.trim_end_matches('/').to_string(), agent: config.into() }
     }
 }
 
 impl TileFetcher for HttpFetcher {
     fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, VerifyError> {
         let url = format!("{}/{}", self.base, path);
-        let fail = |why: String| VerifyError::Fetch {
-            path: path.to_string(),
-            why,
-        };
+        let fail = |why: String| VerifyError::Fetch { path: path.to_string(), why };
         let mut resp = self.agent.get(&url).call().map_err(|e| fail(e.to_string()))?;
         match resp.status().as_u16() {
-            200 => resp
-                .body_mut()
-                .with_config()
-                .limit(64 << 20)
-                .read_to_vec()
-                .map(Some)
-                .map_err(|e| fail(e.to_string())),
+            200 => {
+                resp.body_mut().with_config().limit(64 << 20).read_to_vec().map(Some).map_err(|e| fail(e.to_string()))
+            }
             404 => Ok(None),
             s => Err(fail(format!("HTTP status {s}"))),
         }
@@ -235,9 +222,7 @@ fn fetch_tile<F: TileFetcher + ?Sized>(
             return Ok((full.to_string(), d));
         }
     }
-    Err(VerifyError::Missing {
-        path: partial.to_string(),
-    })
+    Err(VerifyError::Missing { path: partial.to_string() })
 }
 
 /// Summary of a successfully verified log.
@@ -251,21 +236,25 @@ pub struct VerifiedLog {
     pub bundles: u64,
     /// Number of hash tiles checked.
     pub tiles: u64,
+    leaf_hashes: Vec<Hash>,
+}
+
+impl VerifiedLog {
+    /// Root hash of the first `size` verified entries (to check an older
+    /// checkpoint against this log); `None` beyond the verified size.
+    pub fn root_at(&self, size: u64) -> Option<Hash> {
+        let n = usize::try_from(size).ok()?;
+        self.leaf_hashes.get(..n).map(crate::merkle::root_from_leaf_hashes)
+    }
 }
 
 /// Checks a whole published log: the checkpoint signature, every entry
 /// bundle, every hash tile at every level, and the root hash. Returns the
 /// first discrepancy found, naming the tile and index.
-pub fn verify_log<F: TileFetcher + ?Sized>(
-    fetcher: &F,
-    verifier: &NoteVerifier,
-) -> Result<VerifiedLog, VerifyError> {
-    let raw = fetcher.fetch("checkpoint")?.ok_or(VerifyError::Missing {
-        path: "checkpoint".into(),
-    })?;
+pub fn verify_log<F: TileFetcher + ?Sized>(fetcher: &F, verifier: &NoteVerifier) -> Result<VerifiedLog, VerifyError> {
+    let raw = fetcher.fetch("checkpoint")?.ok_or(VerifyError::Missing { path: "checkpoint".into() })?;
     let note = Note::parse(&raw).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
-    note.verify_by(verifier)
-        .map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
+    note.verify_by(verifier).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
     let checkpoint = Checkpoint::parse(&note.body).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
     let size = checkpoint.size;
 
@@ -276,15 +265,9 @@ pub fn verify_log<F: TileFetcher + ?Sized>(
         let full = entries_path(n, TILE_WIDTH);
         let partial = entries_path(n, w);
         let (path, data) = fetch_tile(fetcher, &full, &partial, w, 0)?;
-        let entries = decode_bundle(&data).map_err(|why| VerifyError::Bundle {
-            path: path.clone(),
-            why,
-        })?;
+        let entries = decode_bundle(&data).map_err(|why| VerifyError::Bundle { path: path.clone(), why })?;
         if (entries.len() as u64) < w || (path == partial && entries.len() as u64 != w) {
-            return Err(VerifyError::Bundle {
-                path,
-                why: format!("holds {} entries, expected {w}", entries.len()),
-            });
+            return Err(VerifyError::Bundle { path, why: format!("holds {} entries, expected {w}", entries.len()) });
         }
         level_hashes.extend(entries.iter().take(w as usize).map(|e| leaf_hash(e)));
         bundles += 1;
@@ -293,6 +276,7 @@ pub fn verify_log<F: TileFetcher + ?Sized>(
     // Hash tiles, level by level; level_hashes holds Merkle level 8·L.
     let mut tiles = 0;
     let mut level = 0u32;
+    let leaf_hashes = level_hashes.clone();
     let mut all_levels_root_parts: Vec<Vec<Hash>> = Vec::new();
     loop {
         let nodes = nodes_at_tile_level(size, level);
@@ -338,12 +322,7 @@ pub fn verify_log<F: TileFetcher + ?Sized>(
     if root != checkpoint.root {
         return Err(VerifyError::RootMismatch { size });
     }
-    Ok(VerifiedLog {
-        checkpoint,
-        note: String::from_utf8_lossy(&raw).into_owned(),
-        bundles,
-        tiles,
-    })
+    Ok(VerifiedLog { checkpoint, note: String::from_utf8_lossy(&raw).into_owned(), bundles, tiles, leaf_hashes })
 }
 
 /// Root hash of a tree of `size` leaves given the node hashes at Merkle levels
@@ -357,9 +336,7 @@ fn root_from_levels(size: u64, levels: &[Vec<Hash>]) -> Hash {
             let base = self.0.get(tl).ok_or(crate::merkle::ProofError::MissingNode { level, index })?;
             let lo = (index << sub) as usize;
             let hi = ((index + 1) << sub) as usize;
-            let slice = base
-                .get(lo..hi)
-                .ok_or(crate::merkle::ProofError::MissingNode { level, index })?;
+            let slice = base.get(lo..hi).ok_or(crate::merkle::ProofError::MissingNode { level, index })?;
             Ok(crate::merkle::root_from_leaf_hashes(slice))
         }
     }

@@ -11,8 +11,7 @@ use ledger::tiles::{verify_log, DirFetcher, VerifyError};
 use serde_json::Value;
 
 const TESSERA_VKEY: &str = "example.com/log/testdata+33d7b496+AeHTu4Q3hEIMHNqc6fASMsq3rKNx280NI+oO5xCFkkSx";
-const TESSERA_SKEY: &str =
-    "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg";
+const TESSERA_SKEY: &str = "PRIVATE+KEY+example.com/log/testdata+33d7b496+AeymY/SZAX0jZcJ8enZ5FY1Dz+wTML2yWSkK+9DSF3eg";
 
 fn vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors")
@@ -46,10 +45,7 @@ fn num(v: &Value) -> u64 {
 /// We reject every hash that is not exactly 32 bytes (README: "Proof
 /// verification"), so for these we expect `ProofError::HashLength`.
 fn non_32_byte_hash(d: &Value) -> bool {
-    ["root", "root1", "root2", "leafHash"]
-        .iter()
-        .filter_map(|k| d.get(*k))
-        .any(|v| b64(v).len() != 32)
+    ["root", "root1", "root2", "leafHash"].iter().filter_map(|k| d.get(*k)).any(|v| b64(v).len() != 32)
         || proof(&d["proof"]).iter().any(|h| h.len() != 32)
 }
 
@@ -69,13 +65,9 @@ fn run_merkle_vectors(kind: &str) -> (usize, usize) {
                 &p,
                 &b64(&d["root"]),
             ),
-            "consistency" => merkle::verify_consistency(
-                num(&d["size1"]),
-                num(&d["size2"]),
-                &p,
-                &b64(&d["root1"]),
-                &b64(&d["root2"]),
-            ),
+            "consistency" => {
+                merkle::verify_consistency(num(&d["size1"]), num(&d["size2"]), &p, &b64(&d["root1"]), &b64(&d["root2"]))
+            }
             "subtreeinclusion" => merkle::verify_subtree_inclusion(
                 &b64(&d["leafHash"]),
                 num(&d["leafIdx"]),
@@ -254,8 +246,5 @@ fn tempdir(tag: &str) -> PathBuf {
 }
 
 fn nanos() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }

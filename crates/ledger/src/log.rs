@@ -1,0 +1,550 @@
+//! The [`Ledger`] handle: group-committed appends, signed checkpoints, proofs.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex, RwLock};
+use std::task::{Context, Poll, Waker};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::checkpoint::Checkpoint;
+use crate::merkle::{self, leaf_hash, Hash, MemoryTree};
+use crate::note::{sign_note, Note, NoteSigner, NoteVerifier, ALG_COSIGNATURE_V1};
+use crate::storage::{FileStorage, Storage};
+use crate::tiles::{self, encode_bundle, entries_path, tile_path, tiles_at_level, TILE_HEIGHT, TILE_WIDTH};
+use crate::witness::{WitnessClient, WitnessEndpoint};
+use crate::LedgerError;
+
+/// Name of the signing key file inside a ledger directory (private).
+pub const KEY_FILE: &str = "signing.key";
+/// Name of the lock file inside a ledger directory.
+pub const LOCK_FILE: &str = "lock";
+
+/// Tuning and policy for an open ledger.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Sign a checkpoint this often while the tree grows (`None`: only on
+    /// explicit [`Ledger::checkpoint`] calls).
+    pub checkpoint_interval: Option<Duration>,
+    /// Re-sign the same tree after this long without growth, so that a stale
+    /// view is visible (the log's own timestamped cosignature changes).
+    pub resign_interval: Duration,
+    /// At most this many entries per group commit.
+    pub max_batch: usize,
+    /// Witnesses asked to cosign each checkpoint.
+    pub witnesses: Vec<WitnessEndpoint>,
+    /// Number of witness cosignatures a checkpoint needs before it is published.
+    pub witness_quorum: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            checkpoint_interval: None,
+            resign_interval: Duration::from_secs(60),
+            max_batch: 16384,
+            witnesses: Vec::new(),
+            witness_quorum: 0,
+        }
+    }
+}
+
+/// Completion slot of one append.
+#[derive(Default)]
+struct Slot {
+    state: Mutex<(Option<Result<u64, LedgerError>>, Option<Waker>)>,
+    cv: Condvar,
+}
+
+impl Slot {
+    fn complete(&self, r: Result<u64, LedgerError>) {
+        if let Ok(mut g) = self.state.lock() {
+            g.0 = Some(r);
+            if let Some(w) = g.1.take() {
+                w.wake();
+            }
+        }
+        self.cv.notify_all();
+    }
+}
+
+/// An append that has been submitted; resolves to the entry's index once it
+/// is durable. Use [`Pending::wait`] from threads or `.await` it from async code.
+pub struct Pending {
+    slot: Arc<Slot>,
+}
+
+impl Pending {
+    /// Blocks until the entry is durable and returns its index.
+    pub fn wait(self) -> Result<u64, LedgerError> {
+        let mut g = self.slot.state.lock().map_err(|_| LedgerError::Poisoned)?;
+        loop {
+            if let Some(r) = g.0.take() {
+                return r;
+            }
+            g = self.slot.cv.wait(g).map_err(|_| LedgerError::Poisoned)?;
+        }
+    }
+}
+
+impl Future for Pending {
+    type Output = Result<u64, LedgerError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Ok(mut g) = self.slot.state.lock() else {
+            return Poll::Ready(Err(LedgerError::Poisoned));
+        };
+        match g.0.take() {
+            Some(r) => Poll::Ready(r),
+            None => {
+                g.1 = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+struct Msg {
+    entry: Vec<u8>,
+    slot: Arc<Slot>,
+}
+
+/// The last published checkpoint.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Its body.
+    pub checkpoint: Checkpoint,
+    /// The signed note text.
+    pub note: String,
+    /// When it was signed by this process (`None` if loaded from disk).
+    signed_at: Option<Instant>,
+}
+
+struct State {
+    tree: MemoryTree,
+    /// Entries from index `tail_start` on (those not yet in a full published bundle).
+    tail: Vec<Vec<u8>>,
+    tail_start: u64,
+    published: Option<Published>,
+}
+
+struct Inner {
+    storage: Arc<dyn Storage>,
+    signer: NoteSigner,
+    clock: NoteSigner,
+    origin: String,
+    state: RwLock<State>,
+    checkpoint_lock: Mutex<WitnessClient>,
+    options: Options,
+    stop: AtomicBool,
+}
+
+/// An append-only, verifiable log of opaque entries.
+///
+/// `append` may be called from many threads at once: a dedicated writer thread
+/// batches concurrent appends into one durable write (group commit) and
+/// acknowledges each entry only once it is durable.
+pub struct Ledger {
+    inner: Arc<Inner>,
+    tx: Option<mpsc::Sender<Msg>>,
+    writer: Option<JoinHandle<()>>,
+    ticker: Option<(mpsc::Sender<()>, JoinHandle<()>)>,
+    _lock: Option<DirLock>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("origin", &self.inner.origin).finish_non_exhaustive()
+    }
+}
+
+/// An exclusive advisory lock on a ledger directory (released on drop).
+#[derive(Debug)]
+struct DirLock(#[allow(dead_code)] std::fs::File);
+
+impl DirLock {
+    fn acquire(dir: &Path) -> Result<Self, LedgerError> {
+        use std::os::fd::AsRawFd;
+        let p = dir.join(LOCK_FILE);
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(|e| LedgerError::Io { what: p.display().to_string(), why: e.to_string() })?;
+        // SAFETY: flock on a valid, owned file descriptor.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            return Err(LedgerError::Locked(dir.display().to_string()));
+        }
+        Ok(Self(f))
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl Ledger {
+    /// Creates a new ledger directory with a fresh Ed25519 key for `origin`
+    /// and returns the verifier key (vkey).
+    pub fn init(dir: &Path, origin: &str) -> Result<String, LedgerError> {
+        if origin.starts_with("cosignature/") {
+            return Err(LedgerError::Config("origin must not start with cosignature/".into()));
+        }
+        let key_path = dir.join(KEY_FILE);
+        if key_path.exists() {
+            return Err(LedgerError::Config(format!("{} already exists", key_path.display())));
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|e| LedgerError::Io { what: dir.display().to_string(), why: e.to_string() })?;
+        let signer = NoteSigner::generate(origin, crate::note::ALG_ED25519)?;
+        write_private(&key_path, format!("{}\n", signer.skey()).as_bytes())?;
+        let ledger = Self::open_dir(dir, Options::default())?;
+        ledger.checkpoint()?;
+        Ok(signer.verifier().vkey())
+    }
+
+    /// Opens the ledger directory `dir` (embedded file storage).
+    pub fn open_dir(dir: &Path, options: Options) -> Result<Self, LedgerError> {
+        let lock = DirLock::acquire_after_create(dir)?;
+        let key_path = dir.join(KEY_FILE);
+        let skey = std::fs::read_to_string(&key_path)
+            .map_err(|e| LedgerError::Io { what: key_path.display().to_string(), why: e.to_string() })?;
+        let signer = NoteSigner::parse(&skey)?;
+        let storage = Arc::new(FileStorage::open(dir)?);
+        let mut l = Self::open(storage, signer, options)?;
+        l._lock = Some(lock);
+        Ok(l)
+    }
+
+    /// Opens a ledger on any storage backend, signing with `signer` (whose
+    /// name is the log's origin). Recovers every durable entry first.
+    pub fn open(storage: Arc<dyn Storage>, signer: NoteSigner, options: Options) -> Result<Self, LedgerError> {
+        let origin = signer.name().to_string();
+        let verifier = signer.verifier();
+        let published = match storage.read_public("checkpoint")? {
+            None => None,
+            Some(raw) => {
+                let note = Note::parse(&raw)?;
+                note.verify_by(&verifier)?;
+                let cp = Checkpoint::parse(&note.body)?;
+                if cp.origin != origin {
+                    return Err(LedgerError::Corrupt(format!(
+                        "published checkpoint is for origin {:?}, key is for {origin:?}",
+                        cp.origin
+                    )));
+                }
+                Some(Published { checkpoint: cp, note: String::from_utf8_lossy(&raw).into_owned(), signed_at: None })
+            }
+        };
+        let published_size = published.as_ref().map_or(0, |p| p.checkpoint.size);
+        let high_water = storage.published_high_water()?;
+        if published_size < high_water {
+            return Err(LedgerError::Corrupt(format!(
+                "published checkpoint was rolled back: it covers {published_size} entries, but {high_water} were published"
+            )));
+        }
+        let tail_start = published_size / TILE_WIDTH * TILE_WIDTH;
+        let mut tree = MemoryTree::new();
+        let mut tail = Vec::new();
+        let count = storage.recover(&mut |i, e| {
+            tree.push(leaf_hash(e));
+            if i >= tail_start {
+                tail.push(e.to_vec());
+            }
+        })?;
+        if count < published_size {
+            return Err(LedgerError::Corrupt(format!(
+                "write-ahead log holds {count} entries but the published checkpoint covers {published_size}"
+            )));
+        }
+        if let Some(p) = &published {
+            if tree.root(p.checkpoint.size)? != p.checkpoint.root {
+                return Err(LedgerError::Corrupt(format!(
+                    "entries 0..{} do not hash to the published checkpoint's root",
+                    p.checkpoint.size
+                )));
+            }
+        }
+        let witness_client = WitnessClient::new(options.witnesses.clone());
+        let inner = Arc::new(Inner {
+            storage,
+            clock: signer.with_alg(ALG_COSIGNATURE_V1),
+            signer,
+            origin,
+            state: RwLock::new(State { tree, tail, tail_start, published }),
+            checkpoint_lock: Mutex::new(witness_client),
+            options,
+            stop: AtomicBool::new(false),
+        });
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let w = Arc::clone(&inner);
+        let writer = std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || writer_loop(&w, &rx, count))
+            .map_err(|e| LedgerError::Io { what: "spawn writer".into(), why: e.to_string() })?;
+        let ticker = match inner.options.checkpoint_interval {
+            None => None,
+            Some(every) => {
+                let (stx, srx) = mpsc::channel::<()>();
+                let t = Arc::clone(&inner);
+                let h = std::thread::Builder::new()
+                    .name("ledger-checkpointer".into())
+                    .spawn(move || {
+                        while let Err(mpsc::RecvTimeoutError::Timeout) = srx.recv_timeout(every) {
+                            if t.stop.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            // Errors are retried at the next tick; the published
+                            // checkpoint simply stays older (visibly stale).
+                            let _ = t.checkpoint_if_due();
+                        }
+                    })
+                    .map_err(|e| LedgerError::Io { what: "spawn checkpointer".into(), why: e.to_string() })?;
+                Some((stx, h))
+            }
+        };
+        Ok(Self { inner, tx: Some(tx), writer: Some(writer), ticker, _lock: None })
+    }
+
+    /// The log's origin (its name in checkpoints).
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// The verifier key of the log's checkpoint signatures.
+    pub fn verifier(&self) -> NoteVerifier {
+        self.inner.signer.verifier()
+    }
+
+    /// Submits an entry without waiting; the returned [`Pending`] resolves to
+    /// its index once durable. Submissions from one thread keep their order.
+    pub fn submit(&self, entry: Vec<u8>) -> Result<Pending, LedgerError> {
+        if entry.len() > tiles::MAX_ENTRY_SIZE {
+            return Err(LedgerError::EntryTooLarge(entry.len()));
+        }
+        let slot = Arc::new(Slot::default());
+        let tx = self.tx.as_ref().ok_or(LedgerError::Closed)?;
+        tx.send(Msg { entry, slot: Arc::clone(&slot) }).map_err(|_| LedgerError::Closed)?;
+        Ok(Pending { slot })
+    }
+
+    /// Appends an entry and blocks until it is durable; returns its index.
+    pub fn append(&self, entry: &[u8]) -> Result<u64, LedgerError> {
+        self.submit(entry.to_vec())?.wait()
+    }
+
+    /// Number of durable entries.
+    pub fn size(&self) -> u64 {
+        self.inner.state.read().map_or(0, |s| s.tree.size())
+    }
+
+    /// The last published checkpoint, if any.
+    pub fn published(&self) -> Option<Published> {
+        self.inner.state.read().ok().and_then(|s| s.published.clone())
+    }
+
+    /// Integrates every durable entry: writes entry bundles and hash tiles,
+    /// signs a checkpoint (collecting witness cosignatures if configured) and
+    /// publishes it. Returns the checkpoint note.
+    pub fn checkpoint(&self) -> Result<String, LedgerError> {
+        self.inner.checkpoint()
+    }
+
+    /// The RFC 9162 root hash of the first `size` entries.
+    pub fn root(&self, size: u64) -> Result<Hash, LedgerError> {
+        let s = self.inner.state.read().map_err(|_| LedgerError::Poisoned)?;
+        Ok(s.tree.root(size)?)
+    }
+
+    /// Inclusion proof of entry `index` in the tree of `size` entries.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
+        let s = self.inner.state.read().map_err(|_| LedgerError::Poisoned)?;
+        check_size(size, s.tree.size())?;
+        Ok(merkle::inclusion_proof(&s.tree, index, size)?)
+    }
+
+    /// Consistency proof from the tree of `from` entries to the tree of `to` entries.
+    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, LedgerError> {
+        let s = self.inner.state.read().map_err(|_| LedgerError::Poisoned)?;
+        check_size(to, s.tree.size())?;
+        Ok(merkle::consistency_proof(&s.tree, from, to)?)
+    }
+
+    /// Reads a public file for serving (`checkpoint`, `tile/...`).
+    pub fn read_public(&self, path: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.inner.storage.read_public(path)
+    }
+}
+
+fn check_size(size: u64, have: u64) -> Result<(), LedgerError> {
+    if size > have {
+        return Err(LedgerError::BeyondSize { size, have });
+    }
+    Ok(())
+}
+
+impl DirLock {
+    fn acquire_after_create(dir: &Path) -> Result<Self, LedgerError> {
+        if !dir.join(KEY_FILE).exists() {
+            return Err(LedgerError::Config(format!(
+                "{} is not a ledger directory (no {KEY_FILE}); run `ledger init`",
+                dir.display()
+            )));
+        }
+        Self::acquire(dir)
+    }
+}
+
+fn write_private(path: &PathBuf, data: &[u8]) -> Result<(), LedgerError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| LedgerError::Io { what: path.display().to_string(), why: e.to_string() })?;
+    f.write_all(data)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| LedgerError::Io { what: path.display().to_string(), why: e.to_string() })
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        self.inner.stop.store(true, Ordering::Relaxed);
+        self.tx = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+        if let Some((stop, h)) = self.ticker.take() {
+            let _ = stop.send(());
+            let _ = h.join();
+        }
+    }
+}
+
+fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
+    let mut failed: Option<LedgerError> = None;
+    let max = inner.options.max_batch.max(1);
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < max {
+            match rx.try_recv() {
+                Ok(m) => batch.push(m),
+                Err(_) => break,
+            }
+        }
+        if let Some(e) = &failed {
+            for m in batch {
+                m.slot.complete(Err(e.clone()));
+            }
+            continue;
+        }
+        let (entries, slots): (Vec<Vec<u8>>, Vec<Arc<Slot>>) = batch.into_iter().map(|m| (m.entry, m.slot)).unzip();
+        let hashes: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+        match inner.storage.append(next, &entries, &hashes) {
+            Ok(()) => {
+                match inner.state.write() {
+                    Ok(mut s) => {
+                        for h in hashes {
+                            s.tree.push(h);
+                        }
+                        s.tail.extend(entries);
+                    }
+                    Err(_) => failed = Some(LedgerError::Poisoned),
+                }
+                for (i, slot) in slots.iter().enumerate() {
+                    slot.complete(Ok(next + i as u64));
+                }
+                next += slots.len() as u64;
+            }
+            Err(e) => {
+                // We cannot know what reached the disk: refuse further appends
+                // until the ledger is reopened (and recovers).
+                for slot in &slots {
+                    slot.complete(Err(e.clone()));
+                }
+                failed = Some(e);
+            }
+        }
+    }
+}
+
+impl Inner {
+    fn checkpoint_if_due(&self) -> Result<(), LedgerError> {
+        let (grown, stale) = {
+            let s = self.state.read().map_err(|_| LedgerError::Poisoned)?;
+            let published = s.published.as_ref();
+            let grown = published.is_none_or(|p| p.checkpoint.size < s.tree.size());
+            let stale = published.and_then(|p| p.signed_at).is_none_or(|t| t.elapsed() >= self.options.resign_interval);
+            (grown, stale)
+        };
+        if grown || stale {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    fn checkpoint(&self) -> Result<String, LedgerError> {
+        let mut witnesses = self.checkpoint_lock.lock().map_err(|_| LedgerError::Poisoned)?;
+        // Snapshot what is durable and collect the files to write.
+        let (size, root, files, old) = {
+            let s = self.state.read().map_err(|_| LedgerError::Poisoned)?;
+            let size = s.tree.size();
+            let old = s.published.as_ref().map_or(0, |p| p.checkpoint.size);
+            let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+            if size > old {
+                for (_, n, w) in tiles_at_level(size, 0, old / TILE_WIDTH) {
+                    let lo = (n * TILE_WIDTH - s.tail_start) as usize;
+                    files.push((entries_path(n, w), encode_bundle(&s.tail[lo..lo + w as usize])));
+                }
+                let mut level = 0;
+                while tiles::nodes_at_tile_level(size, level) > 0 {
+                    let hashes = s.tree.level((level * TILE_HEIGHT) as usize);
+                    let first = tiles::nodes_at_tile_level(old, level) / TILE_WIDTH;
+                    for (_, n, w) in tiles_at_level(size, level, first) {
+                        let lo = (n * TILE_WIDTH) as usize;
+                        files.push((tile_path(level, n, w), hashes[lo..lo + w as usize].concat()));
+                    }
+                    level += 1;
+                }
+            }
+            (size, s.tree.root(size)?, files, old)
+        };
+        for (path, data) in &files {
+            self.storage.write_public(path, data)?;
+        }
+        let body = Checkpoint::new(&self.origin, size, root).body();
+        let mut note = Note::parse(sign_note(&body, &[&self.signer, &self.clock], now_secs()).as_bytes())?;
+        if !self.options.witnesses.is_empty() {
+            let proof_for = |from: u64| -> Result<Vec<Hash>, LedgerError> {
+                let s = self.state.read().map_err(|_| LedgerError::Poisoned)?;
+                Ok(merkle::consistency_proof(&s.tree, from, size)?)
+            };
+            let lines = witnesses.cosign(&note.to_text(), size, &proof_for)?;
+            if lines.len() < self.options.witness_quorum {
+                return Err(LedgerError::Quorum { got: lines.len(), need: self.options.witness_quorum });
+            }
+            for l in lines {
+                note.add_signature_line(&l)?;
+            }
+        }
+        let text = note.to_text();
+        self.storage.publish_checkpoint(text.as_bytes(), size)?;
+        let mut s = self.state.write().map_err(|_| LedgerError::Poisoned)?;
+        let new_tail_start = size / TILE_WIDTH * TILE_WIDTH;
+        let drop_n = (new_tail_start - s.tail_start) as usize;
+        s.tail.drain(..drop_n);
+        s.tail_start = new_tail_start;
+        s.published = Some(Published {
+            checkpoint: Checkpoint::new(&self.origin, size, root),
+            note: text.clone(),
+            signed_at: Some(Instant::now()),
+        });
+        let _ = old;
+        Ok(text)
+    }
+}

@@ -1,0 +1,214 @@
+//! Storage backends behind a [`crate::Ledger`]: the durable entry sequence
+//! (write-ahead log), the public tiles, and the published checkpoint.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use crate::merkle::Hash;
+use crate::LedgerError;
+
+/// Where a ledger keeps its data. Implementations are internally synchronised:
+/// the ledger's writer thread calls [`Storage::append`] while checkpoints call
+/// the public-file methods concurrently.
+pub trait Storage: Send + Sync + 'static {
+    /// Visits every durable entry in index order (repairing a torn final
+    /// write first) and returns the number of entries.
+    fn recover(&self, visit: &mut dyn FnMut(u64, &[u8])) -> Result<u64, LedgerError>;
+
+    /// Durably appends `entries`, the first at `first_index`, with a single
+    /// flush to stable storage. `leaf_hashes[i]` is the RFC 9162 leaf hash of
+    /// `entries[i]` (backends may use it as a checksum). Returns only once
+    /// every entry is durable.
+    fn append(&self, first_index: u64, entries: &[Vec<u8>], leaf_hashes: &[Hash]) -> Result<(), LedgerError>;
+
+    /// Writes a public file (`tile/...`), replacing any previous content atomically.
+    fn write_public(&self, path: &str, data: &[u8]) -> Result<(), LedgerError>;
+
+    /// Makes every public file written so far durable.
+    fn sync_public(&self) -> Result<(), LedgerError>;
+
+    /// Reads a public file (`checkpoint`, `tile/...`); `None` if absent.
+    fn read_public(&self, path: &str) -> Result<Option<Vec<u8>>, LedgerError>;
+
+    /// Atomically and durably publishes a new signed checkpoint, and records
+    /// its size privately so that a rolled-back public checkpoint is noticed.
+    fn publish_checkpoint(&self, note: &[u8], size: u64) -> Result<(), LedgerError>;
+
+    /// The largest checkpoint size ever published, from private state.
+    fn published_high_water(&self) -> Result<u64, LedgerError>;
+}
+
+fn io(what: impl std::fmt::Display, e: std::io::Error) -> LedgerError {
+    LedgerError::Io { what: what.to_string(), why: e.to_string() }
+}
+
+/// Name of the write-ahead log file inside a ledger directory.
+pub const WAL_FILE: &str = "entries.wal";
+/// Name of the private high-water file inside a ledger directory.
+pub const STATE_FILE: &str = "published-size";
+/// Name of the public subfolder.
+pub const TILES_DIR: &str = "tiles";
+/// Bytes of record header in the write-ahead log: u32 length + 8-byte checksum.
+const RECORD_HEADER: usize = 12;
+
+/// The embedded backend: a ledger directory holding `tiles/` (the public
+/// C2SP tree), `entries.wal` (length-prefixed, checksummed entries, the
+/// durable sequence) and `published-size` beside it.
+#[derive(Debug)]
+pub struct FileStorage {
+    dir: PathBuf,
+    wal: Mutex<File>,
+    dirs_to_sync: Mutex<Vec<PathBuf>>,
+    tmp_counter: AtomicU64,
+}
+
+impl FileStorage {
+    /// Opens (creating if needed) the storage of the ledger directory `dir`.
+    pub fn open(dir: &Path) -> Result<Self, LedgerError> {
+        std::fs::create_dir_all(dir.join(TILES_DIR)).map_err(|e| io(dir.display(), e))?;
+        std::fs::create_dir_all(dir.join("tmp")).map_err(|e| io(dir.display(), e))?;
+        let wal_path = dir.join(WAL_FILE);
+        let wal = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&wal_path)
+            .map_err(|e| io(wal_path.display(), e))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            wal: Mutex::new(wal),
+            dirs_to_sync: Mutex::new(Vec::new()),
+            tmp_counter: AtomicU64::new(0),
+        })
+    }
+
+    fn tiles(&self) -> PathBuf {
+        self.dir.join(TILES_DIR)
+    }
+
+    fn atomic_write(&self, dest: &Path, data: &[u8]) -> Result<(), LedgerError> {
+        let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
+        let tmp = self.dir.join("tmp").join(format!("{}-{n}", std::process::id()));
+        let mut f = File::create(&tmp).map_err(|e| io(tmp.display(), e))?;
+        f.write_all(data).map_err(|e| io(tmp.display(), e))?;
+        f.sync_data().map_err(|e| io(tmp.display(), e))?;
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| io(parent.display(), e))?;
+        }
+        std::fs::rename(&tmp, dest).map_err(|e| io(dest.display(), e))?;
+        Ok(())
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir.display(), e))
+}
+
+fn public_path(path: &str) -> Result<&str, LedgerError> {
+    if path.is_empty() || path.starts_with('/') || path.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+        return Err(LedgerError::NotFound(path.to_string()));
+    }
+    Ok(path)
+}
+
+impl Storage for FileStorage {
+    fn recover(&self, visit: &mut dyn FnMut(u64, &[u8])) -> Result<u64, LedgerError> {
+        let wal_name = self.dir.join(WAL_FILE);
+        let wal = self.wal.lock().map_err(|_| LedgerError::Poisoned)?;
+        let mut file = wal.try_clone().map_err(|e| io(wal_name.display(), e))?;
+        file.seek(SeekFrom::Start(0)).map_err(|e| io(wal_name.display(), e))?;
+        let len = file.metadata().map_err(|e| io(wal_name.display(), e))?.len();
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut offset = 0u64;
+        let mut index = 0u64;
+        let mut header = [0u8; RECORD_HEADER];
+        let mut buf = Vec::new();
+        loop {
+            if offset + RECORD_HEADER as u64 > len {
+                break;
+            }
+            reader.read_exact(&mut header).map_err(|e| io(wal_name.display(), e))?;
+            let n = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as u64;
+            if n as usize > crate::tiles::MAX_ENTRY_SIZE || offset + RECORD_HEADER as u64 + n > len {
+                break;
+            }
+            buf.resize(n as usize, 0);
+            reader.read_exact(&mut buf).map_err(|e| io(wal_name.display(), e))?;
+            if crate::merkle::leaf_hash(&buf)[..8] != header[4..] {
+                break;
+            }
+            visit(index, &buf);
+            index += 1;
+            offset += RECORD_HEADER as u64 + n;
+        }
+        if offset < len {
+            // A torn or partial final write: it was never acknowledged.
+            wal.set_len(offset).map_err(|e| io(wal_name.display(), e))?;
+            wal.sync_all().map_err(|e| io(wal_name.display(), e))?;
+        }
+        Ok(index)
+    }
+
+    fn append(&self, _first_index: u64, entries: &[Vec<u8>], leaf_hashes: &[Hash]) -> Result<(), LedgerError> {
+        let mut buf = Vec::with_capacity(entries.iter().map(|e| e.len() + RECORD_HEADER).sum());
+        for (e, h) in entries.iter().zip(leaf_hashes) {
+            buf.extend_from_slice(&(e.len() as u32).to_be_bytes());
+            buf.extend_from_slice(&h[..8]);
+            buf.extend_from_slice(e);
+        }
+        let mut wal = self.wal.lock().map_err(|_| LedgerError::Poisoned)?;
+        let name = || self.dir.join(WAL_FILE).display().to_string();
+        wal.write_all(&buf).map_err(|e| io(name(), e))?;
+        wal.sync_data().map_err(|e| io(name(), e))?;
+        Ok(())
+    }
+
+    fn write_public(&self, path: &str, data: &[u8]) -> Result<(), LedgerError> {
+        let dest = self.tiles().join(public_path(path)?);
+        self.atomic_write(&dest, data)?;
+        if let Some(parent) = dest.parent() {
+            let mut dirs = self.dirs_to_sync.lock().map_err(|_| LedgerError::Poisoned)?;
+            if !dirs.iter().any(|d| d == parent) {
+                dirs.push(parent.to_path_buf());
+            }
+        }
+        Ok(())
+    }
+
+    fn sync_public(&self) -> Result<(), LedgerError> {
+        let dirs = std::mem::take(&mut *self.dirs_to_sync.lock().map_err(|_| LedgerError::Poisoned)?);
+        for d in dirs {
+            sync_dir(&d)?;
+        }
+        Ok(())
+    }
+
+    fn read_public(&self, path: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+        let p = self.tiles().join(public_path(path)?);
+        match std::fs::read(&p) {
+            Ok(d) => Ok(Some(d)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(p.display(), e)),
+        }
+    }
+
+    fn publish_checkpoint(&self, note: &[u8], size: u64) -> Result<(), LedgerError> {
+        self.sync_public()?;
+        self.atomic_write(&self.dir.join(STATE_FILE), size.to_string().as_bytes())?;
+        self.atomic_write(&self.tiles().join("checkpoint"), note)?;
+        sync_dir(&self.tiles())?;
+        sync_dir(&self.dir)
+    }
+
+    fn published_high_water(&self) -> Result<u64, LedgerError> {
+        let p = self.dir.join(STATE_FILE);
+        match std::fs::read_to_string(&p) {
+            Ok(s) => s.trim().parse().map_err(|_| LedgerError::Corrupt(format!("{} is not a number", p.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(io(p.display(), e)),
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! C2SP tlog-witness: a witness that cosigns only checkpoints consistent with
+//! what it saw before, and the client a log uses to collect cosignatures.
+//!
+//! Protocol: `POST /add-checkpoint` with body `old <size>\n`, the consistency
+//! proof from that size (one base64 hash per line), a blank line, and the
+//! signed checkpoint. Answers: `200` with cosignature lines; `409` with the
+//! witness's current size (`text/x.tlog.size`) if `old` is not it; `404` for an
+//! unknown log; `403` if the log's signature is missing or bad; `400` for a
+//! malformed request; `422` if the consistency proof does not verify.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+
+use crate::checkpoint::Checkpoint;
+use crate::merkle::{self, Hash, EMPTY_ROOT};
+use crate::note::{Note, NoteSigner, NoteVerifier, ALG_COSIGNATURE_V1};
+use crate::LedgerError;
+
+/// Content type of the size body of a 409 answer.
+pub const SIZE_CONTENT_TYPE: &str = "text/x.tlog.size";
+
+/// A witness the log asks for cosignatures.
+#[derive(Debug, Clone)]
+pub struct WitnessEndpoint {
+    /// Base URL (`http://host:port`); requests go to `<url>/add-checkpoint`.
+    pub url: String,
+    /// The witness's cosignature verifier key.
+    pub verifier: NoteVerifier,
+}
+
+impl WitnessEndpoint {
+    /// Parses `<vkey>@<url>`.
+    pub fn parse(s: &str) -> Result<Self, LedgerError> {
+        let (vkey, url) =
+            s.split_once('@').ok_or_else(|| LedgerError::Config(format!("witness {s:?} must be <vkey>@<url>")))?;
+        Ok(Self { url: url.trim_end_matches('/').to_string(), verifier: NoteVerifier::parse(vkey)? })
+    }
+}
+
+/// Asks witnesses to cosign, remembering the size each one last saw.
+#[derive(Debug)]
+pub struct WitnessClient {
+    endpoints: Vec<WitnessEndpoint>,
+    known: Vec<u64>,
+    agent: ureq::Agent,
+}
+
+impl WitnessClient {
+    /// A client for these witnesses.
+    pub fn new(endpoints: Vec<WitnessEndpoint>) -> Self {
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(10)))
+            .build();
+        Self { known: vec![0; endpoints.len()], endpoints, agent: config.into() }
+    }
+
+    /// Sends the checkpoint `note` (of tree `size`) to every witness and
+    /// returns the verified cosignature lines received.
+    pub fn cosign(
+        &mut self,
+        note: &str,
+        size: u64,
+        proof_for: &dyn Fn(u64) -> Result<Vec<Hash>, LedgerError>,
+    ) -> Result<Vec<String>, LedgerError> {
+        let body_text = Note::parse(note.as_bytes())?.body;
+        let mut lines = Vec::new();
+        for (i, w) in self.endpoints.iter().enumerate() {
+            // One retry after learning the witness's size from a 409.
+            for _ in 0..2 {
+                let old = self.known[i].min(size);
+                let mut req = format!("old {old}\n");
+                for h in proof_for(old)? {
+                    req.push_str(&B64.encode(h));
+                    req.push('\n');
+                }
+                req.push('\n');
+                req.push_str(note);
+                let resp = self.agent.post(&format!("{}/add-checkpoint", w.url)).send(req.as_bytes());
+                let Ok(mut resp) = resp else { break };
+                let status = resp.status().as_u16();
+                let text = resp.body_mut().read_to_string().unwrap_or_default();
+                if status == 409 {
+                    match text.trim().parse::<u64>() {
+                        Ok(n) => {
+                            self.known[i] = n;
+                            continue;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                if status != 200 {
+                    break;
+                }
+                for line in text.lines().filter(|l| !l.is_empty()) {
+                    let candidate = format!("{body_text}\n{line}\n");
+                    if let Ok(n) = Note::parse(candidate.as_bytes()) {
+                        if n.verify_by(&w.verifier).is_ok() {
+                            lines.push(line.to_string());
+                            self.known[i] = size;
+                        }
+                    }
+                }
+                break;
+            }
+        }
+        Ok(lines)
+    }
+}
+
+/// What a witness remembers about one log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LogState {
+    size: u64,
+    root: Hash,
+}
+
+/// A witness: a cosigning key, the logs it follows and its durable state.
+#[derive(Debug)]
+pub struct Witness {
+    dir: PathBuf,
+    signer: NoteSigner,
+    logs: BTreeMap<String, NoteVerifier>,
+    lock: Mutex<()>,
+}
+
+/// Answer of the witness to one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WitnessResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Content type.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: String,
+}
+
+fn answer(status: u16, body: impl Into<String>) -> WitnessResponse {
+    WitnessResponse { status, content_type: "text/plain; charset=utf-8", body: body.into() }
+}
+
+impl Witness {
+    /// Opens (creating the key if needed) the witness state directory `dir`,
+    /// named `name`, following the logs whose checkpoint verifier keys are `log_vkeys`.
+    pub fn open(dir: &Path, name: &str, log_vkeys: &[String]) -> Result<Self, LedgerError> {
+        let ioe =
+            |what: &Path, e: std::io::Error| LedgerError::Io { what: what.display().to_string(), why: e.to_string() };
+        std::fs::create_dir_all(dir.join("logs")).map_err(|e| ioe(dir, e))?;
+        let key_path = dir.join("witness.key");
+        let signer = match std::fs::read_to_string(&key_path) {
+            Ok(s) => NoteSigner::parse(&s)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let s = NoteSigner::generate(name, ALG_COSIGNATURE_V1)?;
+                std::fs::write(&key_path, format!("{}\n", s.skey())).map_err(|e| ioe(&key_path, e))?;
+                s
+            }
+            Err(e) => return Err(ioe(&key_path, e)),
+        };
+        let mut logs = BTreeMap::new();
+        for v in log_vkeys {
+            let v = NoteVerifier::parse(v)?;
+            logs.insert(v.name().to_string(), v);
+        }
+        Ok(Self { dir: dir.to_path_buf(), signer, logs, lock: Mutex::new(()) })
+    }
+
+    /// The witness's cosignature verifier key.
+    pub fn vkey(&self) -> String {
+        self.signer.verifier().vkey()
+    }
+
+    fn state_path(&self, origin: &str) -> PathBuf {
+        let id = crate::merkle::leaf_hash(origin.as_bytes());
+        let hex: String = id[..16].iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join("logs").join(hex)
+    }
+
+    fn load(&self, origin: &str) -> Result<LogState, LedgerError> {
+        match std::fs::read_to_string(self.state_path(origin)) {
+            Ok(s) => {
+                let cp = Checkpoint::parse(&s)?;
+                Ok(LogState { size: cp.size, root: cp.root })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LogState { size: 0, root: EMPTY_ROOT }),
+            Err(e) => Err(LedgerError::Io { what: self.state_path(origin).display().to_string(), why: e.to_string() }),
+        }
+    }
+
+    fn store(&self, cp: &Checkpoint) -> Result<(), LedgerError> {
+        let p = self.state_path(&cp.origin);
+        let tmp = p.with_extension("tmp");
+        let err = |e: std::io::Error| LedgerError::Io { what: p.display().to_string(), why: e.to_string() };
+        let mut f = std::fs::File::create(&tmp).map_err(err)?;
+        f.write_all(cp.body().as_bytes()).map_err(err)?;
+        f.sync_all().map_err(err)?;
+        std::fs::rename(&tmp, &p).map_err(err)?;
+        std::fs::File::open(self.dir.join("logs")).and_then(|d| d.sync_all()).map_err(err)
+    }
+
+    /// Handles the body of a `POST /add-checkpoint` request.
+    pub fn add_checkpoint(&self, body: &[u8]) -> WitnessResponse {
+        match self.add_checkpoint_inner(body) {
+            Ok(r) | Err(r) => r,
+        }
+    }
+
+    fn add_checkpoint_inner(&self, body: &[u8]) -> Result<WitnessResponse, WitnessResponse> {
+        let text = std::str::from_utf8(body).map_err(|_| answer(400, "not UTF-8"))?;
+        let (head, note_text) = text.split_once("\n\n").ok_or_else(|| answer(400, "missing blank line"))?;
+        let mut head_lines = head.lines();
+        let old: u64 = head_lines
+            .next()
+            .and_then(|l| l.strip_prefix("old "))
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| answer(400, "first line must be old <size>"))?;
+        let proof: Vec<Vec<u8>> = head_lines
+            .map(|l| B64.decode(l).map_err(|_| answer(400, "proof line is not base64")))
+            .collect::<Result<_, _>>()?;
+        if proof.len() > 63 {
+            return Err(answer(400, "proof too long"));
+        }
+        let note = Note::parse(note_text.as_bytes()).map_err(|e| answer(400, e.to_string()))?;
+        let cp = Checkpoint::parse(&note.body).map_err(|e| answer(400, e.to_string()))?;
+        let verifier = self.logs.get(&cp.origin).ok_or_else(|| answer(404, "unknown log"))?;
+        note.verify_by(verifier).map_err(|e| answer(403, e.to_string()))?;
+        if old > cp.size {
+            return Err(answer(400, "old size is larger than the checkpoint"));
+        }
+        let _g = self.lock.lock().map_err(|_| answer(500, "poisoned"))?;
+        let state = self.load(&cp.origin).map_err(|e| answer(500, e.to_string()))?;
+        if old != state.size {
+            return Err(WitnessResponse {
+                status: 409,
+                content_type: SIZE_CONTENT_TYPE,
+                body: format!("{}\n", state.size),
+            });
+        }
+        if old == cp.size && state.root != cp.root {
+            return Err(answer(409, "same size, different root: the log forked"));
+        }
+        merkle::verify_consistency(old, cp.size, &proof, &state.root, &cp.root)
+            .map_err(|e| answer(422, e.to_string()))?;
+        self.store(&cp).map_err(|e| answer(500, e.to_string()))?;
+        let ts = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let line = self.signer.signature_line(note.body.as_bytes(), ts);
+        Ok(answer(200, format!("{line}\n")))
+    }
+
+    /// Serves the witness on `listener` until `stop` returns true (checked per connection).
+    pub fn serve(&self, listener: &TcpListener, stop: &dyn Fn() -> bool) -> Result<(), LedgerError> {
+        for conn in listener.incoming() {
+            if stop() {
+                break;
+            }
+            let Ok(stream) = conn else { continue };
+            let _ = self.handle(stream);
+        }
+        Ok(())
+    }
+
+    fn handle(&self, stream: TcpStream) -> std::io::Result<()> {
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+        let mut reader = BufReader::new(stream.try_clone()?);
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line)?;
+        let mut content_length = 0usize;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.trim().eq_ignore_ascii_case("content-length") {
+                    content_length = v.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let resp = if request_line.starts_with("POST /add-checkpoint ") {
+            if content_length > 1 << 20 {
+                answer(400, "body too large")
+            } else {
+                let mut body = vec![0; content_length];
+                reader.read_exact(&mut body)?;
+                self.add_checkpoint(&body)
+            }
+        } else {
+            answer(404, "not found")
+        };
+        let mut out = stream;
+        write!(
+            out,
+            "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            resp.status,
+            resp.content_type,
+            resp.body.len(),
+            resp.body
+        )?;
+        out.flush()
+    }
+}
