@@ -249,7 +249,7 @@ impl Ledger {
         let tail_start = published_size / TILE_WIDTH * TILE_WIDTH;
         let mut tree = MemoryTree::new();
         let mut tail = Vec::new();
-        let count = storage.recover(&mut |i, e| {
+        let count = storage.recover(published_size, &mut |i, e| {
             tree.push(leaf_hash(e));
             if i >= tail_start {
                 tail.push(e.to_vec());

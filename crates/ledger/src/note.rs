@@ -110,6 +110,12 @@ impl NoteVerifier {
         Ok(Self { name: name.to_string(), id: key_id(name, alg, key.as_bytes()), alg, key })
     }
 
+    /// The same Ed25519 key with another signature type: `with_alg(ALG_COSIGNATURE_V1)`
+    /// of a log's key verifies the log's own timestamped signature.
+    pub fn with_alg(&self, alg: u8) -> Self {
+        Self { name: self.name.clone(), id: key_id(&self.name, alg, self.key.as_bytes()), alg, key: self.key }
+    }
+
     /// The key name.
     pub fn name(&self) -> &str {
         &self.name

@@ -14,9 +14,11 @@ use crate::LedgerError;
 /// the ledger's writer thread calls [`Storage::append`] while checkpoints call
 /// the public-file methods concurrently.
 pub trait Storage: Send + Sync + 'static {
-    /// Visits every durable entry in index order (repairing a torn final
-    /// write first) and returns the number of entries.
-    fn recover(&self, visit: &mut dyn FnMut(u64, &[u8])) -> Result<u64, LedgerError>;
+    /// Visits every durable entry in index order and returns the number of
+    /// entries. A torn final write (never acknowledged) is cut off, but only
+    /// if at least `published` entries remain valid: damage inside the
+    /// published part is reported as [`LedgerError::Corrupt`] and left in place.
+    fn recover(&self, published: u64, visit: &mut dyn FnMut(u64, &[u8])) -> Result<u64, LedgerError>;
 
     /// Durably appends `entries`, the first at `first_index`, with a single
     /// flush to stable storage. `leaf_hashes[i]` is the RFC 9162 leaf hash of
@@ -115,7 +117,7 @@ fn public_path(path: &str) -> Result<&str, LedgerError> {
 }
 
 impl Storage for FileStorage {
-    fn recover(&self, visit: &mut dyn FnMut(u64, &[u8])) -> Result<u64, LedgerError> {
+    fn recover(&self, published: u64, visit: &mut dyn FnMut(u64, &[u8])) -> Result<u64, LedgerError> {
         let wal_name = self.dir.join(WAL_FILE);
         let wal = self.wal.lock().map_err(|_| LedgerError::Poisoned)?;
         let mut file = wal.try_clone().map_err(|e| io(wal_name.display(), e))?;
@@ -143,6 +145,12 @@ impl Storage for FileStorage {
             visit(index, &buf);
             index += 1;
             offset += RECORD_HEADER as u64 + n;
+        }
+        if index < published {
+            return Err(LedgerError::Corrupt(format!(
+                "{}: record {index} at byte {offset} is damaged, but {published} entries were published",
+                wal_name.display()
+            )));
         }
         if offset < len {
             // A torn or partial final write: it was never acknowledged.

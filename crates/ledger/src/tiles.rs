@@ -128,7 +128,7 @@ pub enum VerifyError {
         why: String,
     },
     /// A hash in a tile does not match the hash recomputed from the entries.
-    #[error("tile {path}: hash {position} (level {level} node {node}, covering entries from index {first_entry}) does not match the entries")]
+    #[error("tile {path}: hash {position} (level {level} node {node}, covering entries from index {first_entry}, first of them in {bundle}) does not match the entries")]
     TileMismatch {
         /// Path of the tile.
         path: String,
@@ -140,6 +140,8 @@ pub enum VerifyError {
         node: u64,
         /// Index of the first entry that node covers.
         first_entry: u64,
+        /// The entry bundle holding that first entry.
+        bundle: String,
     },
     /// The root recomputed from the entries differs from the checkpoint.
     #[error("root hash recomputed from {size} entries does not match the checkpoint")]
@@ -261,6 +263,7 @@ pub fn verify_log<F: TileFetcher + ?Sized>(fetcher: &F, verifier: &NoteVerifier)
     // Entries -> leaf hashes.
     let mut level_hashes: Vec<Hash> = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     let mut bundles = 0;
+    let mut bundle_paths = Vec::new();
     for (_, n, w) in tiles_at_level(size, 0, 0) {
         let full = entries_path(n, TILE_WIDTH);
         let partial = entries_path(n, w);
@@ -271,6 +274,7 @@ pub fn verify_log<F: TileFetcher + ?Sized>(fetcher: &F, verifier: &NoteVerifier)
         }
         level_hashes.extend(entries.iter().take(w as usize).map(|e| leaf_hash(e)));
         bundles += 1;
+        bundle_paths.push(path);
     }
 
     // Hash tiles, level by level; level_hashes holds Merkle level 8·L.
@@ -302,6 +306,10 @@ pub fn verify_log<F: TileFetcher + ?Sized>(fetcher: &F, verifier: &NoteVerifier)
                         level: level * TILE_HEIGHT,
                         node,
                         first_entry: node << (level * TILE_HEIGHT),
+                        bundle: bundle_paths
+                            .get(((node << (level * TILE_HEIGHT)) / TILE_WIDTH) as usize)
+                            .cloned()
+                            .unwrap_or_default(),
                     });
                 }
             }

@@ -39,8 +39,7 @@ fn merkle_agrees_with_ct_merkle_on_random_trees() {
             assert_eq!(tp.as_bytes(), p.concat().as_slice(), "inclusion {i} in {n}");
             // Their verifier accepts our proof.
             let rh = RootHash::<Sha256>::new(root.into(), n as u64);
-            rh.verify_inclusion(&entries[i], i as u64, &InclusionProof::from_bytes(p.concat()))
-                .unwrap();
+            rh.verify_inclusion(&entries[i], i as u64, &InclusionProof::from_bytes(p.concat())).unwrap();
         }
         for _ in 0..10 {
             let m = rng.gen_range(1..=n);
@@ -53,8 +52,7 @@ fn merkle_agrees_with_ct_merkle_on_random_trees() {
             assert_eq!(tp.as_bytes(), p.concat().as_slice(), "consistency {m} -> {n}");
             let old = RootHash::<Sha256>::new(ours.root(m as u64).unwrap().into(), m as u64);
             let new = RootHash::<Sha256>::new(root.into(), n as u64);
-            new.verify_consistency(&old, &ConsistencyProof::try_from_bytes(p.concat()).unwrap())
-                .unwrap();
+            new.verify_consistency(&old, &ConsistencyProof::try_from_bytes(p.concat()).unwrap()).unwrap();
         }
     }
 }
@@ -94,10 +92,7 @@ fn proofs_agree_with_go_tlog_port() {
 }
 
 fn tempdir(tag: &str) -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     std::env::temp_dir().join(format!("ledger-{tag}-{}-{nanos}", std::process::id()))
 }
 
