@@ -1,6 +1,12 @@
-//! `fusionguard`: the command line over the FusionGuard crates.
+//! `fusionguard`: the command line over the FusionGuard crates. Each subcommand is a thin layer:
+//! parse arguments, call a library, print. Exit status 0 means the command did its job (a deny is
+//! a job done); 1 means a check failed (tests, verification); 2 means bad input or configuration.
 
+mod laws_cmd;
 mod ledger_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -14,20 +20,35 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Decide one request (JSON file, or - for standard input) and print the decision as JSON.
+    Decide {
+        /// The deployment directory (holding deployment.toml).
+        #[arg(long, default_value = "examples/seed-world")]
+        config: PathBuf,
+        /// The law library directory.
+        #[arg(long, default_value = "laws")]
+        laws: PathBuf,
+        /// The request file.
+        request: PathBuf,
+    },
+    /// The law library: test, check, list, bench.
+    Laws(laws_cmd::LawsArgs),
     /// The verifiable ledger: init, append, checkpoint, prove, verify, witness.
     Ledger(ledger_cmd::LedgerArgs),
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Decide { config, laws, request } => laws_cmd::decide(&config, &laws, &request),
+        Command::Laws(args) => laws_cmd::run(args),
         Command::Ledger(args) => ledger_cmd::run(args),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::from(2)
+            ExitCode::from(2)
         }
     }
 }
