@@ -153,7 +153,7 @@ pub fn run(engine: &Engine, mix: usize, rounds: usize) -> BenchReport {
     let mut links = 0usize;
     for r in &requests {
         for agency in r.chain() {
-            if let Some(n) = engine.slice_len(&r.source, agency) {
+            if let Some(n) = engine.slice_len(&r.source, agency, &r.action) {
                 slice_sizes += n;
                 links += 1;
             }

@@ -81,6 +81,7 @@ impl Slice {
 /// A request checked and translated into one Cedar request per agency of the chain.
 struct Prepared {
     source_pos: usize,
+    action_pos: usize,
     links: Vec<(usize, CedarRequest)>,
     signals: Vec<String>,
 }
@@ -100,7 +101,7 @@ pub struct Engine {
     entities: Entities,
     agency_uids: Vec<EntityUid>,
     source_uids: Vec<EntityUid>,
-    action_uids: HashMap<&'static str, EntityUid>,
+    action_uids: Vec<EntityUid>,
     slices: Vec<Slice>,
     unsliced: Slice,
     policy_index: HashMap<String, usize>,
@@ -119,10 +120,14 @@ fn s(v: &str) -> RestrictedExpression {
     RestrictedExpression::new_string(v.to_string())
 }
 
-/// The policies of `library` that can apply when `agency` asks for `source`.
-fn applies(p: &LawPolicy, source: &Source, owner: &Agency, agency: &Agency) -> bool {
-    if !p.covers_category(&source.category) {
+/// True if `p` can apply when `agency` asks to `action` on `source`: the slicing rule. It must
+/// never drop a policy that could fire (the scenario runner checks sliced against unsliced).
+fn applies(p: &LawPolicy, source: &Source, owner: &Agency, agency: &Agency, action: &str) -> bool {
+    if !p.covers_category(&source.category) || !p.covers_action(action) {
         return false;
+    }
+    if let Some(agreement) = &p.agreement {
+        return source.agreements.contains(agreement);
     }
     if p.jurisdiction == "*" || p.jurisdiction == "US" {
         return true;
@@ -170,16 +175,16 @@ impl Engine {
         }
         let entities = Entities::from_entities(entities, Some(library.schema()))
             .map_err(|e| EngineError(format!("deployment does not fit the schema: {e}")))?;
-        let mut action_uids = HashMap::new();
-        for &a in vocab::ACTIONS {
-            action_uids.insert(a, uid("FusionGuard::Action", a)?);
-        }
+        let action_uids = vocab::ACTIONS.iter().map(|a| uid("FusionGuard::Action", a)).collect::<Result<Vec<_>, _>>()?;
 
-        let mut slices = Vec::with_capacity(deployment.sources().len() * deployment.agencies().len());
+        let mut slices = Vec::with_capacity(deployment.sources().len() * deployment.agencies().len() * vocab::ACTIONS.len());
         for src in deployment.sources() {
             let owner = deployment.agency(&src.owner).expect("checked above");
             for agency in deployment.agencies() {
-                slices.push(Slice::build(library.policies().iter().filter(|p| applies(p, src, owner, agency)))?);
+                for action in vocab::ACTIONS {
+                    let policies = library.policies().iter().filter(|p| applies(p, src, owner, agency, action));
+                    slices.push(Slice::build(policies)?);
+                }
             }
         }
         let unsliced = Slice::build(library.policies().iter())?;
@@ -222,10 +227,11 @@ impl Engine {
         &self.library
     }
 
-    /// How many policies the slice for (source, agency) holds, or None for unknown ids.
-    pub fn slice_len(&self, source: &str, agency: &str) -> Option<usize> {
+    /// How many policies the slice for (source, agency, action) holds, or None for unknown ids.
+    pub fn slice_len(&self, source: &str, agency: &str, action: &str) -> Option<usize> {
         let (s, a) = (self.deployment.source_position(source)?, self.deployment.agency_position(agency)?);
-        Some(self.slices[s * self.deployment.agencies().len() + a].len)
+        let act = vocab::ACTIONS.iter().position(|x| *x == action)?;
+        Some(self.slice(Slicing::Sliced, s, a, act).len)
     }
 
     /// Decides a request against the sliced library.
@@ -268,9 +274,10 @@ impl Engine {
                 None => return deny("unknown-agency", format!("unknown agency {agency:?}")),
             }
         }
-        let Some(action_uid) = self.action_uids.get(request.action.as_str()) else {
+        let Some(action_pos) = vocab::ACTIONS.iter().position(|a| *a == request.action) else {
             return deny("unknown-action", format!("unknown action {:?}", request.action));
         };
+        let action_uid = &self.action_uids[action_pos];
         if !vocab::is_known(vocab::PURPOSES, &request.purpose) {
             return deny("unknown-purpose", format!("unknown purpose {:?}", request.purpose));
         }
@@ -295,42 +302,46 @@ impl Engine {
             .as_ref()
             .is_some_and(|f| !f.is_empty() && f.iter().all(|f| vocab::is_known(vocab::STATUS_FIELDS, f)));
 
+        // One context for every agency of the chain: the originator rule asks the same question of each.
+        let context = Context::from_pairs([
+            ("purpose".to_string(), s(&request.purpose)),
+            ("legal_basis".to_string(), s(&request.legal_basis.kind)),
+            ("has_case_number".to_string(), RestrictedExpression::new_bool(request.has_case_number())),
+            ("immigration_purpose".to_string(), RestrictedExpression::new_bool(immigration_purpose)),
+            ("justification_signal".to_string(), s(classification.signal.as_str())),
+            ("forwarded".to_string(), RestrictedExpression::new_bool(request.is_forwarded())),
+            ("via_fusion_center".to_string(), RestrictedExpression::new_bool(via_fusion_center)),
+            ("via_immigration".to_string(), RestrictedExpression::new_bool(via_immigration)),
+            ("role".to_string(), s(&request.requester.role)),
+            ("status_only".to_string(), RestrictedExpression::new_bool(status_only)),
+        ]);
+        let context = match context {
+            Ok(c) => c,
+            Err(e) => return Err(Box::new(self.fail_closed("evaluation-error", format!("context: {e}"), signals))),
+        };
         let mut links = Vec::with_capacity(chain.len());
-        for (n, &agency_pos) in chain.iter().enumerate() {
-            let context = Context::from_pairs([
-                ("purpose".to_string(), s(&request.purpose)),
-                ("legal_basis".to_string(), s(&request.legal_basis.kind)),
-                ("has_case_number".to_string(), RestrictedExpression::new_bool(request.has_case_number())),
-                ("immigration_purpose".to_string(), RestrictedExpression::new_bool(immigration_purpose)),
-                ("justification_signal".to_string(), s(classification.signal.as_str())),
-                ("originator".to_string(), RestrictedExpression::new_bool(n == 0)),
-                ("forwarded".to_string(), RestrictedExpression::new_bool(request.is_forwarded())),
-                ("via_fusion_center".to_string(), RestrictedExpression::new_bool(via_fusion_center)),
-                ("via_immigration".to_string(), RestrictedExpression::new_bool(via_immigration)),
-                ("role".to_string(), s(&request.requester.role)),
-                ("status_only".to_string(), RestrictedExpression::new_bool(status_only)),
-            ])
-            .and_then(|context| {
-                Ok(CedarRequest::new(
-                    self.agency_uids[agency_pos].clone(),
-                    action_uid.clone(),
-                    self.source_uids[source_pos].clone(),
-                    context,
-                    None,
-                )
-                .expect("no schema given, so nothing to validate"))
-            });
-            match context {
+        for &agency_pos in &chain {
+            let cedar_request = CedarRequest::new(
+                self.agency_uids[agency_pos].clone(),
+                action_uid.clone(),
+                self.source_uids[source_pos].clone(),
+                context.clone(),
+                None,
+            );
+            match cedar_request {
                 Ok(r) => links.push((agency_pos, r)),
-                Err(e) => return Err(Box::new(self.fail_closed("evaluation-error", format!("context: {e}"), signals))),
+                Err(e) => return Err(Box::new(self.fail_closed("evaluation-error", format!("request: {e}"), signals))),
             }
         }
-        Ok(Prepared { source_pos, links, signals })
+        Ok(Prepared { source_pos, action_pos, links, signals })
     }
 
-    fn slice(&self, slicing: Slicing, source_pos: usize, agency_pos: usize) -> &Slice {
+    fn slice(&self, slicing: Slicing, source_pos: usize, agency_pos: usize, action_pos: usize) -> &Slice {
         match slicing {
-            Slicing::Sliced => &self.slices[source_pos * self.deployment.agencies().len() + agency_pos],
+            Slicing::Sliced => {
+                let per_source = self.deployment.agencies().len() * vocab::ACTIONS.len();
+                &self.slices[source_pos * per_source + agency_pos * vocab::ACTIONS.len() + action_pos]
+            }
             Slicing::Unsliced => &self.unsliced,
         }
     }
@@ -348,7 +359,7 @@ impl Engine {
             let source = &self.deployment.sources()[prepared.source_pos];
             let owner = self.deployment.agency(&source.owner).expect("validated deployment");
             for (agency_pos, cedar_request) in &prepared.links {
-                if !applies(p, source, owner, &self.deployment.agencies()[*agency_pos]) {
+                if !applies(p, source, owner, &self.deployment.agencies()[*agency_pos], &request.action) {
                     continue;
                 }
                 evaluated = true;
@@ -375,7 +386,7 @@ impl Engine {
         let agencies = self.deployment.agencies();
         let mut verdicts = Vec::with_capacity(prepared.links.len());
         for (agency_pos, cedar_request) in &prepared.links {
-            let verdict = self.evaluate(self.slice(slicing, prepared.source_pos, *agency_pos), cedar_request);
+            let verdict = self.evaluate(self.slice(slicing, prepared.source_pos, *agency_pos, prepared.action_pos), cedar_request);
             if !verdict.errors.is_empty() {
                 let message = format!(
                     "policy evaluation failed for agency {:?}: {}",

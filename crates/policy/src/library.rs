@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use cedar_policy::{Effect, Policy, PolicyId, PolicySet, Schema, ValidationMode, Validator};
+use cedar_policy::{ActionConstraint, Effect, Policy, PolicyId, PolicySet, Schema, ValidationMode, Validator};
 use model::vocab;
 use sha2::{Digest, Sha256};
 
@@ -16,7 +16,7 @@ pub const SCHEMA_FILE: &str = "schema.cedarschema";
 
 /// The annotations a policy may carry; any other is refused (a typo must not pass silently).
 pub const ANNOTATIONS: &[&str] =
-    &["id", "citation", "summary", "jurisdiction", "side", "categories", "obligation", "outcome"];
+    &["id", "citation", "summary", "jurisdiction", "side", "categories", "obligation", "outcome", "agreement"];
 
 /// Which party's jurisdiction a law binds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +59,10 @@ pub struct LawPolicy {
     pub categories: Vec<String>,
     /// `@obligation`.
     pub obligations: Vec<Obligation>,
+    /// `@agreement`: for a template (jurisdiction "*"), the agreement a source must have adopted.
+    pub agreement: Option<String>,
+    /// The actions its scope admits (`action == ...`); empty means all.
+    pub actions: Vec<String>,
     /// `@outcome`: absent (rule), "review", "floor" or "obligation".
     pub class: PolicyClass,
     /// Permit or forbid.
@@ -73,6 +77,11 @@ impl LawPolicy {
     /// True if it can apply to a source of this category.
     pub fn covers_category(&self, category: &str) -> bool {
         self.categories.is_empty() || self.categories.iter().any(|c| c == category)
+    }
+
+    /// True if its scope admits this action.
+    pub fn covers_action(&self, action: &str) -> bool {
+        self.actions.is_empty() || self.actions.iter().any(|a| a == action)
     }
 }
 
@@ -285,6 +294,23 @@ impl LawLibrary {
             Some(text) => Obligation::parse_list(text).map_err(err)?,
             None => Vec::new(),
         };
+        let agreement = policy.annotation("agreement").map(str::to_string);
+        match (&agreement, jurisdiction == "*") {
+            (None, true) => return Err(err("a template (@jurisdiction(\"*\")) needs @agreement(...)".into())),
+            (Some(_), false) => return Err(err("@agreement is only for templates (@jurisdiction(\"*\"))".into())),
+            (Some(a), true) => {
+                // The slicer trusts the annotation, so the condition must say the same.
+                if !policy.to_string().contains(&format!("resource.agreements.contains(\"{a}\")")) {
+                    return Err(err(format!("@agreement({a:?}) but the condition does not test resource.agreements.contains(\"{a}\")")));
+                }
+            }
+            (None, false) => {}
+        }
+        let actions = match policy.action_constraint() {
+            ActionConstraint::Any => Vec::new(),
+            ActionConstraint::Eq(uid) => vec![uid.id().unescaped().to_string()],
+            ActionConstraint::In(uids) => uids.iter().map(|u| u.id().unescaped().to_string()).collect(),
+        };
         let effect = policy.effect();
         let class = match policy.annotation("outcome") {
             None => PolicyClass::Rule,
@@ -315,6 +341,8 @@ impl LawLibrary {
             side,
             categories,
             obligations,
+            agreement,
+            actions,
             class,
             effect,
             file: file.to_path_buf(),
