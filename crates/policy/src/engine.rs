@@ -346,30 +346,36 @@ impl Engine {
         }
     }
 
-    /// For coverage reports: the ids of the policies whose conditions hold for some agency of the
-    /// chain, and of those that were evaluated (in some agency's slice) but held for none.
+    /// For coverage reports: evaluates every policy of the library alone against every agency of
+    /// the chain and returns (ids whose conditions hold for some agency, ids that hold for none).
+    /// A policy that holds for an agency whose slice leaves it out is a slicing error.
     pub fn policy_activity(&self, request: &Request) -> Result<(Vec<String>, Vec<String>), Decision> {
         let prepared = self.prepare(request).map_err(|d| *d)?;
-        let policies = self.library.policies();
+        let source = &self.deployment.sources()[prepared.source_pos];
+        let owner = self.deployment.agency(&source.owner).expect("validated deployment");
         let (mut fired, mut silent) = (Vec::new(), Vec::new());
-        for (i, p) in policies.iter().enumerate() {
-            let mut evaluated = false;
+        for (i, p) in self.library.policies().iter().enumerate() {
+            let single = PolicySet::from_policies([p.policy.clone()])
+                .map_err(|e| self.fail_closed("evaluation-error", e.to_string(), vec![]))?;
             let mut holds = false;
-            let single = PolicySet::from_policies([p.policy.clone()]).map_err(|e| self.fail_closed("evaluation-error", e.to_string(), vec![]))?;
-            let source = &self.deployment.sources()[prepared.source_pos];
-            let owner = self.deployment.agency(&source.owner).expect("validated deployment");
             for (agency_pos, cedar_request) in &prepared.links {
-                if !applies(p, source, owner, &self.deployment.agencies()[*agency_pos], &request.action) {
-                    continue;
-                }
-                evaluated = true;
                 let mut errors = Vec::new();
                 let (_, reasons) = self.authorize(&single, cedar_request, &mut errors);
-                holds |= reasons.contains(&i);
+                if !errors.is_empty() {
+                    return Err(self.fail_closed("evaluation-error", errors.join("; "), vec![]));
+                }
+                if reasons.contains(&i) {
+                    holds = true;
+                    let agency = &self.deployment.agencies()[*agency_pos];
+                    if !applies(p, source, owner, agency, &request.action) {
+                        let message = format!("policy {} holds for agency {:?} but its slice leaves it out", p.id, agency.id);
+                        return Err(self.fail_closed("slicing-error", message, vec![]));
+                    }
+                }
             }
             if holds {
                 fired.push(p.id.clone());
-            } else if evaluated {
+            } else {
                 silent.push(p.id.clone());
             }
         }

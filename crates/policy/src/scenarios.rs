@@ -95,7 +95,7 @@ pub struct CaseResult {
 pub struct Coverage {
     /// Cases in which it fired.
     pub fired: usize,
-    /// Cases in which it was evaluated and did not fire.
+    /// Cases in which it did not fire.
     pub silent: usize,
 }
 
@@ -200,7 +200,7 @@ pub fn run(engine: &Engine, root: &Path) -> Result<Report, ScenarioError> {
                     coverage.entry(id).or_default().silent += 1;
                 }
             }
-            Err(d) => failures.push(format!("request refused before evaluation: {}", d.reasons[0].summary)),
+            Err(d) => failures.push(format!("coverage evaluation failed: {}", d.reasons[0].summary)),
         }
         results.push(CaseResult { file, name: case.name, failures, decision });
     }

@@ -1,0 +1,109 @@
+//! Properties over many requests: the parser never panics; slicing never changes a decision; the
+//! originator rule never lets a chain get more than any of its agencies alone.
+
+mod common;
+
+use model::{ChainLink, Outcome, Request};
+use policy::Slicing;
+use proptest::prelude::*;
+
+fn rank(o: Outcome) -> u8 {
+    match o {
+        Outcome::Permit => 0,
+        Outcome::Review => 1,
+        Outcome::Deny => 2,
+    }
+}
+
+#[test]
+fn sliced_and_unsliced_decisions_agree_on_a_large_mix() {
+    let engine = common::engine();
+    for r in policy::bench::request_mix(engine.deployment(), 3000, 7) {
+        let (a, b) = (engine.decide_with(&r, Slicing::Sliced), engine.decide_with(&r, Slicing::Unsliced));
+        let key = |d: &model::Decision| {
+            let mut reasons: Vec<_> = d.reasons.iter().map(|r| r.policy.clone()).collect();
+            let mut obligations = d.obligations.clone();
+            reasons.sort();
+            obligations.sort();
+            (d.decision, reasons, obligations)
+        };
+        assert_eq!(key(&a), key(&b), "request {r:?}");
+    }
+}
+
+#[test]
+fn a_chain_is_never_more_permissive_than_any_of_its_agencies() {
+    let engine = common::engine();
+    for r in policy::bench::request_mix(engine.deployment(), 1500, 11).into_iter().filter(|r| r.is_forwarded()) {
+        let chained = engine.decide(&r);
+        let alone = Request { on_behalf_of: vec![], ..r.clone() };
+        let originator = Request {
+            requester: model::Requester { agency: r.on_behalf_of[0].agency.clone(), ..r.requester.clone() },
+            on_behalf_of: Vec::<ChainLink>::new(),
+            ..r.clone()
+        };
+        for single in [alone, originator] {
+            let d = engine.decide(&single);
+            assert!(rank(chained.decision) >= rank(d.decision), "chain {:?} vs {:?} for {r:?}", chained.decision, d.decision);
+        }
+    }
+}
+
+fn vocab_or_garbage(values: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop_oneof![4 => proptest::sample::select(values).prop_map(str::to_string), 1 => "[a-z_\\-]{0,12}"]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn the_request_parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = Request::from_json_slice(&bytes);
+    }
+
+    #[test]
+    fn the_parser_never_panics_on_near_valid_json(cut in 0usize..400, junk in "[\\{\\}\\[\\]\",:a-z0-9 ]{0,8}") {
+        let mut text = common::LAWFUL.to_string();
+        let at = cut.min(text.len());
+        text.insert_str(at, &junk);
+        if let Err(e) = Request::from_json_str(&text) {
+            prop_assert!(e.line >= 1 && !e.message.is_empty());
+        }
+    }
+
+    #[test]
+    fn any_parsed_request_gets_a_decision_and_unknowns_are_denied(
+        agency in vocab_or_garbage(&["lapd", "ice-ero", "fbi", "ociac", "tx-dps", "flock-safety", "vic"]),
+        source in vocab_or_garbage(&["ociac-alpr", "ca-dmv-photos", "nj-rms", "il-alpr", "calgang", "ice-das"]),
+        action in vocab_or_garbage(model::vocab::ACTIONS),
+        purpose in vocab_or_garbage(model::vocab::PURPOSES),
+        basis in vocab_or_garbage(model::vocab::LEGAL_BASIS_KINDS),
+        justification in ".{0,80}",
+        case in proptest::option::of("[A-Z0-9\\-]{0,10}"),
+    ) {
+        let engine = common::shared();
+        let r = Request {
+            requester: model::Requester { id: "u".into(), agency: agency.clone(), role: "analyst".into() },
+            on_behalf_of: vec![],
+            source: source.clone(),
+            action: action.clone(),
+            purpose: purpose.clone(),
+            justification,
+            case_number: case,
+            legal_basis: model::LegalBasis { kind: basis.clone(), reference: None, issued_by: None },
+            subject: model::Subject { kind: "plate".into(), value: "X".into() },
+            fields: None,
+        };
+        let d = engine.decide(&r);
+        let known = engine.deployment().agency(&agency).is_some()
+            && engine.deployment().source(&source).is_some()
+            && model::vocab::is_known(model::vocab::ACTIONS, &action)
+            && model::vocab::is_known(model::vocab::PURPOSES, &purpose)
+            && model::vocab::is_known(model::vocab::LEGAL_BASIS_KINDS, &basis);
+        if !known {
+            prop_assert_eq!(d.decision, Outcome::Deny);
+            prop_assert!(d.reasons[0].policy.starts_with("fusionguard:unknown-"));
+        }
+        prop_assert!(!d.reasons.is_empty());
+    }
+}
