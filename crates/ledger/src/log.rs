@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, RwLock};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
@@ -51,10 +51,13 @@ impl Default for Options {
     }
 }
 
+/// Outcome of an append (once known) and the task to wake.
+type SlotState = (Option<Result<u64, LedgerError>>, Option<Waker>);
+
 /// Completion slot of one append.
 #[derive(Default)]
 struct Slot {
-    state: Mutex<(Option<Result<u64, LedgerError>>, Option<Waker>)>,
+    state: Mutex<SlotState>,
     cv: Condvar,
 }
 
@@ -138,6 +141,7 @@ struct Inner {
     checkpoint_lock: Mutex<WitnessClient>,
     options: Options,
     stop: AtomicBool,
+    group_commits: AtomicU64,
 }
 
 /// An append-only, verifiable log of opaque entries.
@@ -278,6 +282,7 @@ impl Ledger {
             checkpoint_lock: Mutex::new(witness_client),
             options,
             stop: AtomicBool::new(false),
+            group_commits: AtomicU64::new(0),
         });
         let (tx, rx) = mpsc::channel::<Msg>();
         let w = Arc::clone(&inner);
@@ -339,6 +344,11 @@ impl Ledger {
     /// Number of durable entries.
     pub fn size(&self) -> u64 {
         self.inner.state.read().map_or(0, |s| s.tree.size())
+    }
+
+    /// Number of group commits (durable writes, one sync each) since opening.
+    pub fn group_commits(&self) -> u64 {
+        self.inner.group_commits.load(Ordering::Relaxed)
     }
 
     /// The last published checkpoint, if any.
@@ -447,6 +457,7 @@ fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
         let hashes: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
         match inner.storage.append(next, &entries, &hashes) {
             Ok(()) => {
+                inner.group_commits.fetch_add(1, Ordering::Relaxed);
                 match inner.state.write() {
                     Ok(mut s) => {
                         for h in hashes {
