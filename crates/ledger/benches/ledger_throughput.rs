@@ -114,7 +114,10 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 
 fn main() {
     let n: u64 = std::env::var("LEDGER_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
-    println!("entries per run: {n} (~120 bytes each), cores: {}", std::thread::available_parallelism().map_or(0, |c| c.get()));
+    println!(
+        "entries per run: {n} (~120 bytes each), cores: {}",
+        std::thread::available_parallelism().map_or(0, |c| c.get())
+    );
 
     let (rate, commits, log, dir) = ledger_one_stream(n);
     println!("ledger, one pipelined stream:  {rate:>10.0} durable appends/s  ({commits} group commits, {:.0} entries per fsync)", n as f64 / commits as f64);
@@ -171,6 +174,11 @@ fn main() {
     drop(log);
     let t = Instant::now();
     let v = ledger::tiles::verify_log(&ledger::tiles::DirFetcher(dir.join("tiles")), &verifier).expect("verify");
-    println!("verify whole log ({} entries, {} tiles): {:.0} ms", v.checkpoint.size, v.tiles + v.bundles, t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "verify whole log ({} entries, {} tiles): {:.0} ms",
+        v.checkpoint.size,
+        v.tiles + v.bundles,
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

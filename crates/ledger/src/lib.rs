@@ -6,7 +6,8 @@
 //! * [`note`]: C2SP signed-note with Ed25519 keys, and tlog-cosignature.
 //! * [`checkpoint`]: C2SP tlog-checkpoint bodies.
 //! * [`tiles`]: the C2SP tlog-tiles public layout and a whole-log verifier.
-//! * [`storage`]: the durable backends (embedded files; the trait for others).
+//! * [`storage`]: the storage trait and the embedded file backend.
+//! * `pg`: the PostgreSQL backend for replicas sharing one ledger (feature `postgres`, on by default).
 //! * [`witness`]: C2SP tlog-witness server and client.
 //! * [`Ledger`]: the handle an application embeds: group-committed appends,
 //!   signed checkpoints, proofs, public files to serve.
@@ -42,6 +43,8 @@ pub mod checkpoint;
 mod log;
 pub mod merkle;
 pub mod note;
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod storage;
 pub mod tiles;
 pub mod witness;
