@@ -1,0 +1,68 @@
+//! `fusionguard ledger witness` cosigning checkpoints made by `ledger checkpoint --witness`.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_fusionguard");
+
+fn tempdir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    std::env::temp_dir().join(format!("fg-{tag}-{}-{nanos}", std::process::id()))
+}
+
+fn run(args: &[&str], stdin: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("stdin");
+    let out = child.wait_with_output().expect("wait");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+#[test]
+fn witness_cosigns_and_quorum_is_enforced() {
+    let dir = tempdir("wlog");
+    let d = dir.to_str().expect("utf8");
+    let (ok, out) = run(&["ledger", "init", "--dir", d, "--origin", "example.org/witnessed"], "");
+    assert!(ok, "{out}");
+    let log_vkey = out.lines().last().expect("vkey").to_string();
+
+    let wdir = tempdir("witness");
+    let mut witness = Command::new(BIN)
+        .args(["ledger", "witness", "--dir", wdir.to_str().expect("utf8"), "--name", "board.example/witness"])
+        .args(["--log-vkey", &log_vkey, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn witness");
+    let mut lines = BufReader::new(witness.stdout.take().expect("stdout")).lines();
+    let url = lines.next().expect("line").expect("read").rsplit(' ').next().expect("url").to_string();
+    let wkey = lines.next().expect("line").expect("read");
+    assert!(wkey.starts_with("board.example/witness+"), "{wkey}");
+    let spec = format!("{wkey}@{url}");
+
+    for round in 0..3 {
+        let input: String = (0..50).map(|i| format!("round {round} entry {i}\n")).collect();
+        assert!(run(&["ledger", "append", "--dir", d], &input).0);
+        let (ok, out) = run(&["ledger", "checkpoint", "--dir", d, "--witness", &spec, "--quorum", "1"], "");
+        assert!(ok, "{out}");
+        assert!(out.lines().any(|l| l.starts_with("\u{2014} board.example/witness ")), "{out}");
+    }
+    let _ = witness.kill();
+    let _ = witness.wait();
+
+    // Without the witness the quorum cannot be met and nothing new is published.
+    assert!(run(&["ledger", "append", "--dir", d], "one more\n").0);
+    let before = std::fs::read(dir.join("tiles/checkpoint")).expect("checkpoint");
+    let (ok, out) = run(&["ledger", "checkpoint", "--dir", d, "--witness", &spec, "--quorum", "1"], "");
+    assert!(!ok, "{out}");
+    assert!(out.contains("witness cosignatures"), "{out}");
+    assert_eq!(std::fs::read(dir.join("tiles/checkpoint")).expect("checkpoint"), before);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&wdir);
+}
