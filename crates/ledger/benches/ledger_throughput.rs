@@ -107,6 +107,34 @@ fn sqlite_chain(n: u64) -> f64 {
     n as f64 / secs
 }
 
+/// The same pipelined stream on the PostgreSQL backend (skipped if no server).
+fn ledger_postgres(n: u64) -> Option<(f64, u64)> {
+    let conninfo =
+        std::env::var("LEDGER_BENCH_PG").unwrap_or_else(|_| "host=127.0.0.1 user=postgres dbname=test".into());
+    let schema = format!("ledger_bench_{}", std::process::id());
+    let storage = ledger::pg::PgStorage::connect(&conninfo, &schema).ok()?;
+    let signer = ledger::note::NoteSigner::generate("bench.example/pg", 1).expect("key");
+    let log = Ledger::open(Arc::new(storage), signer, Options::default()).expect("open");
+    let start = Instant::now();
+    let mut window = std::collections::VecDeque::new();
+    for i in 0..n {
+        window.push_back(log.submit(entry(i)).expect("submit"));
+        if window.len() >= 16384 {
+            window.pop_front().expect("pending").wait().expect("durable");
+        }
+    }
+    for p in window {
+        p.wait().expect("durable");
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    let commits = log.group_commits();
+    drop(log);
+    if let Ok(mut c) = postgres::Client::connect(&conninfo, postgres::NoTls) {
+        let _ = c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+    }
+    Some((rate, commits))
+}
+
 fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[((v.len() - 1) as f64 * p) as usize]
@@ -129,6 +157,14 @@ fn main() {
         "ledger, 64 threads blocking append(): {trate:>10.0} durable appends/s  ({:.1} entries per fsync)",
         (n / 4) as f64 / tcommits as f64
     );
+
+    match ledger_postgres(n / 4) {
+        Some((r, c)) => println!(
+            "ledger on PostgreSQL, one pipelined stream ({} entries): {r:>10.0} durable appends/s ({c} group commits)",
+            n / 4
+        ),
+        None => println!("ledger on PostgreSQL: skipped (no server)"),
+    }
 
     let t = Instant::now();
     log.checkpoint().expect("checkpoint");

@@ -63,7 +63,8 @@ const RECORD_HEADER: usize = 12;
 pub struct FileStorage {
     dir: PathBuf,
     wal: Mutex<File>,
-    dirs_to_sync: Mutex<Vec<PathBuf>>,
+    /// Public files and directories written but not yet flushed.
+    to_sync: Mutex<(Vec<PathBuf>, Vec<PathBuf>)>,
     tmp_counter: AtomicU64,
 }
 
@@ -82,7 +83,7 @@ impl FileStorage {
         Ok(Self {
             dir: dir.to_path_buf(),
             wal: Mutex::new(wal),
-            dirs_to_sync: Mutex::new(Vec::new()),
+            to_sync: Mutex::new((Vec::new(), Vec::new())),
             tmp_counter: AtomicU64::new(0),
         })
     }
@@ -91,18 +92,36 @@ impl FileStorage {
         self.dir.join(TILES_DIR)
     }
 
-    fn atomic_write(&self, dest: &Path, data: &[u8]) -> Result<(), LedgerError> {
+    /// Writes `data` to a temporary file and renames it to `dest`, so readers
+    /// never see a half-written file. With `sync`, the data is flushed first.
+    fn atomic_write(&self, dest: &Path, data: &[u8], sync: bool) -> Result<(), LedgerError> {
         let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
         let tmp = self.dir.join("tmp").join(format!("{}-{n}", std::process::id()));
         let mut f = File::create(&tmp).map_err(|e| io(tmp.display(), e))?;
         f.write_all(data).map_err(|e| io(tmp.display(), e))?;
-        f.sync_data().map_err(|e| io(tmp.display(), e))?;
+        if sync {
+            f.sync_data().map_err(|e| io(tmp.display(), e))?;
+        }
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io(parent.display(), e))?;
         }
         std::fs::rename(&tmp, dest).map_err(|e| io(dest.display(), e))?;
         Ok(())
     }
+}
+
+/// Above this many unflushed public files, `sync_public` flushes the whole
+/// filesystem with one `syncfs` instead of one `fsync` per file.
+const SYNCFS_THRESHOLD: usize = 64;
+
+fn syncfs(dir: &Path) -> Result<(), LedgerError> {
+    use std::os::fd::AsRawFd;
+    let d = File::open(dir).map_err(|e| io(dir.display(), e))?;
+    // SAFETY: syncfs on a valid, owned file descriptor.
+    if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
+        return Err(io(dir.display(), std::io::Error::last_os_error()));
+    }
+    Ok(())
 }
 
 fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
@@ -176,18 +195,29 @@ impl Storage for FileStorage {
 
     fn write_public(&self, path: &str, data: &[u8]) -> Result<(), LedgerError> {
         let dest = self.tiles().join(public_path(path)?);
-        self.atomic_write(&dest, data)?;
+        // Flushed later, all together, by sync_public (before any checkpoint
+        // refers to them). A crash before that leaves only files beyond the
+        // published size, which the next checkpoint rewrites.
+        self.atomic_write(&dest, data, false)?;
+        let mut pending = self.to_sync.lock().map_err(|_| LedgerError::Poisoned)?;
         if let Some(parent) = dest.parent() {
-            let mut dirs = self.dirs_to_sync.lock().map_err(|_| LedgerError::Poisoned)?;
-            if !dirs.iter().any(|d| d == parent) {
-                dirs.push(parent.to_path_buf());
+            if !pending.1.iter().any(|d| d == parent) {
+                pending.1.push(parent.to_path_buf());
             }
         }
+        pending.0.push(dest);
         Ok(())
     }
 
     fn sync_public(&self) -> Result<(), LedgerError> {
-        let dirs = std::mem::take(&mut *self.dirs_to_sync.lock().map_err(|_| LedgerError::Poisoned)?);
+        let (files, dirs) = std::mem::take(&mut *self.to_sync.lock().map_err(|_| LedgerError::Poisoned)?);
+        if files.len() > SYNCFS_THRESHOLD {
+            // One filesystem-wide flush instead of thousands of fsyncs.
+            return syncfs(&self.tiles());
+        }
+        for f in files {
+            File::open(&f).and_then(|f| f.sync_data()).map_err(|e| io(f.display(), e))?;
+        }
         for d in dirs {
             sync_dir(&d)?;
         }
@@ -205,9 +235,11 @@ impl Storage for FileStorage {
 
     fn publish_checkpoint(&self, note: &[u8], size: u64) -> Result<(), LedgerError> {
         self.sync_public()?;
-        self.atomic_write(&self.dir.join(STATE_FILE), size.to_string().as_bytes())?;
-        self.atomic_write(&self.tiles().join("checkpoint"), note)?;
+        // Checkpoint first, then the private high-water mark: a crash in
+        // between leaves the mark behind the checkpoint, never ahead of it.
+        self.atomic_write(&self.tiles().join("checkpoint"), note, true)?;
         sync_dir(&self.tiles())?;
+        self.atomic_write(&self.dir.join(STATE_FILE), size.to_string().as_bytes(), true)?;
         sync_dir(&self.dir)
     }
 
