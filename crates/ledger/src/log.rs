@@ -126,9 +126,6 @@ pub struct Published {
 
 struct State {
     tree: MemoryTree,
-    /// Entries from index `tail_start` on (those not yet in a full published bundle).
-    tail: Vec<Vec<u8>>,
-    tail_start: u64,
     published: Option<Published>,
 }
 
@@ -250,15 +247,8 @@ impl Ledger {
                 "published checkpoint was rolled back: it covers {published_size} entries, but {high_water} were published"
             )));
         }
-        let tail_start = published_size / TILE_WIDTH * TILE_WIDTH;
         let mut tree = MemoryTree::new();
-        let mut tail = Vec::new();
-        let count = storage.recover(published_size, &mut |i, e| {
-            tree.push(leaf_hash(e));
-            if i >= tail_start {
-                tail.push(e.to_vec());
-            }
-        })?;
+        let count = storage.recover(published_size, &mut |_, e| tree.push(leaf_hash(e)))?;
         if count < published_size {
             return Err(LedgerError::Corrupt(format!(
                 "write-ahead log holds {count} entries but the published checkpoint covers {published_size}"
@@ -278,7 +268,7 @@ impl Ledger {
             clock: signer.with_alg(ALG_COSIGNATURE_V1),
             signer,
             origin,
-            state: RwLock::new(State { tree, tail, tail_start, published }),
+            state: RwLock::new(State { tree, published }),
             checkpoint_lock: Mutex::new(witness_client),
             options,
             stop: AtomicBool::new(false),
@@ -463,7 +453,6 @@ fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
                         for h in hashes {
                             s.tree.push(h);
                         }
-                        s.tail.extend(entries);
                     }
                     Err(_) => failed = Some(LedgerError::Poisoned),
                 }
@@ -502,16 +491,14 @@ impl Inner {
     fn checkpoint(&self) -> Result<String, LedgerError> {
         let mut witnesses = self.checkpoint_lock.lock().map_err(|_| LedgerError::Poisoned)?;
         // Snapshot what is durable and collect the files to write.
-        let (size, root, files, old) = {
+        let (size, root, mut files, old, leaves) = {
             let s = self.state.read().map_err(|_| LedgerError::Poisoned)?;
             let size = s.tree.size();
             let old = s.published.as_ref().map_or(0, |p| p.checkpoint.size);
             let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+            let first_bundle = old / TILE_WIDTH * TILE_WIDTH;
+            let leaves = s.tree.level(0)[first_bundle as usize..size as usize].to_vec();
             if size > old {
-                for (_, n, w) in tiles_at_level(size, 0, old / TILE_WIDTH) {
-                    let lo = (n * TILE_WIDTH - s.tail_start) as usize;
-                    files.push((entries_path(n, w), encode_bundle(&s.tail[lo..lo + w as usize])));
-                }
                 let mut level = 0;
                 while tiles::nodes_at_tile_level(size, level) > 0 {
                     let hashes = s.tree.level((level * TILE_HEIGHT) as usize);
@@ -523,8 +510,33 @@ impl Inner {
                     level += 1;
                 }
             }
-            (size, s.tree.root(size)?, files, old)
+            (size, s.tree.root(size)?, files, old, leaves)
         };
+        // Entry bundles, read back from storage and checked against the leaf
+        // hashes the tree was built from, so damaged storage is never published.
+        if size > old {
+            let first = old / TILE_WIDTH * TILE_WIDTH;
+            let entries = self.storage.read_entries(first, size - first)?;
+            if entries.len() as u64 != size - first {
+                return Err(LedgerError::Corrupt(format!(
+                    "storage returned {} entries from index {first}, expected {}",
+                    entries.len(),
+                    size - first
+                )));
+            }
+            for (i, (e, h)) in entries.iter().zip(&leaves).enumerate() {
+                if leaf_hash(e) != *h {
+                    return Err(LedgerError::Corrupt(format!(
+                        "stored entry {} no longer matches its leaf hash",
+                        first + i as u64
+                    )));
+                }
+            }
+            for (k, (_, n, w)) in tiles_at_level(size, 0, old / TILE_WIDTH).enumerate() {
+                let lo = k * TILE_WIDTH as usize;
+                files.push((entries_path(n, w), encode_bundle(&entries[lo..lo + w as usize])));
+            }
+        }
         for (path, data) in &files {
             self.storage.write_public(path, data)?;
         }
@@ -546,10 +558,6 @@ impl Inner {
         let text = note.to_text();
         self.storage.publish_checkpoint(text.as_bytes(), size)?;
         let mut s = self.state.write().map_err(|_| LedgerError::Poisoned)?;
-        let new_tail_start = size / TILE_WIDTH * TILE_WIDTH;
-        let drop_n = (new_tail_start - s.tail_start) as usize;
-        s.tail.drain(..drop_n);
-        s.tail_start = new_tail_start;
         s.published = Some(Published {
             checkpoint: Checkpoint::new(&self.origin, size, root),
             note: text.clone(),

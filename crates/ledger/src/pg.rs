@@ -139,6 +139,17 @@ impl Storage for PgStorage {
         Ok(())
     }
 
+    fn read_entries(&self, first: u64, count: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let mut c = self.client()?;
+        let rows = c
+            .query(
+                &format!("SELECT data FROM {}.entries WHERE idx >= $1 AND idx < $2 ORDER BY idx", self.schema),
+                &[&(first as i64), &((first + count) as i64)],
+            )
+            .map_err(|e| db(&format!("read entries {first}..{}", first + count), e))?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+
     fn write_public(&self, path: &str, data: &[u8]) -> Result<(), LedgerError> {
         let mut c = self.client()?;
         c.execute(

@@ -26,6 +26,9 @@ pub trait Storage: Send + Sync + 'static {
     /// every entry is durable.
     fn append(&self, first_index: u64, entries: &[Vec<u8>], leaf_hashes: &[Hash]) -> Result<(), LedgerError>;
 
+    /// Reads `count` durable entries starting at index `first`.
+    fn read_entries(&self, first: u64, count: u64) -> Result<Vec<Vec<u8>>, LedgerError>;
+
     /// Writes a public file (`tile/...`), replacing any previous content atomically.
     fn write_public(&self, path: &str, data: &[u8]) -> Result<(), LedgerError>;
 
@@ -63,6 +66,8 @@ const RECORD_HEADER: usize = 12;
 pub struct FileStorage {
     dir: PathBuf,
     wal: Mutex<File>,
+    /// Byte offset of every entry's record in the write-ahead log (8 bytes per entry).
+    offsets: Mutex<Vec<u64>>,
     /// Public files and directories written but not yet flushed.
     to_sync: Mutex<(Vec<PathBuf>, Vec<PathBuf>)>,
     tmp_counter: AtomicU64,
@@ -83,6 +88,7 @@ impl FileStorage {
         Ok(Self {
             dir: dir.to_path_buf(),
             wal: Mutex::new(wal),
+            offsets: Mutex::new(Vec::new()),
             to_sync: Mutex::new((Vec::new(), Vec::new())),
             tmp_counter: AtomicU64::new(0),
         })
@@ -147,6 +153,7 @@ impl Storage for FileStorage {
         let mut index = 0u64;
         let mut header = [0u8; RECORD_HEADER];
         let mut buf = Vec::new();
+        let mut offsets = Vec::new();
         loop {
             if offset + RECORD_HEADER as u64 > len {
                 break;
@@ -162,6 +169,7 @@ impl Storage for FileStorage {
                 break;
             }
             visit(index, &buf);
+            offsets.push(offset);
             index += 1;
             offset += RECORD_HEADER as u64 + n;
         }
@@ -176,6 +184,7 @@ impl Storage for FileStorage {
             wal.set_len(offset).map_err(|e| io(wal_name.display(), e))?;
             wal.sync_all().map_err(|e| io(wal_name.display(), e))?;
         }
+        *self.offsets.lock().map_err(|_| LedgerError::Poisoned)? = offsets;
         Ok(index)
     }
 
@@ -188,9 +197,40 @@ impl Storage for FileStorage {
         }
         let mut wal = self.wal.lock().map_err(|_| LedgerError::Poisoned)?;
         let name = || self.dir.join(WAL_FILE).display().to_string();
+        let start = wal.seek(SeekFrom::End(0)).map_err(|e| io(name(), e))?;
         wal.write_all(&buf).map_err(|e| io(name(), e))?;
         wal.sync_data().map_err(|e| io(name(), e))?;
+        let mut offsets = self.offsets.lock().map_err(|_| LedgerError::Poisoned)?;
+        let mut at = start;
+        for e in entries {
+            offsets.push(at);
+            at += (RECORD_HEADER + e.len()) as u64;
+        }
         Ok(())
+    }
+
+    fn read_entries(&self, first: u64, count: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
+        use std::os::unix::fs::FileExt;
+        let name = || self.dir.join(WAL_FILE).display().to_string();
+        let range: Vec<u64> = {
+            let offsets = self.offsets.lock().map_err(|_| LedgerError::Poisoned)?;
+            let (lo, hi) = (first as usize, (first + count) as usize);
+            offsets
+                .get(lo..hi)
+                .ok_or_else(|| LedgerError::BeyondSize { size: first + count, have: offsets.len() as u64 })?
+                .to_vec()
+        };
+        let file = self.wal.lock().map_err(|_| LedgerError::Poisoned)?.try_clone().map_err(|e| io(name(), e))?;
+        let mut out = Vec::with_capacity(range.len());
+        let mut header = [0u8; RECORD_HEADER];
+        for off in range {
+            file.read_exact_at(&mut header, off).map_err(|e| io(name(), e))?;
+            let n = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+            let mut data = vec![0u8; n];
+            file.read_exact_at(&mut data, off + RECORD_HEADER as u64).map_err(|e| io(name(), e))?;
+            out.push(data);
+        }
+        Ok(out)
     }
 
     fn write_public(&self, path: &str, data: &[u8]) -> Result<(), LedgerError> {

@@ -278,3 +278,25 @@ fn witness_cosigns_consistent_checkpoints_and_refuses_a_fork() {
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::remove_dir_all(&fork).unwrap();
 }
+
+#[test]
+fn damaged_unpublished_entry_is_not_published() {
+    use std::io::{Seek, SeekFrom, Write};
+    let (dir, verifier) = new_ledger("unpublished-rot", 300);
+    let log = Ledger::open_dir(&dir, Options::default()).unwrap();
+    for i in 300..310 {
+        log.append(&entry(i)).unwrap();
+    }
+    // Bit rot in the last acknowledged, not yet published entry.
+    let wal = dir.join(ledger::storage::WAL_FILE);
+    let len = std::fs::metadata(&wal).unwrap().len();
+    let mut f = std::fs::OpenOptions::new().write(true).open(&wal).unwrap();
+    f.seek(SeekFrom::Start(len - 2)).unwrap();
+    f.write_all(b"X").unwrap();
+    drop(f);
+    let err = log.checkpoint().unwrap_err();
+    assert!(err.to_string().contains("entry 309"), "{err}");
+    drop(log);
+    assert_eq!(verify_log(&DirFetcher(dir.join("tiles")), &verifier).unwrap().checkpoint.size, 300);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
