@@ -66,6 +66,12 @@ enum LedgerCommand {
         /// A checkpoint seen earlier: the log must be consistent with it (detects rollback and forks).
         #[arg(long)]
         previous: Option<PathBuf>,
+        /// A witness's cosignature verifier key (repeatable).
+        #[arg(long = "witness-vkey")]
+        witness_vkeys: Vec<String>,
+        /// Number of valid witness cosignatures the checkpoint must carry.
+        #[arg(long, default_value_t = 0)]
+        quorum: usize,
     },
     /// Run a tlog-witness that cosigns only consistent checkpoints.
     Witness {
@@ -160,7 +166,13 @@ pub fn run(args: LedgerArgs) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::SUCCESS)
         }
-        LedgerCommand::Verify { tiles, vkey, previous } => verify(&tiles, &vkey, previous.as_deref()),
+        LedgerCommand::Verify { tiles, vkey, previous, witness_vkeys, quorum } => {
+            let witnesses = witness_vkeys.iter().map(|v| NoteVerifier::parse(v)).collect::<Result<Vec<_>, _>>()?;
+            if quorum > witnesses.len() {
+                bail!("--quorum {quorum} needs at least that many --witness-vkey");
+            }
+            verify(&tiles, &vkey, previous.as_deref(), &witnesses, quorum)
+        }
         LedgerCommand::Witness { dir, name, log_vkeys, listen } => {
             let w = Witness::open(&dir, &name, &log_vkeys)?;
             let listener = std::net::TcpListener::bind(&listen).with_context(|| format!("listening on {listen}"))?;
@@ -221,7 +233,13 @@ fn append(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(tiles: &str, vkey: &str, previous: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+fn verify(
+    tiles: &str,
+    vkey: &str,
+    previous: Option<&std::path::Path>,
+    witnesses: &[NoteVerifier],
+    quorum: usize,
+) -> anyhow::Result<ExitCode> {
     let verifier = NoteVerifier::parse(vkey).context("parsing --vkey")?;
     let fetcher: Box<dyn TileFetcher> = if tiles.starts_with("http://") || tiles.starts_with("https://") {
         Box::new(HttpFetcher::new(tiles))
@@ -252,6 +270,26 @@ fn verify(tiles: &str, vkey: &str, previous: Option<&std::path::Path>) -> anyhow
                     );
                     return Ok(ExitCode::FAILURE);
                 }
+            }
+            let note = ledger::note::Note::parse(v.note.as_bytes())?;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            // The log's own timestamped signature, if it adds one, shows how fresh the view is.
+            if let Ok(Some(t)) = note.verify_by(&verifier.with_alg(ledger::note::ALG_COSIGNATURE_V1)) {
+                println!("signed by the log at {t} ({}s ago)", now.saturating_sub(t));
+            }
+            let mut cosigned = 0;
+            for w in witnesses {
+                match note.verify_by(w) {
+                    Ok(t) => {
+                        cosigned += 1;
+                        println!("cosigned by {} at {}", w.name(), t.unwrap_or(0));
+                    }
+                    Err(e) => println!("no valid cosignature by {}: {e}", w.name()),
+                }
+            }
+            if cosigned < quorum {
+                println!("FAIL: {cosigned} witness cosignatures, {quorum} required");
+                return Ok(ExitCode::FAILURE);
             }
             println!(
                 "OK: {} entries, {} entry bundles, {} hash tiles, root {} signed by {}",

@@ -53,6 +53,28 @@ fn witness_cosigns_and_quorum_is_enforced() {
         assert!(ok, "{out}");
         assert!(out.lines().any(|l| l.starts_with("\u{2014} board.example/witness ")), "{out}");
     }
+    // An auditor can require the witness's cosignature.
+    let tiles = dir.join("tiles");
+    let t = tiles.to_str().expect("utf8");
+    let (ok, out) =
+        run(&["ledger", "verify", "--tiles", t, "--vkey", &log_vkey, "--witness-vkey", &wkey, "--quorum", "1"], "");
+    assert!(ok, "{out}");
+    assert!(out.contains("cosigned by board.example/witness at "), "{out}");
+    // A checkpoint without it fails that requirement.
+    let stripped: String = std::fs::read_to_string(tiles.join("checkpoint"))
+        .expect("checkpoint")
+        .lines()
+        .filter(|l| !l.starts_with("\u{2014} board.example/witness "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let saved = std::fs::read(tiles.join("checkpoint")).expect("checkpoint");
+    std::fs::write(tiles.join("checkpoint"), stripped).expect("write");
+    let (ok, out) =
+        run(&["ledger", "verify", "--tiles", t, "--vkey", &log_vkey, "--witness-vkey", &wkey, "--quorum", "1"], "");
+    assert!(!ok, "{out}");
+    assert!(out.contains("FAIL: 0 witness cosignatures, 1 required"), "{out}");
+    std::fs::write(tiles.join("checkpoint"), saved).expect("restore");
+
     let _ = witness.kill();
     let _ = witness.wait();
 
