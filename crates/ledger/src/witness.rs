@@ -5,8 +5,10 @@
 //! proof from that size (one base64 hash per line), a blank line, and the
 //! signed checkpoint. Answers: `200` with cosignature lines; `409` with the
 //! witness's current size (`text/x.tlog.size`) if `old` is not it; `404` for an
-//! unknown log; `403` if the log's signature is missing or bad; `400` for a
-//! malformed request; `422` if the consistency proof does not verify.
+//! unknown log; `403` if the log's signature is missing or bad or the
+//! checkpoint is malformed; `400` for a malformed request or `old` above the
+//! checkpoint size; `422` if the consistency proof does not verify (including
+//! the same size with another root: a fork).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -226,8 +228,8 @@ impl Witness {
         if proof.len() > 63 {
             return Err(answer(400, "proof too long"));
         }
-        let note = Note::parse(note_text.as_bytes()).map_err(|e| answer(400, e.to_string()))?;
-        let cp = Checkpoint::parse(&note.body).map_err(|e| answer(400, e.to_string()))?;
+        let note = Note::parse(note_text.as_bytes()).map_err(|e| answer(403, e.to_string()))?;
+        let cp = Checkpoint::parse(&note.body).map_err(|e| answer(403, e.to_string()))?;
         let verifier = self.logs.get(&cp.origin).ok_or_else(|| answer(404, "unknown log"))?;
         note.verify_by(verifier).map_err(|e| answer(403, e.to_string()))?;
         if old > cp.size {
@@ -241,9 +243,6 @@ impl Witness {
                 content_type: SIZE_CONTENT_TYPE,
                 body: format!("{}\n", state.size),
             });
-        }
-        if old == cp.size && state.root != cp.root {
-            return Err(answer(409, "same size, different root: the log forked"));
         }
         merkle::verify_consistency(old, cp.size, &proof, &state.root, &cp.root)
             .map_err(|e| answer(422, e.to_string()))?;
@@ -303,5 +302,67 @@ impl Witness {
             resp.body
         )?;
         out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merkle::{leaf_hash, MemoryTree};
+    use crate::note::{sign_note, NoteSigner, ALG_ED25519};
+
+    fn request(old: u64, proof: &[Hash], note: &str) -> Vec<u8> {
+        let mut r = format!("old {old}\n");
+        for h in proof {
+            r.push_str(&B64.encode(h));
+            r.push('\n');
+        }
+        r.push('\n');
+        r.push_str(note);
+        r.into_bytes()
+    }
+
+    #[test]
+    fn status_codes_follow_tlog_witness() {
+        let dir = std::env::temp_dir().join(format!("witness-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let log = NoteSigner::generate("example.org/w", ALG_ED25519).unwrap();
+        let w = Witness::open(&dir, "w.example", &[log.verifier().vkey()]).unwrap();
+        let mut tree = MemoryTree::new();
+        for i in 0..10u8 {
+            tree.push(leaf_hash(&[i]));
+        }
+        let cp = |n: u64, t: &MemoryTree| {
+            sign_note(&Checkpoint::new("example.org/w", n, t.root(n).unwrap()).body(), &[&log], 0)
+        };
+        // Happy path from the empty state, then 409 for a stale old size.
+        assert_eq!(w.add_checkpoint(&request(0, &[], &cp(5, &tree))).status, 200);
+        let r = w.add_checkpoint(&request(0, &[], &cp(10, &tree)));
+        assert_eq!((r.status, r.content_type, r.body.as_str()), (409, SIZE_CONTENT_TYPE, "5\n"));
+        // Bad proof: 422; good proof: 200.
+        let good = crate::merkle::consistency_proof(&tree, 5, 10).unwrap();
+        let mut bad = good.clone();
+        bad[0][0] ^= 1;
+        assert_eq!(w.add_checkpoint(&request(5, &bad, &cp(10, &tree))).status, 422);
+        assert_eq!(w.add_checkpoint(&request(5, &good, &cp(10, &tree))).status, 200);
+        // A fork at the same size: 422. Unknown log: 404. Bad signature: 403. old > size: 400.
+        let mut fork = MemoryTree::new();
+        for i in 0..10u8 {
+            fork.push(leaf_hash(&[i, 1]));
+        }
+        assert_eq!(w.add_checkpoint(&request(10, &[], &cp(10, &fork))).status, 422);
+        let other = NoteSigner::generate("example.org/other", ALG_ED25519).unwrap();
+        let unknown = sign_note(&Checkpoint::new("example.org/other", 1, [0; 32]).body(), &[&other], 0);
+        assert_eq!(w.add_checkpoint(&request(0, &[], &unknown)).status, 404);
+        let forged =
+            sign_note(&Checkpoint::new("example.org/w", 10, tree.root(10).unwrap()).body(), &[&other.with_alg(1)], 0)
+                .replace("example.org/other ", "example.org/w ");
+        assert_eq!(w.add_checkpoint(&request(10, &[], &forged)).status, 403);
+        assert_eq!(w.add_checkpoint(&request(11, &[], &cp(10, &tree))).status, 400);
+        // State survives a restart.
+        drop(w);
+        let w = Witness::open(&dir, "w.example", &[log.verifier().vkey()]).unwrap();
+        assert_eq!(w.add_checkpoint(&request(0, &[], &cp(10, &tree))).body, "10\n");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
