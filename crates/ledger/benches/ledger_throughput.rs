@@ -23,7 +23,9 @@ fn entry(i: u64) -> Vec<u8> {
 }
 
 fn bench_dir(tag: &str) -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-{tag}-{}", std::process::id()));
+    static RUN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-{tag}-{}-{run}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
 }
@@ -140,24 +142,49 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p) as usize]
 }
 
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
 fn main() {
     let n: u64 = std::env::var("LEDGER_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    let rounds: usize = std::env::var("LEDGER_BENCH_ROUNDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
     println!(
-        "entries per run: {n} (~120 bytes each), cores: {}",
+        "entries per run: {n} (~120 bytes each), {rounds} alternating rounds, cores: {}",
         std::thread::available_parallelism().map_or(0, |c| c.get())
     );
 
-    let (rate, commits, log, dir) = ledger_one_stream(n);
-    println!("ledger, one pipelined stream:  {rate:>10.0} durable appends/s  ({commits} group commits, {:.0} entries per fsync)", n as f64 / commits as f64);
-    let sqlite = sqlite_chain(n);
-    println!("sqlite hash chain, 256/commit: {sqlite:>10.0} durable appends/s  (WAL, synchronous=FULL)");
-    println!("ledger / sqlite: {:.1}x", rate / sqlite);
+    // Alternate the two stores so that background load hits both alike.
+    let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let mut kept = None;
+    for round in 0..rounds {
+        let (rate, commits, log, dir) = ledger_one_stream(n);
+        let sqlite = sqlite_chain(n);
+        println!(
+            "round {round}: ledger {rate:>9.0}/s ({:.0} entries per fsync), sqlite {sqlite:>9.0}/s, ratio {:.1}x",
+            n as f64 / commits as f64,
+            rate / sqlite
+        );
+        ours.push(rate);
+        theirs.push(sqlite);
+        ratios.push(rate / sqlite);
+        if let Some((_, old_dir)) = kept.replace((log, dir)) {
+            let _ = std::fs::remove_dir_all(old_dir);
+        }
+    }
+    println!("ledger, one pipelined stream:  median {:>10.0} durable appends/s", median(ours));
+    println!(
+        "sqlite hash chain, 256/commit: median {:>10.0} durable appends/s (WAL, synchronous=FULL)",
+        median(theirs)
+    );
+    println!("ledger / sqlite: median {:.1}x", median(ratios));
+    let (log, dir) = kept.expect("at least one round");
     let (trate, tcommits) = ledger_threads(n / 4, 64);
     println!(
         "ledger, 64 threads blocking append(): {trate:>10.0} durable appends/s  ({:.1} entries per fsync)",
         (n / 4) as f64 / tcommits as f64
     );
-
     match ledger_postgres(n / 4) {
         Some((r, c)) => println!(
             "ledger on PostgreSQL, one pipelined stream ({} entries): {r:>10.0} durable appends/s ({c} group commits)",

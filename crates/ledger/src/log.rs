@@ -110,6 +110,9 @@ impl Future for Pending {
 
 struct Msg {
     entry: Vec<u8>,
+    /// Leaf hash, computed by the submitting thread so that hashing runs in
+    /// parallel with the writer's I/O.
+    hash: Hash,
     slot: Arc<Slot>,
 }
 
@@ -322,7 +325,8 @@ impl Ledger {
         }
         let slot = Arc::new(Slot::default());
         let tx = self.tx.as_ref().ok_or(LedgerError::Closed)?;
-        tx.send(Msg { entry, slot: Arc::clone(&slot) }).map_err(|_| LedgerError::Closed)?;
+        let hash = leaf_hash(&entry);
+        tx.send(Msg { entry, hash, slot: Arc::clone(&slot) }).map_err(|_| LedgerError::Closed)?;
         Ok(Pending { slot })
     }
 
@@ -443,8 +447,14 @@ fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
             }
             continue;
         }
-        let (entries, slots): (Vec<Vec<u8>>, Vec<Arc<Slot>>) = batch.into_iter().map(|m| (m.entry, m.slot)).unzip();
-        let hashes: Vec<Hash> = entries.iter().map(|e| leaf_hash(e)).collect();
+        let mut entries = Vec::with_capacity(batch.len());
+        let mut hashes = Vec::with_capacity(batch.len());
+        let mut slots = Vec::with_capacity(batch.len());
+        for m in batch {
+            entries.push(m.entry);
+            hashes.push(m.hash);
+            slots.push(m.slot);
+        }
         match inner.storage.append(next, &entries, &hashes) {
             Ok(()) => {
                 inner.group_commits.fetch_add(1, Ordering::Relaxed);
