@@ -220,11 +220,12 @@ fn append(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
                 }
                 Err(mpsc::TryRecvError::Disconnected) => break,
             };
-            let index = pending.wait()?;
-            writeln!(out, "{index}")?;
-            if index % 4096 == 0 {
+            if !pending.is_ready() {
+                // Everything printed so far is durable: show it before blocking.
                 out.flush()?;
             }
+            let index = pending.wait()?;
+            writeln!(out, "{index}")?;
         }
         out.flush()?;
         reader.join().map_err(|_| anyhow::anyhow!("reader thread panicked"))?

@@ -80,6 +80,11 @@ pub struct Pending {
 }
 
 impl Pending {
+    /// Whether the outcome is known (`wait` would not block).
+    pub fn is_ready(&self) -> bool {
+        self.slot.state.lock().map_or(true, |g| g.0.is_some())
+    }
+
     /// Blocks until the entry is durable and returns its index.
     pub fn wait(self) -> Result<u64, LedgerError> {
         let mut g = self.slot.state.lock().map_err(|_| LedgerError::Poisoned)?;
