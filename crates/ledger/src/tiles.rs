@@ -261,7 +261,7 @@ pub fn verify_log<F: TileFetcher + ?Sized>(fetcher: &F, verifier: &NoteVerifier)
     let size = checkpoint.size;
 
     // Entries -> leaf hashes.
-    let mut level_hashes: Vec<Hash> = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    let mut level_hashes: Vec<Hash> = Vec::with_capacity(usize::try_from(size.min(1 << 24)).unwrap_or(0));
     let mut bundles = 0;
     let mut bundle_paths = Vec::new();
     for (_, n, w) in tiles_at_level(size, 0, 0) {
