@@ -1,0 +1,122 @@
+//! Acknowledgement only after the storage's durable write returns, batching of
+//! concurrent appends into one commit, and `Pending` as a `Future`.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use ledger::merkle::Hash;
+use ledger::note::NoteSigner;
+use ledger::storage::{FileStorage, Storage};
+use ledger::{Ledger, LedgerError, Options};
+
+/// File storage whose `append` waits for the test to open a gate, and which
+/// records the size of every batch.
+struct Gated {
+    inner: FileStorage,
+    open: Mutex<bool>,
+    cv: Condvar,
+    batches: Mutex<Vec<usize>>,
+}
+
+impl Gated {
+    fn set(&self, open: bool) {
+        *self.open.lock().unwrap() = open;
+        self.cv.notify_all();
+    }
+}
+
+impl Storage for Gated {
+    fn recover(&self, published: u64, visit: &mut dyn FnMut(u64, &[u8])) -> Result<u64, LedgerError> {
+        self.inner.recover(published, visit)
+    }
+    fn append(&self, first: u64, entries: &[Vec<u8>], hashes: &[Hash]) -> Result<(), LedgerError> {
+        let mut open = self.open.lock().unwrap();
+        while !*open {
+            open = self.cv.wait(open).unwrap();
+        }
+        drop(open);
+        self.batches.lock().unwrap().push(entries.len());
+        self.inner.append(first, entries, hashes)
+    }
+    fn read_entries(&self, first: u64, count: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
+        self.inner.read_entries(first, count)
+    }
+    fn write_public(&self, path: &str, data: &[u8]) -> Result<(), LedgerError> {
+        self.inner.write_public(path, data)
+    }
+    fn sync_public(&self) -> Result<(), LedgerError> {
+        self.inner.sync_public()
+    }
+    fn read_public(&self, path: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+        self.inner.read_public(path)
+    }
+    fn publish_checkpoint(&self, note: &[u8], size: u64) -> Result<(), LedgerError> {
+        self.inner.publish_checkpoint(note, size)
+    }
+    fn published_high_water(&self) -> Result<u64, LedgerError> {
+        self.inner.published_high_water()
+    }
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    std::env::temp_dir().join(format!("ledger-{tag}-{}-{nanos}", std::process::id()))
+}
+
+struct ThreadWaker(std::thread::Thread);
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// A minimal executor: polls `f` on this thread, parking between wake-ups.
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park_timeout(Duration::from_secs(5));
+    }
+}
+
+#[test]
+fn acknowledged_only_after_durable_write_and_batched() {
+    let dir = tempdir("gated");
+    let storage = Arc::new(Gated {
+        inner: FileStorage::open(&dir).unwrap(),
+        open: Mutex::new(false),
+        cv: Condvar::new(),
+        batches: Mutex::new(Vec::new()),
+    });
+    let signer = NoteSigner::generate("example.org/gated", 1).unwrap();
+    let log = Ledger::open(Arc::clone(&storage) as Arc<dyn Storage>, signer, Options::default()).unwrap();
+
+    // The first append enters the storage and blocks there: not acknowledged.
+    let first = log.submit(b"first".to_vec()).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(!first.is_ready(), "acknowledged before the durable write returned");
+    // Appends arriving meanwhile queue up for the next group commit.
+    let rest: Vec<_> = (0..500).map(|i| log.submit(format!("e{i}").into_bytes()).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(rest.iter().all(|p| !p.is_ready()));
+    assert_eq!(log.size(), 0, "nothing is in the tree before it is durable");
+
+    storage.set(true);
+    assert_eq!(block_on(first).unwrap(), 0, "Pending works as a Future");
+    for (i, p) in rest.into_iter().enumerate() {
+        assert_eq!(p.wait().unwrap(), i as u64 + 1);
+    }
+    let batches = storage.batches.lock().unwrap().clone();
+    assert_eq!(batches[0], 1);
+    assert_eq!(batches[1], 500, "the 500 queued appends shared one durable write: {batches:?}");
+    assert_eq!(log.group_commits(), 2);
+    drop(log);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
