@@ -34,6 +34,23 @@ enum LawsCommand {
     Check,
     /// Print the library as a table: id, jurisdiction, citation, summary.
     List,
+    /// Show the slice for one (source, agency, action): the policies that can apply, specialised
+    /// to that agency and source (every probe is a permit; the checkpoint applies each policy's
+    /// effect and class itself).
+    Slice {
+        /// The deployment.
+        #[arg(long, default_value = "examples/seed-world")]
+        config: PathBuf,
+        /// Source id.
+        #[arg(long)]
+        source: String,
+        /// Requesting agency id.
+        #[arg(long)]
+        agency: String,
+        /// lookup, bulk_export or biometric_search.
+        #[arg(long, default_value = "lookup")]
+        action: String,
+    },
     /// Measure decision latency over a realistic mix, sliced and unsliced.
     Bench {
         /// The deployment to generate requests for.
@@ -142,6 +159,17 @@ pub fn run(args: LawsArgs) -> anyhow::Result<ExitCode> {
             );
             Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        LawsCommand::Slice { config, source, agency, action } => {
+            let engine = load_engine(&args.laws, &config)?;
+            match engine.slice_text(&source, &agency, &action) {
+                Some(text) if text.trim().is_empty() => {
+                    println!("(empty: no policy can apply; the request is denied by default)")
+                }
+                Some(text) => println!("{text}"),
+                None => bail!("unknown source {source:?}, agency {agency:?} or action {action:?}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         LawsCommand::Bench { config, mix, rounds, json } => {
             if mix == 0 || rounds == 0 {
                 bail!("--mix and --rounds must be at least 1");
@@ -157,7 +185,10 @@ pub fn run(args: LawsArgs) -> anyhow::Result<ExitCode> {
                 );
                 println!("sliced:   p50 {:>8.2} us   p99 {:>8.2} us", report.p50_us, report.p99_us);
                 println!("unsliced: p50 {:>8.2} us   p99 {:>8.2} us", report.unsliced_p50_us, report.unsliced_p99_us);
-                println!("speedup at p99: {:.1}x; outcomes permit/deny/review: {:?}", report.speedup_p99, report.outcomes);
+                println!(
+                    "speedup at p99: {:.1}x; outcomes permit/deny/review: {:?}",
+                    report.speedup_p99, report.outcomes
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

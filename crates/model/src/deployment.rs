@@ -85,6 +85,12 @@ pub enum AgencyKind {
 }
 
 impl AgencyKind {
+    /// True for a law-enforcement authority (police, sheriff, state police, fusion center, federal
+    /// law enforcement, DHS): the recipients 28 CFR 23.20(f)(1) allows and most sanctuary laws bind.
+    pub fn is_law_enforcement(self) -> bool {
+        !matches!(self, Self::Dmv | Self::School | Self::Vendor)
+    }
+
     /// The snake_case name used in configuration and policies.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -246,8 +252,8 @@ impl Deployment {
     }
 
     fn parse(text: &str, path: &str) -> Result<Self, DeploymentError> {
-        let file: DeploymentFile =
-            toml::from_str(text).map_err(|e| DeploymentError::Syntax { path: path.to_string(), message: e.to_string() })?;
+        let file: DeploymentFile = toml::from_str(text)
+            .map_err(|e| DeploymentError::Syntax { path: path.to_string(), message: e.to_string() })?;
         let invalid = |message: String| DeploymentError::Invalid { path: path.to_string(), message };
         let mut agency_index = HashMap::new();
         for (i, a) in file.agencies.iter().enumerate() {

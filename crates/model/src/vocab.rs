@@ -35,15 +35,8 @@ pub const LEGAL_BASIS_KINDS: &[&str] = &[
 pub const ACTIONS: &[&str] = &["lookup", "bulk_export", "biometric_search"];
 
 /// Categories of data source.
-pub const SOURCE_CATEGORIES: &[&str] = &[
-    "alpr",
-    "dmv_record",
-    "dmv_photo",
-    "gang_database",
-    "immigration_status",
-    "rms",
-    "school_incident",
-];
+pub const SOURCE_CATEGORIES: &[&str] =
+    &["alpr", "dmv_record", "dmv_photo", "gang_database", "immigration_status", "rms", "school_incident"];
 
 /// Fields that carry only citizenship or immigration status: the information 8 U.S.C. 1373(a)
 /// says no state or local law may stop an official from sending to or receiving from DHS.

@@ -13,17 +13,19 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet,
+    Authorizer, Context, Effect, Entities, Entity, EntityId, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet,
     Request as CedarRequest, RestrictedExpression,
 };
 use model::{vocab, Agency, Decision, Deployment, Outcome, Reason, Request, Source};
+use serde_json::{json, Map, Value};
 
 use crate::justification::{self, Signal};
 use crate::library::{LawLibrary, LawPolicy, PolicyClass, Side};
 use crate::obligation;
+use crate::specialize;
 
 /// Why an engine could not be built for a deployment.
 #[derive(Debug, thiserror::Error)]
@@ -40,42 +42,58 @@ pub enum Slicing {
     Unsliced,
 }
 
+/// The probes (see [`LawPolicy::probe`]) of the policies that can apply to one (source, agency,
+/// action), evaluated together in one Cedar call.
 #[derive(Clone, Debug, Default)]
 struct Slice {
-    rules: PolicySet,
-    review: PolicySet,
-    floor: PolicySet,
-    obligation: PolicySet,
-    has_review: bool,
-    has_floor: bool,
-    has_obligation: bool,
-    len: usize,
+    probes: PolicySet,
+    members: Vec<usize>,
 }
 
 impl Slice {
-    fn build<'a>(policies: impl Iterator<Item = &'a LawPolicy>) -> Result<Self, EngineError> {
-        let mut slice = Slice::default();
-        for p in policies {
-            let set = match p.class {
-                PolicyClass::Rule => &mut slice.rules,
-                PolicyClass::Review => {
-                    slice.has_review = true;
-                    &mut slice.review
-                }
-                PolicyClass::Floor => {
-                    slice.has_floor = true;
-                    &mut slice.floor
-                }
-                PolicyClass::Obligation => {
-                    slice.has_obligation = true;
-                    &mut slice.obligation
-                }
-            };
-            set.add(p.policy.clone()).map_err(|e| EngineError(e.to_string()))?;
-            slice.len += 1;
+    fn build(members: Vec<(usize, Policy)>) -> Self {
+        let mut probes = PolicySet::new();
+        for (_, probe) in &members {
+            // Ids are unique (checked when the library loaded), so adding cannot fail.
+            let _ = probes.add(probe.clone());
         }
-        Ok(slice)
+        Slice { probes, members: members.into_iter().map(|(i, _)| i).collect() }
     }
+}
+
+/// The values each context attribute can take: every attribute comes from a closed vocabulary,
+/// which is what makes static pruning by enumeration sound.
+fn context_domain(field: &str) -> usize {
+    match field {
+        "purpose" => vocab::PURPOSES.len(),
+        "legal_basis" => vocab::LEGAL_BASIS_KINDS.len(),
+        "justification_signal" => 3,
+        _ => 2,
+    }
+}
+
+fn set_context_field(key: &mut ContextKey, field: &str, value: usize) {
+    const FLAGS: [&str; 6] =
+        ["has_case_number", "immigration_purpose", "forwarded", "via_fusion_center", "via_immigration", "status_only"];
+    match field {
+        "purpose" => key.purpose = value,
+        "legal_basis" => key.legal_basis = value,
+        "justification_signal" => key.signal = [Signal::None, Signal::Weak, Signal::Strong][value],
+        other => {
+            if let Some(i) = FLAGS.iter().position(|f| *f == other) {
+                key.flags[i] = value == 1;
+            }
+        }
+    }
+}
+
+/// Everything a Cedar context is made of (all closed vocabularies), as a cache key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct ContextKey {
+    purpose: usize,
+    legal_basis: usize,
+    signal: Signal,
+    flags: [bool; 6],
 }
 
 /// A request checked and translated into one Cedar request per agency of the chain.
@@ -101,12 +119,15 @@ pub struct Engine {
     entities: Entities,
     agency_uids: Vec<EntityUid>,
     source_uids: Vec<EntityUid>,
+    agency_attrs: Vec<Map<String, Value>>,
+    source_attrs: Vec<Map<String, Value>>,
     action_uids: Vec<EntityUid>,
-    slices: Vec<Slice>,
+    slices: Vec<OnceLock<Slice>>,
     unsliced: Slice,
     policy_index: HashMap<String, usize>,
     supported: Vec<&'static str>,
     authorizer: Authorizer,
+    contexts: RwLock<HashMap<ContextKey, Context>>,
     id_seed: u64,
     id_counter: AtomicU64,
 }
@@ -118,6 +139,19 @@ fn uid(type_name: &str, id: &str) -> Result<EntityUid, EngineError> {
 
 fn s(v: &str) -> RestrictedExpression {
     RestrictedExpression::new_string(v.to_string())
+}
+
+/// Cedar attribute values for a JSON object of strings, booleans and arrays of strings.
+fn cedar_attrs(attrs: &Map<String, Value>) -> HashMap<String, RestrictedExpression> {
+    fn expr(v: &Value) -> RestrictedExpression {
+        match v {
+            Value::Bool(b) => RestrictedExpression::new_bool(*b),
+            Value::Array(items) => RestrictedExpression::new_set(items.iter().map(expr)),
+            Value::String(text) => s(text),
+            other => s(&other.to_string()),
+        }
+    }
+    attrs.iter().map(|(k, v)| (k.clone(), expr(v))).collect()
 }
 
 /// True if `p` can apply when `agency` asks to `action` on `source`: the slicing rule. It must
@@ -143,68 +177,77 @@ fn applies(p: &LawPolicy, source: &Source, owner: &Agency, agency: &Agency, acti
 impl Engine {
     /// Builds the checkpoint: the Cedar entities of the deployment and one slice per (source, agency).
     pub fn new(library: Arc<LawLibrary>, deployment: Deployment) -> Result<Self, EngineError> {
+        // Entity attributes, kept twice: as JSON for specialising policies to a slice, and as the
+        // Cedar entities the requests are evaluated against (the `owner` reference only in the latter).
         let mut entities = Vec::new();
         let mut agency_uids = Vec::new();
+        let mut agency_attrs = Vec::new();
         for a in deployment.agencies() {
             let u = uid("FusionGuard::Agency", &a.id)?;
-            let attrs = HashMap::from([
-                ("kind".to_string(), s(a.kind.as_str())),
-                ("state".to_string(), s(&a.jurisdiction.state)),
-                ("locality".to_string(), s(&a.jurisdiction.locality)),
-                ("federal".to_string(), RestrictedExpression::new_bool(a.is_federal())),
-                ("immigration_role".to_string(), s(a.immigration_role.as_str())),
-                ("participates_287g".to_string(), RestrictedExpression::new_bool(a.participates_287g)),
-            ]);
-            entities.push(Entity::new(u.clone(), attrs, Default::default()).map_err(|e| EngineError(e.to_string()))?);
+            let attrs = json!({
+                "kind": a.kind.as_str(),
+                "state": a.jurisdiction.state,
+                "locality": a.jurisdiction.locality,
+                "federal": a.is_federal(),
+                "law_enforcement": a.kind.is_law_enforcement(),
+                "immigration_role": a.immigration_role.as_str(),
+                "participates_287g": a.participates_287g,
+            });
+            let attrs = attrs.as_object().cloned().unwrap_or_default();
+            entities.push(
+                Entity::new(u.clone(), cedar_attrs(&attrs), Default::default())
+                    .map_err(|e| EngineError(e.to_string()))?,
+            );
             agency_uids.push(u);
+            agency_attrs.push(attrs);
         }
         let mut source_uids = Vec::new();
+        let mut source_attrs = Vec::new();
         for src in deployment.sources() {
-            let owner = deployment.agency(&src.owner).ok_or_else(|| EngineError(format!("source {}: no owner", src.id)))?;
+            let owner =
+                deployment.agency(&src.owner).ok_or_else(|| EngineError(format!("source {}: no owner", src.id)))?;
             let u = uid("FusionGuard::Source", &src.id)?;
-            let attrs = HashMap::from([
-                ("category".to_string(), s(&src.category)),
-                ("owner".to_string(), RestrictedExpression::new_entity_uid(uid("FusionGuard::Agency", &owner.id)?)),
-                ("state".to_string(), s(&owner.jurisdiction.state)),
-                ("locality".to_string(), s(&owner.jurisdiction.locality)),
-                ("holds_status".to_string(), RestrictedExpression::new_bool(src.holds_status_fields())),
-                ("agreements".to_string(), RestrictedExpression::new_set(src.agreements.iter().map(|a| s(a)))),
-            ]);
-            entities.push(Entity::new(u.clone(), attrs, Default::default()).map_err(|e| EngineError(e.to_string()))?);
+            let attrs = json!({
+                "category": src.category,
+                "state": owner.jurisdiction.state,
+                "locality": owner.jurisdiction.locality,
+                "holds_status": src.holds_status_fields(),
+                "agreements": src.agreements,
+            });
+            let attrs = attrs.as_object().cloned().unwrap_or_default();
+            let mut cedar = cedar_attrs(&attrs);
+            cedar.insert("owner".into(), RestrictedExpression::new_entity_uid(uid("FusionGuard::Agency", &owner.id)?));
+            entities.push(Entity::new(u.clone(), cedar, Default::default()).map_err(|e| EngineError(e.to_string()))?);
             source_uids.push(u);
+            source_attrs.push(attrs);
         }
         let entities = Entities::from_entities(entities, Some(library.schema()))
             .map_err(|e| EngineError(format!("deployment does not fit the schema: {e}")))?;
-        let action_uids = vocab::ACTIONS.iter().map(|a| uid("FusionGuard::Action", a)).collect::<Result<Vec<_>, _>>()?;
+        let action_uids =
+            vocab::ACTIONS.iter().map(|a| uid("FusionGuard::Action", a)).collect::<Result<Vec<_>, _>>()?;
 
-        let mut slices = Vec::with_capacity(deployment.sources().len() * deployment.agencies().len() * vocab::ACTIONS.len());
-        for src in deployment.sources() {
-            let owner = deployment.agency(&src.owner).expect("checked above");
-            for agency in deployment.agencies() {
-                for action in vocab::ACTIONS {
-                    let policies = library.policies().iter().filter(|p| applies(p, src, owner, agency, action));
-                    slices.push(Slice::build(policies)?);
-                }
-            }
-        }
-        let unsliced = Slice::build(library.policies().iter())?;
+        let slice_count = deployment.sources().len() * deployment.agencies().len() * vocab::ACTIONS.len();
+        let slices = (0..slice_count).map(|_| OnceLock::new()).collect();
+        let unsliced = Slice::build(library.policies().iter().enumerate().map(|(i, p)| (i, p.probe.clone())).collect());
         let policy_index = library.policies().iter().enumerate().map(|(i, p)| (p.id.clone(), i)).collect();
-        let id_seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64)
-            ^ (u64::from(std::process::id()) << 32);
+        let id_seed =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+                ^ (u64::from(std::process::id()) << 32);
         Ok(Self {
             library,
             deployment,
             entities,
             agency_uids,
             source_uids,
+            agency_attrs,
+            source_attrs,
             action_uids,
             slices,
             unsliced,
             policy_index,
             supported: obligation::KINDS.to_vec(),
             authorizer: Authorizer::new(),
+            contexts: RwLock::new(HashMap::new()),
             id_seed,
             id_counter: AtomicU64::new(0),
         })
@@ -231,7 +274,7 @@ impl Engine {
     pub fn slice_len(&self, source: &str, agency: &str, action: &str) -> Option<usize> {
         let (s, a) = (self.deployment.source_position(source)?, self.deployment.agency_position(agency)?);
         let act = vocab::ACTIONS.iter().position(|x| *x == action)?;
-        Some(self.slice(Slicing::Sliced, s, a, act).len)
+        Some(self.slice(Slicing::Sliced, s, a, act).members.len())
     }
 
     /// Decides a request against the sliced library.
@@ -303,19 +346,23 @@ impl Engine {
             .is_some_and(|f| !f.is_empty() && f.iter().all(|f| vocab::is_known(vocab::STATUS_FIELDS, f)));
 
         // One context for every agency of the chain: the originator rule asks the same question of each.
-        let context = Context::from_pairs([
-            ("purpose".to_string(), s(&request.purpose)),
-            ("legal_basis".to_string(), s(&request.legal_basis.kind)),
-            ("has_case_number".to_string(), RestrictedExpression::new_bool(request.has_case_number())),
-            ("immigration_purpose".to_string(), RestrictedExpression::new_bool(immigration_purpose)),
-            ("justification_signal".to_string(), s(classification.signal.as_str())),
-            ("forwarded".to_string(), RestrictedExpression::new_bool(request.is_forwarded())),
-            ("via_fusion_center".to_string(), RestrictedExpression::new_bool(via_fusion_center)),
-            ("via_immigration".to_string(), RestrictedExpression::new_bool(via_immigration)),
-            ("role".to_string(), s(&request.requester.role)),
-            ("status_only".to_string(), RestrictedExpression::new_bool(status_only)),
-        ]);
-        let context = match context {
+        let key = ContextKey {
+            purpose: vocab::PURPOSES.iter().position(|p| *p == request.purpose).expect("checked above"),
+            legal_basis: vocab::LEGAL_BASIS_KINDS
+                .iter()
+                .position(|k| *k == request.legal_basis.kind)
+                .expect("checked above"),
+            signal: classification.signal,
+            flags: [
+                request.has_case_number(),
+                immigration_purpose,
+                request.is_forwarded(),
+                via_fusion_center,
+                via_immigration,
+                status_only,
+            ],
+        };
+        let context = match self.context(key) {
             Ok(c) => c,
             Err(e) => return Err(Box::new(self.fail_closed("evaluation-error", format!("context: {e}"), signals))),
         };
@@ -336,50 +383,168 @@ impl Engine {
         Ok(Prepared { source_pos, action_pos, links, signals })
     }
 
+    /// The Cedar context for a key. Every field is from a closed vocabulary, so there are finitely
+    /// many contexts; each is built once (building one costs microseconds) and then shared.
+    fn context(&self, key: ContextKey) -> Result<Context, String> {
+        if let Some(c) = self.contexts.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(c.clone());
+        }
+        let [has_case_number, immigration_purpose, forwarded, via_fusion_center, via_immigration, status_only] =
+            key.flags;
+        let b = RestrictedExpression::new_bool;
+        let context = Context::from_pairs([
+            ("purpose".to_string(), s(vocab::PURPOSES[key.purpose])),
+            ("legal_basis".to_string(), s(vocab::LEGAL_BASIS_KINDS[key.legal_basis])),
+            ("has_case_number".to_string(), b(has_case_number)),
+            ("immigration_purpose".to_string(), b(immigration_purpose)),
+            ("justification_signal".to_string(), s(key.signal.as_str())),
+            ("forwarded".to_string(), b(forwarded)),
+            ("via_fusion_center".to_string(), b(via_fusion_center)),
+            ("via_immigration".to_string(), b(via_immigration)),
+            ("status_only".to_string(), b(status_only)),
+        ])
+        .map_err(|e| e.to_string())?;
+        self.contexts.write().unwrap_or_else(|e| e.into_inner()).insert(key, context.clone());
+        Ok(context)
+    }
+
     fn slice(&self, slicing: Slicing, source_pos: usize, agency_pos: usize, action_pos: usize) -> &Slice {
         match slicing {
             Slicing::Sliced => {
                 let per_source = self.deployment.agencies().len() * vocab::ACTIONS.len();
-                &self.slices[source_pos * per_source + agency_pos * vocab::ACTIONS.len() + action_pos]
+                self.slices[source_pos * per_source + agency_pos * vocab::ACTIONS.len() + action_pos]
+                    .get_or_init(|| self.build_slice(source_pos, agency_pos, action_pos))
             }
             Slicing::Unsliced => &self.unsliced,
         }
     }
 
-    /// For coverage reports: evaluates every policy of the library alone against every agency of
-    /// the chain and returns (ids whose conditions hold for some agency, ids that hold for none).
-    /// A policy that holds for an agency whose slice leaves it out is a slicing error.
-    pub fn policy_activity(&self, request: &Request) -> Result<(Vec<String>, Vec<String>), Decision> {
-        let prepared = self.prepare(request).map_err(|d| *d)?;
-        let source = &self.deployment.sources()[prepared.source_pos];
-        let owner = self.deployment.agency(&source.owner).expect("validated deployment");
-        let (mut fired, mut silent) = (Vec::new(), Vec::new());
-        for (i, p) in self.library.policies().iter().enumerate() {
-            let single = PolicySet::from_policies([p.policy.clone()])
-                .map_err(|e| self.fail_closed("evaluation-error", e.to_string(), vec![]))?;
-            let mut holds = false;
-            for (agency_pos, cedar_request) in &prepared.links {
-                let mut errors = Vec::new();
-                let (_, reasons) = self.authorize(&single, cedar_request, &mut errors);
-                if !errors.is_empty() {
-                    return Err(self.fail_closed("evaluation-error", errors.join("; "), vec![]));
+    /// The policies of the slice for (source, agency, action), specialised to that principal and
+    /// resource, as Cedar text (what `fusionguard laws slice` prints). None for unknown ids.
+    pub fn slice_text(&self, source: &str, agency: &str, action: &str) -> Option<String> {
+        let (s, a) = (self.deployment.source_position(source)?, self.deployment.agency_position(agency)?);
+        let act = vocab::ACTIONS.iter().position(|x| *x == action)?;
+        Some(self.slice(Slicing::Sliced, s, a, act).probes.to_string())
+    }
+
+    /// Builds every slice now (otherwise each is built on first use, in about a millisecond).
+    pub fn warm(&self) {
+        for s in 0..self.deployment.sources().len() {
+            for a in 0..self.deployment.agencies().len() {
+                for act in 0..vocab::ACTIONS.len() {
+                    self.slice(Slicing::Sliced, s, a, act);
                 }
-                if reasons.contains(&i) {
-                    holds = true;
-                    let agency = &self.deployment.agencies()[*agency_pos];
-                    if !applies(p, source, owner, agency, &request.action) {
-                        let message = format!("policy {} holds for agency {:?} but its slice leaves it out", p.id, agency.id);
-                        return Err(self.fail_closed("slicing-error", message, vec![]));
-                    }
-                }
-            }
-            if holds {
-                fired.push(p.id.clone());
-            } else {
-                silent.push(p.id.clone());
             }
         }
-        Ok((fired, silent))
+    }
+
+    /// The slice for (source, agency, action): the policies whose category, action, jurisdiction,
+    /// side and agreement let them apply, each specialised to this principal and resource
+    /// (`specialize.rs`), less those that then hold for no context at all. That last step
+    /// enumerates every value of every context attribute the policy reads (all closed
+    /// vocabularies), so it drops a policy only if it can never hold; a policy that errors for
+    /// some context is kept, so that the error still denies.
+    fn build_slice(&self, source_pos: usize, agency_pos: usize, action_pos: usize) -> Slice {
+        let source = &self.deployment.sources()[source_pos];
+        let owner_pos = self.deployment.agency_position(&source.owner).expect("validated deployment");
+        let owner = &self.deployment.agencies()[owner_pos];
+        let agency = &self.deployment.agencies()[agency_pos];
+        let action = vocab::ACTIONS[action_pos];
+        let env = specialize::Env {
+            principal: &self.agency_attrs[agency_pos],
+            resource: &self.source_attrs[source_pos],
+            owner: &self.agency_attrs[owner_pos],
+        };
+        let mut members = Vec::new();
+        for (i, p) in self.library.policies().iter().enumerate() {
+            if !applies(p, source, owner, agency, action) {
+                continue;
+            }
+            // Anything unexpected keeps the original probe: specialising is an optimisation only.
+            let probe = match p.probe.to_json() {
+                Ok(json) => match specialize::specialize(&json, &env) {
+                    None => continue,
+                    Some(folded) => {
+                        Policy::from_json(Some(PolicyId::new(&p.id)), folded).unwrap_or_else(|_| p.probe.clone())
+                    }
+                },
+                Err(_) => p.probe.clone(),
+            };
+            if self.can_hold(&probe, &p.context_fields, source_pos, agency_pos, action_pos) {
+                members.push((i, probe));
+            }
+        }
+        Slice::build(members)
+    }
+
+    fn can_hold(
+        &self,
+        probe: &Policy,
+        fields: &[String],
+        source_pos: usize,
+        agency_pos: usize,
+        action_pos: usize,
+    ) -> bool {
+        let Ok(single) = PolicySet::from_policies([probe.clone()]) else { return true };
+        let domains: Vec<usize> = fields.iter().map(|f| context_domain(f)).collect();
+        let combos: usize = domains.iter().product();
+        for n in 0..combos {
+            let mut key = ContextKey { purpose: 0, legal_basis: 0, signal: Signal::None, flags: [false; 6] };
+            let mut rest = n;
+            for (field, &d) in fields.iter().zip(&domains) {
+                set_context_field(&mut key, field, rest % d);
+                rest /= d;
+            }
+            let Ok(context) = self.context(key) else { return true };
+            let request = CedarRequest::new(
+                self.agency_uids[agency_pos].clone(),
+                self.action_uids[action_pos].clone(),
+                self.source_uids[source_pos].clone(),
+                context,
+                None,
+            );
+            let Ok(request) = request else { return true };
+            let mut errors = Vec::new();
+            if !self.holding(&single, &request, &mut errors).is_empty() || !errors.is_empty() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// For coverage reports: evaluates every policy of the library against every agency of the
+    /// chain and returns (ids whose conditions hold for some agency, ids that hold for none).
+    /// A policy that holds for an agency whose slice leaves it out is a slicing error.
+    pub fn policy_activity(&self, request: &Request) -> Result<(Vec<String>, Vec<String>), Box<Decision>> {
+        let prepared = self.prepare(request)?;
+        let source = &self.deployment.sources()[prepared.source_pos];
+        let owner = self.deployment.agency(&source.owner).expect("validated deployment");
+        let policies = self.library.policies();
+        let mut held = vec![false; policies.len()];
+        for (agency_pos, cedar_request) in &prepared.links {
+            let mut errors = Vec::new();
+            let holding = self.holding(&self.unsliced.probes, cedar_request, &mut errors);
+            if !errors.is_empty() {
+                return Err(Box::new(self.fail_closed("evaluation-error", errors.join("; "), vec![])));
+            }
+            let agency = &self.deployment.agencies()[*agency_pos];
+            let slice = self.slice(Slicing::Sliced, prepared.source_pos, *agency_pos, prepared.action_pos);
+            for i in holding {
+                if !slice.members.contains(&i) || !applies(&policies[i], source, owner, agency, &request.action) {
+                    let message = format!(
+                        "policy {} holds for agency {:?} but its slice leaves it out",
+                        policies[i].id, agency.id
+                    );
+                    return Err(Box::new(self.fail_closed("slicing-error", message, vec![])));
+                }
+                held[i] = true;
+            }
+        }
+        let (fired, silent): (Vec<_>, Vec<_>) = policies.iter().zip(held).partition(|(_, h)| *h);
+        Ok((
+            fired.into_iter().map(|(p, _)| p.id.clone()).collect(),
+            silent.into_iter().map(|(p, _)| p.id.clone()).collect(),
+        ))
     }
 
     /// Decides a request, choosing whether to slice the library.
@@ -392,7 +557,8 @@ impl Engine {
         let agencies = self.deployment.agencies();
         let mut verdicts = Vec::with_capacity(prepared.links.len());
         for (agency_pos, cedar_request) in &prepared.links {
-            let verdict = self.evaluate(self.slice(slicing, prepared.source_pos, *agency_pos, prepared.action_pos), cedar_request);
+            let verdict = self
+                .evaluate(self.slice(slicing, prepared.source_pos, *agency_pos, prepared.action_pos), cedar_request);
             if !verdict.errors.is_empty() {
                 let message = format!(
                     "policy evaluation failed for agency {:?}: {}",
@@ -451,7 +617,10 @@ impl Engine {
             for o in &policies[i].obligations {
                 let text = o.to_string();
                 if !self.supported.contains(&o.kind()) {
-                    let message = format!("policy {} requires obligation {text:?}, which this hub cannot carry out", policies[i].id);
+                    let message = format!(
+                        "policy {} requires obligation {text:?}, which this hub cannot carry out",
+                        policies[i].id
+                    );
                     return self.fail_closed("unsupported-obligation", message, signals);
                 }
                 if !obligations.contains(&text) {
@@ -476,45 +645,50 @@ impl Engine {
         }
     }
 
-    fn authorize(&self, set: &PolicySet, request: &CedarRequest, errors: &mut Vec<String>) -> (bool, Vec<usize>) {
+    /// The policies of `set` whose conditions hold. Cedar skips a policy that errors: a skipped
+    /// forbid could have denied, so the caller denies on any error.
+    fn holding(&self, set: &PolicySet, request: &CedarRequest, errors: &mut Vec<String>) -> Vec<usize> {
         let response = self.authorizer.is_authorized(request, set, &self.entities);
-        // Cedar skips a policy that errors: a skipped forbid could have denied, so any error denies.
         errors.extend(response.diagnostics().errors().map(|e| e.to_string()));
-        let ids = response.diagnostics().reason().filter_map(|id| self.policy_index.get(AsRef::<str>::as_ref(id)).copied()).collect();
-        (response.decision() == CedarDecision::Allow, ids)
+        // Every probe is a permit, so the reasons are exactly the policies whose conditions hold.
+        response
+            .diagnostics()
+            .reason()
+            .filter_map(|id| self.policy_index.get(AsRef::<str>::as_ref(id)).copied())
+            .collect()
     }
 
+    /// Cedar's semantics (forbid overrides permit, default deny) applied to the rules that hold,
+    /// then review, obligation and floor policies.
     fn evaluate(&self, slice: &Slice, request: &CedarRequest) -> LinkVerdict {
         let mut errors = Vec::new();
-        let (allowed, determining) = self.authorize(&slice.rules, request, &mut errors);
+        let holding = self.holding(&slice.probes, request, &mut errors);
         let policies = self.library.policies();
-        let with_obligations = |ids: &[usize]| ids.iter().copied().filter(|&i| !policies[i].obligations.is_empty()).collect::<Vec<_>>();
-        if allowed {
-            let mut obligations = with_obligations(&determining);
-            if slice.has_obligation {
-                let (_, extra) = self.authorize(&slice.obligation, request, &mut errors);
-                obligations.extend(extra);
+        let of = |class: PolicyClass, effect: Effect| -> Vec<usize> {
+            holding.iter().copied().filter(|&i| policies[i].class == class && policies[i].effect == effect).collect()
+        };
+        let with_obligations =
+            |ids: &[usize]| ids.iter().copied().filter(|&i| !policies[i].obligations.is_empty()).collect::<Vec<_>>();
+        let forbids = of(PolicyClass::Rule, Effect::Forbid);
+        let permits = of(PolicyClass::Rule, Effect::Permit);
+        if forbids.is_empty() && !permits.is_empty() {
+            let mut obligations = with_obligations(&permits);
+            obligations.extend(of(PolicyClass::Obligation, Effect::Permit));
+            let review = of(PolicyClass::Review, Effect::Forbid);
+            if !review.is_empty() {
+                return LinkVerdict { outcome: Outcome::Review, reasons: review, obligations, errors };
             }
-            if slice.has_review {
-                // A set of forbids only: its reasons are the review policies that fire.
-                let (_, review) = self.authorize(&slice.review, request, &mut errors);
-                if !review.is_empty() {
-                    return LinkVerdict { outcome: Outcome::Review, reasons: review, obligations, errors };
-                }
-            }
-            return LinkVerdict { outcome: Outcome::Permit, reasons: determining, obligations, errors };
+            return LinkVerdict { outcome: Outcome::Permit, reasons: permits, obligations, errors };
         }
-        if slice.has_floor {
-            let (floor_allows, floor) = self.authorize(&slice.floor, request, &mut errors);
-            if floor_allows {
-                // Released under the floor: its restriction binds, and the denying laws stay cited.
-                let obligations = with_obligations(&floor);
-                let mut reasons = floor;
-                reasons.extend(determining);
-                return LinkVerdict { outcome: Outcome::Permit, reasons, obligations, errors };
-            }
+        let floor = of(PolicyClass::Floor, Effect::Permit);
+        if !floor.is_empty() {
+            // Released under the floor: its restriction binds, and the denying laws stay cited.
+            let obligations = with_obligations(&floor);
+            let mut reasons = floor;
+            reasons.extend(forbids);
+            return LinkVerdict { outcome: Outcome::Permit, reasons, obligations, errors };
         }
-        let obligations = with_obligations(&determining);
-        LinkVerdict { outcome: Outcome::Deny, reasons: determining, obligations, errors }
+        let obligations = with_obligations(&forbids);
+        LinkVerdict { outcome: Outcome::Deny, reasons: forbids, obligations, errors }
     }
 }

@@ -174,7 +174,7 @@ fn index() -> &'static HashMap<&'static str, Vec<Phrase>> {
             map.entry(tokens[0]).or_default().push(Phrase { tokens, text, signal });
         }
         for phrases in map.values_mut() {
-            phrases.sort_by(|a, b| b.tokens.len().cmp(&a.tokens.len()));
+            phrases.sort_by_key(|p| std::cmp::Reverse(p.tokens.len()));
         }
         map
     })

@@ -25,7 +25,10 @@ pub mod justification;
 mod library;
 pub mod obligation;
 pub mod scenarios;
+mod specialize;
 
 pub use engine::{Engine, EngineError, Slicing};
-pub use library::{files_with_extension, folder_for, LawLibrary, LawPolicy, LibraryError, PolicyClass, Side, ANNOTATIONS, SCHEMA_FILE};
+pub use library::{
+    files_with_extension, folder_for, LawLibrary, LawPolicy, LibraryError, PolicyClass, Side, ANNOTATIONS, SCHEMA_FILE,
+};
 pub use obligation::Obligation;

@@ -63,6 +63,8 @@ pub struct LawPolicy {
     pub agreement: Option<String>,
     /// The actions its scope admits (`action == ...`); empty means all.
     pub actions: Vec<String>,
+    /// The context attributes its condition reads (`context.NAME`), for static pruning.
+    pub context_fields: Vec<String>,
     /// `@outcome`: absent (rule), "review", "floor" or "obligation".
     pub class: PolicyClass,
     /// Permit or forbid.
@@ -71,6 +73,10 @@ pub struct LawPolicy {
     pub file: PathBuf,
     /// The Cedar policy, with `id` as its policy id.
     pub policy: Policy,
+    /// The same condition as a permit: the checkpoint evaluates a whole slice of probes in one
+    /// Cedar call, reads which conditions hold from the reasons, and applies each policy's effect
+    /// and class itself (see `engine.rs`).
+    pub probe: Policy,
 }
 
 impl LawPolicy {
@@ -156,7 +162,8 @@ pub fn folder_for(jurisdiction: &str) -> String {
 
 fn collect_files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> Result<(), LibraryError> {
     let io = |source| LibraryError::Io { path: dir.display().to_string(), source };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).map_err(io)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(io)?;
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(io)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(io)?;
     entries.sort();
     for path in entries {
         if path.is_dir() {
@@ -301,7 +308,9 @@ impl LawLibrary {
             (Some(a), true) => {
                 // The slicer trusts the annotation, so the condition must say the same.
                 if !policy.to_string().contains(&format!("resource.agreements.contains(\"{a}\")")) {
-                    return Err(err(format!("@agreement({a:?}) but the condition does not test resource.agreements.contains(\"{a}\")")));
+                    return Err(err(format!(
+                        "@agreement({a:?}) but the condition does not test resource.agreements.contains(\"{a}\")"
+                    )));
                 }
             }
             (None, false) => {}
@@ -333,6 +342,19 @@ impl LawLibrary {
             return Err(err("@outcome(\"obligation\") needs an @obligation".into()));
         }
         let policy = policy.new_id(PolicyId::new(&id));
+        let probe = policy.to_json().map_err(|e| err(e.to_string())).and_then(|mut json| {
+            json["effect"] = serde_json::Value::String("permit".into());
+            Policy::from_json(Some(PolicyId::new(&id)), json).map_err(|e| err(e.to_string()))
+        })?;
+        let text = probe.to_string();
+        let mut context_fields: Vec<String> = text
+            .match_indices("context.")
+            .map(|(i, m)| {
+                text[i + m.len()..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>()
+            })
+            .collect();
+        context_fields.sort();
+        context_fields.dedup();
         Ok(LawPolicy {
             id,
             citation,
@@ -343,10 +365,12 @@ impl LawLibrary {
             obligations,
             agreement,
             actions,
+            context_fields,
             class,
             effect,
             file: file.to_path_buf(),
             policy,
+            probe,
         })
     }
 

@@ -133,7 +133,14 @@ mod tests {
 
     #[test]
     fn rejects_unknown_and_malformed() {
-        for bad in ["shred:all", "redact:", "redact:Home Address", "notify_subject:soon", "notify_subject:0d", "record_dissemination:x"] {
+        for bad in [
+            "shred:all",
+            "redact:",
+            "redact:Home Address",
+            "notify_subject:soon",
+            "notify_subject:0d",
+            "record_dissemination:x",
+        ] {
             assert!(Obligation::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert_eq!(Obligation::parse_list("redact:photo; notify_subject:3d").unwrap().len(), 2);

@@ -134,7 +134,8 @@ pub fn load_cases(root: &Path) -> Result<Vec<(PathBuf, Case)>, ScenarioError> {
         }
         let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
         let shown = rel.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|source| ScenarioError::Io { path: shown.clone(), source })?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|source| ScenarioError::Io { path: shown.clone(), source })?;
         let cases: Vec<Case> = serde_json::from_str(&text).map_err(|e| ScenarioError::Syntax {
             path: shown.clone(),
             line: e.line(),

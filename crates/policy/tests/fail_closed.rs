@@ -104,7 +104,8 @@ fn a_policy_that_errors_at_run_time_denies_instead_of_being_skipped() {
 
 #[test]
 fn bad_policy_files_are_refused_with_file_and_position() {
-    let err = library_with("us/broken.cedar", "permit (principal, action, resource)\nwhen { context.purpose == };\n").unwrap_err();
+    let err = library_with("us/broken.cedar", "permit (principal, action, resource)\nwhen { context.purpose == };\n")
+        .unwrap_err();
     let text = err.to_string();
     assert!(text.starts_with("us/broken.cedar:2:"), "{text}");
 
@@ -112,7 +113,8 @@ fn bad_policy_files_are_refused_with_file_and_position() {
     let text = library_with("us/x.cedar", no_citation).unwrap_err().to_string();
     assert!(text.contains("us/x.cedar") && text.contains("missing @citation"), "{text}");
 
-    let unknown_obligation = format!("{HEADER}@obligation(\"shred:everything\")\npermit (principal, action, resource);\n");
+    let unknown_obligation =
+        format!("{HEADER}@obligation(\"shred:everything\")\npermit (principal, action, resource);\n");
     let text = library_with("us/x.cedar", &unknown_obligation).unwrap_err().to_string();
     assert!(text.contains("unknown obligation \"shred:everything\""), "{text}");
 
@@ -124,7 +126,8 @@ fn bad_policy_files_are_refused_with_file_and_position() {
     let text = library_with("us/x.cedar", &ill_typed).unwrap_err().to_string();
     assert!(text.contains("schema validation failed") && text.contains("us-test-erroring-forbid"), "{text}");
 
-    let duplicate = HEADER.replace("us-test-erroring-forbid", "us-dppa-2721-b1-agency-function") + "permit (principal, action, resource);\n";
+    let duplicate = HEADER.replace("us-test-erroring-forbid", "us-dppa-2721-b1-agency-function")
+        + "permit (principal, action, resource);\n";
     let text = library_with("us/x.cedar", &duplicate).unwrap_err().to_string();
     assert!(text.contains("already used"), "{text}");
 }

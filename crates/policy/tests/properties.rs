@@ -44,7 +44,12 @@ fn a_chain_is_never_more_permissive_than_any_of_its_agencies() {
         };
         for single in [alone, originator] {
             let d = engine.decide(&single);
-            assert!(rank(chained.decision) >= rank(d.decision), "chain {:?} vs {:?} for {r:?}", chained.decision, d.decision);
+            assert!(
+                rank(chained.decision) >= rank(d.decision),
+                "chain {:?} vs {:?} for {r:?}",
+                chained.decision,
+                d.decision
+            );
         }
     }
 }

@@ -35,10 +35,29 @@ fn every_policy_cites_a_section_and_every_jurisdiction_of_the_issue_is_covered()
     }
     let citations: String = library.policies().iter().map(|p| p.citation.as_str()).collect::<Vec<_>>().join("\n");
     for needle in [
-        "7284.6", "1798.90.55", "12801.9", "11, § 776.4", "5 ILCS 805", "625 ILCS 5/2-130", "RCW 43.17.425",
-        "RCW 10.93.160", "201(12)", "24-74-103", "24-74-105", "2018-6", "ORS 180.805", "ORS 181A.826",
-        "940 CMR 37.04", "Boston Trust Act", "Phila. Exec. Order", "No. 166", "28 C.F.R. § 23.20", "18 U.S.C. § 2721",
-        "8 U.S.C. § 1373", "Model Data-Sharing Agreement", "Model Fusion Center Charter",
+        "7284.6",
+        "1798.90.55",
+        "12801.9",
+        "11, § 776.4",
+        "5 ILCS 805",
+        "625 ILCS 5/2-130",
+        "RCW 43.17.425",
+        "RCW 10.93.160",
+        "201(12)",
+        "24-74-103",
+        "24-74-105",
+        "2018-6",
+        "ORS 180.805",
+        "ORS 181A.826",
+        "940 CMR 37.04",
+        "Boston Trust Act",
+        "Phila. Exec. Order",
+        "No. 166",
+        "28 C.F.R. § 23.20",
+        "18 U.S.C. § 2721",
+        "8 U.S.C. § 1373",
+        "Model Data-Sharing Agreement",
+        "Model Fusion Center Charter",
     ] {
         assert!(citations.contains(needle), "no policy cites {needle}");
     }
