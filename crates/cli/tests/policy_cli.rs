@@ -1,0 +1,97 @@
+//! The `decide` and `laws` commands, run as a user would run them.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fusionguard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fusionguard")).args(args).current_dir(repo()).output().expect("runs")
+}
+
+fn write_temp(name: &str, text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    (dir, path.display().to_string())
+}
+
+const SCENARIO_1: &str = r#"{
+  "requester": {"id": "ero-officer", "agency": "ice-ero", "role": "deportation_officer"},
+  "source": "ociac-alpr", "action": "lookup", "purpose": "civil_immigration_enforcement",
+  "justification": "please run [CA plate]", "case_number": null,
+  "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": "7ABC123"}
+}"#;
+
+#[test]
+fn decide_prints_the_decision_and_exits_zero_even_for_a_deny() {
+    let (_dir, path) = write_temp("r.json", SCENARIO_1);
+    let out = fusionguard(&["decide", "--config", "examples/seed-world", &path]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let decision: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(decision["decision"], "deny");
+    let reasons = decision["reasons"].as_array().unwrap();
+    assert!(reasons.iter().any(|r| r["citation"].as_str().unwrap().contains("1798.90.55(b)")), "{decision}");
+    assert!(reasons.iter().all(|r| r["policy"].is_string() && r["summary"].is_string()));
+    assert!(decision["obligations"].is_array());
+    assert_eq!(decision["policy_digest"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn malformed_json_is_refused_with_line_and_column() {
+    let (_dir, path) = write_temp("bad.json", "{\n  \"requester\": {\"id\": \"u\",,}\n}");
+    let out = fusionguard(&["decide", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2 column 28"), "{err}");
+    assert!(out.stdout.is_empty(), "no decision is printed for bad input");
+}
+
+#[test]
+fn an_unknown_id_is_refused_by_name() {
+    let (_dir, path) = write_temp("r.json", &SCENARIO_1.replace("ociac-alpr", "ociac-alrp"));
+    let out = fusionguard(&["decide", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown source \"ociac-alrp\""));
+}
+
+#[test]
+fn laws_check_list_and_test_pass_on_the_library() {
+    let out = fusionguard(&["laws", "check"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
+
+    let out = fusionguard(&["laws", "list"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.lines().next().unwrap().starts_with("ID"));
+    assert!(
+        table.contains("ny-vtl-201-12a-immigration-agencies") && table.contains("N.Y. Veh. & Traf. Law § 201(12)(a)")
+    );
+
+    let out = fusionguard(&["laws", "test"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(" passed, 0 failed;") && !text.contains("MISSING"), "{text}");
+}
+
+#[test]
+fn laws_bench_reports_the_figures_as_json() {
+    let out = fusionguard(&["laws", "bench", "--json", "--mix", "200", "--rounds", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["p50_us", "p99_us", "policies", "unsliced_p50_us", "unsliced_p99_us"] {
+        assert!(report[key].as_f64().is_some_and(|v| v > 0.0), "{key} in {report}");
+    }
+    assert_eq!(report["decisions"], 200);
+}
+
+#[test]
+fn a_broken_library_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.cedarschema"), "namespace X { entity A; ").unwrap();
+    let out = fusionguard(&["laws", "--laws", &dir.path().display().to_string(), "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("schema.cedarschema:1:"));
+}
