@@ -45,7 +45,7 @@ fn malformed_json_is_refused_with_line_and_column() {
     let out = fusionguard(&["decide", &path]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 2 column 28"), "{err}");
+    assert!(err.contains("line 2 column 27"), "{err}");
     assert!(out.stdout.is_empty(), "no decision is printed for bad input");
 }
 
