@@ -461,14 +461,11 @@ impl Engine {
                 continue;
             }
             // Anything unexpected keeps the original probe: specialising is an optimisation only.
-            let probe = match p.probe.to_json() {
-                Ok(json) => match specialize::specialize(&json, &env) {
-                    None => continue,
-                    Some(folded) => {
-                        Policy::from_json(Some(PolicyId::new(&p.id)), folded).unwrap_or_else(|_| p.probe.clone())
-                    }
-                },
-                Err(_) => p.probe.clone(),
+            let probe = match specialize::specialize(&p.probe_json, &env) {
+                None => continue,
+                Some(folded) => {
+                    Policy::from_json(Some(PolicyId::new(&p.id)), folded).unwrap_or_else(|_| p.probe.clone())
+                }
             };
             if self.can_hold(&probe, &p.context_fields, source_pos, agency_pos, action_pos) {
                 members.push((i, probe));

@@ -77,6 +77,8 @@ pub struct LawPolicy {
     /// Cedar call, reads which conditions hold from the reasons, and applies each policy's effect
     /// and class itself (see `engine.rs`).
     pub probe: Policy,
+    /// The probe in Cedar's JSON form, which slices specialise (`specialize.rs`).
+    pub probe_json: serde_json::Value,
 }
 
 impl LawPolicy {
@@ -346,6 +348,7 @@ impl LawLibrary {
             json["effect"] = serde_json::Value::String("permit".into());
             Policy::from_json(Some(PolicyId::new(&id)), json).map_err(|e| err(e.to_string()))
         })?;
+        let probe_json = probe.to_json().map_err(|e| err(e.to_string()))?;
         let text = probe.to_string();
         let mut context_fields: Vec<String> = text
             .match_indices("context.")
@@ -371,6 +374,7 @@ impl LawLibrary {
             file: file.to_path_buf(),
             policy,
             probe,
+            probe_json,
         })
     }
 
