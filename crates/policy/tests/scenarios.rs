@@ -45,6 +45,7 @@ fn every_policy_cites_a_section_and_every_jurisdiction_of_the_issue_is_covered()
         "RCW 10.93.160",
         "201(12)",
         "24-74-103",
+        "24-74-104",
         "24-74-105",
         "2018-6",
         "ORS 180.805",
