@@ -1,0 +1,310 @@
+//! `fusionguard demo`, `serve` and `token`: run the sharing hub and manage its bearer tokens.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use hub::{Hub, HubOptions};
+
+/// Arguments of `fusionguard demo`.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// The deployment directory.
+    #[arg(long, default_value = "examples/seed-world")]
+    config: PathBuf,
+    /// The law library directory.
+    #[arg(long, default_value = "laws")]
+    laws: PathBuf,
+    /// Data directory (default: a fresh folder under the system's temporary directory).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Address to listen on (if the default port is taken, a free one is used).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+/// Arguments of `fusionguard serve`.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// The deployment directory (holding deployment.toml).
+    #[arg(long)]
+    config: PathBuf,
+    /// The law library directory.
+    #[arg(long, default_value = "laws")]
+    laws: PathBuf,
+    /// Data directory: ledger, keys, tokens, review queue, sources/*.csv.
+    #[arg(long)]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The ledger's origin (name in checkpoints), used when the ledger is created.
+    #[arg(long, default_value = "fusionguard.local/hub")]
+    origin: String,
+    /// Milliseconds between checkpoints while the ledger grows.
+    #[arg(long, default_value_t = 1000)]
+    checkpoint_ms: u64,
+}
+
+/// Arguments of `fusionguard token`.
+#[derive(clap::Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    command: TokenCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum TokenCommand {
+    /// Issue a bearer token for one user of one agency; prints the token (shown once) on the last line.
+    Issue {
+        /// The deployment directory (the agency must be registered there).
+        #[arg(long)]
+        config: PathBuf,
+        /// Data directory of the hub.
+        #[arg(long)]
+        data: PathBuf,
+        /// Agency id.
+        #[arg(long)]
+        agency: String,
+        /// User id within the agency.
+        #[arg(long)]
+        user: String,
+        /// Role (`supervisor` may approve or deny reviews for the agency's sources).
+        #[arg(long, default_value = "analyst")]
+        role: String,
+        /// Hours until the token expires.
+        #[arg(long, default_value_t = 24 * 30)]
+        ttl_hours: u64,
+    },
+    /// Revoke a token by its id (the 16 hex digits after `fgt_`); a running hub stops accepting it within a second.
+    Revoke {
+        /// Data directory of the hub.
+        #[arg(long)]
+        data: PathBuf,
+        /// Token id.
+        #[arg(long)]
+        id: String,
+    },
+    /// List tokens (ids, users, agencies, expiry; never the tokens).
+    List {
+        /// Data directory of the hub.
+        #[arg(long)]
+        data: PathBuf,
+    },
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+async fn ctrl_c() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `fusionguard serve`.
+pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut options = HubOptions::new(args.config, args.laws, args.data.clone());
+    options.origin = args.origin;
+    options.checkpoint_interval = Duration::from_millis(args.checkpoint_ms.max(10));
+    let hub = Hub::open(options).context("cannot start the hub")?;
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        println!("fusionguard hub listening on http://{addr}");
+        println!("ledger verifier key: {}", hub.vkey());
+        println!("{} sources connected from {}", hub.connected_sources(), args.data.join("sources").display());
+        hub.serve(listener, ctrl_c()).await?;
+        println!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The demo's users: (agency, user, role, what they show).
+const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
+    ("oc-sheriff", "det-ramos", "detective", "a lawful ALPR lookup (scenario 8): permit, data returned"),
+    ("ice-ero", "ero-officer", "deportation_officer", "the 2018 Orange County plate request (scenario 1): deny"),
+    ("ice-ero", "lesc-analyst", "analyst", "the South Carolina DMV photo (scenario 7): permit"),
+    ("denver-pd", "det-lee", "detective", "an out-of-state CalGang query: held for review"),
+    ("lapd", "sgt-ortiz", "supervisor", "LAPD supervisor: approves or denies CalGang reviews"),
+];
+
+fn example(name: &str, body: serde_json::Value) -> (String, String) {
+    (name.to_string(), serde_json::to_string_pretty(&body).unwrap_or_default())
+}
+
+fn demo_examples() -> Vec<(String, String)> {
+    use serde_json::json;
+    let none = json!({"kind": "none", "reference": null, "issued_by": null});
+    vec![
+        example(
+            "8-sheriff-alpr.json",
+            json!({
+            "requester": {"id": "det-ramos", "agency": "oc-sheriff", "role": "detective"},
+            "source": "ociac-alpr", "action": "lookup", "purpose": "criminal_investigation",
+            "justification": "Armed robbery 2024-118: suspect vehicle seen leaving the scene", "case_number": "OCSD-2024-118",
+            "legal_basis": none, "subject": {"kind": "plate", "value": "7ABC123"}}),
+        ),
+        example(
+            "1-ice-alpr.json",
+            json!({
+            "requester": {"id": "ero-officer", "agency": "ice-ero", "role": "deportation_officer"},
+            "source": "ociac-alpr", "action": "lookup", "purpose": "civil_immigration_enforcement",
+            "justification": "please run [CA plate]", "case_number": null,
+            "legal_basis": none, "subject": {"kind": "plate", "value": "7ABC123"}}),
+        ),
+        example(
+            "7-sc-dmv-photo.json",
+            json!({
+            "requester": {"id": "lesc-analyst", "agency": "ice-ero", "role": "analyst"},
+            "source": "sc-dmv-photos", "action": "lookup", "purpose": "civil_immigration_enforcement",
+            "justification": "Law Enforcement Support Center request: licence photo and last address", "case_number": null,
+            "legal_basis": none, "subject": {"kind": "name", "value": "J. Roe"}}),
+        ),
+        example(
+            "calgang-out-of-state.json",
+            json!({
+            "requester": {"id": "det-lee", "agency": "denver-pd", "role": "detective"},
+            "source": "calgang", "action": "lookup", "purpose": "criminal_investigation",
+            "justification": "Homicide 24-0311: suspect reportedly moved from Los Angeles", "case_number": "DPD-24-0311",
+            "legal_basis": none, "subject": {"kind": "name", "value": "J. Doe"}}),
+        ),
+    ]
+}
+
+/// `fusionguard demo`.
+pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let data = match args.data {
+        Some(d) => d,
+        None => {
+            let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            std::env::temp_dir().join(format!("fusionguard-demo-{stamp}-{}", std::process::id()))
+        }
+    };
+    std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
+    let deployment = model::Deployment::load(&args.config)
+        .context("cannot load the seed world (run from the repository root, or pass --config)")?;
+    if !data.join(hub::sources::SOURCES_DIR).exists() {
+        hub::sources::write_synthetic(&data, &deployment, hub::sources::SYNTHETIC_SEED)?;
+    }
+    let examples_dir = data.join("examples");
+    std::fs::create_dir_all(&examples_dir)?;
+    for (name, body) in demo_examples() {
+        std::fs::write(examples_dir.join(name), body + "\n")?;
+    }
+    let mut options = HubOptions::new(args.config.clone(), args.laws.clone(), data.clone());
+    options.origin = "fusionguard.local/demo".into();
+    let hub = Hub::open(options)
+        .context("cannot start the hub (run from the repository root, or pass --laws and --config)")?;
+    let mut tokens = Vec::new();
+    for (agency, user, role, what) in DEMO_USERS {
+        if deployment.agency(agency).is_none() {
+            continue;
+        }
+        let (token, _) = hub::tokens::issue(&data, agency, user, role, 24 * 3600)?;
+        tokens.push((*agency, *user, *role, *what, token));
+    }
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(args.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                let fallback = SocketAddr::new(args.listen.ip(), 0);
+                eprintln!("{} is not available ({e}); using a free port", args.listen);
+                tokio::net::TcpListener::bind(fallback).await.with_context(|| format!("cannot listen on {fallback}"))?
+            }
+        };
+        let addr = listener.local_addr()?;
+        print_banner(&addr, &data, &tokens, hub.vkey());
+        hub.serve(listener, ctrl_c()).await?;
+        println!("\nstopped. The ledger, tokens and synthetic sources stay in {}", data.display());
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn print_banner(addr: &SocketAddr, data: &Path, tokens: &[(&str, &str, &str, &str, String)], vkey: &str) {
+    let url = format!("http://{addr}");
+    let ex = data.join("examples");
+    println!("FusionGuard demo: the seed world's hub, with synthetic data (no real person).");
+    println!("fusionguard hub listening on {url}");
+    println!("data directory: {}", data.display());
+    println!();
+    println!("Bearer tokens (valid 24 h; issue more with `fusionguard token issue --config examples/seed-world --data {} --agency ID --user ID`):", data.display());
+    for (agency, user, role, what, token) in tokens {
+        println!("  {agency}/{user} ({role}): {what}");
+        println!("    export T_{}={token}", user.replace('-', "_").to_uppercase());
+    }
+    println!();
+    println!("Try (each request is decided, durably logged, and only then answered):");
+    println!(
+        "  curl -s -H \"Authorization: Bearer $T_DET_RAMOS\" -d @{}/8-sheriff-alpr.json {url}/v1/requests",
+        ex.display()
+    );
+    println!(
+        "  curl -s -H \"Authorization: Bearer $T_ERO_OFFICER\" -d @{}/1-ice-alpr.json {url}/v1/requests",
+        ex.display()
+    );
+    println!(
+        "  curl -s -H \"Authorization: Bearer $T_LESC_ANALYST\" -d @{}/7-sc-dmv-photo.json {url}/v1/requests",
+        ex.display()
+    );
+    println!(
+        "  curl -s -H \"Authorization: Bearer $T_DET_LEE\" -d @{}/calgang-out-of-state.json {url}/v1/requests",
+        ex.display()
+    );
+    println!("  curl -s -H \"Authorization: Bearer $T_SGT_ORTIZ\" {url}/v1/reviews");
+    println!("  curl -s -H \"Authorization: Bearer $T_SGT_ORTIZ\" -d '{{\"decision\":\"approve\",\"reason\":\"homicide case confirmed\"}}' {url}/v1/reviews/ID");
+    println!("  curl -s -H \"Authorization: Bearer $T_ERO_OFFICER\" -d @{}/8-sheriff-alpr.json {url}/v1/requests   # 403, logged", ex.display());
+    println!();
+    println!("Audit the ledger from outside:");
+    println!("  fusionguard ledger verify --tiles {url}/ledger --vkey {vkey}");
+    println!("  (the verifier key is also at {url}/v1/ledger/key and in {})", data.join(hub::VKEY_FILE).display());
+    println!("API: {url}/openapi.json   metrics: {url}/metrics");
+    println!();
+    println!("Press Ctrl-C to stop.");
+}
+
+/// `fusionguard token ...`.
+pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        TokenCommand::Issue { config, data, agency, user, role, ttl_hours } => {
+            let deployment = model::Deployment::load(&config)?;
+            if deployment.agency(&agency).is_none() {
+                bail!("agency {agency:?} is not registered in {}", config.display());
+            }
+            let (token, record) = hub::tokens::issue(&data, &agency, &user, &role, ttl_hours.saturating_mul(3600))?;
+            eprintln!(
+                "token {} for {user} ({role}) of {agency}, expires at Unix time {}; only its hash is stored",
+                record.id, record.expires
+            );
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::Revoke { data, id } => {
+            if hub::tokens::revoke(&data, &id)? {
+                println!("revoked {id}");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                bail!("no token with id {id:?} in {}", data.display())
+            }
+        }
+        TokenCommand::List { data } => {
+            let now = hub::tokens::now();
+            for t in hub::tokens::list(&data)? {
+                let state = if t.revoked {
+                    "revoked"
+                } else if t.expires <= now {
+                    "expired"
+                } else {
+                    "active"
+                };
+                println!("{}\t{}\t{}\t{}\t{state}\texpires {}", t.id, t.agency, t.user, t.role, t.expires);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The hub's hold on its ledger, with recovery from write faults.
+//!
+//! After a failed durable write the ledger refuses every further append, because it cannot know
+//! what reached the disk. The hub then answers 503 (releasing nothing), drops the ledger once no
+//! request still uses it, and reopens it until that succeeds: reopening recovers every
+//! acknowledged entry and cuts off a torn final write, so nothing is lost or duplicated. An entry
+//! written completely but not acknowledged before the fault may survive recovery: it records a
+//! decision whose data was never released, which is the safe direction.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use ledger::{Ledger, LedgerError};
+
+/// Opens the ledger (again); called at start and after every fault.
+pub type Opener = Box<dyn Fn() -> Result<Ledger, LedgerError> + Send + Sync>;
+
+/// Why an append did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// The ledger cannot write now (fault, recovery in progress).
+    #[error("the ledger cannot record decisions right now: {0}")]
+    Unavailable(String),
+    /// The entry is too large for the ledger (a request problem, not a fault).
+    #[error("{0}")]
+    TooLarge(String),
+}
+
+/// A ledger that is reopened after write faults.
+pub struct LedgerSlot {
+    current: RwLock<Option<Arc<Ledger>>>,
+    opener: Opener,
+    recovering: AtomicBool,
+    faults: AtomicU64,
+    last_error: RwLock<Option<String>>,
+}
+
+impl std::fmt::Debug for LedgerSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerSlot").field("up", &self.is_up()).finish_non_exhaustive()
+    }
+}
+
+impl LedgerSlot {
+    /// Opens the ledger with `opener` (which is kept for reopening).
+    pub fn open(opener: Opener) -> Result<Arc<Self>, LedgerError> {
+        let ledger = opener()?;
+        Ok(Arc::new(Self {
+            current: RwLock::new(Some(Arc::new(ledger))),
+            opener,
+            recovering: AtomicBool::new(false),
+            faults: AtomicU64::new(0),
+            last_error: RwLock::new(None),
+        }))
+    }
+
+    /// The ledger, unless it is recovering from a fault.
+    pub fn get(&self) -> Option<Arc<Ledger>> {
+        self.current.read().ok().and_then(|c| c.clone())
+    }
+
+    /// True when the ledger accepts appends.
+    pub fn is_up(&self) -> bool {
+        self.get().is_some() && !self.recovering.load(Ordering::Acquire)
+    }
+
+    /// Number of write faults since start.
+    pub fn faults(&self) -> u64 {
+        self.faults.load(Ordering::Relaxed)
+    }
+
+    /// The last fault's message.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.read().ok().and_then(|e| e.clone())
+    }
+
+    /// Appends `entry` and waits until it is durable; returns its index.
+    pub async fn append(self: &Arc<Self>, entry: Vec<u8>) -> Result<u64, AppendError> {
+        let Some(ledger) = self.get() else {
+            return Err(AppendError::Unavailable(self.last_error().unwrap_or_else(|| "recovering".into())));
+        };
+        let result = match ledger.submit(entry) {
+            Ok(pending) => pending.await,
+            Err(e) => Err(e),
+        };
+        drop(ledger);
+        match result {
+            Ok(i) => Ok(i),
+            Err(e @ LedgerError::EntryTooLarge(_)) => Err(AppendError::TooLarge(e.to_string())),
+            Err(e) => {
+                self.fault(&e);
+                Err(AppendError::Unavailable(e.to_string()))
+            }
+        }
+    }
+
+    /// Records a fault and starts recovery (once).
+    fn fault(self: &Arc<Self>, e: &LedgerError) {
+        if let Ok(mut l) = self.last_error.write() {
+            *l = Some(e.to_string());
+        }
+        if self.recovering.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.faults.fetch_add(1, Ordering::Relaxed);
+        let me = Arc::clone(self);
+        let spawned = std::thread::Builder::new().name("ledger-recovery".into()).spawn(move || me.recover());
+        if spawned.is_err() {
+            self.recovering.store(false, Ordering::Release);
+        }
+    }
+
+    fn recover(&self) {
+        let mut old = self.current.write().ok().and_then(|mut c| c.take());
+        // Wait until no request still holds the failed ledger, so that dropping it releases its
+        // directory lock (or database lock) and stops its threads.
+        while let Some(arc) = old.take() {
+            match Arc::try_unwrap(arc) {
+                Ok(ledger) => drop(ledger),
+                Err(arc) => {
+                    old = Some(arc);
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
+        loop {
+            match (self.opener)() {
+                Ok(ledger) => {
+                    if let Ok(mut c) = self.current.write() {
+                        *c = Some(Arc::new(ledger));
+                    }
+                    break;
+                }
+                Err(e) => {
+                    if let Ok(mut l) = self.last_error.write() {
+                        *l = Some(e.to_string());
+                    }
+                    std::thread::sleep(Duration::from_millis(250));
+                }
+            }
+        }
+        self.recovering.store(false, Ordering::Release);
+    }
+}

@@ -1,0 +1,230 @@
+//! The FusionGuard sharing hub: the HTTP service that puts the policy checkpoint and the ledger in
+//! front of the data sources agencies already run.
+//!
+//! One request flows: authenticate the bearer token (its agency and user must be the requester's,
+//! otherwise 403 and the attempt is logged) → parse and check the request (400 names the field) →
+//! decide with [`policy::Engine`] → append the decision to the [`ledger::Ledger`] and wait until it
+//! is durable (if the ledger cannot write: 503, nothing released) → for a permit, fetch from the
+//! source's connector and apply every obligation → answer with the decision, the reasons, the
+//! obligations, a ledger receipt and the data. `review` decisions wait in a queue for a supervisor
+//! of the agency that owns the source.
+//!
+//! Ledger entries hold keyed hashes (HMAC-SHA256) of subjects and free text, never the data
+//! released; the key (`DATA/subject.key`) stays beside the ledger, outside its public tiles.
+//!
+//! Data directory layout:
+//! ```text
+//! DATA/ledger/        the ledger (tiles/ is public, served at /ledger/)
+//! DATA/ledger.vkey    the ledger's verifier key (public)
+//! DATA/subject.key    HMAC key for subjects (private, 0600)
+//! DATA/tokens.json    hashed bearer tokens (private, 0600)
+//! DATA/reviews.jsonl  the review queue (private: holds full requests)
+//! DATA/sources/*.csv  one table per source (the CSV connector)
+//! ```
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), hub::HubError> {
+//! let options = hub::HubOptions::new("examples/seed-world".into(), "laws".into(), "/tmp/fg".into());
+//! let hub = hub::Hub::open(options)?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await.map_err(|e| hub::HubError::Io(e.to_string()))?;
+//! hub.serve(listener, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod enforce;
+pub mod entry;
+pub mod keys;
+pub mod ledger_slot;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod reviews;
+pub mod server;
+pub mod sources;
+pub mod tokens;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ledger::{Ledger, LedgerError, Options};
+
+/// Errors of the hub.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    /// A file, socket or database operation failed.
+    #[error("{0}")]
+    Io(String),
+    /// Bad configuration or stored state.
+    #[error("{0}")]
+    Config(String),
+    /// The law library or deployment could not be used.
+    #[error("{0}")]
+    Policy(String),
+    /// The ledger failed.
+    #[error("ledger: {0}")]
+    Ledger(#[from] LedgerError),
+    /// Something asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The operation conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// Folds bytes into 8 (for seeding the synthetic data per source).
+pub(crate) fn fold8(bytes: &[u8]) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    for (i, b) in bytes.iter().enumerate() {
+        out[i % 8] = out[i % 8].rotate_left(3) ^ b;
+    }
+    out
+}
+
+/// Name of the ledger folder inside the data directory.
+pub const LEDGER_DIR: &str = "ledger";
+/// Name of the verifier key file inside the data directory.
+pub const VKEY_FILE: &str = "ledger.vkey";
+
+/// How to start a hub.
+#[derive(Debug, Clone)]
+pub struct HubOptions {
+    /// The deployment directory (holding deployment.toml) or file.
+    pub deployment: PathBuf,
+    /// The law library directory.
+    pub laws: PathBuf,
+    /// The data directory (created if absent).
+    pub data: PathBuf,
+    /// The ledger's origin (its name in checkpoints), used when the ledger is created.
+    pub origin: String,
+    /// How often to sign a checkpoint while the ledger grows.
+    pub checkpoint_interval: Duration,
+}
+
+impl HubOptions {
+    /// Options with the default origin (`fusionguard.local/hub`) and a one-second checkpoint cadence.
+    pub fn new(deployment: PathBuf, laws: PathBuf, data: PathBuf) -> Self {
+        Self {
+            deployment,
+            laws,
+            data,
+            origin: "fusionguard.local/hub".into(),
+            checkpoint_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Loads the law library and deployment into a checkpoint, with every slice built.
+pub fn load_engine(deployment: &Path, laws: &Path) -> Result<policy::Engine, HubError> {
+    let library = policy::LawLibrary::load(laws).map_err(|e| HubError::Policy(format!("{}: {e}", laws.display())))?;
+    let deployment = model::Deployment::load(deployment).map_err(|e| HubError::Policy(e.to_string()))?;
+    let engine = policy::Engine::new(Arc::new(library), deployment).map_err(|e| HubError::Policy(e.to_string()))?;
+    engine.warm();
+    Ok(engine)
+}
+
+/// Creates the ledger in `DATA/ledger` if absent and writes its verifier key to `DATA/ledger.vkey`.
+pub fn init_ledger(data: &Path, origin: &str) -> Result<String, HubError> {
+    let dir = data.join(LEDGER_DIR);
+    let vkey_path = data.join(VKEY_FILE);
+    if dir.join(ledger::KEY_FILE).exists() {
+        return std::fs::read_to_string(&vkey_path)
+            .map(|v| v.trim().to_string())
+            .map_err(|e| HubError::Io(format!("{}: {e}", vkey_path.display())));
+    }
+    let vkey = Ledger::init(&dir, origin)?;
+    std::fs::write(&vkey_path, format!("{vkey}\n"))
+        .map_err(|e| HubError::Io(format!("{}: {e}", vkey_path.display())))?;
+    Ok(vkey)
+}
+
+/// A running hub's state: checkpoint, ledger, tokens, sources, review queue.
+pub struct Hub {
+    state: Arc<server::AppState>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("origin", &self.state.origin).finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// Opens everything under the data directory (creating the ledger and keys on first use).
+    /// Blocking: call it before starting the runtime or from `spawn_blocking`.
+    pub fn open(options: HubOptions) -> Result<Self, HubError> {
+        let data = &options.data;
+        std::fs::create_dir_all(data).map_err(|e| HubError::Io(format!("{}: {e}", data.display())))?;
+        let engine = load_engine(&options.deployment, &options.laws)?;
+        let connectors = sources::Connectors::load(data, engine.deployment())?;
+        let vkey = init_ledger(data, &options.origin)?;
+        let dir = data.join(LEDGER_DIR);
+        let ledger_options = Options { checkpoint_interval: Some(options.checkpoint_interval), ..Default::default() };
+        let opener: ledger_slot::Opener = Box::new(move || Ledger::open_dir(&dir, ledger_options.clone()));
+        let slot = ledger_slot::LedgerSlot::open(opener)?;
+        let origin = slot.get().map(|l| l.origin().to_string()).unwrap_or_default();
+        let state = server::AppState {
+            engine,
+            tokens: tokens::TokenStore::open(data)?,
+            key: keys::SubjectKey::load_or_create(data)?,
+            connectors,
+            ledger: slot,
+            reviews: reviews::ReviewStore::open(data)?,
+            metrics: metrics::Metrics::new(),
+            vkey,
+            origin,
+        };
+        Ok(Self { state: Arc::new(state) })
+    }
+
+    /// The ledger's verifier key.
+    pub fn vkey(&self) -> &str {
+        &self.state.vkey
+    }
+
+    /// Number of sources with a connector.
+    pub fn connected_sources(&self) -> usize {
+        self.state.connectors.len()
+    }
+
+    /// The HTTP router (for embedding in another server).
+    pub fn router(&self) -> axum::Router {
+        server::router(Arc::clone(&self.state))
+    }
+
+    /// Serves HTTP on `listener` until `shutdown` completes, then finishes the requests in flight,
+    /// publishes a final checkpoint and closes the ledger.
+    pub async fn serve<F>(self, listener: tokio::net::TcpListener, shutdown: F) -> Result<(), HubError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let state = Arc::clone(&self.state);
+        // Token revocations and new tokens are picked up within a second.
+        let reload = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                let _ = state.tokens.reload();
+            }
+        });
+        let result = axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| HubError::Io(format!("serve: {e}")));
+        reload.abort();
+        let _ = reload.await;
+        let state = Arc::clone(&self.state);
+        drop(self);
+        tokio::task::spawn_blocking(move || {
+            if let Some(l) = state.ledger.get() {
+                let _ = l.checkpoint();
+            }
+        })
+        .await
+        .map_err(|e| HubError::Io(e.to_string()))?;
+        result
+    }
+}

@@ -1,0 +1,137 @@
+//! Prometheus metrics, kept in atomics and rendered in the text exposition format.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Upper bounds (seconds) of the latency histogram buckets.
+pub const BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+
+/// The routes timed separately.
+pub const ROUTES: &[&str] = &["requests", "reviews", "ledger", "healthz", "other"];
+
+/// A latency histogram.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    counts: [AtomicU64; 13],
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    /// Records one observation.
+    pub fn observe(&self, secs: f64) {
+        let i = BUCKETS.iter().position(|b| secs <= *b).unwrap_or(BUCKETS.len());
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add((secs * 1e6) as u64, Ordering::Relaxed);
+    }
+}
+
+/// Every metric of the hub.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Decisions by outcome: permit, deny, review.
+    pub decisions: [AtomicU64; 3],
+    /// Responses by status code (index = code - 100).
+    pub responses: Vec<AtomicU64>,
+    /// Latency by route (index into [`ROUTES`]).
+    pub latency: [Histogram; 5],
+    /// Refused attempts to speak for someone else.
+    pub refused: AtomicU64,
+    /// Reviews decided.
+    pub reviews_decided: AtomicU64,
+    /// Records released.
+    pub records_released: AtomicU64,
+}
+
+impl Metrics {
+    /// Empty metrics.
+    pub fn new() -> Self {
+        Self { responses: (0..500).map(|_| AtomicU64::new(0)).collect(), ..Default::default() }
+    }
+
+    /// Counts a response and its latency.
+    pub fn record(&self, route: usize, status: u16, secs: f64) {
+        if let Some(c) = self.responses.get(usize::from(status).wrapping_sub(100)) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(h) = self.latency.get(route) {
+            h.observe(secs);
+        }
+    }
+
+    /// The exposition text; `ledger` is (size, published size, up, faults).
+    pub fn render(&self, ledger: (u64, u64, bool, u64)) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "# HELP fusionguard_decisions_total Decisions by outcome.");
+        let _ = writeln!(s, "# TYPE fusionguard_decisions_total counter");
+        for (i, o) in ["permit", "deny", "review"].iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "fusionguard_decisions_total{{outcome=\"{o}\"}} {}",
+                self.decisions[i].load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(s, "# HELP fusionguard_http_responses_total HTTP responses by status code.");
+        let _ = writeln!(s, "# TYPE fusionguard_http_responses_total counter");
+        for (i, c) in self.responses.iter().enumerate() {
+            let n = c.load(Ordering::Relaxed);
+            if n > 0 {
+                let _ = writeln!(s, "fusionguard_http_responses_total{{code=\"{}\"}} {n}", i + 100);
+            }
+        }
+        let _ = writeln!(s, "# HELP fusionguard_http_request_duration_seconds Request latency by route.");
+        let _ = writeln!(s, "# TYPE fusionguard_http_request_duration_seconds histogram");
+        for (r, route) in ROUTES.iter().enumerate() {
+            let h = &self.latency[r];
+            let mut cumulative = 0;
+            for (i, b) in BUCKETS.iter().enumerate() {
+                cumulative += h.counts[i].load(Ordering::Relaxed);
+                let _ = writeln!(
+                    s,
+                    "fusionguard_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {cumulative}"
+                );
+            }
+            cumulative += h.counts[BUCKETS.len()].load(Ordering::Relaxed);
+            let _ = writeln!(
+                s,
+                "fusionguard_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {cumulative}"
+            );
+            let sum = h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+            let _ = writeln!(s, "fusionguard_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}");
+            let _ = writeln!(s, "fusionguard_http_request_duration_seconds_count{{route=\"{route}\"}} {cumulative}");
+        }
+        let (size, published, up, faults) = ledger;
+        for (name, help, kind, v) in [
+            ("fusionguard_ledger_size", "Durable ledger entries.", "gauge", size),
+            ("fusionguard_ledger_checkpoint_size", "Entries covered by the published checkpoint.", "gauge", published),
+            (
+                "fusionguard_ledger_lag_entries",
+                "Durable entries not yet covered by a checkpoint.",
+                "gauge",
+                size.saturating_sub(published),
+            ),
+            ("fusionguard_ledger_up", "1 if the ledger accepts appends.", "gauge", u64::from(up)),
+            ("fusionguard_ledger_faults_total", "Ledger write faults since start.", "counter", faults),
+            (
+                "fusionguard_refused_total",
+                "Requests refused because the token spoke for someone else.",
+                "counter",
+                self.refused.load(Ordering::Relaxed),
+            ),
+            (
+                "fusionguard_reviews_decided_total",
+                "Reviews approved or denied.",
+                "counter",
+                self.reviews_decided.load(Ordering::Relaxed),
+            ),
+            (
+                "fusionguard_records_released_total",
+                "Records released after obligations.",
+                "counter",
+                self.records_released.load(Ordering::Relaxed),
+            ),
+        ] {
+            let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+        }
+        s
+    }
+}

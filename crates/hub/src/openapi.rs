@@ -1,0 +1,179 @@
+//! The OpenAPI 3.1 document of the hub's API, served at `/openapi.json`. Written by hand next to
+//! the handlers in `server.rs`; `tests/api.rs` checks that every documented path answers.
+
+use serde_json::{json, Value};
+
+fn problem_response(description: &str) -> Value {
+    json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+}
+
+/// The document.
+pub fn document() -> Value {
+    let bearer = json!([{"bearer": []}]);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "FusionGuard hub",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Requests to share data are decided by the law library, durably logged in a verifiable ledger, and only then answered with data, with every obligation applied. Errors are RFC 9457 problem details.",
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"}
+        },
+        "paths": {
+            "/v1/requests": {"post": {
+                "summary": "Submit a request to share data",
+                "operationId": "submitRequest",
+                "security": bearer,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Request"}}}},
+                "responses": {
+                    "200": {"description": "Decided (permit, deny or review) and durably logged", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DecisionResponse"}}}},
+                    "400": problem_response("Malformed request; `field` names the field at fault"),
+                    "401": problem_response("No valid bearer token"),
+                    "403": problem_response("The token's agency or user is not the requester's; the attempt is logged"),
+                    "413": problem_response("Request too large"),
+                    "503": problem_response("The ledger cannot record decisions now; nothing was released")
+                }
+            }},
+            "/v1/requests/{id}": {"get": {
+                "summary": "A held (reviewed) request: its status, and the data once approved (requester only)",
+                "operationId": "getRequest",
+                "security": bearer,
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "The review and, when approved, the data", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Review"}}}},
+                    "401": problem_response("No valid bearer token"),
+                    "403": problem_response("Neither the requester nor a supervisor of the owning agency"),
+                    "404": problem_response("No such held request")
+                }
+            }},
+            "/v1/reviews": {"get": {
+                "summary": "Pending reviews of the caller's agency's sources (supervisors only)",
+                "operationId": "listReviews",
+                "security": bearer,
+                "responses": {
+                    "200": {"description": "Pending reviews", "content": {"application/json": {"schema": {"type": "object", "required": ["agency", "reviews"], "properties": {"agency": {"type": "string"}, "reviews": {"type": "array", "items": {"$ref": "#/components/schemas/Review"}}}}}}},
+                    "401": problem_response("No valid bearer token"),
+                    "403": problem_response("Not a supervisor")
+                }
+            }},
+            "/v1/reviews/{id}": {"post": {
+                "summary": "Approve or deny a held request (a supervisor of the owning agency); the verdict is logged",
+                "operationId": "decideReview",
+                "security": bearer,
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verdict"}}}},
+                "responses": {
+                    "200": {"description": "Decided and logged", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Review"}}}},
+                    "400": problem_response("Malformed verdict"),
+                    "401": problem_response("No valid bearer token"),
+                    "403": problem_response("Not a supervisor of the owning agency"),
+                    "404": problem_response("No such review"),
+                    "409": problem_response("Already decided"),
+                    "503": problem_response("The ledger cannot record the verdict now")
+                }
+            }},
+            "/v1/ledger/key": {"get": {
+                "summary": "The ledger's verifier key (C2SP signed-note vkey)",
+                "operationId": "ledgerKey",
+                "responses": {"200": {"description": "The vkey", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+            }},
+            "/v1/ledger/proof/{index}": {"get": {
+                "summary": "A receipt for a ledger entry, with an inclusion proof once a checkpoint covers it",
+                "operationId": "ledgerProof",
+                "parameters": [{"name": "index", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0}}],
+                "responses": {
+                    "200": {"description": "The receipt", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
+                    "400": problem_response("Not an index"),
+                    "404": problem_response("Beyond the ledger's size"),
+                    "503": problem_response("The ledger is recovering")
+                }
+            }},
+            "/ledger/checkpoint": {"get": {
+                "summary": "The latest signed checkpoint (C2SP tlog-checkpoint)",
+                "operationId": "ledgerCheckpoint",
+                "responses": {"200": {"description": "Signed note", "content": {"text/plain": {"schema": {"type": "string"}}}}, "503": problem_response("The ledger is recovering")}
+            }},
+            "/ledger/tile/{path}": {"get": {
+                "summary": "A hash tile or entry bundle (C2SP tlog-tiles): tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>]",
+                "operationId": "ledgerTile",
+                "parameters": [{"name": "path", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Tile bytes", "content": {"application/octet-stream": {"schema": {"type": "string", "contentEncoding": "binary"}}}}, "404": problem_response("No such tile"), "503": problem_response("The ledger is recovering")}
+            }},
+            "/healthz": {"get": {
+                "summary": "Liveness and ledger state",
+                "operationId": "healthz",
+                "responses": {
+                    "200": {"description": "Serving", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "503": {"description": "The ledger is recovering from a fault", "content": {"application/json": {"schema": {"type": "object"}}}}
+                }
+            }},
+            "/metrics": {"get": {
+                "summary": "Prometheus metrics",
+                "operationId": "metrics",
+                "responses": {"200": {"description": "Text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+            }},
+            "/openapi.json": {"get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}
+            }}
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "A token from `fusionguard token issue`"}},
+            "schemas": {
+                "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
+                    "type": {"type": "string", "description": "urn:fusionguard:problem:<kind>"},
+                    "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
+                    "field": {"type": "string", "description": "The request field at fault (400)"},
+                    "line": {"type": "integer"}, "column": {"type": "integer"},
+                    "ledger": {"$ref": "#/components/schemas/Receipt"}
+                }},
+                "Request": {"type": "object", "additionalProperties": false,
+                    "required": ["requester", "source", "action", "purpose", "legal_basis", "subject"],
+                    "properties": {
+                        "requester": {"type": "object", "additionalProperties": false, "required": ["id", "agency"], "properties": {"id": {"type": "string", "minLength": 1}, "agency": {"type": "string", "minLength": 1}, "role": {"type": "string"}}},
+                        "on_behalf_of": {"type": "array", "maxItems": 16, "items": {"type": "object", "additionalProperties": false, "required": ["id", "agency"], "properties": {"id": {"type": "string", "minLength": 1}, "agency": {"type": "string", "minLength": 1}}}},
+                        "source": {"type": "string", "minLength": 1},
+                        "action": {"enum": ["lookup", "bulk_export", "biometric_search"]},
+                        "purpose": {"enum": ["criminal_investigation", "civil_immigration_enforcement", "criminal_immigration_enforcement", "missing_person", "traffic_enforcement", "counterterrorism", "other"]},
+                        "justification": {"type": "string"},
+                        "case_number": {"type": ["string", "null"]},
+                        "legal_basis": {"type": "object", "additionalProperties": false, "required": ["kind"], "properties": {
+                            "kind": {"enum": ["none", "judicial_warrant", "federal_judicial_warrant", "judicial_probable_cause", "court_order", "judicial_subpoena", "grand_jury_subpoena", "administrative_warrant", "detainer", "consent"]},
+                            "reference": {"type": ["string", "null"]}, "issued_by": {"type": ["string", "null"]}}},
+                        "subject": {"type": "object", "additionalProperties": false, "required": ["kind", "value"], "properties": {"kind": {"type": "string", "minLength": 1}, "value": {"type": "string", "minLength": 1}}},
+                        "fields": {"type": ["array", "null"], "items": {"type": "string"}}
+                    }},
+                "Reason": {"type": "object", "required": ["policy", "citation", "summary"], "properties": {"policy": {"type": "string"}, "citation": {"type": "string"}, "summary": {"type": "string"}}},
+                "Receipt": {"type": "object", "required": ["index", "origin", "proof_url"], "properties": {
+                    "index": {"type": "integer"}, "origin": {"type": "string"}, "proof_url": {"type": "string"},
+                    "checkpoint": {"type": "string", "description": "Signed checkpoint covering the entry"},
+                    "tree_size": {"type": "integer"},
+                    "inclusion_proof": {"type": "array", "items": {"type": "string", "contentEncoding": "base64"}}
+                }},
+                "DecisionResponse": {"type": "object", "required": ["decision_id", "decision", "reasons", "obligations", "policy_digest", "ledger"], "properties": {
+                    "decision_id": {"type": "string"},
+                    "decision": {"enum": ["permit", "deny", "review"]},
+                    "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}},
+                    "obligations": {"type": "array", "items": {"type": "string"}},
+                    "policy_digest": {"type": "string"},
+                    "justification_signals": {"type": "array", "items": {"type": "string"}},
+                    "ledger": {"$ref": "#/components/schemas/Receipt"},
+                    "data": {"type": "array", "items": {"type": "object"}, "description": "Only for a permit: records with obligations applied (redacted fields absent)"},
+                    "data_error": {"type": "string"},
+                    "note": {"type": "string"},
+                    "review": {"type": "object", "properties": {"id": {"type": "string"}, "status": {"type": "string"}, "url": {"type": "string"}}}
+                }},
+                "Verdict": {"type": "object", "additionalProperties": false, "required": ["decision", "reason"], "properties": {
+                    "decision": {"enum": ["approve", "deny"]}, "reason": {"type": "string", "minLength": 1, "maxLength": 4096}}},
+                "Review": {"type": "object", "required": ["id", "status", "owner", "request", "decision", "ledger_index"], "properties": {
+                    "id": {"type": "string"}, "status": {"enum": ["pending", "approved", "denied"]}, "owner": {"type": "string"},
+                    "request": {"$ref": "#/components/schemas/Request"}, "decision": {"type": "object"},
+                    "ledger_index": {"type": "integer"}, "created": {"type": "integer"},
+                    "verdict": {"type": ["object", "null"]},
+                    "data": {"type": "array", "items": {"type": "object"}}, "data_error": {"type": "string"},
+                    "ledger": {"$ref": "#/components/schemas/Receipt"}
+                }}
+            }
+        }
+    })
+}

@@ -1,0 +1,183 @@
+//! The review queue: decisions of outcome `review` wait here for a supervisor of the agency that
+//! owns the source. The queue is the hub's private state (it holds the full request, subject
+//! included), kept in `DATA/reviews.jsonl`: one JSON event per line, each fsynced before it counts.
+//! The ledger holds the public, hashed record of both the decision and the verdict.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use model::{Decision, Request};
+use serde::{Deserialize, Serialize};
+
+use crate::HubError;
+
+/// Name of the queue file inside the data directory.
+pub const REVIEWS_FILE: &str = "reviews.jsonl";
+
+/// Where a review stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    /// Waiting for a supervisor.
+    Pending,
+    /// Approved: the requester may fetch the data, with the obligations applied.
+    Approved,
+    /// Denied: nothing is released.
+    Denied,
+}
+
+/// A supervisor's verdict.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Approved or denied.
+    pub status: ReviewStatus,
+    /// The supervisor's user id.
+    pub by: String,
+    /// The supervisor's agency.
+    pub agency: String,
+    /// The reason given.
+    pub reason: String,
+    /// The ledger index of the verdict.
+    pub ledger_index: u64,
+    /// When (Unix seconds).
+    pub time: u64,
+}
+
+/// A held request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    /// The decision id (also the review id).
+    pub id: String,
+    /// The agency that owns the source: only its supervisors may decide.
+    pub owner: String,
+    /// The request as sent.
+    pub request: Request,
+    /// The checkpoint's decision (outcome review, with reasons and obligations).
+    pub decision: Decision,
+    /// The ledger index of the decision.
+    pub ledger_index: u64,
+    /// When it was held (Unix seconds).
+    pub created: u64,
+    /// The verdict, once given.
+    pub verdict: Option<Verdict>,
+}
+
+impl Review {
+    /// Pending, approved or denied.
+    pub fn status(&self) -> ReviewStatus {
+        self.verdict.as_ref().map_or(ReviewStatus::Pending, |v| v.status)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum Event {
+    Held { review: Box<Review> },
+    Decided { id: String, verdict: Verdict },
+}
+
+/// The queue.
+#[derive(Debug)]
+pub struct ReviewStore {
+    path: PathBuf,
+    state: Mutex<(File, HashMap<String, Review>)>,
+}
+
+impl ReviewStore {
+    /// Opens (creating) `DIR/reviews.jsonl` and replays it. A torn last line (a crash mid-write,
+    /// never acknowledged) is cut off; damage anywhere else is refused.
+    pub fn open(dir: &Path) -> Result<Self, HubError> {
+        let path = dir.join(REVIEWS_FILE);
+        let err = |e: std::io::Error| HubError::Io(format!("{}: {e}", path.display()));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(err(e)),
+        };
+        let mut reviews = HashMap::new();
+        let mut good_len = 0usize;
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        for (i, line) in lines.iter().enumerate() {
+            let complete = line.ends_with('\n');
+            match serde_json::from_str::<Event>(line.trim_end()) {
+                Ok(event) if complete => {
+                    apply(&mut reviews, event);
+                    good_len += line.len();
+                }
+                _ if i + 1 == lines.len() => break,
+                Ok(_) | Err(_) => {
+                    return Err(HubError::Config(format!("{}: line {} is damaged", path.display(), i + 1)));
+                }
+            }
+        }
+        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(err)?;
+        if good_len < text.len() {
+            file.set_len(good_len as u64).map_err(err)?;
+        }
+        Ok(Self { path, state: Mutex::new((file, reviews)) })
+    }
+
+    fn write(&self, file: &mut File, event: &Event) -> Result<(), HubError> {
+        let mut line = serde_json::to_vec(event).map_err(|e| HubError::Io(e.to_string()))?;
+        line.push(b'\n');
+        file.write_all(&line)
+            .and_then(|()| file.sync_data())
+            .map_err(|e| HubError::Io(format!("{}: {e}", self.path.display())))
+    }
+
+    /// Holds a request for review (durably).
+    pub fn hold(&self, review: Review) -> Result<(), HubError> {
+        let mut st = self.state.lock().map_err(|_| HubError::Io("review queue lock poisoned".into()))?;
+        let (file, map) = &mut *st;
+        self.write(file, &Event::Held { review: Box::new(review.clone()) })?;
+        map.insert(review.id.clone(), review);
+        Ok(())
+    }
+
+    /// Records a verdict (durably). Fails if the review is unknown or already decided.
+    pub fn decide(&self, id: &str, verdict: Verdict) -> Result<Review, HubError> {
+        let mut st = self.state.lock().map_err(|_| HubError::Io("review queue lock poisoned".into()))?;
+        let (file, map) = &mut *st;
+        match map.get(id) {
+            None => return Err(HubError::NotFound(format!("no review {id:?}"))),
+            Some(r) if r.verdict.is_some() => {
+                return Err(HubError::Conflict(format!("review {id:?} is already decided")))
+            }
+            Some(_) => {}
+        }
+        self.write(file, &Event::Decided { id: id.to_string(), verdict: verdict.clone() })?;
+        let r = map.get_mut(id).ok_or_else(|| HubError::NotFound(id.to_string()))?;
+        r.verdict = Some(verdict);
+        Ok(r.clone())
+    }
+
+    /// One review.
+    pub fn get(&self, id: &str) -> Option<Review> {
+        self.state.lock().ok()?.1.get(id).cloned()
+    }
+
+    /// The pending reviews of sources owned by `agency`, oldest first.
+    pub fn pending_for(&self, agency: &str) -> Vec<Review> {
+        let Ok(st) = self.state.lock() else { return Vec::new() };
+        let mut out: Vec<Review> =
+            st.1.values().filter(|r| r.owner == agency && r.verdict.is_none()).cloned().collect();
+        out.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        out
+    }
+}
+
+fn apply(map: &mut HashMap<String, Review>, event: Event) {
+    match event {
+        Event::Held { review } => {
+            map.insert(review.id.clone(), *review);
+        }
+        Event::Decided { id, verdict } => {
+            if let Some(r) = map.get_mut(&id) {
+                r.verdict = Some(verdict);
+            }
+        }
+    }
+}

@@ -1,0 +1,546 @@
+//! The HTTP API: routes, authentication, intake, enforcement, receipts.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, Request as HttpRequest, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use model::{vocab, Decision, Outcome, Request};
+use policy::Engine;
+use serde_json::{json, Value};
+
+use crate::keys::SubjectKey;
+use crate::ledger_slot::{AppendError, LedgerSlot};
+use crate::metrics::Metrics;
+use crate::problem::Problem;
+use crate::reviews::{Review, ReviewStatus, ReviewStore, Verdict};
+use crate::sources::{Connectors, Record};
+use crate::tokens::{now, TokenRecord, TokenStore, SUPERVISOR};
+use crate::{enforce, entry};
+
+/// Largest request body accepted (bytes).
+pub const MAX_BODY: usize = 64 * 1024;
+/// Longest originator chain accepted.
+pub const MAX_CHAIN: usize = 16;
+
+/// Everything a request handler needs.
+pub struct AppState {
+    pub(crate) engine: Engine,
+    pub(crate) tokens: TokenStore,
+    pub(crate) key: SubjectKey,
+    pub(crate) connectors: Connectors,
+    pub(crate) ledger: Arc<LedgerSlot>,
+    pub(crate) reviews: ReviewStore,
+    pub(crate) metrics: Metrics,
+    pub(crate) vkey: String,
+    pub(crate) origin: String,
+}
+
+type St = State<Arc<AppState>>;
+
+/// The router of the hub's API.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/requests", post(post_request))
+        .route("/v1/requests/{id}", get(get_request))
+        .route("/v1/reviews", get(list_reviews))
+        .route("/v1/reviews/{id}", post(decide_review))
+        .route("/v1/ledger/key", get(ledger_key))
+        .route("/v1/ledger/proof/{index}", get(ledger_proof))
+        .route("/ledger/checkpoint", get(ledger_checkpoint))
+        .route("/ledger/tile/{*path}", get(ledger_tile))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .fallback(|| async { Problem::not_found("no such endpoint (see /openapi.json)") })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), track))
+        .with_state(state)
+}
+
+fn route_of(path: &str) -> usize {
+    if path.starts_with("/v1/requests") {
+        0
+    } else if path.starts_with("/v1/reviews") {
+        1
+    } else if path.starts_with("/ledger") || path.starts_with("/v1/ledger") {
+        2
+    } else if path == "/healthz" {
+        3
+    } else {
+        4
+    }
+}
+
+async fn track(State(st): St, req: HttpRequest<Body>, next: Next) -> Response {
+    let route = route_of(req.uri().path());
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    st.metrics.record(route, resp.status().as_u16(), start.elapsed().as_secs_f64());
+    resp
+}
+
+impl AppState {
+    fn authenticate(&self, headers: &HeaderMap) -> Result<TokenRecord, Problem> {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Err(Problem::unauthorized("an Authorization: Bearer token is required"));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        self.tokens.verify(token).map_err(|r| Problem::unauthorized(r.describe()))
+    }
+
+    /// The ledger receipt of entry `index`: with an inclusion proof once a checkpoint covers it.
+    fn receipt(&self, index: u64) -> Value {
+        let mut r = json!({"index": index, "origin": self.origin, "proof_url": format!("/v1/ledger/proof/{index}")});
+        if let Some(l) = self.ledger.get() {
+            if let Some(p) = l.published() {
+                if index < p.checkpoint.size {
+                    if let Ok(proof) = l.inclusion_proof(index, p.checkpoint.size) {
+                        r["checkpoint"] = Value::String(p.note.clone());
+                        r["tree_size"] = json!(p.checkpoint.size);
+                        r["inclusion_proof"] = json!(proof.iter().map(|h| B64.encode(h)).collect::<Vec<_>>());
+                    }
+                }
+            }
+        }
+        r
+    }
+
+    async fn log(&self, entry: &Value) -> Result<u64, Problem> {
+        let bytes = serde_json::to_vec(entry).map_err(|e| Problem::ledger_unavailable(e.to_string()))?;
+        match self.ledger.append(bytes).await {
+            Ok(i) => Ok(i),
+            Err(AppendError::TooLarge(m)) => Err(Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "entry-too-large",
+                format!("request too large to record: {m}"),
+            )),
+            Err(AppendError::Unavailable(m)) => {
+                Err(Problem::ledger_unavailable(format!("{m}; nothing was released, retry later")))
+            }
+        }
+    }
+
+    /// Fetches and enforces: the records about the subject, obligations applied.
+    fn release(&self, request: &Request, obligations: &[String]) -> Result<Vec<Record>, String> {
+        let source = self.engine.deployment().source(&request.source).ok_or("unknown source")?;
+        let records = self
+            .connectors
+            .fetch(source, &request.subject)
+            .ok_or_else(|| format!("source {:?} has no connector on this hub", source.id))?;
+        let out = enforce::apply(obligations, request.fields.as_deref(), records).map_err(|e| e.to_string())?;
+        self.metrics.records_released.fetch_add(out.len() as u64, Ordering::Relaxed);
+        Ok(out)
+    }
+
+    fn owner_of(&self, source: &str) -> String {
+        self.engine.deployment().source(source).map(|s| s.owner.clone()).unwrap_or_default()
+    }
+}
+
+fn decision_json(d: &Decision) -> Value {
+    let mut v = json!({
+        "decision_id": d.decision_id,
+        "decision": d.decision.as_str(),
+        "reasons": d.reasons,
+        "obligations": d.obligations,
+        "policy_digest": d.policy_digest,
+    });
+    if !d.justification_signals.is_empty() {
+        v["justification_signals"] = json!(d.justification_signals);
+    }
+    v
+}
+
+/// The name inside backticks in a serde message ("missing field `source`").
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+/// Parses and checks a request body; a 400 names the field at fault.
+pub fn parse_request(body: &[u8]) -> Result<Request, Problem> {
+    let request = match Request::from_json_slice(body) {
+        Ok(r) => r,
+        Err(e) => {
+            let syntax = serde_json::from_slice::<Value>(body).is_err();
+            let path = {
+                let mut de = serde_json::Deserializer::from_slice(body);
+                match serde_path_to_error::deserialize::<_, Request>(&mut de) {
+                    Err(pe) => pe.path().to_string(),
+                    Ok(_) => ".".to_string(),
+                }
+            };
+            let field = if syntax {
+                "(body)".to_string()
+            } else if e.message.starts_with("missing field") || e.message.starts_with("unknown field") {
+                let name = backticked(&e.message).unwrap_or("");
+                if path == "." {
+                    name.to_string()
+                } else if path.ends_with(name) {
+                    path
+                } else {
+                    format!("{path}.{name}")
+                }
+            } else if path == "." {
+                "(body)".to_string()
+            } else {
+                path
+            };
+            return Err(Problem::bad_field(&field, e.to_string()).with("line", e.line).with("column", e.column));
+        }
+    };
+    let nonempty = [
+        ("requester.id", &request.requester.id),
+        ("requester.agency", &request.requester.agency),
+        ("source", &request.source),
+        ("subject.kind", &request.subject.kind),
+        ("subject.value", &request.subject.value),
+    ];
+    for (field, v) in nonempty {
+        if v.trim().is_empty() {
+            return Err(Problem::bad_field(field, format!("`{field}` must not be empty")));
+        }
+    }
+    let closed = [
+        ("action", &request.action, vocab::ACTIONS),
+        ("purpose", &request.purpose, vocab::PURPOSES),
+        ("legal_basis.kind", &request.legal_basis.kind, vocab::LEGAL_BASIS_KINDS),
+    ];
+    for (field, v, known) in closed {
+        if !vocab::is_known(known, v) {
+            return Err(Problem::bad_field(
+                field,
+                format!("`{field}` is {v:?}; expected one of: {}", known.join(", ")),
+            ));
+        }
+    }
+    if request.on_behalf_of.len() > MAX_CHAIN {
+        return Err(Problem::bad_field("on_behalf_of", format!("at most {MAX_CHAIN} links")));
+    }
+    for (i, l) in request.on_behalf_of.iter().enumerate() {
+        if l.id.trim().is_empty() || l.agency.trim().is_empty() {
+            return Err(Problem::bad_field(&format!("on_behalf_of[{i}]"), "each link needs an `id` and an `agency`"));
+        }
+    }
+    Ok(request)
+}
+
+async fn post_request(State(st): St, headers: HeaderMap, body: Bytes) -> Response {
+    let token = match st.authenticate(&headers) {
+        Ok(t) => t,
+        Err(p) => return p.into_response(),
+    };
+    let request = match parse_request(&body) {
+        Ok(r) => r,
+        Err(p) => return p.into_response(),
+    };
+    if token.agency != request.requester.agency || token.user != request.requester.id {
+        let why = format!(
+            "the token is for user {:?} of agency {:?}, the request names user {:?} of agency {:?}",
+            token.user, token.agency, request.requester.id, request.requester.agency
+        );
+        st.metrics.refused.fetch_add(1, Ordering::Relaxed);
+        let e = entry::refused(&st.key, &request, &token, &why, now());
+        return match st.log(&e).await {
+            Ok(index) => Problem::forbidden(format!("{why}; this attempt is recorded in the ledger"))
+                .with("ledger", st.receipt(index))
+                .into_response(),
+            Err(p) => p.into_response(),
+        };
+    }
+    let decision = st.engine.decide(&request);
+    let owner = st.owner_of(&request.source);
+    let e = entry::decision(&st.key, &request, &decision, &token, &owner, now());
+    // Log before release: nothing below runs unless the decision is durable.
+    let index = match st.log(&e).await {
+        Ok(i) => i,
+        Err(p) => return p.into_response(),
+    };
+    let slot = match decision.decision {
+        Outcome::Permit => 0,
+        Outcome::Deny => 1,
+        Outcome::Review => 2,
+    };
+    st.metrics.decisions[slot].fetch_add(1, Ordering::Relaxed);
+    let mut body = decision_json(&decision);
+    body["ledger"] = st.receipt(index);
+    match decision.decision {
+        Outcome::Permit => match st.release(&request, &decision.obligations) {
+            Ok(data) => {
+                if request.action == "biometric_search" {
+                    body["note"] = json!("this hub does no biometric matching; records are matched by identifier only");
+                }
+                body["data"] = Value::Array(data.into_iter().map(Value::Object).collect());
+            }
+            Err(why) => body["data_error"] = json!(why),
+        },
+        Outcome::Review => {
+            let review = Review {
+                id: decision.decision_id.clone(),
+                owner,
+                request,
+                decision: decision.clone(),
+                ledger_index: index,
+                created: now(),
+                verdict: None,
+            };
+            let st2 = Arc::clone(&st);
+            let held = tokio::task::spawn_blocking(move || st2.reviews.hold(review)).await;
+            match held {
+                Ok(Ok(())) => {
+                    body["review"] = json!({
+                        "id": decision.decision_id,
+                        "status": "pending",
+                        "url": format!("/v1/requests/{}", decision.decision_id),
+                    });
+                }
+                _ => {
+                    return Problem::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "review-queue-unavailable",
+                        format!(
+                            "the decision is recorded at ledger index {index} but the review queue cannot store it"
+                        ),
+                    )
+                    .into_response()
+                }
+            }
+        }
+        Outcome::Deny => {}
+    }
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+fn review_json(r: &Review) -> Value {
+    json!({
+        "id": r.id,
+        "status": r.status(),
+        "owner": r.owner,
+        "request": r.request,
+        "decision": decision_json(&r.decision),
+        "ledger_index": r.ledger_index,
+        "created": r.created,
+        "verdict": r.verdict.as_ref().map(|v| json!({
+            "status": v.status, "by": v.by, "agency": v.agency, "reason": v.reason,
+            "ledger_index": v.ledger_index, "time": v.time,
+        })),
+    })
+}
+
+async fn get_request(State(st): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let token = match st.authenticate(&headers) {
+        Ok(t) => t,
+        Err(p) => return p.into_response(),
+    };
+    let Some(review) = st.reviews.get(&id) else {
+        return Problem::not_found(format!("no held request {id:?} (only reviewed requests are kept)")).into_response();
+    };
+    let is_requester = token.agency == review.request.requester.agency && token.user == review.request.requester.id;
+    let is_supervisor = token.role == SUPERVISOR && token.agency == review.owner;
+    if !is_requester && !is_supervisor {
+        return Problem::forbidden("only the requester or a supervisor of the owning agency may see this request")
+            .into_response();
+    }
+    let mut body = review_json(&review);
+    if is_requester && review.status() == ReviewStatus::Approved {
+        match st.release(&review.request, &review.decision.obligations) {
+            Ok(data) => body["data"] = Value::Array(data.into_iter().map(Value::Object).collect()),
+            Err(why) => body["data_error"] = json!(why),
+        }
+        if let Some(v) = &review.verdict {
+            body["ledger"] = st.receipt(v.ledger_index);
+        }
+    }
+    (StatusCode::OK, Json(body)).into_response()
+}
+
+async fn list_reviews(State(st): St, headers: HeaderMap) -> Response {
+    let token = match st.authenticate(&headers) {
+        Ok(t) => t,
+        Err(p) => return p.into_response(),
+    };
+    if token.role != SUPERVISOR {
+        return Problem::forbidden("only a supervisor may list reviews").into_response();
+    }
+    let list: Vec<Value> = st.reviews.pending_for(&token.agency).iter().map(review_json).collect();
+    (StatusCode::OK, Json(json!({"agency": token.agency, "reviews": list}))).into_response()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerdictBody {
+    decision: String,
+    reason: String,
+}
+
+async fn decide_review(State(st): St, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    let token = match st.authenticate(&headers) {
+        Ok(t) => t,
+        Err(p) => return p.into_response(),
+    };
+    let v: VerdictBody = {
+        let mut de = serde_json::Deserializer::from_slice(&body);
+        match serde_path_to_error::deserialize(&mut de) {
+            Ok(v) => v,
+            Err(e) => {
+                let inner = e.inner().to_string();
+                let field = match backticked(&inner) {
+                    Some(name) if inner.starts_with("missing") || inner.starts_with("unknown") => name.to_string(),
+                    _ if e.path().to_string() == "." => "(body)".to_string(),
+                    _ => e.path().to_string(),
+                };
+                return Problem::bad_field(&field, inner).into_response();
+            }
+        }
+    };
+    let approve = match v.decision.as_str() {
+        "approve" => true,
+        "deny" => false,
+        other => {
+            return Problem::bad_field("decision", format!("`decision` is {other:?}; expected \"approve\" or \"deny\""))
+                .into_response()
+        }
+    };
+    if v.reason.trim().is_empty() || v.reason.len() > 4096 {
+        return Problem::bad_field("reason", "a reason of 1 to 4096 bytes is required").into_response();
+    }
+    let Some(review) = st.reviews.get(&id) else {
+        return Problem::not_found(format!("no review {id:?}")).into_response();
+    };
+    if token.role != SUPERVISOR || token.agency != review.owner {
+        return Problem::forbidden(format!(
+            "only a supervisor of {:?}, the agency that owns the source, may decide",
+            review.owner
+        ))
+        .into_response();
+    }
+    if review.verdict.is_some() {
+        return Problem::new(StatusCode::CONFLICT, "already-decided", format!("review {id:?} is already decided"))
+            .into_response();
+    }
+    let time = now();
+    let e = entry::review(
+        &st.key,
+        &id,
+        review.ledger_index,
+        approve,
+        &token,
+        &v.reason,
+        &review.decision.obligations,
+        time,
+    );
+    let index = match st.log(&e).await {
+        Ok(i) => i,
+        Err(p) => return p.into_response(),
+    };
+    let verdict = Verdict {
+        status: if approve { ReviewStatus::Approved } else { ReviewStatus::Denied },
+        by: token.user.clone(),
+        agency: token.agency.clone(),
+        reason: v.reason,
+        ledger_index: index,
+        time,
+    };
+    let st2 = Arc::clone(&st);
+    let id2 = id.clone();
+    match tokio::task::spawn_blocking(move || st2.reviews.decide(&id2, verdict)).await {
+        Ok(Ok(r)) => {
+            st.metrics.reviews_decided.fetch_add(1, Ordering::Relaxed);
+            let mut body = review_json(&r);
+            body["ledger"] = st.receipt(index);
+            (StatusCode::OK, Json(body)).into_response()
+        }
+        Ok(Err(crate::HubError::Conflict(m))) => {
+            Problem::new(StatusCode::CONFLICT, "already-decided", m).into_response()
+        }
+        _ => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "review-queue-unavailable",
+            format!("the verdict is recorded at ledger index {index} but the review queue cannot store it"),
+        )
+        .into_response(),
+    }
+}
+
+async fn ledger_key(State(st): St) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{}\n", st.vkey)).into_response()
+}
+
+async fn ledger_proof(State(st): St, Path(index): Path<String>) -> Response {
+    let Ok(index) = index.parse::<u64>() else {
+        return Problem::bad_field("index", "the index must be a non-negative integer").into_response();
+    };
+    let Some(l) = st.ledger.get() else {
+        return Problem::ledger_unavailable("the ledger is recovering from a fault").into_response();
+    };
+    if index >= l.size() {
+        return Problem::not_found(format!("the ledger has {} entries", l.size())).into_response();
+    }
+    drop(l);
+    (StatusCode::OK, Json(st.receipt(index))).into_response()
+}
+
+async fn read_public(st: Arc<AppState>, path: String, content_type: &'static str, cache: &'static str) -> Response {
+    let Some(l) = st.ledger.get() else {
+        return Problem::ledger_unavailable("the ledger is recovering from a fault").into_response();
+    };
+    let p2 = path.clone();
+    match tokio::task::spawn_blocking(move || l.read_public(&p2)).await {
+        Ok(Ok(Some(data))) => {
+            let mut r = (StatusCode::OK, data).into_response();
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            r
+        }
+        Ok(Ok(None)) | Ok(Err(ledger::LedgerError::NotFound(_))) => {
+            Problem::not_found(format!("no public ledger file {path:?}")).into_response()
+        }
+        _ => Problem::ledger_unavailable(format!("cannot read {path:?}")).into_response(),
+    }
+}
+
+async fn ledger_checkpoint(State(st): St) -> Response {
+    read_public(st, "checkpoint".into(), "text/plain; charset=utf-8", "no-cache").await
+}
+
+async fn ledger_tile(State(st): St, Path(path): Path<String>) -> Response {
+    // Partial tiles change as the log grows; full tiles never do.
+    let cache = if path.contains(".p/") { "max-age=5" } else { "public, max-age=31536000, immutable" };
+    read_public(st, format!("tile/{path}"), "application/octet-stream", cache).await
+}
+
+async fn healthz(State(st): St) -> Response {
+    if st.ledger.is_up() {
+        (StatusCode::OK, Json(json!({"status": "ok", "ledger": "up"}))).into_response()
+    } else {
+        let why = st.ledger.last_error().unwrap_or_default();
+        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "degraded", "ledger": "recovering", "error": why})))
+            .into_response()
+    }
+}
+
+async fn metrics(State(st): St) -> Response {
+    let (size, published) =
+        st.ledger.get().map(|l| (l.size(), l.published().map_or(0, |p| p.checkpoint.size))).unwrap_or((0, 0));
+    let text = st.metrics.render((size, published, st.ledger.is_up(), st.ledger.faults()));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::document().to_string()).into_response()
+}

@@ -1,0 +1,275 @@
+//! Bearer tokens: one per user of one agency, stored hashed (SHA-256), expiring and revocable.
+//!
+//! A token reads `fgt_<id>_<secret>`: the id (16 hex digits) finds the record, the whole token's
+//! SHA-256 must match the stored hash. The store is `DATA/tokens.json`, rewritten atomically under
+//! an exclusive lock by `fusionguard token issue|revoke`; a running hub re-reads it when it
+//! changes (within a second), so revocation needs no restart.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::keys::random_bytes;
+use crate::HubError;
+
+/// Name of the token store inside the data directory.
+pub const TOKENS_FILE: &str = "tokens.json";
+const LOCK_FILE: &str = "tokens.lock";
+
+/// The role that may approve or deny reviews for its agency's sources.
+pub const SUPERVISOR: &str = "supervisor";
+
+/// What a token stands for (never the token itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Public id (16 hex digits), the part of the token used to find this record.
+    pub id: String,
+    /// SHA-256 (hex) of the whole token.
+    pub hash: String,
+    /// The agency the user acts for.
+    pub agency: String,
+    /// The user's id within the agency.
+    pub user: String,
+    /// The user's role (`supervisor` may decide reviews).
+    pub role: String,
+    /// Issue time (Unix seconds).
+    pub issued: u64,
+    /// Expiry time (Unix seconds).
+    pub expires: u64,
+    /// True once revoked.
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct TokenFile {
+    tokens: Vec<TokenRecord>,
+}
+
+/// Unix seconds now.
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> HubError {
+    HubError::Io(format!("{}: {e}", path.display()))
+}
+
+/// Why a token was refused (the 401 response says which).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// Not of the form `fgt_<id>_<secret>`, or unknown, or the secret does not match.
+    Invalid,
+    /// Past its expiry.
+    Expired,
+    /// Revoked.
+    Revoked,
+}
+
+impl TokenRefusal {
+    /// A sentence for the problem detail.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Invalid => "the bearer token is not valid",
+            Self::Expired => "the bearer token has expired",
+            Self::Revoked => "the bearer token has been revoked",
+        }
+    }
+}
+
+/// Exclusive lock on the token store for read-modify-write (released on drop).
+struct FileLock(#[allow(dead_code)] std::fs::File);
+
+impl FileLock {
+    fn acquire(dir: &Path) -> Result<Self, HubError> {
+        let p = dir.join(LOCK_FILE);
+        let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&p).map_err(|e| io(&p, e))?;
+        // SAFETY: flock on a valid, owned file descriptor; blocks until the lock is ours.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(io(&p, std::io::Error::last_os_error()));
+        }
+        Ok(Self(f))
+    }
+}
+
+fn read_file(path: &Path) -> Result<TokenFile, HubError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| HubError::Config(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TokenFile::default()),
+        Err(e) => Err(io(path, e)),
+    }
+}
+
+fn write_file(dir: &Path, file: &TokenFile) -> Result<(), HubError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join(TOKENS_FILE);
+    let tmp = dir.join(format!("{TOKENS_FILE}.tmp"));
+    let data = serde_json::to_vec_pretty(file).map_err(|e| HubError::Io(e.to_string()))?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| io(&tmp, e))?;
+    f.write_all(&data).and_then(|()| f.sync_all()).map_err(|e| io(&tmp, e))?;
+    std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))?;
+    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))
+}
+
+/// Issues a token for `user` of `agency` with `role`, valid for `ttl_secs`. Returns the token
+/// (shown once; only its hash is stored) and its record.
+pub fn issue(
+    dir: &Path,
+    agency: &str,
+    user: &str,
+    role: &str,
+    ttl_secs: u64,
+) -> Result<(String, TokenRecord), HubError> {
+    for (what, v) in [("agency", agency), ("user", user), ("role", role)] {
+        if v.is_empty() || v.len() > 128 || v.chars().any(|c| c.is_control()) {
+            return Err(HubError::Config(format!("token {what} must be 1 to 128 printable characters")));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let _lock = FileLock::acquire(dir)?;
+    let mut file = read_file(&dir.join(TOKENS_FILE))?;
+    let id = hex::encode(random_bytes::<8>()?);
+    let token = format!("fgt_{id}_{}", B64URL.encode(random_bytes::<32>()?));
+    let issued = now();
+    let record = TokenRecord {
+        id,
+        hash: hash_token(&token),
+        agency: agency.to_string(),
+        user: user.to_string(),
+        role: role.to_string(),
+        issued,
+        expires: issued.saturating_add(ttl_secs),
+        revoked: false,
+    };
+    file.tokens.push(record.clone());
+    write_file(dir, &file)?;
+    Ok((token, record))
+}
+
+/// Revokes the token with public id `id` (the part after `fgt_`). Returns false if unknown.
+pub fn revoke(dir: &Path, id: &str) -> Result<bool, HubError> {
+    let _lock = FileLock::acquire(dir)?;
+    let mut file = read_file(&dir.join(TOKENS_FILE))?;
+    let mut found = false;
+    for t in file.tokens.iter_mut().filter(|t| t.id == id) {
+        t.revoked = true;
+        found = true;
+    }
+    if found {
+        write_file(dir, &file)?;
+    }
+    Ok(found)
+}
+
+/// Every token record (for `fusionguard token list`).
+pub fn list(dir: &Path) -> Result<Vec<TokenRecord>, HubError> {
+    Ok(read_file(&dir.join(TOKENS_FILE))?.tokens)
+}
+
+type Stamp = Option<(SystemTime, u64)>;
+
+/// The hub's view of the token store, re-read when the file changes.
+#[derive(Debug)]
+pub struct TokenStore {
+    path: PathBuf,
+    state: RwLock<(Stamp, HashMap<String, TokenRecord>)>,
+}
+
+impl TokenStore {
+    /// Opens the store of data directory `dir` (an absent file means no tokens yet).
+    pub fn open(dir: &Path) -> Result<Self, HubError> {
+        let store = Self { path: dir.join(TOKENS_FILE), state: RwLock::new((None, HashMap::new())) };
+        store.reload()?;
+        Ok(store)
+    }
+
+    fn stamp(&self) -> Stamp {
+        std::fs::metadata(&self.path).ok().and_then(|m| Some((m.modified().ok()?, m.len())))
+    }
+
+    /// Re-reads the file if it changed since the last read. A damaged file keeps the old view.
+    pub fn reload(&self) -> Result<(), HubError> {
+        let stamp = self.stamp();
+        if self.state.read().is_ok_and(|s| s.0 == stamp && stamp.is_some()) {
+            return Ok(());
+        }
+        let file = read_file(&self.path)?;
+        let map = file.tokens.into_iter().map(|t| (t.id.clone(), t)).collect();
+        if let Ok(mut s) = self.state.write() {
+            *s = (stamp, map);
+        }
+        Ok(())
+    }
+
+    /// Checks a bearer token and returns its record.
+    pub fn verify(&self, token: &str) -> Result<TokenRecord, TokenRefusal> {
+        let id = token.strip_prefix("fgt_").and_then(|rest| rest.split_once('_')).map(|(id, _)| id);
+        let Some(id) = id.filter(|id| id.len() == 16) else { return Err(TokenRefusal::Invalid) };
+        let lookup = |s: &Self| s.state.read().ok().and_then(|st| st.1.get(id).cloned());
+        let record = match lookup(self) {
+            Some(r) => r,
+            None => {
+                // Perhaps issued since the last read.
+                let _ = self.reload();
+                lookup(self).ok_or(TokenRefusal::Invalid)?
+            }
+        };
+        let given = hash_token(token);
+        // Constant-time comparison of the two hashes.
+        let diff = given.bytes().zip(record.hash.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        if diff != 0 || given.len() != record.hash.len() {
+            return Err(TokenRefusal::Invalid);
+        }
+        if record.revoked {
+            return Err(TokenRefusal::Revoked);
+        }
+        if now() >= record.expires {
+            return Err(TokenRefusal::Expired);
+        }
+        Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issue_verify_revoke_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::open(dir.path()).unwrap();
+        let (token, rec) = issue(dir.path(), "lapd", "det-1", "detective", 3600).unwrap();
+        assert_eq!(store.verify(&token).unwrap(), rec);
+        let stored = std::fs::read_to_string(dir.path().join(TOKENS_FILE)).unwrap();
+        assert!(!stored.contains(&token) && stored.contains(&rec.hash), "only the hash is stored");
+        // A forged secret with a real id is refused.
+        let forged = format!("fgt_{}_{}", rec.id, "A".repeat(43));
+        assert_eq!(store.verify(&forged), Err(TokenRefusal::Invalid));
+        assert_eq!(store.verify("nonsense"), Err(TokenRefusal::Invalid));
+        let (expired, _) = issue(dir.path(), "lapd", "det-2", "detective", 0).unwrap();
+        assert_eq!(store.verify(&expired), Err(TokenRefusal::Expired));
+        assert!(revoke(dir.path(), &rec.id).unwrap());
+        // The running store notices the rewrite (mtime or length changes).
+        store.reload().unwrap();
+        assert_eq!(store.verify(&token), Err(TokenRefusal::Revoked));
+        assert!(!revoke(dir.path(), "0000000000000000").unwrap());
+    }
+}
