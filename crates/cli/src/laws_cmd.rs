@@ -1,6 +1,6 @@
 //! `fusionguard decide` and `fusionguard laws ...`.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -120,13 +120,17 @@ pub fn run(args: LawsArgs) -> anyhow::Result<ExitCode> {
         }
         LawsCommand::List => {
             let library = load_library(&args.laws)?;
-            println!("{:<48} {:<20} {:<60} SUMMARY", "ID", "JURISDICTION", "CITATION");
+            let mut table = format!("{:<48} {:<20} {:<60} SUMMARY\n", "ID", "JURISDICTION", "CITATION");
             for (jurisdiction, policies) in library.by_jurisdiction() {
                 for p in policies {
-                    println!("{:<48} {:<20} {:<60} {}", p.id, jurisdiction, p.citation, p.summary);
+                    table.push_str(&format!("{:<48} {:<20} {:<60} {}\n", p.id, jurisdiction, p.citation, p.summary));
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            // A reader that stops early (`| head`) is not an error.
+            match std::io::stdout().lock().write_all(table.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(ExitCode::SUCCESS),
+            }
         }
         LawsCommand::Test { config, verbose } => {
             let engine = load_engine(&args.laws, &config)?;
