@@ -177,7 +177,11 @@ pub fn parse_request(body: &[u8]) -> Result<Request, Problem> {
     let request = match Request::from_json_slice(body) {
         Ok(r) => r,
         Err(e) => {
-            let syntax = serde_json::from_slice::<Value>(body).is_err();
+            let parsed = serde_json::from_slice::<Value>(body);
+            if matches!(&parsed, Ok(v) if !v.is_object()) {
+                return Err(Problem::bad_field("(body)", "the body must be a JSON object (a request)"));
+            }
+            let syntax = parsed.is_err();
             let path = {
                 let mut de = serde_json::Deserializer::from_slice(body);
                 match serde_path_to_error::deserialize::<_, Request>(&mut de) {

@@ -1,0 +1,137 @@
+//! A hub started in-process on 127.0.0.1 with an ephemeral port, and a small HTTP client.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub struct TestHub {
+    pub url: String,
+    pub vkey: String,
+    pub data: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    agent: ureq::Agent,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+}
+
+impl TestHub {
+    /// Starts a hub on the seed world with synthetic sources in `data`.
+    pub fn start(data: &Path) -> Self {
+        let deployment = model::Deployment::load(&repo().join("examples/seed-world")).unwrap();
+        if !data.join(hub::sources::SOURCES_DIR).exists() {
+            hub::sources::write_synthetic(data, &deployment, hub::sources::SYNTHETIC_SEED).unwrap();
+        }
+        let mut options =
+            hub::HubOptions::new(repo().join("examples/seed-world"), repo().join("laws"), data.to_path_buf());
+        options.checkpoint_interval = Duration::from_millis(100);
+        let hub = hub::Hub::open(options).unwrap();
+        let vkey = hub.vkey().to_string();
+        let (tx, rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(listener.local_addr().unwrap()).unwrap();
+                hub.serve(listener, async move {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = rx.recv().unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        Self {
+            url: format!("http://{addr}"),
+            vkey,
+            data: data.to_path_buf(),
+            stop: Some(stop_tx),
+            thread: Some(thread),
+            agent,
+        }
+    }
+
+    pub fn token(&self, agency: &str, user: &str, role: &str) -> String {
+        hub::tokens::issue(&self.data, agency, user, role, 3600).unwrap().0
+    }
+
+    fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+        let mut r = r.expect("HTTP exchange");
+        let status = r.status().as_u16();
+        let content_type = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let text = r.body_mut().read_to_string().unwrap_or_default();
+        Reply { status, content_type, text }
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: &str) -> Reply {
+        let mut req = self.agent.post(format!("{}{path}", self.url)).header("content-type", "application/json");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        Self::reply(req.send(body.as_bytes()))
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut req = self.agent.get(format!("{}{path}", self.url));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        Self::reply(req.call())
+    }
+
+    pub fn get_bytes(&self, path: &str) -> (u16, Vec<u8>) {
+        let mut r = self.agent.get(format!("{}{path}", self.url)).call().expect("HTTP exchange");
+        let status = r.status().as_u16();
+        (status, r.body_mut().read_to_vec().unwrap_or_default())
+    }
+
+    /// Waits until the published checkpoint covers `size` entries.
+    pub fn wait_checkpoint(&self, size: u64) -> String {
+        for _ in 0..200 {
+            let r = self.get("/ledger/checkpoint", None);
+            if r.status == 200 {
+                let n: u64 = r.text.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0);
+                if n >= size {
+                    return r.text;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("no checkpoint covering {size} entries");
+    }
+}
+
+impl Drop for TestHub {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
