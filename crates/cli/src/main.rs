@@ -2,6 +2,7 @@
 //! parse arguments, call a library, print. Exit status 0 means the command did its job (a deny is
 //! a job done); 1 means a check failed (tests, verification); 2 means bad input or configuration.
 
+mod audit_cmd;
 mod hub_cmd;
 mod laws_cmd;
 mod ledger_cmd;
@@ -36,6 +37,8 @@ enum Command {
     Laws(laws_cmd::LawsArgs),
     /// The verifiable ledger: init, append, checkpoint, prove, verify, witness.
     Ledger(ledger_cmd::LedgerArgs),
+    /// Oversight: find circumvention in released records (search audits, sharing lists, emails).
+    Audit(audit_cmd::AuditArgs),
     /// Run the sharing hub on the seed world with synthetic data (start here).
     Demo(hub_cmd::DemoArgs),
     /// Run the sharing hub for a real deployment.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Decide { config, laws, request } => laws_cmd::decide(&config, &laws, &request),
         Command::Laws(args) => laws_cmd::run(args),
         Command::Ledger(args) => ledger_cmd::run(args),
+        Command::Audit(args) => audit_cmd::run(args),
         Command::Demo(args) => hub_cmd::demo(args),
         Command::Serve(args) => hub_cmd::serve(args),
         Command::Token(args) => hub_cmd::token(args),

@@ -187,19 +187,24 @@ pub fn tokens(text: &str) -> Vec<String> {
 
 /// Classifies a justification.
 pub fn classify(text: &str) -> Classification {
-    let tokens = tokens(text);
+    classify_tokens(&tokens(text))
+}
+
+/// Classifies text already split by [`tokens`] (lets a caller that runs several vocabularies over
+/// the same text tokenize it once).
+pub fn classify_tokens<T: AsRef<str>>(tokens: &[T]) -> Classification {
     let index = index();
     let mut findings = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
-        let matched = index.get(tokens[i].as_str()).and_then(|phrases| {
+        let matched = index.get(tokens[i].as_ref()).and_then(|phrases| {
             phrases.iter().find(|p| {
-                p.tokens.len() <= tokens.len() - i && p.tokens.iter().zip(&tokens[i..]).all(|(a, b)| *a == b.as_str())
+                p.tokens.len() <= tokens.len() - i && p.tokens.iter().zip(&tokens[i..]).all(|(a, b)| *a == b.as_ref())
             })
         });
         match matched {
             Some(p) => {
-                let negated = tokens[i.saturating_sub(3)..i].iter().any(|t| NEGATIONS.contains(&t.as_str()));
+                let negated = tokens[i.saturating_sub(3)..i].iter().any(|t| NEGATIONS.contains(&t.as_ref()));
                 findings.push(Finding { phrase: p.text, signal: p.signal, negated });
                 i += p.tokens.len();
             }

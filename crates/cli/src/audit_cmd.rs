@@ -1,0 +1,277 @@
+//! `fusionguard audit`: the oversight detectors over records agencies release (search audits,
+//! sharing lists, email productions). Findings go to standard output (a table, or JSON lines with
+//! `--format jsonl`); statistics (`--stats`) and warnings go to standard error.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use oversight::{Finding, ImportStats};
+
+/// Arguments of `fusionguard audit`.
+#[derive(Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    command: AuditCommand,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// An ALPR search audit (Flock portal export, organization or network audit), as CSV.
+    Searches {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// A sharing list (who gives whom access), resolved through the agency directory and checked
+    /// against California SB 34 and 625 ILCS 5/2-130.
+    Sharing {
+        /// The CSV file (src_agency, external_agency, ...).
+        file: PathBuf,
+        /// Print the directory's resolution of every name (on standard error with the statistics).
+        #[arg(long)]
+        resolutions: bool,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// An email production exported from Outlook as CSV.
+    Emails {
+        /// The CSV file.
+        file: PathBuf,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+#[derive(Args)]
+struct OutputArgs {
+    /// Output format of the findings.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Print rows read, kept and rejected (with each rejection's line, column and reason) and
+    /// findings by kind, on standard error.
+    #[arg(long)]
+    stats: bool,
+    /// Never draw a progress bar (one is drawn on a terminal for inputs over 16 MiB).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A readable table.
+    Table,
+    /// One JSON object per finding and line.
+    Jsonl,
+}
+
+/// Runs `fusionguard audit ...`.
+pub fn run(args: AuditArgs) -> Result<ExitCode> {
+    match args.command {
+        AuditCommand::Searches { file, out } => searches(&file, &out),
+        AuditCommand::Sharing { file, resolutions, out } => sharing(&file, resolutions, &out),
+        AuditCommand::Emails { file, out } => emails(&file, &out),
+    }
+}
+
+fn progress_bar(path: &Path, out: &OutputArgs) -> ProgressBar {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if out.no_progress || len < 16 << 20 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn searches(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
+    let bar = progress_bar(file, out);
+    let mut sink = Sink::new(out.format);
+    let rules = oversight::search_audit::SearchRules::default();
+    let stats = oversight::search_audit::audit_file(
+        file,
+        &rules,
+        &mut |pass, bytes| {
+            bar.set_message(format!("pass {pass}"));
+            bar.set_position(bytes);
+        },
+        &mut |f| sink.push(f),
+    )
+    .with_context(|| format!("auditing {}", file.display()))?;
+    bar.finish_and_clear();
+    sink.finish()?;
+    report_stats(file, &stats, out.stats);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sharing(file: &Path, resolutions: bool, out: &OutputArgs) -> Result<ExitCode> {
+    let dir = oversight::directory::Directory::builtin().context("loading the agency directory")?;
+    let mut sink = Sink::new(out.format);
+    let report = oversight::sharing::audit_file(file, &dir, &mut |f| sink.push(f))
+        .with_context(|| format!("auditing {}", file.display()))?;
+    sink.finish()?;
+    report_stats(file, &report.stats, out.stats);
+    let unresolved: Vec<_> = report.unresolved().collect();
+    if resolutions {
+        eprintln!("resolution of every name ({}):", report.resolutions.len());
+        for r in report.resolutions.values() {
+            eprintln!("  {r}");
+        }
+    } else if !unresolved.is_empty() {
+        eprintln!("{} names not resolved by the agency directory (never guessed):", unresolved.len());
+        for r in &unresolved {
+            eprintln!("  {r}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
+    let mut sink = Sink::new(out.format);
+    let report = oversight::emails::audit_file(file, &mut |f| sink.push(f))
+        .with_context(|| format!("auditing {}", file.display()))?;
+    sink.finish()?;
+    report_stats(file, &report.stats, out.stats);
+    if out.stats {
+        eprintln!("  {} messages in {} threads", report.stats.kept, report.threads.len());
+        for (subject, ids) in &report.threads {
+            eprintln!("    {} message(s): {subject:?}", ids.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where findings go: straight out as JSON lines, or gathered for a table sorted by line.
+struct Sink {
+    format: Format,
+    table: Vec<Finding>,
+    out: std::io::BufWriter<std::io::Stdout>,
+    error: Option<std::io::Error>,
+    by_kind: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl Sink {
+    fn new(format: Format) -> Self {
+        Self {
+            format,
+            table: Vec::new(),
+            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
+            error: None,
+            by_kind: Default::default(),
+        }
+    }
+
+    fn push(&mut self, f: Finding) {
+        *self.by_kind.entry(f.kind.as_str()).or_default() += 1;
+        match self.format {
+            Format::Table => self.table.push(f),
+            Format::Jsonl => {
+                if self.error.is_none() {
+                    let r = serde_json::to_writer(&mut self.out, &f).map_err(std::io::Error::from);
+                    if let Err(e) = r.and_then(|()| self.out.write_all(b"\n")) {
+                        self.error = Some(e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e).context("writing findings");
+        }
+        if self.format == Format::Table {
+            self.table.sort_by_key(|f| (f.line, f.kind));
+            let rows: Vec<[String; 5]> = self
+                .table
+                .iter()
+                .map(|f| {
+                    [
+                        f.line.to_string(),
+                        f.severity.as_str().to_owned(),
+                        f.kind.as_str().to_owned(),
+                        f.subject.label(),
+                        truncate(&f.evidence, 100),
+                    ]
+                })
+                .collect();
+            write_table(&mut self.out, ["LINE", "SEVERITY", "KIND", "RECORD", "EVIDENCE"], &rows)?;
+            writeln!(self.out, "{} findings", self.table.len())?;
+            for (kind, n) in &self.by_kind {
+                writeln!(self.out, "  {kind}: {n}")?;
+            }
+        }
+        self.out.flush().context("writing findings")?;
+        Ok(())
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    let one_line: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        let mut t: String = one_line.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn write_table<const N: usize>(out: &mut impl Write, header: [&str; N], rows: &[[String; N]]) -> Result<()> {
+    let mut widths = header.map(|h| h.chars().count());
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::new();
+        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == N {
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                s.extend(std::iter::repeat_n(' ', w - c.chars().count() + 2));
+            }
+        }
+        s
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    for r in rows {
+        writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+    }
+    Ok(())
+}
+
+fn report_stats(file: &Path, stats: &ImportStats, full: bool) {
+    let rejected = stats.rejected.len();
+    if full {
+        eprintln!(
+            "{}: {} rows read, {} kept, {} rejected; {} findings",
+            file.display(),
+            stats.read,
+            stats.kept,
+            rejected,
+            stats.findings
+        );
+        for r in &stats.rejected {
+            match &r.column {
+                Some(c) => eprintln!("  rejected line {}, column {c}: {}", r.line, r.reason),
+                None => eprintln!("  rejected line {}: {}", r.line, r.reason),
+            }
+        }
+        for n in &stats.notes {
+            eprintln!("  note: {n}");
+        }
+    } else if rejected > 0 {
+        eprintln!("warning: {}: {rejected} rows rejected (--stats lists them with their reasons)", file.display());
+    }
+}

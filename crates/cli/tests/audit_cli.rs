@@ -1,0 +1,90 @@
+//! End-to-end tests of `fusionguard audit ...` on the real records in `../shared/data`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_fusionguard");
+
+fn data(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel).display().to_string()
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN).args(args).output().expect("run fusionguard");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("utf-8 stdout"),
+        String::from_utf8(out.stderr).expect("utf-8 stderr"),
+    )
+}
+
+#[test]
+fn searches_jsonl_and_stats() {
+    let file = data("flock/okaloosa-fl-org-audit-2025-11.csv");
+    let (code, stdout, stderr) = run(&["audit", "searches", &file, "--format", "jsonl", "--stats"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2273 + 3195);
+    // The first search (reason "bolo", 840 networks) is vague and wide.
+    for (v, kind) in lines[..2].iter().zip(["vague_reason", "wide_search"]) {
+        assert_eq!(v["kind"], kind);
+        assert_eq!(v["record"], "23d55b89-42eb-4f5c-9281-f5e8bf4864be");
+        assert_eq!(v["line"], 2);
+    }
+    assert_eq!(lines[0]["evidence"], "reason \"bolo\" with no case number");
+    assert!(stderr.contains("7273 rows read, 7273 kept, 0 rejected; 5468 findings"), "{stderr}");
+    assert!(stderr.contains("note: no user column"), "{stderr}");
+}
+
+#[test]
+fn searches_table() {
+    let (code, stdout, _) = run(&["audit", "searches", &data("flock/eugene-or-search-audit-2025-06.csv")]);
+    assert_eq!(code, 0);
+    let header = stdout.lines().next().unwrap();
+    assert!(header.starts_with("LINE") && header.contains("SEVERITY") && header.ends_with("EVIDENCE"), "{header}");
+    assert!(stdout.contains("2190 findings\n  off_hours: 17\n  vague_reason: 884\n  wide_search: 1289\n"), "{stdout}");
+}
+
+#[test]
+fn sharing_names_the_agencies() {
+    let file = data("sharing/flock-agency-access-2024-04-26.csv");
+    let (code, stdout, stderr) = run(&["audit", "sharing", &file, "--format", "jsonl"]);
+    assert_eq!(code, 0, "{stderr}");
+    let fbi = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["counterparty"] == "FBI" && v["agency"] == "Hillsborough CA PD")
+        .expect("Hillsborough CA PD shares with the FBI");
+    assert_eq!(fbi["kind"], "forbidden_sharing");
+    assert_eq!(fbi["severity"], "high");
+    assert_eq!(fbi["rule"], "sharing.ca_sb34.federal");
+    assert!(stderr.starts_with("38 names not resolved by the agency directory (never guessed):\n"), "{stderr}");
+}
+
+#[test]
+fn emails_and_bad_input() {
+    let (code, stdout, stderr) = run(&[
+        "audit",
+        "emails",
+        &data("flock/eugene-or-public-records-emails-2025.csv"),
+        "--format",
+        "jsonl",
+        "--stats",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["message_id"], "row-4");
+    assert_eq!(v["kind"], "non_email_sender");
+    assert!(stderr.contains("90 rows read, 90 kept, 0 rejected; 1 findings"), "{stderr}");
+    assert!(stderr.contains("90 messages in 1 threads"), "{stderr}");
+    // A sharing list is not a search audit: exit 2, naming the file, the line and what is missing.
+    let file = data("sharing/flock-agency-access-2024-04-26.csv");
+    let (code, _, stderr) = run(&["audit", "searches", &file]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(
+            "flock-agency-access-2024-04-26.csv: line 1: not a search audit: no id, search time, reason column"
+        ),
+        "{stderr}"
+    );
+}

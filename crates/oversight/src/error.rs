@@ -1,0 +1,57 @@
+//! The crate's error type: every variant names the file and, where there is one, the line and
+//! column at fault.
+
+use std::path::PathBuf;
+
+/// What went wrong reading a record set. Row-level problems are not errors: they are
+/// [`crate::stats::Rejection`]s, counted and reported while the import goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file could not be opened or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The CSV itself is broken at this point (e.g. an unterminated quote), or unreadable.
+    #[error("{}: line {line}: {message}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line where the problem was found.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// The header lacks a column the format needs, or is not a known export format.
+    #[error("{}: line 1: {message}", path.display())]
+    Header {
+        /// The file.
+        path: PathBuf,
+        /// What is missing, and the columns that were found.
+        message: String,
+    },
+    /// The built-in agency directory is malformed (a bug in the crate's data file).
+    #[error("agency directory, line {line}: {message}")]
+    Directory {
+        /// The 1-based line of `data/agencies.csv`.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Error {
+    pub(crate) fn csv(path: &std::path::Path, e: csv::Error) -> Self {
+        let line = e.position().map(|p| p.line()).unwrap_or(0);
+        match e.into_kind() {
+            csv::ErrorKind::Io(source) => Error::Io { path: path.to_owned(), source },
+            kind => Error::Csv { path: path.to_owned(), line, message: format!("{kind:?}") },
+        }
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,335 @@
+//! The ALPR search-audit importer: Flock transparency-portal exports and organization/network
+//! audits, in all their column and time-format variants, read as a stream (one row in memory).
+//!
+//! Columns are recognised by a normalised header name (lowercase, letters and digits only), so
+//! `Org_Name`, `Org Name` and `org name` are one column. Known names:
+//!
+//! | field | header names |
+//! |---|---|
+//! | id (required) | `id`, `ID`, `Search ID` |
+//! | time (required) | `searchDate`, `Search_Time`, `Search Time`, `Date`, `Timestamp`, `Created At` |
+//! | reason (required) | `reason`, `Reason`, `Search Reason`, `Justification` |
+//! | user | `userId`, `User`, `Name`, `User Name`, `Officer` |
+//! | organization | `Org_Name`, `Org Name`, `Organization`, `Agency` (a `[Federal]` tag is read) |
+//! | devices | `cameraCount`, `Total_Devices_Searched`, `Devices Searched`, `Cameras` |
+//! | networks | `Total_Networks_Searched`, `Networks Searched`, `Networks` |
+//! | time frame | `Time_Frame_Start` + `Time_Frame_End`, or `Time Frame` with start and end on two lines |
+//! | case number | `Case #`, `Case Number`, `Case` |
+//! | other | `License Plate`, `Filters`, `Offense Type`, `Text Prompt`, `Search_Type`, `Moderation` |
+//!
+//! Every data row is counted: kept, or rejected with its line, column and reason (wrong number of
+//! fields, empty id, unparseable time, non-numeric count, invalid UTF-8). Nothing is dropped silently.
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::stats::ImportStats;
+use crate::time::{self, Timestamp};
+
+/// A field of a search audit, whatever the export calls it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// The search's unique id.
+    Id,
+    /// When the search ran.
+    Time,
+    /// The reason the officer typed or chose.
+    Reason,
+    /// The officer (name or opaque user id).
+    User,
+    /// The searching organization.
+    Org,
+    /// Cameras (devices) searched.
+    Devices,
+    /// Networks (agencies' camera sets) searched.
+    Networks,
+    /// Start of the searched time window.
+    FrameStart,
+    /// End of the searched time window.
+    FrameEnd,
+    /// Start and end of the window in one cell, one per line.
+    Frame,
+    /// Case or incident number.
+    CaseNumber,
+    /// Licence plate searched.
+    Plate,
+    /// Search filters (make, colour, ...).
+    Filters,
+    /// Offence type chosen from a list.
+    OffenseType,
+    /// Free-text prompt of a "freeform" search.
+    TextPrompt,
+    /// Search type (lookup, search, freeform, visual, ...).
+    SearchType,
+    /// Moderation outcome (allow, warn, block).
+    Moderation,
+}
+
+const FIELDS: usize = 17;
+
+impl Field {
+    /// Recognises a header cell.
+    pub fn from_header(name: &str) -> Option<Field> {
+        let norm: String = name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        Some(match norm.as_str() {
+            "id" | "searchid" => Field::Id,
+            "searchdate" | "searchtime" | "date" | "timestamp" | "createdat" | "time" => Field::Time,
+            "reason" | "searchreason" | "justification" => Field::Reason,
+            "userid" | "user" | "name" | "username" | "officer" => Field::User,
+            "orgname" | "organization" | "organisation" | "agency" | "org" => Field::Org,
+            "cameracount" | "totaldevicessearched" | "devicessearched" | "cameras" | "devices" => Field::Devices,
+            "totalnetworkssearched" | "networkssearched" | "networks" => Field::Networks,
+            "timeframestart" => Field::FrameStart,
+            "timeframeend" => Field::FrameEnd,
+            "timeframe" => Field::Frame,
+            "case" | "casenumber" | "caseno" => Field::CaseNumber,
+            "licenseplate" | "plate" | "licenceplate" => Field::Plate,
+            "filters" => Field::Filters,
+            "offensetype" => Field::OffenseType,
+            "textprompt" | "prompt" => Field::TextPrompt,
+            "searchtype" | "type" => Field::SearchType,
+            "moderation" => Field::Moderation,
+            _ => return None,
+        })
+    }
+}
+
+/// One search, as imported.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Search {
+    /// The 1-based line where the row starts.
+    pub line: u64,
+    /// The search id.
+    pub id: String,
+    /// When it ran.
+    pub time: Option<Timestamp>,
+    /// The reason as written.
+    pub reason: String,
+    /// The officer, if the export names one.
+    pub user: Option<String>,
+    /// The searching organization, if the export names one.
+    pub org: Option<String>,
+    /// Whether the organization carries a `[Federal]` tag.
+    pub org_federal: bool,
+    /// Cameras searched.
+    pub devices: Option<u64>,
+    /// Networks searched.
+    pub networks: Option<u64>,
+    /// The searched time window.
+    pub frame: Option<(Timestamp, Timestamp)>,
+    /// Case number, if a column gives one (empty cells are `None`).
+    pub case_number: Option<String>,
+    /// Plate searched.
+    pub plate: Option<String>,
+    /// Offence type.
+    pub offense_type: Option<String>,
+    /// Free-text prompt.
+    pub text_prompt: Option<String>,
+    /// Filters.
+    pub filters: Option<String>,
+    /// Search type.
+    pub search_type: Option<String>,
+    /// Moderation outcome.
+    pub moderation: Option<String>,
+}
+
+impl Search {
+    /// All free text an officer wrote or chose for this search (reason, offence type, prompt),
+    /// joined by " | " for the detectors.
+    pub fn purpose_text(&self) -> String {
+        let mut s = self.reason.clone();
+        for t in [&self.offense_type, &self.text_prompt].into_iter().flatten() {
+            if !t.is_empty() {
+                s.push_str(" | ");
+                s.push_str(t);
+            }
+        }
+        s
+    }
+}
+
+/// A streaming reader of a search audit.
+pub struct SearchReader<R: Read> {
+    path: std::path::PathBuf,
+    reader: csv::Reader<R>,
+    columns: [Option<usize>; FIELDS],
+    headers: Vec<String>,
+    record: csv::ByteRecord,
+    /// Rows read, kept and rejected so far.
+    pub stats: ImportStats,
+}
+
+fn slot(f: Field) -> usize {
+    f as usize
+}
+
+impl<R: Read> SearchReader<R> {
+    /// Reads the header and maps its columns; fails if `id`, `time` or `reason` is missing.
+    /// `path` is used in messages only.
+    pub fn new(path: &Path, input: R) -> Result<Self> {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
+        let raw = reader.byte_headers().map_err(|e| Error::csv(path, e))?.clone();
+        let mut headers = Vec::with_capacity(raw.len());
+        let mut columns = [None; FIELDS];
+        for (i, h) in raw.iter().enumerate() {
+            let h = String::from_utf8_lossy(h);
+            let h = h.trim_start_matches('\u{feff}').trim().to_owned();
+            if let Some(f) = Field::from_header(&h) {
+                if columns[slot(f)].is_none() {
+                    columns[slot(f)] = Some(i);
+                }
+            }
+            headers.push(h);
+        }
+        let missing: Vec<&str> = [(Field::Id, "id"), (Field::Time, "search time"), (Field::Reason, "reason")]
+            .iter()
+            .filter(|(f, _)| columns[slot(*f)].is_none())
+            .map(|(_, n)| *n)
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Header {
+                path: path.to_owned(),
+                message: format!(
+                    "not a search audit: no {} column (columns found: {})",
+                    missing.join(", "),
+                    headers.join(", ")
+                ),
+            });
+        }
+        let mut stats = ImportStats::default();
+        if columns[slot(Field::User)].is_none() {
+            stats
+                .notes
+                .push("no user column: the per-officer detectors (off-hours, bursts) cannot run on this export".into());
+        }
+        Ok(Self { path: path.to_owned(), reader, columns, headers, record: csv::ByteRecord::new(), stats })
+    }
+
+    /// Whether the export has this field.
+    pub fn has(&self, f: Field) -> bool {
+        self.columns[slot(f)].is_some()
+    }
+
+    /// Bytes consumed so far (for progress bars).
+    pub fn bytes_read(&self) -> u64 {
+        self.reader.position().byte()
+    }
+
+    /// The next kept search; rejected rows are recorded in [`Self::stats`] and skipped. `Ok(None)`
+    /// at the end of the file; `Err` only when the CSV itself is broken or unreadable.
+    pub fn next_search(&mut self) -> Result<Option<Search>> {
+        loop {
+            let more = self.reader.read_byte_record(&mut self.record).map_err(|e| Error::csv(&self.path, e))?;
+            if !more {
+                return Ok(None);
+            }
+            let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+            // A blank line is not a row: csv skips those itself.
+            self.stats.read += 1;
+            match self.convert(line) {
+                Ok(s) => {
+                    self.stats.kept += 1;
+                    return Ok(Some(s));
+                }
+                Err((column, reason)) => {
+                    self.stats.reject(line, column.as_deref(), reason);
+                }
+            }
+        }
+    }
+
+    fn cell(&self, f: Field) -> std::result::Result<Option<&str>, (Option<String>, String)> {
+        match self.columns[slot(f)] {
+            None => Ok(None),
+            Some(i) => match self.record.get(i) {
+                None => Ok(None),
+                Some(b) => std::str::from_utf8(b)
+                    .map(|s| Some(s.trim()))
+                    .map_err(|_| (Some(self.headers[i].clone()), "invalid UTF-8".to_owned())),
+            },
+        }
+    }
+
+    fn header(&self, f: Field) -> Option<String> {
+        self.columns[slot(f)].map(|i| self.headers[i].clone())
+    }
+
+    fn convert(&self, line: u64) -> std::result::Result<Search, (Option<String>, String)> {
+        if self.record.len() != self.headers.len() {
+            return Err((None, format!("{} fields, the header has {}", self.record.len(), self.headers.len())));
+        }
+        let opt = |f: Field| -> std::result::Result<Option<String>, (Option<String>, String)> {
+            Ok(self.cell(f)?.filter(|s| !s.is_empty()).map(str::to_owned))
+        };
+        let id = self.cell(Field::Id)?.unwrap_or("");
+        if id.is_empty() {
+            return Err((self.header(Field::Id), "empty search id".into()));
+        }
+        let time_text = self.cell(Field::Time)?.unwrap_or("");
+        let time = Some(time::parse(time_text).map_err(|e| (self.header(Field::Time), e))?);
+        let count = |f: Field| -> std::result::Result<Option<u64>, (Option<String>, String)> {
+            match self.cell(f)? {
+                None | Some("") => Ok(None),
+                Some(t) => t
+                    .replace(',', "")
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| (self.header(f), format!("not a count: {t:?}"))),
+            }
+        };
+        let devices = count(Field::Devices)?;
+        let networks = count(Field::Networks)?;
+        let ts = |f: Field| -> std::result::Result<Option<Timestamp>, (Option<String>, String)> {
+            match self.cell(f)? {
+                None | Some("") => Ok(None),
+                Some(t) => time::parse(t).map(Some).map_err(|e| (self.header(f), e)),
+            }
+        };
+        let frame = match (ts(Field::FrameStart)?, ts(Field::FrameEnd)?) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => match self.cell(Field::Frame)? {
+                None | Some("") => None,
+                Some(t) => {
+                    let parts: Vec<&str> = t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+                    if parts.len() != 2 {
+                        return Err((
+                            self.header(Field::Frame),
+                            format!("time frame is not start and end on two lines: {t:?}"),
+                        ));
+                    }
+                    let a = time::parse(parts[0]).map_err(|e| (self.header(Field::Frame), e))?;
+                    let b = time::parse(parts[1]).map_err(|e| (self.header(Field::Frame), e))?;
+                    Some((a, b))
+                }
+            },
+        };
+        let org = opt(Field::Org)?;
+        let org_federal = org.as_deref().is_some_and(|o| o.to_ascii_lowercase().contains("[federal]"));
+        Ok(Search {
+            line,
+            id: id.to_owned(),
+            time,
+            reason: self.cell(Field::Reason)?.unwrap_or("").to_owned(),
+            user: opt(Field::User)?,
+            org,
+            org_federal,
+            devices,
+            networks,
+            frame,
+            case_number: opt(Field::CaseNumber)?,
+            plate: opt(Field::Plate)?,
+            offense_type: opt(Field::OffenseType)?,
+            text_prompt: opt(Field::TextPrompt)?,
+            filters: opt(Field::Filters)?,
+            search_type: opt(Field::SearchType)?,
+            moderation: opt(Field::Moderation)?,
+        })
+    }
+}
+
+/// Opens a search audit file.
+pub fn open(path: &Path) -> Result<SearchReader<std::io::BufReader<std::fs::File>>> {
+    let f = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+    SearchReader::new(path, std::io::BufReader::with_capacity(1 << 16, f))
+}

@@ -1,0 +1,36 @@
+//! Import statistics: rows read, kept and rejected, with every rejection's row and reason.
+
+use serde::Serialize;
+
+/// Why one row was not imported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    /// The 1-based line where the row starts.
+    pub line: u64,
+    /// The column at fault (its header name), if one column is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Counts of one import. `read == kept + rejected.len()` always holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportStats {
+    /// Data rows read (the header is not counted).
+    pub read: u64,
+    /// Rows imported.
+    pub kept: u64,
+    /// Rows refused, each with its reason.
+    pub rejected: Vec<Rejection>,
+    /// Findings emitted by the detectors.
+    pub findings: u64,
+    /// Notes on what could not be checked (e.g. no user column, so no per-officer detectors).
+    pub notes: Vec<String>,
+}
+
+impl ImportStats {
+    pub(crate) fn reject(&mut self, line: u64, column: Option<&str>, reason: impl Into<String>) {
+        self.rejected.push(Rejection { line, column: column.map(str::to_owned), reason: reason.into() });
+    }
+}
