@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use cedar_policy::{
     Authorizer, Context, Effect, Entities, Entity, EntityId, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet,
@@ -128,6 +128,7 @@ pub struct Engine {
     supported: Vec<&'static str>,
     authorizer: Authorizer,
     contexts: RwLock<HashMap<ContextKey, Context>>,
+    interned: Mutex<HashMap<(usize, String), Policy>>,
     id_seed: u64,
     id_counter: AtomicU64,
 }
@@ -248,6 +249,7 @@ impl Engine {
             supported: obligation::KINDS.to_vec(),
             authorizer: Authorizer::new(),
             contexts: RwLock::new(HashMap::new()),
+            interned: Mutex::new(HashMap::new()),
             id_seed,
             id_counter: AtomicU64::new(0),
         })
@@ -463,15 +465,27 @@ impl Engine {
             // Anything unexpected keeps the original probe: specialising is an optimisation only.
             let probe = match specialize::specialize(&p.probe_json, &env) {
                 None => continue,
-                Some(folded) => {
-                    Policy::from_json(Some(PolicyId::new(&p.id)), folded).unwrap_or_else(|_| p.probe.clone())
-                }
+                Some(folded) => self.intern(i, folded).unwrap_or_else(|| p.probe.clone()),
             };
             if self.can_hold(&probe, &p.context_fields, source_pos, agency_pos, action_pos) {
                 members.push((i, probe));
             }
         }
         Slice::build(members)
+    }
+
+    /// One shared Cedar policy per distinct specialisation: many slices specialise a policy to the
+    /// same condition (`!context.immigration_purpose`), and sharing its AST keeps the policies a
+    /// stream of decisions touches few and hot in cache.
+    fn intern(&self, index: usize, folded: Value) -> Option<Policy> {
+        let key = (index, folded.to_string());
+        let mut interned = self.interned.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = interned.get(&key) {
+            return Some(p.clone());
+        }
+        let policy = Policy::from_json(Some(PolicyId::new(&self.library.policies()[index].id)), folded).ok()?;
+        interned.insert(key, policy.clone());
+        Some(policy)
     }
 
     fn can_hold(
