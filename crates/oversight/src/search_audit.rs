@@ -159,6 +159,9 @@ struct Officer {
     bursts: Vec<(i64, i64, u32, bool)>,
 }
 
+/// Searches handed from the reader thread to the detectors at a time.
+const BATCH: usize = 4096;
+
 /// Progress of an audit: which pass (1 or 2) and bytes read in it.
 pub type Progress<'a> = &'a mut dyn FnMut(u8, u64);
 
@@ -171,7 +174,7 @@ pub fn audit_file(
     progress: Progress<'_>,
     out: &mut dyn FnMut(Finding),
 ) -> Result<ImportStats> {
-    let mut reader = searches::open(path)?;
+    let reader = searches::open(path)?;
     let per_officer = reader.has(Field::User);
     let mut officers: HashMap<String, Officer> = HashMap::new();
     let mut findings = 0u64;
@@ -179,28 +182,51 @@ pub fn audit_file(
         findings += 1;
         out(f)
     };
-    let mut n = 0u64;
-    while let Some(s) = reader.next_search()? {
-        detect_row(&s, rules, &mut count);
-        if per_officer {
-            if let (Some(user), Some(t)) = (&s.user, s.time) {
-                let o = match officers.get_mut(user.as_str()) {
-                    Some(o) => o,
-                    None => officers.entry(user.clone()).or_default(),
-                };
-                o.hours[usize::from(t.hour())] += 1;
-                o.total += 1;
-                *o.minutes.entry(t.minute_index()).or_default() += 1;
+    // Two stages on two threads: this thread detects (and the caller prints) while a reader
+    // thread parses the next batch. Batches are bounded, so memory stays flat.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<Search>, u64)>(4);
+    let mut stats = std::thread::scope(|scope| -> Result<ImportStats> {
+        let parser = scope.spawn(move || -> Result<ImportStats> {
+            let mut reader = reader;
+            loop {
+                let mut batch = Vec::with_capacity(BATCH);
+                while batch.len() < BATCH {
+                    match reader.next_search()? {
+                        Some(s) => batch.push(s),
+                        None => break,
+                    }
+                }
+                let done = batch.len() < BATCH;
+                if tx.send((batch, reader.bytes_read())).is_err() || done {
+                    return Ok(std::mem::take(&mut reader.stats));
+                }
             }
+        });
+        for (batch, bytes) in rx {
+            for s in &batch {
+                detect_row(s, rules, &mut count);
+                if per_officer {
+                    if let (Some(user), Some(t)) = (&s.user, s.time) {
+                        let o = match officers.get_mut(user.as_str()) {
+                            Some(o) => o,
+                            None => officers.entry(user.clone()).or_default(),
+                        };
+                        o.hours[usize::from(t.hour())] += 1;
+                        o.total += 1;
+                        *o.minutes.entry(t.minute_index()).or_default() += 1;
+                    }
+                }
+            }
+            progress(1, bytes);
         }
-        n += 1;
-        if n % 8192 == 0 {
-            progress(1, reader.bytes_read());
-        }
-    }
-    progress(1, reader.bytes_read());
-    let mut stats = std::mem::take(&mut reader.stats);
-    drop(reader);
+        parser.join().unwrap_or_else(|_| {
+            Err(crate::error::Error::Csv {
+                path: path.to_owned(),
+                line: 0,
+                message: "the reader thread panicked".into(),
+            })
+        })
+    })?;
     if per_officer && !officers.is_empty() {
         for o in officers.values_mut() {
             o.bursts = bursts(&o.minutes, rules);
