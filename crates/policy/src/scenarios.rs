@@ -147,7 +147,9 @@ pub fn load_cases(root: &Path) -> Result<Vec<(PathBuf, Case)>, ScenarioError> {
     Ok(out)
 }
 
-fn comparable(d: &Decision) -> (Outcome, Vec<String>, Vec<String>) {
+/// What two decisions must share to be the same decision: outcome, reasons and obligations (ids and
+/// order aside). Used to check sliced against unsliced evaluation.
+pub fn comparable(d: &Decision) -> (Outcome, Vec<String>, Vec<String>) {
     let mut reasons: Vec<String> = d.reasons.iter().map(|r| r.policy.clone()).collect();
     let mut obligations = d.obligations.clone();
     reasons.sort();

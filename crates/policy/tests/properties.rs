@@ -4,6 +4,7 @@
 mod common;
 
 use model::{ChainLink, Outcome, Request};
+use policy::scenarios::comparable;
 use policy::Slicing;
 use proptest::prelude::*;
 
@@ -20,14 +21,7 @@ fn sliced_and_unsliced_decisions_agree_on_a_large_mix() {
     let engine = common::engine();
     for r in policy::bench::request_mix(engine.deployment(), 3000, 7) {
         let (a, b) = (engine.decide_with(&r, Slicing::Sliced), engine.decide_with(&r, Slicing::Unsliced));
-        let key = |d: &model::Decision| {
-            let mut reasons: Vec<_> = d.reasons.iter().map(|r| r.policy.clone()).collect();
-            let mut obligations = d.obligations.clone();
-            reasons.sort();
-            obligations.sort();
-            (d.decision, reasons, obligations)
-        };
-        assert_eq!(key(&a), key(&b), "request {r:?}");
+        assert_eq!(comparable(&a), comparable(&b), "request {r:?}");
     }
 }
 
