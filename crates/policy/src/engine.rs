@@ -2,7 +2,7 @@
 //!
 //! For each agency of the originator chain (originator first, requester last) the request is
 //! evaluated as if that agency had asked, against the slice of the library that can apply to the
-//! pair (source, agency). Per agency:
+//! triple (source, agency, action). Per agency:
 //! 1. the rules (permits and forbids) decide allow or deny, Cedar-style;
 //! 2. if allowed, review policies may hold it for a supervisor, and obligation policies attach their
 //!    obligations;
@@ -72,9 +72,16 @@ fn context_domain(field: &str) -> usize {
     }
 }
 
+/// The boolean context attributes, in the order of [`ContextKey::flags`].
+const FLAGS: [&str; 6] =
+    ["has_case_number", "immigration_purpose", "forwarded", "via_fusion_center", "via_immigration", "status_only"];
+
+/// True if the enumeration in `can_hold` knows every value of this context attribute.
+fn enumerable(field: &str) -> bool {
+    matches!(field, "purpose" | "legal_basis" | "justification_signal") || FLAGS.contains(&field)
+}
+
 fn set_context_field(key: &mut ContextKey, field: &str, value: usize) {
-    const FLAGS: [&str; 6] =
-        ["has_case_number", "immigration_purpose", "forwarded", "via_fusion_center", "via_immigration", "status_only"];
     match field {
         "purpose" => key.purpose = value,
         "legal_basis" => key.legal_basis = value,
@@ -496,6 +503,10 @@ impl Engine {
         agency_pos: usize,
         action_pos: usize,
     ) -> bool {
+        // A context attribute this enumeration does not know (a schema change) keeps the policy.
+        if !fields.iter().all(|f| enumerable(f)) {
+            return true;
+        }
         let Ok(single) = PolicySet::from_policies([probe.clone()]) else { return true };
         let domains: Vec<usize> = fields.iter().map(|f| context_domain(f)).collect();
         let combos: usize = domains.iter().product();
