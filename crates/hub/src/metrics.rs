@@ -58,8 +58,8 @@ impl Metrics {
         }
     }
 
-    /// The exposition text; `ledger` is (size, published size, up, faults).
-    pub fn render(&self, ledger: (u64, u64, bool, u64)) -> String {
+    /// The exposition text; `ledger` is (size, published size, up, faults, group commits).
+    pub fn render(&self, ledger: (u64, u64, bool, u64, u64)) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "# HELP fusionguard_decisions_total Decisions by outcome.");
         let _ = writeln!(s, "# TYPE fusionguard_decisions_total counter");
@@ -99,7 +99,7 @@ impl Metrics {
             let _ = writeln!(s, "fusionguard_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}");
             let _ = writeln!(s, "fusionguard_http_request_duration_seconds_count{{route=\"{route}\"}} {cumulative}");
         }
-        let (size, published, up, faults) = ledger;
+        let (size, published, up, faults, commits) = ledger;
         for (name, help, kind, v) in [
             ("fusionguard_ledger_size", "Durable ledger entries.", "gauge", size),
             ("fusionguard_ledger_checkpoint_size", "Entries covered by the published checkpoint.", "gauge", published),
@@ -111,6 +111,12 @@ impl Metrics {
             ),
             ("fusionguard_ledger_up", "1 if the ledger accepts appends.", "gauge", u64::from(up)),
             ("fusionguard_ledger_faults_total", "Ledger write faults since start.", "counter", faults),
+            (
+                "fusionguard_ledger_group_commits_total",
+                "Durable writes (one flush each) since the ledger was opened.",
+                "counter",
+                commits,
+            ),
             (
                 "fusionguard_refused_total",
                 "Requests refused because the token spoke for someone else.",

@@ -60,7 +60,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
-        .fallback(|| async { Problem::not_found("no such endpoint (see /openapi.json)") })
+        // Both read the body, so that the connection stays usable for the client's next request.
+        .fallback(|_body: Bytes| async { Problem::not_found("no such endpoint (see /openapi.json)") })
+        .method_not_allowed_fallback(|_body: Bytes| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "this endpoint does not take that method (see /openapi.json)",
+            )
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), track))
         .with_state(state)
@@ -522,7 +530,44 @@ async fn ledger_checkpoint(State(st): St) -> Response {
     read_public(st, "checkpoint".into(), "text/plain; charset=utf-8", "no-cache").await
 }
 
+/// True for a path of the C2SP tlog-tiles layout below `tile/`: `<L>/<N>[.p/<W>]` or
+/// `entries/<N>[.p/<W>]`, where `<N>` is `x000/`-prefixed groups ending in three digits.
+pub fn is_tile_path(path: &str) -> bool {
+    let digits3 = |s: &str| s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit());
+    let mut parts: Vec<&str> = path.split('/').collect();
+    if parts.len() < 2 {
+        return false;
+    }
+    let level = parts.remove(0);
+    if level != "entries" && !(level.len() <= 2 && !level.is_empty() && level.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    let (partial, width) = match parts.last().copied() {
+        Some(w) if parts.len() >= 2 && parts[parts.len() - 2].ends_with(".p") => (true, Some(w)),
+        _ => (false, None),
+    };
+    if let Some(w) = width {
+        let ok = !w.is_empty()
+            && w.len() <= 3
+            && w.bytes().all(|b| b.is_ascii_digit())
+            && w.parse::<u32>().is_ok_and(|n| (1..256).contains(&n));
+        if !ok {
+            return false;
+        }
+        parts.pop();
+    }
+    let Some(last) = parts.pop() else { return false };
+    let last = if partial { last.trim_end_matches(".p") } else { last };
+    digits3(last) && parts.iter().all(|p| p.len() == 4 && p.starts_with('x') && digits3(&p[1..]))
+}
+
 async fn ledger_tile(State(st): St, Path(path): Path<String>) -> Response {
+    if !is_tile_path(&path) {
+        return Problem::not_found(format!(
+            "{path:?} is not a tile path (tile/<L>/<N>[.p/<W>], tile/entries/<N>[.p/<W>])"
+        ))
+        .into_response();
+    }
     // Partial tiles change as the log grows; full tiles never do.
     let cache = if path.contains(".p/") { "max-age=5" } else { "public, max-age=31536000, immutable" };
     read_public(st, format!("tile/{path}"), "application/octet-stream", cache).await
@@ -539,12 +584,32 @@ async fn healthz(State(st): St) -> Response {
 }
 
 async fn metrics(State(st): St) -> Response {
-    let (size, published) =
-        st.ledger.get().map(|l| (l.size(), l.published().map_or(0, |p| p.checkpoint.size))).unwrap_or((0, 0));
-    let text = st.metrics.render((size, published, st.ledger.is_up(), st.ledger.faults()));
+    let (size, published, commits) = st
+        .ledger
+        .get()
+        .map(|l| (l.size(), l.published().map_or(0, |p| p.checkpoint.size), l.group_commits()))
+        .unwrap_or((0, 0, 0));
+    let text = st.metrics.render((size, published, st.ledger.is_up(), st.ledger.faults(), commits));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], crate::openapi::document().to_string()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_tile_path;
+
+    #[test]
+    fn tile_paths() {
+        for ok in ["0/000", "1/x001/x234/067", "entries/000.p/12", "0/000.p/255", "entries/x001/000"] {
+            assert!(is_tile_path(ok), "{ok}");
+        }
+        for bad in
+            ["0", "0/", "0/00", "0/000.p/0", "0/000.p/256", "x/000", "entries/000.p", "0/x1/000", "../key", "0/000/"]
+        {
+            assert!(!is_tile_path(bad), "{bad}");
+        }
+    }
 }
