@@ -22,7 +22,7 @@ use policy::justification::{self, Signal};
 
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Kind, Severity, Subject};
-use crate::stats::ImportStats;
+use crate::stats::{next_record, ImportStats};
 
 /// One message of a production.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -193,19 +193,7 @@ pub fn audit_outlook_csv<R: Read>(path: &Path, input: R, out: &mut dyn FnMut(Fin
         .push("Outlook CSV exports carry no Message-ID, date or attachments: messages are named row-N".into());
     let mut threads: HashMap<String, usize> = HashMap::new();
     let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                if let csv::ErrorKind::Utf8 { pos: Some(pos), err } = e.kind() {
-                    report.stats.read += 1;
-                    report.stats.reject(pos.line(), None, format!("invalid UTF-8 in field {}", err.field() + 1));
-                    continue;
-                }
-                return Err(Error::csv(path, e));
-            }
-        }
+    while next_record(&mut reader, &mut record, &mut report.stats, path)? {
         report.stats.read += 1;
         let line = record.position().map_or(0, |p| p.line());
         if record.len() != headers.len() {

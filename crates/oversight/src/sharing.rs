@@ -26,7 +26,7 @@ use std::path::Path;
 use crate::directory::{Directory, Level, Resolution};
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Kind, Severity, Subject};
-use crate::stats::ImportStats;
+use crate::stats::{next_record, ImportStats};
 
 /// SB 34's citation.
 pub const SB34: &str =
@@ -76,22 +76,7 @@ pub fn audit<R: Read>(path: &Path, input: R, dir: &Directory, out: &mut dyn FnMu
     let mut report = SharingReport::default();
     let mut cache: HashMap<String, Resolution> = HashMap::new();
     let mut record = csv::StringRecord::new();
-    loop {
-        let more = match reader.read_record(&mut record) {
-            Ok(more) => more,
-            Err(e) => {
-                // A row that is not UTF-8 is rejected with its line; anything else stops the import.
-                if let csv::ErrorKind::Utf8 { pos: Some(pos), err } = e.kind() {
-                    report.stats.read += 1;
-                    report.stats.reject(pos.line(), None, format!("invalid UTF-8 in field {}", err.field() + 1));
-                    continue;
-                }
-                return Err(Error::csv(path, e));
-            }
-        };
-        if !more {
-            break;
-        }
+    while next_record(&mut reader, &mut record, &mut report.stats, path)? {
         let line = record.position().map_or(0, |p| p.line());
         report.stats.read += 1;
         if record.len() != headers.len() {

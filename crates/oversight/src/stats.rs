@@ -1,6 +1,10 @@
 //! Import statistics: rows read, kept and rejected, with every rejection's row and reason.
 
+use std::path::Path;
+
 use serde::Serialize;
+
+use crate::error::Error;
 
 /// Why one row was not imported.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -32,5 +36,28 @@ pub struct ImportStats {
 impl ImportStats {
     pub(crate) fn reject(&mut self, line: u64, column: Option<&str>, reason: impl Into<String>) {
         self.rejected.push(Rejection { line, column: column.map(str::to_owned), reason: reason.into() });
+    }
+}
+
+/// Reads the next CSV row into `record`; false at the end of the input. A row that is not UTF-8 is
+/// counted as read and rejected with its line, and reading goes on; any other error stops the import.
+pub(crate) fn next_record<R: std::io::Read>(
+    reader: &mut csv::Reader<R>,
+    record: &mut csv::StringRecord,
+    stats: &mut ImportStats,
+    path: &Path,
+) -> Result<bool, Error> {
+    loop {
+        match reader.read_record(record) {
+            Ok(more) => return Ok(more),
+            Err(e) => {
+                if let csv::ErrorKind::Utf8 { pos: Some(pos), err } = e.kind() {
+                    stats.read += 1;
+                    stats.reject(pos.line(), None, format!("invalid UTF-8 in field {}", err.field() + 1));
+                    continue;
+                }
+                return Err(Error::csv(path, e));
+            }
+        }
     }
 }
