@@ -279,7 +279,7 @@ pub fn audit_file(
                 ));
             }
             n += 1;
-            if n % 8192 == 0 {
+            if n.is_multiple_of(8192) {
                 progress(2, reader.bytes_read());
             }
         }
