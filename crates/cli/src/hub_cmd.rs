@@ -44,6 +44,9 @@ pub struct ServeArgs {
     /// The PostgreSQL schema of the region (lower-case letters, digits and _).
     #[arg(long, requires = "store")]
     schema: Option<String>,
+    /// The database (URL or libpq string) of the sources whose deployment entry names a `table`.
+    #[arg(long)]
+    sources_db: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -155,6 +158,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut options = HubOptions::new(args.config, args.laws, args.data.clone());
     options.origin = args.origin;
     options.checkpoint_interval = Duration::from_millis(args.checkpoint_ms.max(10));
+    options.sources_db = args.sources_db.clone();
     if let (Some(store), Some(schema)) = (&args.store, &args.schema) {
         options.store = Some(hub::pgstate::PgStore::new(store, schema)?);
     }

@@ -109,6 +109,8 @@ pub struct HubOptions {
     /// Keep the ledger, tokens, review queue and keys in PostgreSQL, shared by every replica
     /// of the region, instead of the data directory (which then only holds `sources/`).
     pub store: Option<pgstate::PgStore>,
+    /// The database (libpq string or URL) of the sources whose deployment entry names a `table`.
+    pub sources_db: Option<String>,
 }
 
 impl HubOptions {
@@ -121,6 +123,7 @@ impl HubOptions {
             origin: "fusionguard.local/hub".into(),
             checkpoint_interval: Duration::from_secs(1),
             store: None,
+            sources_db: None,
         }
     }
 }
@@ -167,7 +170,7 @@ impl Hub {
         let data = &options.data;
         std::fs::create_dir_all(data).map_err(|e| HubError::Io(format!("{}: {e}", data.display())))?;
         let engine = load_engine(&options.deployment, &options.laws)?;
-        let connectors = sources::Connectors::load(data, engine.deployment())?;
+        let connectors = sources::Connectors::load_with(data, engine.deployment(), options.sources_db.as_deref())?;
         let ledger_options = Options { checkpoint_interval: Some(options.checkpoint_interval), ..Default::default() };
         let (opener, vkey, tokens, reviews, key): (ledger_slot::Opener, _, _, _, _) = match &options.store {
             None => {

@@ -161,13 +161,22 @@ impl AppState {
         }
     }
 
+    /// [`AppState::release`], off the async workers when the source is a database table.
+    async fn release_async(self: &Arc<Self>, request: &Request, obligations: &[String]) -> Result<Vec<Record>, String> {
+        if !self.connectors.blocks(&request.source) {
+            return self.release(request, obligations);
+        }
+        let (r, o) = (request.clone(), obligations.to_vec());
+        self.blocking(move |st| Ok(st.release(&r, &o))).await.unwrap_or_else(|e| Err(e.to_string()))
+    }
+
     /// Fetches and enforces: the records about the subject, obligations applied.
     fn release(&self, request: &Request, obligations: &[String]) -> Result<Vec<Record>, String> {
         let source = self.engine.deployment().source(&request.source).ok_or("unknown source")?;
         let records = self
             .connectors
             .fetch(source, &request.subject)
-            .ok_or_else(|| format!("source {:?} has no connector on this hub", source.id))?;
+            .ok_or_else(|| format!("source {:?} has no connector on this hub", source.id))??;
         let out = enforce::apply(obligations, request.fields.as_deref(), records).map_err(|e| e.to_string())?;
         self.metrics.records_released.fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(out)
@@ -311,7 +320,7 @@ async fn post_request(State(st): St, headers: HeaderMap, body: Bytes) -> Respons
     let mut body = decision_json(&decision);
     body["ledger"] = st.receipt(index);
     match decision.decision {
-        Outcome::Permit => match st.release(&request, &decision.obligations) {
+        Outcome::Permit => match st.release_async(&request, &decision.obligations).await {
             Ok(data) => {
                 if request.action == "biometric_search" {
                     body["note"] = json!("this hub does no biometric matching; records are matched by identifier only");
@@ -401,7 +410,7 @@ async fn get_request(State(st): St, headers: HeaderMap, Path(id): Path<String>) 
     }
     let mut body = review_json(&review);
     if is_requester && review.status() == ReviewStatus::Approved {
-        match st.release(&review.request, &review.decision.obligations) {
+        match st.release_async(&review.request, &review.decision.obligations).await {
             Ok(data) => body["data"] = Value::Array(data.into_iter().map(Value::Object).collect()),
             Err(why) => body["data_error"] = json!(why),
         }

@@ -46,6 +46,11 @@ impl TestHub {
     }
 
     fn start_with(data: &Path, store: Option<hub::pgstate::PgStore>) -> Self {
+        Self::start_custom(data, |o| o.store = store)
+    }
+
+    /// Starts a hub on the seed world with its options adjusted by `adjust`.
+    pub fn start_custom(data: &Path, adjust: impl FnOnce(&mut hub::HubOptions)) -> Self {
         let deployment = model::Deployment::load(&repo().join("examples/seed-world")).unwrap();
         if !data.join(hub::sources::SOURCES_DIR).exists() {
             hub::sources::write_synthetic(data, &deployment, hub::sources::SYNTHETIC_SEED).unwrap();
@@ -53,8 +58,8 @@ impl TestHub {
         let mut options =
             hub::HubOptions::new(repo().join("examples/seed-world"), repo().join("laws"), data.to_path_buf());
         options.checkpoint_interval = Duration::from_millis(100);
-        options.store = store.clone();
-        let pg = store.map(|s| std::sync::Arc::new(hub::pgstate::PgState::connect(&s).unwrap()));
+        adjust(&mut options);
+        let pg = options.store.as_ref().map(|s| std::sync::Arc::new(hub::pgstate::PgState::connect(s).unwrap()));
         let hub = hub::Hub::open(options).unwrap();
         let vkey = hub.vkey().to_string();
         let (tx, rx) = mpsc::channel();
