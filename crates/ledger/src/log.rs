@@ -240,6 +240,9 @@ impl Ledger {
     pub fn open(storage: Arc<dyn Storage>, signer: NoteSigner, options: Options) -> Result<Self, LedgerError> {
         let origin = signer.name().to_string();
         let verifier = signer.verifier();
+        // The high-water mark first: with several writers, a checkpoint published in between
+        // only makes the checkpoint read next larger, never smaller.
+        let high_water = storage.published_high_water()?;
         let published = match storage.read_public("checkpoint")? {
             None => None,
             Some(raw) => {
@@ -256,7 +259,6 @@ impl Ledger {
             }
         };
         let published_size = published.as_ref().map_or(0, |p| p.checkpoint.size);
-        let high_water = storage.published_high_water()?;
         if published_size < high_water {
             return Err(LedgerError::Corrupt(format!(
                 "published checkpoint was rolled back: it covers {published_size} entries, but {high_water} were published"
@@ -466,7 +468,25 @@ impl Drop for Ledger {
 fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
     let mut failed: Option<LedgerError> = None;
     let max = inner.options.max_batch.max(1);
-    while let Ok(first) = rx.recv() {
+    let poll = inner.storage.poll_interval();
+    loop {
+        let first = match poll {
+            None => rx.recv().map_err(|_| ()),
+            Some(every) => match rx.recv_timeout(every) {
+                Ok(m) => Ok(m),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // Idle: take in what other writers appended (a failure shows at the next append).
+                    if failed.is_none() {
+                        if let Ok(others) = inner.storage.append_shared(next, &[], &[]) {
+                            next += push_hashes(inner, others, &mut failed);
+                        }
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
+            },
+        };
+        let Ok(first) = first else { break };
         let mut batch = vec![first];
         while batch.len() < max {
             match rx.try_recv() {
@@ -488,17 +508,18 @@ fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
             hashes.push(m.hash);
             slots.push(m.slot);
         }
-        match inner.storage.append(next, &entries, &hashes) {
-            Ok(()) => {
+        match inner.storage.append_shared(next, &entries, &hashes) {
+            Ok(mut others) => {
                 inner.group_commits.fetch_add(1, Ordering::Relaxed);
-                match inner.state.write() {
-                    Ok(mut s) => {
-                        for h in hashes {
-                            s.tree.push(h);
-                        }
-                    }
-                    Err(_) => failed = Some(LedgerError::Poisoned),
-                }
+                // Entries other writers appended come first; ours follow them.
+                next += others.len() as u64;
+                let all = if others.is_empty() {
+                    hashes
+                } else {
+                    others.extend(hashes);
+                    others
+                };
+                push_hashes(inner, all, &mut failed);
                 for (i, slot) in slots.iter().enumerate() {
                     slot.complete(Ok(next + i as u64));
                 }
@@ -514,6 +535,16 @@ fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
             }
         }
     }
+}
+
+/// Adds leaf hashes to the tree; returns how many.
+fn push_hashes(inner: &Inner, hashes: Vec<Hash>, failed: &mut Option<LedgerError>) -> u64 {
+    let n = hashes.len() as u64;
+    match inner.state.write() {
+        Ok(mut s) => hashes.into_iter().for_each(|h| s.tree.push(h)),
+        Err(_) => *failed = Some(LedgerError::Poisoned),
+    }
+    n
 }
 
 impl Inner {

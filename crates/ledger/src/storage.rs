@@ -44,6 +44,24 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The largest checkpoint size ever published, from private state.
     fn published_high_water(&self) -> Result<u64, LedgerError>;
+
+    /// For storage that several writers (replicas) append to: under the storage's own lock,
+    /// reads the entries other writers appended from index `next` on, then appends `entries`
+    /// right after them, durably. Returns the leaf hashes of the others' entries, in index
+    /// order (`entries` got the indexes that follow). With no `entries` it only catches up.
+    /// The default is a single writer: [`Storage::append`] at `next`.
+    fn append_shared(&self, next: u64, entries: &[Vec<u8>], leaf_hashes: &[Hash]) -> Result<Vec<Hash>, LedgerError> {
+        if !entries.is_empty() {
+            self.append(next, entries, leaf_hashes)?;
+        }
+        Ok(Vec::new())
+    }
+
+    /// How often an idle writer catches up with entries other writers appended
+    /// (`None`: this storage has a single writer).
+    fn poll_interval(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 fn io(what: impl std::fmt::Display, e: std::io::Error) -> LedgerError {

@@ -106,3 +106,65 @@ fn one_replica_sequences_the_others_wait_then_take_over() {
     let reader = PgPublicReader::connect(CONNINFO, &schema.0).unwrap();
     assert_eq!(verify_log(&reader, &signer.verifier()).unwrap().checkpoint.size, 101);
 }
+
+#[test]
+fn shared_replicas_all_append_without_losing_or_reordering() {
+    let schema = Schema::new("shared");
+    let signer = NoteSigner::generate("example.org/shared", 1).unwrap();
+    let open = || {
+        Arc::new(
+            Ledger::open(
+                Arc::new(PgStorage::connect_shared(CONNINFO, &schema.0).unwrap()),
+                signer.clone(),
+                Options::default(),
+            )
+            .unwrap(),
+        )
+    };
+    let replicas = [open(), open(), open()];
+    // Each thread appends to one replica; every acknowledged index is unique and holds its entry.
+    let acked: Vec<(u64, String)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..6usize)
+            .map(|t| {
+                let log = &replicas[t % 3];
+                s.spawn(move || {
+                    (0..100)
+                        .map(|i| {
+                            let e = format!("{t}/{i}");
+                            (log.append(e.as_bytes()).unwrap(), e)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let mut idx: Vec<u64> = acked.iter().map(|a| a.0).collect();
+    idx.sort_unstable();
+    assert_eq!(idx, (0..600).collect::<Vec<_>>());
+    // Appending catches a replica up with the others' entries first, so its tree is the whole log.
+    let last = replicas[0].append(b"last").unwrap();
+    assert_eq!(last, 600);
+    replicas[0].checkpoint().unwrap();
+    let reader = PgPublicReader::connect(CONNINFO, &schema.0).unwrap();
+    let v = verify_log(&reader, &signer.verifier()).unwrap();
+    assert_eq!(v.checkpoint.size, 601);
+    for (i, e) in &acked {
+        let p = replicas[0].inclusion_proof(*i, 601).unwrap();
+        verify_inclusion(&leaf_hash(e.as_bytes()), *i, 601, &p, &v.checkpoint.root).unwrap();
+    }
+    // An idle replica catches up by itself; a smaller checkpoint never replaces a larger one.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while replicas[2].size() < 601 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(replicas[2].size(), 601);
+    assert_eq!(replicas[2].root(601).unwrap(), v.checkpoint.root);
+    let late = open();
+    drop(replicas);
+    assert_eq!(late.size(), 601);
+    let stale = PgStorage::connect_shared(CONNINFO, &schema.0).unwrap();
+    use ledger::storage::Storage;
+    stale.publish_checkpoint(b"not a checkpoint", 10).unwrap();
+    assert_eq!(verify_log(&reader, &signer.verifier()).unwrap().checkpoint.size, 601);
+}
