@@ -51,6 +51,8 @@ pub enum Kind {
     UnresolvedAgency,
     /// A sender that is not an email address (e.g. an Exchange X.500 address).
     NonEmailSender,
+    /// Criminal intelligence information held past its retention limit without review.
+    RetentionExceeded,
 }
 
 impl Kind {
@@ -68,6 +70,7 @@ impl Kind {
             Self::VendorPassThrough => "vendor_pass_through",
             Self::UnresolvedAgency => "unresolved_agency",
             Self::NonEmailSender => "non_email_sender",
+            Self::RetentionExceeded => "retention_exceeded",
         }
     }
 }
@@ -83,8 +86,17 @@ pub enum Subject {
     },
     /// A message of an email production.
     Email {
-        /// The Message-ID header, or a stable `row-N` id where the export has none.
+        /// The Message-ID header (without its angle brackets), or a stable id where the export
+        /// has none (`row-N` in an Outlook CSV export, `FILE:LINE` in an mbox or `.eml` file).
         message_id: String,
+        /// The `.eml` file, when the production is a folder of them.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file: Option<String>,
+    },
+    /// A record of a criminal intelligence system, by its id.
+    Record {
+        /// The record's id as the export gives it.
+        record: String,
     },
     /// A row of a sharing list.
     Sharing {
@@ -99,8 +111,8 @@ impl Subject {
     /// A one-line label for tables.
     pub fn label(&self) -> String {
         match self {
-            Subject::Search { record } => record.clone(),
-            Subject::Email { message_id } => message_id.clone(),
+            Subject::Search { record } | Subject::Record { record } => record.clone(),
+            Subject::Email { message_id, .. } => message_id.clone(),
             Subject::Sharing { agency, counterparty } => format!("{agency} -> {counterparty}"),
         }
     }
