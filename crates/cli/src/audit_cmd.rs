@@ -208,8 +208,7 @@ impl Sink {
             Format::Table => self.table.push(f),
             Format::Jsonl => {
                 if self.error.is_none() {
-                    let r = serde_json::to_writer(&mut self.out, &f).map_err(std::io::Error::from);
-                    if let Err(e) = r.and_then(|()| self.out.write_all(b"\n")) {
+                    if let Err(e) = f.write_json_line(&mut self.out) {
                         self.error = Some(e);
                     }
                 }
