@@ -322,12 +322,10 @@ fn encoded_word(s: &str, line: u64, warn: &mut Vec<(u64, String)>) -> Option<(St
     let q1 = body.find('?')?;
     let charset = &body[..q1];
     let after = &body[q1 + 1..];
-    let mut it = after.chars();
-    let enc = it.next()?.to_ascii_uppercase();
-    if it.next()? != '?' {
-        return None;
-    }
-    let text_start = &after[2..];
+    let (enc, text_start) = match after.as_bytes() {
+        [e, b'?', ..] if e.is_ascii() => (e.to_ascii_uppercase() as char, &after[2..]),
+        _ => return None,
+    };
     let end = text_start.find("?=")?;
     let text = &text_start[..end];
     if charset.is_empty() || text.contains(' ') {
@@ -641,6 +639,27 @@ mod tests {
         let p = parse_params("text/plain; name*0=\"long\"; name*1=\"name.txt\"", 1, &mut Vec::new());
         assert_eq!(p.get("name"), Some("longname.txt"));
         assert_eq!(quoted_printable(&[b"caf=C3=A9 soft=", b"break", b"end"]), "café softbreak\nend".as_bytes());
+    }
+
+    #[test]
+    fn no_input_makes_it_panic() {
+        let sample = "From: \"A, B\" <a@b.org>\nSubject: =?UTF-8?B?w6k=?= =?x?Q?=E9?=\nContent-Type: multipart/mixed; \
+                      boundary=\"q\"\n\n--q\nContent-Type: text/html; charset=\"iso-8859-1\"\n\
+                      Content-Transfer-Encoding: quoted-printable\n\n<b>caf=E9</b>=\n--q\nContent-Disposition: \
+                      attachment; filename*0*=UTF-8''%C3; filename*1=x\nContent-Transfer-Encoding: base64\n\nw6k=\n--q--\n";
+        assert!(parse(sample.as_bytes(), 1).is_ok());
+        // Every byte replaced by each of a few troublesome ones, and every truncation.
+        let mut bytes = sample.as_bytes().to_vec();
+        for i in 0..bytes.len() {
+            let keep = bytes[i];
+            for b in [b'=', b'?', b'\n', b'-', b'<', b'"', b';', b'*', b'%', 0xc3, 0xff, b' '] {
+                bytes[i] = b;
+                let _ = parse(&bytes, 1);
+            }
+            bytes[i] = keep;
+            let _ = parse(&bytes[..i], 1);
+        }
+        assert_eq!(decode_words("=?utf-8?\u{20ac}?abc?=", 1, &mut Vec::new()), "=?utf-8?\u{20ac}?abc?=");
     }
 
     #[test]
