@@ -67,7 +67,7 @@ impl RecentTree {
         loop {
             let level = &self.levels[l];
             let complete = level.start + level.hashes.len() as u64;
-            if complete % 2 != 0 {
+            if !complete.is_multiple_of(2) {
                 break;
             }
             // `start` is even, so the left sibling is held.
