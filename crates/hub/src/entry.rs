@@ -6,6 +6,7 @@
 //!   its citations and obligations, and the policy digest.
 //! * `refused`: a token tried to speak for someone else (403); who held the token, whom it claimed.
 //! * `review`: a supervisor approved or denied a held request.
+//! * `notified`: the owning agency told the person about a request (`notify_subject`).
 
 use model::{Decision, Request};
 use serde_json::{json, Value};
@@ -49,6 +50,7 @@ pub fn decision(
         "decision": decision.decision.as_str(),
         "citations": decision.reasons.iter().map(|r| json!({"policy": r.policy, "citation": r.citation})).collect::<Vec<_>>(),
         "obligations": decision.obligations,
+        "certifications": request.certifications,
         "justification_signals": decision.justification_signals,
         "policy_digest": decision.policy_digest,
     })
@@ -93,5 +95,25 @@ pub fn review(
         "supervisor": {"id": supervisor.user, "agency": supervisor.agency, "token": supervisor.id},
         "reason": key.hash("review_reason", reason),
         "obligations": obligations,
+    })
+}
+
+/// The ledger entry of a notice sent to the person a request was about.
+pub fn notified(
+    key: &SubjectKey,
+    notice_id: &str,
+    decision_index: u64,
+    supervisor: &TokenRecord,
+    method: &str,
+    time: u64,
+) -> Value {
+    json!({
+        "v": ENTRY_VERSION,
+        "type": "notified",
+        "time": time,
+        "decision_id": notice_id,
+        "decision_index": decision_index,
+        "supervisor": {"id": supervisor.user, "agency": supervisor.agency, "token": supervisor.id},
+        "method": key.hash("notice_method", method),
     })
 }

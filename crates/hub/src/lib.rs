@@ -19,6 +19,7 @@
 //! DATA/subject.key    HMAC key for subjects (private, 0600)
 //! DATA/tokens.json    hashed bearer tokens (private, 0600)
 //! DATA/reviews.jsonl  the review queue (private: holds full requests)
+//! DATA/notifications.jsonl  notices owed to people (`notify_subject`; private)
 //! DATA/sources/*.csv  one table per source (the CSV connector)
 //! ```
 //!
@@ -36,6 +37,7 @@
 
 #![warn(missing_docs)]
 
+pub mod duties;
 pub mod enforce;
 pub mod entry;
 pub mod keys;
@@ -172,7 +174,7 @@ impl Hub {
         let engine = load_engine(&options.deployment, &options.laws)?;
         let connectors = sources::Connectors::load_with(data, engine.deployment(), options.sources_db.as_deref())?;
         let ledger_options = Options { checkpoint_interval: Some(options.checkpoint_interval), ..Default::default() };
-        let (opener, vkey, tokens, reviews, key): (ledger_slot::Opener, _, _, _, _) = match &options.store {
+        let (opener, vkey, tokens, reviews, key, outbox): (ledger_slot::Opener, _, _, _, _, _) = match &options.store {
             None => {
                 let vkey = init_ledger(data, &options.origin)?;
                 let dir = data.join(LEDGER_DIR);
@@ -182,6 +184,7 @@ impl Hub {
                     tokens::TokenStore::open(data)?,
                     reviews::ReviewStore::open(data)?,
                     keys::SubjectKey::load_or_create(data)?,
+                    duties::Outbox::open(data)?,
                 )
             }
             Some(store) => {
@@ -205,7 +208,8 @@ impl Hub {
                     let storage = ledger::pg::PgStorage::connect_shared(&conninfo, &schema)?;
                     Ledger::open(Arc::new(storage), signer.clone(), ledger_options.clone())
                 });
-                (opener, vkey, tokens::TokenStore::open_pg(Arc::clone(&pg))?, reviews::ReviewStore::Pg(pg), key)
+                let tokens = tokens::TokenStore::open_pg(Arc::clone(&pg))?;
+                (opener, vkey, tokens, reviews::ReviewStore::Pg(Arc::clone(&pg)), key, duties::Outbox::Pg(pg))
             }
         };
         let slot = ledger_slot::LedgerSlot::open(opener)?;
@@ -217,6 +221,8 @@ impl Hub {
             connectors,
             ledger: slot,
             reviews,
+            outbox,
+            reports: duties::ReportCounts::default(),
             metrics: metrics::Metrics::new(),
             vkey,
             origin,
