@@ -34,6 +34,7 @@ pub mod directory;
 pub mod emails;
 pub mod error;
 pub mod finding;
+pub mod ledger;
 pub mod search_audit;
 pub mod searches;
 pub mod sharing;
