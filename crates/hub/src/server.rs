@@ -60,6 +60,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .merge(crate::transparency::routes(Arc::clone(&state)))
         // Both read the body, so that the connection stays usable for the client's next request.
         .fallback(|_body: Bytes| async { Problem::not_found("no such endpoint (see /openapi.json)") })
         .method_not_allowed_fallback(|_body: Bytes| async {

@@ -40,6 +40,7 @@ pub mod searches;
 pub mod sharing;
 pub mod stats;
 pub mod time;
+pub mod transparency;
 pub mod vocab;
 
 pub use error::{Error, Result};
