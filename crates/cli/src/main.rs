@@ -6,6 +6,7 @@ mod audit_cmd;
 mod hub_cmd;
 mod laws_cmd;
 mod ledger_cmd;
+mod report_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +40,8 @@ enum Command {
     Ledger(ledger_cmd::LedgerArgs),
     /// Oversight: find circumvention in released records (search audits, sharing lists, emails).
     Audit(audit_cmd::AuditArgs),
+    /// Reports from a hub's verified ledger: the annual transparency report.
+    Report(report_cmd::ReportArgs),
     /// Run the sharing hub on the seed world with synthetic data (start here).
     Demo(hub_cmd::DemoArgs),
     /// Run the sharing hub for a real deployment.
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Laws(args) => laws_cmd::run(args),
         Command::Ledger(args) => ledger_cmd::run(args),
         Command::Audit(args) => audit_cmd::run(args),
+        Command::Report(args) => report_cmd::run(args),
         Command::Demo(args) => hub_cmd::demo(args),
         Command::Serve(args) => hub_cmd::serve(args),
         Command::Token(args) => hub_cmd::token(args),

@@ -50,6 +50,7 @@ pub mod reviews;
 pub mod server;
 pub mod sources;
 pub mod tokens;
+mod transparency;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};

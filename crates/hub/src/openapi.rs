@@ -148,6 +148,26 @@ pub fn document() -> Value {
                 "operationId": "metrics",
                 "responses": {"200": {"description": "Text exposition format", "content": {"text/plain": {"schema": {"type": "string"}}}}}
             }},
+            "/transparency": {"get": {
+                "summary": "The public transparency page: the year's surveillance-use report as HTML (charts with tables; aggregates only, no personal data), from the verified ledger at its latest checkpoint",
+                "operationId": "transparencyPage",
+                "parameters": [{"name": "year", "in": "query", "required": false, "description": "Calendar year, by entry time in UTC (default: the current year)", "schema": {"type": "integer", "minimum": 1970, "maximum": 9999}}],
+                "responses": {
+                    "200": {"description": "HTML page, no script, no external asset", "content": {"text/html": {"schema": {"type": "string"}}}},
+                    "400": problem_response("Bad or unknown query parameter"),
+                    "503": problem_response("The ledger is recovering")
+                }
+            }},
+            "/v1/transparency": {"get": {
+                "summary": "The year's surveillance-use report as JSON (format fusionguard.transparency/1, documented in crates/oversight/README.md), the same numbers as `fusionguard report transparency`",
+                "operationId": "transparencyReport",
+                "parameters": [{"name": "year", "in": "query", "required": false, "description": "Calendar year, by entry time in UTC (default: the current year)", "schema": {"type": "integer", "minimum": 1970, "maximum": 9999}}],
+                "responses": {
+                    "200": {"description": "The report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TransparencyReport"}}}},
+                    "400": problem_response("Bad or unknown query parameter"),
+                    "503": problem_response("The ledger is recovering")
+                }
+            }},
             "/openapi.json": {"get": {
                 "summary": "This document",
                 "operationId": "openapi",
@@ -203,6 +223,15 @@ pub fn document() -> Value {
                     "note": {"type": "string"},
                     "review": {"type": "object", "properties": {"id": {"type": "string"}, "status": {"type": "string"}, "url": {"type": "string"}}}
                 }},
+                "TransparencyReport": {"type": "object", "description": "Aggregates only; every list holds rows with `key`, an optional `label` and counts",
+                    "required": ["format", "year", "period", "ledger", "totals", "uses", "sharing", "citations", "reviews", "obligations", "findings", "violations"],
+                    "properties": {
+                        "format": {"const": "fusionguard.transparency/1"}, "year": {"type": "integer"},
+                        "period": {"type": "object"}, "ledger": {"type": "object"}, "totals": {"type": "object"},
+                        "uses": {"type": "object"}, "sharing": {"type": "object"}, "citations": {"type": "object"},
+                        "reviews": {"type": "object"}, "obligations": {"type": "object"}, "findings": {"type": "object"},
+                        "violations": {"type": "object"}
+                    }},
                 "Verdict": {"type": "object", "additionalProperties": false, "required": ["decision", "reason"], "properties": {
                     "decision": {"enum": ["approve", "deny"]}, "reason": {"type": "string", "minLength": 1, "maxLength": 4096}}},
                 "Review": {"type": "object", "required": ["id", "status", "owner", "request", "decision", "ledger_index"], "properties": {

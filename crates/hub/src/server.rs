@@ -65,6 +65,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .merge(crate::transparency::routes(Arc::clone(&state)))
         // Both read the body, so that the connection stays usable for the client's next request.
         .fallback(|_body: Bytes| async { Problem::not_found("no such endpoint (see /openapi.json)") })
         .method_not_allowed_fallback(|_body: Bytes| async {
@@ -151,7 +152,7 @@ impl AppState {
         r
     }
 
-    async fn log(&self, entry: &Value) -> Result<u64, Problem> {
+    async fn log(&self, entry: &model::entry::Entry) -> Result<u64, Problem> {
         let bytes = serde_json::to_vec(entry).map_err(|e| Problem::ledger_unavailable(e.to_string()))?;
         match self.ledger.append(bytes).await {
             Ok(i) => Ok(i),

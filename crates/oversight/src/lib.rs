@@ -39,12 +39,14 @@ pub mod emails;
 pub mod error;
 pub mod finding;
 pub mod intelligence;
+pub mod ledger;
 pub mod mail;
 pub mod search_audit;
 pub mod searches;
 pub mod sharing;
 pub mod stats;
 pub mod time;
+pub mod transparency;
 pub mod vocab;
 
 pub use error::{Error, Result};

@@ -1,0 +1,307 @@
+//! The public transparency page over real HTTP: a known set of requests (the twelve public-record
+//! scenarios, held requests approved and denied, a refused impersonation) goes through a real hub;
+//! `/v1/transparency` must count exactly what the hub answered, equal the report an auditor
+//! computes from the data directory (`oversight::transparency`, as `fusionguard report
+//! transparency` does), and `/transparency` must be that report's page. No personal data appears.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{repo, TestHub};
+use serde_json::{json, Value};
+
+/// Expected counts, tallied from the requests sent and the hub's answers (not from the ledger).
+#[derive(Default)]
+struct Tally {
+    rows: BTreeMap<(String, String), [u64; 6]>,
+    counts: BTreeMap<(String, String), u64>,
+}
+
+const MEASURES: [&str; 6] = ["requests", "permit", "deny", "review", "approved_on_review", "denied_on_review"];
+
+impl Tally {
+    fn add(&mut self, table: &str, key: &str, slot: usize) {
+        let r = self.rows.entry((table.to_string(), key.to_string())).or_default();
+        if slot <= 3 {
+            r[0] += 1;
+        }
+        if slot > 0 {
+            r[slot] += 1;
+        }
+    }
+    fn count(&mut self, list: &str, key: &str) {
+        *self.counts.entry((list.to_string(), key.to_string())).or_default() += 1;
+    }
+}
+
+fn find<'a>(report: &'a Value, path: &str, key: &str) -> &'a Value {
+    let mut v = report;
+    for p in path.split('.') {
+        v = &v[p];
+    }
+    v.as_array()
+        .unwrap_or_else(|| panic!("{path} is not a list"))
+        .iter()
+        .find(|r| r["key"] == key)
+        .unwrap_or_else(|| panic!("{path} has no row {key:?}: {v:#}"))
+}
+
+fn list_len(report: &Value, path: &str) -> usize {
+    let mut v = report;
+    for p in path.split('.') {
+        v = &v[p];
+    }
+    v.as_array().map_or(0, Vec::len)
+}
+
+#[test]
+fn the_page_counts_exactly_what_the_hub_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path());
+    let deployment = model::Deployment::load(&repo().join("examples/seed-world")).unwrap();
+    let cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("laws/public-record.cases.json")).unwrap()).unwrap();
+    let mut t = Tally::default();
+    let mut secrets: Vec<String> = Vec::new();
+    let mut totals = [0u64; 4]; // requests, permit, deny, review
+    let mut outside = [0u64; 2]; // requests, released
+    let mut entries = 0u64;
+    let mut releases = (0u64, 0u64); // all, with obligations
+
+    let mut decide = |req: &Value, token: &str, t: &mut Tally, secrets: &mut Vec<String>| -> Value {
+        let reply = hub.post("/v1/requests", Some(token), &req.to_string());
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let body = reply.json();
+        entries += 1;
+        let decision = body["decision"].as_str().unwrap().to_string();
+        let slot = match decision.as_str() {
+            "permit" => 1,
+            "deny" => 2,
+            _ => 3,
+        };
+        totals[0] += 1;
+        totals[slot] += 1;
+        let source = deployment.source(req["source"].as_str().unwrap()).unwrap();
+        let agency = req["requester"]["agency"].as_str().unwrap();
+        let mut keys = vec![
+            ("uses.by_source", source.id.clone()),
+            ("uses.by_data_type", source.category.clone()),
+            ("uses.by_action", req["action"].as_str().unwrap().to_string()),
+            ("uses.by_purpose", req["purpose"].as_str().unwrap().to_string()),
+            ("uses.by_legal_basis", req["legal_basis"]["kind"].as_str().unwrap().to_string()),
+        ];
+        if agency != source.owner {
+            keys.push(("sharing.by_recipient", agency.to_string()));
+            keys.push(("sharing.by_recipient_kind", deployment.agency(agency).unwrap().kind.as_str().to_string()));
+            outside[0] += 1;
+            if decision == "permit" {
+                outside[1] += 1;
+            }
+        }
+        if let Some(first) = req["on_behalf_of"].as_array().and_then(|c| c.first()) {
+            if first["agency"] != source.owner.as_str() {
+                keys.push(("sharing.by_originator", first["agency"].as_str().unwrap().to_string()));
+            }
+        }
+        for (table, key) in &keys {
+            t.add(table, key, slot);
+        }
+        let mut cited = std::collections::BTreeSet::new();
+        for r in body["reasons"].as_array().unwrap() {
+            cited.insert(r["policy"].as_str().unwrap().to_string());
+        }
+        for p in cited {
+            match decision.as_str() {
+                "deny" => t.count("citations.denials", &p),
+                "review" => t.count("citations.reviews", &p),
+                _ => {}
+            }
+        }
+        if decision == "permit" {
+            releases.0 += 1;
+            let obligations = body["obligations"].as_array().unwrap();
+            if !obligations.is_empty() {
+                releases.1 += 1;
+            }
+            for o in obligations {
+                let o = o.as_str().unwrap();
+                t.count("obligations.by_obligation", o);
+                t.count("obligations.by_kind", o.split(':').next().unwrap());
+            }
+        }
+        for s in [&req["subject"]["value"], &req["justification"], &req["case_number"], &req["requester"]["id"]] {
+            if let Some(s) = s.as_str().filter(|s| s.len() > 3) {
+                secrets.push(s.to_string());
+            }
+        }
+        secrets.push(body["decision_id"].as_str().unwrap().to_string());
+        secrets.push(token[4..20].to_string());
+        body
+    };
+
+    for case in &cases {
+        let r = &case["request"]["requester"];
+        let token = hub.token(r["agency"].as_str().unwrap(), r["id"].as_str().unwrap(), r["role"].as_str().unwrap());
+        let body = decide(&case["request"], &token, &mut t, &mut secrets);
+        assert_eq!(body["decision"], case["expect"]["decision"]);
+    }
+
+    // Three held requests: one approved, one denied, one left pending.
+    let det = hub.token("denver-pd", "det-lee", "detective");
+    let sup = hub.token("lapd", "sgt-ortiz", "supervisor");
+    let held_req = json!({
+        "requester": {"id": "det-lee", "agency": "denver-pd", "role": "detective"},
+        "source": "calgang", "action": "lookup", "purpose": "criminal_investigation",
+        "justification": "Homicide 24-0311: suspect moved from Los Angeles", "case_number": "DPD-24-0311",
+        "legal_basis": {"kind": "none"}, "subject": {"kind": "name", "value": "Jane Q. Holdout"}
+    });
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let body = decide(&held_req, &det, &mut t, &mut secrets);
+        assert_eq!(body["decision"], "review");
+        held.push((body["review"]["id"].as_str().unwrap().to_string(), body["obligations"].clone()));
+    }
+    for ((id, obligations), verdict, reason) in
+        [(&held[0], "approve", "confirmed with the Denver homicide unit"), (&held[1], "deny", "no nexus to California")]
+    {
+        let body = json!({"decision": verdict, "reason": reason}).to_string();
+        let r = hub.post(&format!("/v1/reviews/{id}"), Some(&sup), &body);
+        assert_eq!(r.status, 200, "{}", r.text);
+        entries += 1;
+        secrets.push(reason.to_string());
+        let slot = if verdict == "approve" { 4 } else { 5 };
+        let calgang = deployment.source("calgang").unwrap();
+        for (table, key) in [
+            ("uses.by_source", "calgang"),
+            ("uses.by_data_type", calgang.category.as_str()),
+            ("uses.by_action", "lookup"),
+            ("uses.by_purpose", "criminal_investigation"),
+            ("uses.by_legal_basis", "none"),
+            ("sharing.by_recipient", "denver-pd"),
+            ("sharing.by_recipient_kind", deployment.agency("denver-pd").unwrap().kind.as_str()),
+        ] {
+            t.add(table, key, slot);
+        }
+        if verdict == "approve" {
+            outside[1] += 1;
+            releases.0 += 1;
+            let obligations = obligations.as_array().unwrap();
+            if !obligations.is_empty() {
+                releases.1 += 1;
+            }
+            for o in obligations {
+                let o = o.as_str().unwrap();
+                t.count("obligations.by_obligation", o);
+                t.count("obligations.by_kind", o.split(':').next().unwrap());
+            }
+            t.count("reviews.verdicts_in_year", "approve");
+        } else {
+            t.count("reviews.verdicts_in_year", "deny");
+        }
+    }
+    // An impersonation attempt: refused, recorded.
+    let ice = hub.token("ice-ero", "ero-officer-9", "deportation_officer");
+    let mut forged = held_req.clone();
+    forged["subject"]["value"] = json!("Refused Subject Name");
+    assert_eq!(hub.post("/v1/requests", Some(&ice), &forged.to_string()).status, 403);
+    entries += 1;
+    t.count("violations.refused_by_agency", "ice-ero");
+    secrets.extend(["Refused Subject Name".to_string(), "ero-officer-9".to_string(), "sgt-ortiz".to_string()]);
+
+    hub.wait_checkpoint(entries);
+    // The hub's own view of the checkpoint follows the public file by a moment.
+    let year = oversight::time::civil_from_days((hub::tokens::now() / 86_400) as i64).0;
+    let mut page = hub.get(&format!("/v1/transparency?year={year}"), None);
+    for _ in 0..100 {
+        if page.json()["ledger"]["tree_size"] == entries {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        page = hub.get(&format!("/v1/transparency?year={year}"), None);
+    }
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(page.content_type, "application/json");
+    let got = page.json();
+    assert_eq!(got["ledger"]["tree_size"], entries);
+
+    // The same numbers as an auditor's report from the data directory.
+    let reader = oversight::ledger::LedgerReader::open_data_dir(&hub.data).unwrap();
+    assert_eq!(reader.size(), entries);
+    let info = oversight::transparency::LedgerInfo::of(&reader);
+    let report = oversight::transparency::Report::build(year, info, Some(&deployment), reader.entries()).unwrap();
+    assert_eq!(got, serde_json::to_value(&report).unwrap());
+    let html = hub.get(&format!("/transparency?year={year}"), None);
+    assert_eq!((html.status, html.content_type.as_str()), (200, "text/html; charset=utf-8"));
+    assert_eq!(html.text, report.html());
+
+    // Every count, against the tally of what the hub answered.
+    let tot = &got["totals"];
+    assert_eq!([&tot["requests"], &tot["permit"], &tot["deny"], &tot["review"]].map(|v| v.as_u64().unwrap()), totals);
+    assert_eq!((tot["approved_on_review"].as_u64(), tot["denied_on_review"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(tot["pending_review"], 1);
+    assert_eq!([tot["outside_requests"].as_u64().unwrap(), tot["outside_released"].as_u64().unwrap()], outside);
+    assert_eq!((tot["refused"].as_u64(), tot["entries"].as_u64()), (Some(1), Some(entries)));
+    assert_eq!((totals[0], totals[1], totals[2], totals[3]), (15, 3, 9, 3));
+    for ((table, key), want) in &t.rows {
+        let row = find(&got, table, key);
+        for (m, w) in MEASURES.iter().zip(want) {
+            assert_eq!(row[m].as_u64(), Some(*w), "{table} {key} {m}: {row}");
+        }
+    }
+    for table in ["uses.by_source", "uses.by_data_type", "uses.by_action", "uses.by_purpose", "uses.by_legal_basis"] {
+        assert_eq!(list_len(&got, table), t.rows.keys().filter(|(tb, _)| tb == table).count(), "{table}");
+    }
+    for table in ["sharing.by_recipient", "sharing.by_originator", "sharing.by_recipient_kind"] {
+        assert_eq!(list_len(&got, table), t.rows.keys().filter(|(tb, _)| tb == table).count(), "{table}");
+    }
+    for ((list, key), want) in &t.counts {
+        assert_eq!(find(&got, list, key)["count"].as_u64(), Some(*want), "{list} {key}");
+    }
+    for list in [
+        "citations.denials",
+        "citations.reviews",
+        "obligations.by_obligation",
+        "obligations.by_kind",
+        "reviews.verdicts_in_year",
+        "violations.refused_by_agency",
+    ] {
+        assert_eq!(list_len(&got, list), t.counts.keys().filter(|(l, _)| l == list).count(), "{list}");
+    }
+    let month: u64 = got["uses"]["by_month"].as_array().unwrap().iter().map(|m| m["requests"].as_u64().unwrap()).sum();
+    assert_eq!((list_len(&got, "uses.by_month"), month), (12, totals[0]));
+    assert_eq!((got["reviews"]["held"].as_u64(), got["reviews"]["pending"].as_u64()), (Some(3), Some(1)));
+    assert_eq!(got["obligations"]["releases"].as_u64(), Some(releases.0));
+    assert_eq!(got["obligations"]["releases_with_obligations"].as_u64(), Some(releases.1));
+    assert_eq!(got["violations"]["complaints_recorded"], 0);
+
+    // No personal data: no subject, justification, case number, user, token, decision id,
+    // review reason, or keyed hash of the ledger.
+    for item in reader.entries() {
+        let (_, entry) = item.unwrap();
+        let v = serde_json::to_value(&entry).unwrap();
+        for hash in [&v["subject"]["hmac"], &v["justification"], &v["case_number"], &v["reason"]] {
+            if let Some(h) = hash.as_str() {
+                secrets.push(h.to_string());
+            }
+        }
+    }
+    assert!(secrets.len() > 60);
+    for s in &secrets {
+        assert!(!page.text.contains(s.as_str()), "{s:?} is in the JSON page");
+        assert!(!html.text.contains(s.as_str()), "{s:?} is in the HTML page");
+    }
+
+    // Another year has nothing; a bad year is a problem detail; the page is read-only.
+    let empty = hub.get(&format!("/v1/transparency?year={}", year - 1), None).json();
+    assert_eq!((empty["totals"]["requests"].as_u64(), empty["totals"]["entries"].as_u64()), (Some(0), Some(0)));
+    assert!(hub.get(&format!("/transparency?year={}", year - 1), None).text.contains("None recorded in"));
+    for bad in ["year=20x6", "year=1969", "when=2025"] {
+        let r = hub.get(&format!("/v1/transparency?{bad}"), None);
+        assert_eq!((r.status, r.content_type.as_str()), (400, "application/problem+json"), "{bad}: {}", r.text);
+    }
+    let r = hub.post("/transparency", None, "{}");
+    assert_eq!((r.status, r.content_type.as_str()), (405, "application/problem+json"));
+    let doc = hub.get("/openapi.json", None).json();
+    assert!(doc["paths"]["/transparency"]["get"].is_object() && doc["paths"]["/v1/transparency"]["get"].is_object());
+}

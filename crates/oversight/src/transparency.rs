@@ -1,0 +1,679 @@
+//! The annual transparency report on a hub's use, in the form local surveillance ordinances
+//! (CCOPS: Oakland O.M.C. 9.64, Seattle S.M.C. 14.18, and the ACLU model bill they follow)
+//! require: how the systems were used, what was shared with whom and under what authority, what
+//! was denied and why, what supervisors decided, which safeguards were carried out, what the
+//! oversight detectors found, and the complaints and violations recorded.
+//!
+//! Every number is counted from the verified ledger ([`crate::ledger::LedgerReader`]); the report
+//! names the checkpoint (origin, size, root) it was computed from, so anyone holding the public
+//! tiles can recount it. It holds aggregates only: no subject, justification, case number, legal
+//! document reference, user or token id, decision id, or keyed hash appears in it.
+//!
+//! **Time zone rule.** An entry belongs to year `Y` when its `time` (Unix seconds, which the hub
+//! writes in UTC) is in `[Y-01-01T00:00:00Z, (Y+1)-01-01T00:00:00Z)`. Months are UTC months too.
+//! A held request counts in the year it was decided; its supervisor's verdict is linked to it
+//! whenever the verdict was recorded (up to the checkpoint); safeguards are counted in the year
+//! they were carried out (the permit, or the approval of a held request).
+//!
+//! [`Report::html`], [`Report::csv`] and JSON (serde) render the same [`Report`]; the JSON format
+//! is documented in the crate README ("Transparency report").
+//!
+//! ```
+//! use model::entry::Entry;
+//! let entries: Vec<(u64, Entry)> = Vec::new();
+//! let report = oversight::transparency::Report::build(
+//!     2025,
+//!     oversight::transparency::LedgerInfo::default(),
+//!     None,
+//!     entries.into_iter().map(Ok::<_, std::convert::Infallible>),
+//! ).unwrap();
+//! assert_eq!(report.totals.requests, 0);
+//! assert!(report.html().contains("No complaints are recorded"));
+//! ```
+
+mod render;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use model::entry::{Entry, Verdict};
+use model::{Deployment, Outcome};
+use serde::Serialize;
+
+use crate::finding::Finding;
+use crate::time::{civil_from_days, days_from_civil};
+
+/// The `format` member of the JSON report.
+pub const FORMAT: &str = "fusionguard.transparency/1";
+
+/// Earliest year a report covers.
+pub const MIN_YEAR: i64 = 1970;
+/// Latest year a report covers.
+pub const MAX_YEAR: i64 = 9999;
+
+/// The checkpoint a report was computed from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LedgerInfo {
+    /// The log's origin (its name in checkpoints).
+    pub origin: String,
+    /// Number of entries the verified checkpoint covers (all were read).
+    pub tree_size: u64,
+    /// The checkpoint's root hash, base64.
+    pub root: String,
+}
+
+impl LedgerInfo {
+    /// The checkpoint of a verified ledger.
+    pub fn of(reader: &crate::ledger::LedgerReader) -> Self {
+        Self { origin: reader.checkpoint().origin.clone(), tree_size: reader.size(), root: reader.root_base64() }
+    }
+}
+
+/// The period a report covers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Period {
+    /// First instant, RFC 3339 (inclusive).
+    pub start: String,
+    /// End instant, RFC 3339 (exclusive).
+    pub end: String,
+    /// Always "UTC" (see the module documentation).
+    pub time_zone: &'static str,
+}
+
+/// Counts of decisions for one key (a source, a purpose, a recipient, a month...).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Row {
+    /// What is counted (an id or vocabulary word; never personal data).
+    pub key: String,
+    /// A human name for the key, where the deployment gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Decisions in the year.
+    pub requests: u64,
+    /// Of which permitted.
+    pub permit: u64,
+    /// Of which denied.
+    pub deny: u64,
+    /// Of which held for a supervisor's review.
+    pub review: u64,
+    /// Held ones a supervisor approved (data released with the obligations).
+    pub approved_on_review: u64,
+    /// Held ones a supervisor denied.
+    pub denied_on_review: u64,
+}
+
+impl Row {
+    fn add(&mut self, outcome: Outcome) {
+        self.requests += 1;
+        match outcome {
+            Outcome::Permit => self.permit += 1,
+            Outcome::Deny => self.deny += 1,
+            Outcome::Review => self.review += 1,
+        }
+    }
+
+    fn verdict(&mut self, verdict: Verdict) {
+        match verdict {
+            Verdict::Approve => self.approved_on_review += 1,
+            Verdict::Deny => self.denied_on_review += 1,
+        }
+    }
+}
+
+/// A count for one key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CountRow {
+    /// What is counted.
+    pub key: String,
+    /// A human name or explanation of the key, where there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// How many.
+    pub count: u64,
+}
+
+/// Overall counts for the year.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Decisions (requests decided).
+    pub requests: u64,
+    /// Permitted.
+    pub permit: u64,
+    /// Denied.
+    pub deny: u64,
+    /// Held for review.
+    pub review: u64,
+    /// Held ones approved by a supervisor (verdict recorded at any time up to the checkpoint).
+    pub approved_on_review: u64,
+    /// Held ones denied by a supervisor.
+    pub denied_on_review: u64,
+    /// Held ones with no verdict in the ledger yet.
+    pub pending_review: u64,
+    /// Requests from an agency other than the source's owner (outside sharing).
+    pub outside_requests: u64,
+    /// Of which data was released (permitted, or approved on review).
+    pub outside_released: u64,
+    /// Refused attempts to speak for another user or agency.
+    pub refused: u64,
+    /// Ledger entries dated in the year (all kinds).
+    pub entries: u64,
+}
+
+/// How the systems were used.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Uses {
+    /// By source.
+    pub by_source: Vec<Row>,
+    /// By data type (the source's category in the deployment; "unknown" without one).
+    pub by_data_type: Vec<Row>,
+    /// By action (lookup, bulk export, biometric search).
+    pub by_action: Vec<Row>,
+    /// By stated purpose.
+    pub by_purpose: Vec<Row>,
+    /// By kind of legal basis.
+    pub by_legal_basis: Vec<Row>,
+    /// By UTC month, all twelve (`YYYY-MM`).
+    pub by_month: Vec<Row>,
+}
+
+/// Sharing outside the agency that owns the data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Sharing {
+    /// Requests by the requesting agency, where it is not the source's owner.
+    pub by_recipient: Vec<Row>,
+    /// Forwarded requests by originator agency (the first of the chain), where it is not the owner.
+    pub by_originator: Vec<Row>,
+    /// Outside requests by kind of recipient agency (federal law enforcement, DHS immigration...).
+    pub by_recipient_kind: Vec<Row>,
+}
+
+/// Denials and holds, by the law that decided them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Citations {
+    /// Denied decisions by each policy they cite (key: policy id, label: the citation). A decision
+    /// citing several counts once under each.
+    pub denials: Vec<CountRow>,
+    /// Held decisions by each policy they cite.
+    pub reviews: Vec<CountRow>,
+}
+
+/// Supervisors' reviews.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Reviews {
+    /// Requests held for review in the year.
+    pub held: u64,
+    /// Of which approved.
+    pub approved: u64,
+    /// Of which denied.
+    pub denied: u64,
+    /// Of which still pending at the checkpoint.
+    pub pending: u64,
+    /// Verdicts given in the year (on requests of any year), by verdict.
+    pub verdicts_in_year: Vec<CountRow>,
+    /// Median time from hold to verdict for the year's held requests that have one, in hours.
+    pub median_hours_to_verdict: Option<f64>,
+}
+
+/// Safeguards carried out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Obligations {
+    /// Releases in the year that carried at least one obligation.
+    pub releases_with_obligations: u64,
+    /// Releases in the year (permits, and approvals of held requests).
+    pub releases: u64,
+    /// By kind: redact, release_only, notify_subject, certify, record_dissemination, report.
+    pub by_kind: Vec<CountRow>,
+    /// By obligation as written (`redact:home_address`, `report:or_cjc`...).
+    pub by_obligation: Vec<CountRow>,
+    /// Notices to the people requests were about (`notify_subject` carried out), by the agency
+    /// that gave them.
+    pub notices_by_agency: Vec<CountRow>,
+}
+
+/// What detectors found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Findings {
+    /// Decisions whose justification the checkpoint's classifier flagged as immigration
+    /// enforcement, by signal strength ("strong", "weak") and decision (`strong/deny`).
+    pub justification_signals: Vec<CountRow>,
+    /// Whether the oversight detectors ran on the ledger for this report.
+    pub detectors_ran: bool,
+    /// Their findings by kind and severity (`kind/severity`); empty when none ran or none found.
+    pub by_kind: Vec<CountRow>,
+}
+
+/// Complaints and violations.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Violations {
+    /// Complaints recorded in the report's sources (the ledger records none: always 0 here).
+    pub complaints_recorded: u64,
+    /// Refused attempts by the agency that held the token.
+    pub refused_by_agency: Vec<CountRow>,
+    /// High-severity detector findings.
+    pub high_severity_findings: u64,
+    /// The plain statement of what is and is not recorded.
+    pub statement: String,
+}
+
+/// The annual report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// [`FORMAT`].
+    pub format: &'static str,
+    /// The calendar year.
+    pub year: i64,
+    /// Its bounds.
+    pub period: Period,
+    /// The checkpoint it was computed from.
+    pub ledger: LedgerInfo,
+    /// Overall counts.
+    pub totals: Totals,
+    /// Uses.
+    pub uses: Uses,
+    /// Outside sharing.
+    pub sharing: Sharing,
+    /// Denials and holds by citation.
+    pub citations: Citations,
+    /// Reviews and outcomes.
+    pub reviews: Reviews,
+    /// Obligations carried out.
+    pub obligations: Obligations,
+    /// Detector findings.
+    pub findings: Findings,
+    /// Complaints and violations.
+    pub violations: Violations,
+}
+
+/// Why a report could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError<E> {
+    /// The year is outside [`MIN_YEAR`]..=[`MAX_YEAR`].
+    #[error("year {0} is outside {MIN_YEAR}..={MAX_YEAR}")]
+    Year(i64),
+    /// Reading the ledger failed.
+    #[error(transparent)]
+    Read(E),
+}
+
+/// First second of `year` (UTC).
+pub fn year_start(year: i64) -> i64 {
+    days_from_civil(year, 1, 1) * 86_400
+}
+
+fn rfc3339(secs: i64) -> String {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}T00:00:00Z")
+}
+
+fn month_of(secs: i64) -> String {
+    let (y, m, _) = civil_from_days(secs.div_euclid(86_400));
+    format!("{y:04}-{m:02}")
+}
+
+/// What a held decision counts under, to credit its verdict later.
+struct Held {
+    time: u64,
+    rows: Vec<(Table, String)>,
+    outside: bool,
+}
+
+/// The row tables verdicts are credited to.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Table {
+    Source,
+    DataType,
+    Action,
+    Purpose,
+    LegalBasis,
+    Month,
+    Recipient,
+    Originator,
+    RecipientKind,
+}
+
+#[derive(Default)]
+struct Counter {
+    rows: HashMap<Table, BTreeMap<String, Row>>,
+    counts: BTreeMap<&'static str, BTreeMap<String, u64>>,
+    totals: Totals,
+    held: HashMap<u64, Held>,
+    hours_to_verdict: Vec<f64>,
+    releases: u64,
+    releases_with_obligations: u64,
+}
+
+impl Counter {
+    fn row(&mut self, table: Table, key: &str) -> &mut Row {
+        self.rows
+            .entry(table)
+            .or_default()
+            .entry(key.to_string())
+            .or_insert_with(|| Row { key: key.to_string(), ..Row::default() })
+    }
+
+    fn count(&mut self, list: &'static str, key: &str) {
+        *self.counts.entry(list).or_default().entry(key.to_string()).or_default() += 1;
+    }
+
+    fn released(&mut self, obligations: &[String]) {
+        self.releases += 1;
+        if !obligations.is_empty() {
+            self.releases_with_obligations += 1;
+        }
+        for o in obligations {
+            let kind = o.split(':').next().unwrap_or(o).to_string();
+            self.count("obligation_kind", &kind);
+            self.count("obligation", o);
+        }
+    }
+}
+
+impl Report {
+    /// Counts the entries of `year` from a verified ledger's entries (all of them, in order: a
+    /// verdict is linked to its held request by index). `deployment` labels sources, data types
+    /// and agencies; without it data types are "unknown".
+    pub fn build<E>(
+        year: i64,
+        ledger: LedgerInfo,
+        deployment: Option<&Deployment>,
+        entries: impl Iterator<Item = Result<(u64, Entry), E>>,
+    ) -> Result<Self, ReportError<E>> {
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+            return Err(ReportError::Year(year));
+        }
+        let (start, end) = (year_start(year), year_start(year + 1));
+        let in_year = |t: u64| i64::try_from(t).is_ok_and(|t| (start..end).contains(&t));
+        let mut c = Counter::default();
+        for m in 1..=12 {
+            c.row(Table::Month, &format!("{year:04}-{m:02}"));
+        }
+        for item in entries {
+            let (index, entry) = item.map_err(ReportError::Read)?;
+            if in_year(entry.time()) {
+                c.totals.entries += 1;
+            }
+            match entry {
+                Entry::Decision(d) if in_year(d.time) => {
+                    let category = deployment
+                        .and_then(|dep| dep.source(&d.source))
+                        .map_or_else(|| "unknown".to_string(), |s| s.category.clone());
+                    let outside = d.requester.agency != d.owner;
+                    let mut rows = vec![
+                        (Table::Source, d.source.clone()),
+                        (Table::DataType, category),
+                        (Table::Action, d.action.clone()),
+                        (Table::Purpose, d.purpose.clone()),
+                        (Table::LegalBasis, d.legal_basis.kind.clone()),
+                        (Table::Month, month_of(d.time as i64)),
+                    ];
+                    if outside {
+                        let kind = deployment
+                            .and_then(|dep| dep.agency(&d.requester.agency))
+                            .map_or_else(|| "unknown".to_string(), |a| a.kind.as_str().to_string());
+                        rows.push((Table::Recipient, d.requester.agency.clone()));
+                        rows.push((Table::RecipientKind, kind));
+                    }
+                    if let Some(first) = d.on_behalf_of.first() {
+                        if first.agency != d.owner {
+                            rows.push((Table::Originator, first.agency.clone()));
+                        }
+                    }
+                    for (table, key) in &rows {
+                        c.row(*table, key).add(d.decision);
+                    }
+                    c.totals.requests += 1;
+                    match d.decision {
+                        Outcome::Permit => c.totals.permit += 1,
+                        Outcome::Deny => c.totals.deny += 1,
+                        Outcome::Review => c.totals.review += 1,
+                    }
+                    if outside {
+                        c.totals.outside_requests += 1;
+                        if d.decision == Outcome::Permit {
+                            c.totals.outside_released += 1;
+                        }
+                    }
+                    let cited: BTreeSet<(&str, &str)> =
+                        d.citations.iter().map(|r| (r.policy.as_str(), r.citation.as_str())).collect();
+                    let list = match d.decision {
+                        Outcome::Deny => Some("denial"),
+                        Outcome::Review => Some("review_citation"),
+                        Outcome::Permit => None,
+                    };
+                    if let Some(list) = list {
+                        for (policy, citation) in cited {
+                            c.count(list, &format!("{policy}\u{1f}{citation}"));
+                        }
+                    }
+                    let strengths: BTreeSet<&str> =
+                        d.justification_signals.iter().map(|s| s.split(':').next().unwrap_or("").trim()).collect();
+                    for s in strengths.into_iter().filter(|s| matches!(*s, "strong" | "weak")) {
+                        c.count("signal", &format!("{s}/{}", d.decision.as_str()));
+                    }
+                    match d.decision {
+                        Outcome::Permit => c.released(&d.obligations),
+                        Outcome::Review => {
+                            c.held.insert(index, Held { time: d.time, rows, outside });
+                        }
+                        Outcome::Deny => {}
+                    }
+                }
+                Entry::Decision(_) => {}
+                Entry::Review(r) => {
+                    if in_year(r.time) {
+                        c.count("verdict", verdict_str(r.verdict));
+                        if r.verdict == Verdict::Approve {
+                            c.released(&r.obligations);
+                        }
+                    }
+                    if let Some(held) = c.held.remove(&r.decision_index) {
+                        for (table, key) in &held.rows {
+                            c.row(*table, key).verdict(r.verdict);
+                        }
+                        match r.verdict {
+                            Verdict::Approve => {
+                                c.totals.approved_on_review += 1;
+                                if held.outside {
+                                    c.totals.outside_released += 1;
+                                }
+                            }
+                            Verdict::Deny => c.totals.denied_on_review += 1,
+                        }
+                        c.hours_to_verdict.push(r.time.saturating_sub(held.time) as f64 / 3600.0);
+                    }
+                }
+                Entry::Refused(r) if in_year(r.time) => {
+                    c.totals.refused += 1;
+                    c.count("refused", &r.token.agency);
+                }
+                Entry::Refused(_) => {}
+                Entry::Notified(n) if in_year(n.time) => c.count("notified", &n.supervisor.agency),
+                Entry::Notified(_) => {}
+            }
+        }
+        c.totals.pending_review = c.totals.review - c.totals.approved_on_review - c.totals.denied_on_review;
+        Ok(Self::assemble(year, (start, end), ledger, deployment, c))
+    }
+
+    /// Adds the findings of oversight detectors run over the same ledger (counted by kind and
+    /// severity; nothing of the records they rest on is kept).
+    pub fn with_findings(mut self, findings: &[Finding]) -> Self {
+        let mut by: BTreeMap<String, u64> = BTreeMap::new();
+        for f in findings {
+            *by.entry(format!("{}/{}", f.kind.as_str(), f.severity.as_str())).or_default() += 1;
+        }
+        self.findings.detectors_ran = true;
+        self.findings.by_kind = sorted_counts(by, |_| None);
+        self.violations.high_severity_findings =
+            findings.iter().filter(|f| f.severity == crate::finding::Severity::High).count() as u64;
+        self.violations.statement = statement(&self.violations, true);
+        self
+    }
+
+    fn assemble(
+        year: i64,
+        (start, end): (i64, i64),
+        ledger: LedgerInfo,
+        deployment: Option<&Deployment>,
+        mut c: Counter,
+    ) -> Self {
+        let agency_name = |id: &str| deployment.and_then(|d| d.agency(id)).map(|a| a.name.clone());
+        let mut take = |table: Table, label: &dyn Fn(&str) -> Option<String>, by_count: bool| {
+            let mut rows: Vec<Row> = c.rows.remove(&table).unwrap_or_default().into_values().collect();
+            for r in &mut rows {
+                r.label = label(&r.key);
+            }
+            if by_count {
+                rows.sort_by(|a, b| b.requests.cmp(&a.requests).then_with(|| a.key.cmp(&b.key)));
+            }
+            rows
+        };
+        let none = |_: &str| None;
+        let uses = Uses {
+            by_source: take(
+                Table::Source,
+                &|id| deployment.and_then(|d| d.source(id)).map(|s| format!("{} ({})", s.category, s.owner)),
+                true,
+            ),
+            by_data_type: take(Table::DataType, &none, true),
+            by_action: take(Table::Action, &none, true),
+            by_purpose: take(Table::Purpose, &none, true),
+            by_legal_basis: take(Table::LegalBasis, &none, true),
+            by_month: take(Table::Month, &none, false),
+        };
+        let sharing = Sharing {
+            by_recipient: take(Table::Recipient, &agency_name, true),
+            by_originator: take(Table::Originator, &agency_name, true),
+            by_recipient_kind: take(Table::RecipientKind, &none, true),
+        };
+        let mut list = |name: &str| c.counts.remove(name).unwrap_or_default();
+        let split_citation = |counts: BTreeMap<String, u64>| -> Vec<CountRow> {
+            let mut rows: Vec<CountRow> = counts
+                .into_iter()
+                .map(|(k, count)| {
+                    let (policy, citation) = k.split_once('\u{1f}').unwrap_or((&k, ""));
+                    CountRow { key: policy.to_string(), label: Some(citation.to_string()), count }
+                })
+                .collect();
+            rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+            rows
+        };
+        let citations =
+            Citations { denials: split_citation(list("denial")), reviews: split_citation(list("review_citation")) };
+        let mut hours = std::mem::take(&mut c.hours_to_verdict);
+        hours.sort_by(f64::total_cmp);
+        let median = match hours.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(hours[n / 2]),
+            n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
+        }
+        .map(|h| (h * 100.0).round() / 100.0);
+        let reviews = Reviews {
+            held: c.totals.review,
+            approved: c.totals.approved_on_review,
+            denied: c.totals.denied_on_review,
+            pending: c.totals.pending_review,
+            verdicts_in_year: sorted_counts(list("verdict"), |_| None),
+            median_hours_to_verdict: median,
+        };
+        let obligations = Obligations {
+            releases_with_obligations: c.releases_with_obligations,
+            releases: c.releases,
+            by_kind: sorted_counts(list("obligation_kind"), |k| obligation_label(k).map(str::to_string)),
+            by_obligation: sorted_counts(list("obligation"), |_| None),
+            notices_by_agency: sorted_counts(list("notified"), agency_name),
+        };
+        let findings_section = Findings {
+            justification_signals: sorted_counts(list("signal"), |_| None),
+            detectors_ran: false,
+            by_kind: Vec::new(),
+        };
+        let mut violations = Violations {
+            complaints_recorded: 0,
+            refused_by_agency: sorted_counts(list("refused"), agency_name),
+            high_severity_findings: 0,
+            statement: String::new(),
+        };
+        violations.statement = statement(&violations, false);
+        Self {
+            format: FORMAT,
+            year,
+            period: Period { start: rfc3339(start), end: rfc3339(end), time_zone: "UTC" },
+            ledger,
+            totals: c.totals,
+            uses,
+            sharing,
+            citations,
+            reviews,
+            obligations,
+            findings: findings_section,
+            violations,
+        }
+    }
+
+    /// The report as a self-contained HTML page: inline SVG charts, each with a title, a
+    /// description and the table of its numbers; no script, no external asset.
+    pub fn html(&self) -> String {
+        render::html(self)
+    }
+
+    /// The report as CSV: one row per number, `section,key,label,measure,value`.
+    pub fn csv(&self) -> String {
+        render::csv(self)
+    }
+
+    /// The report as pretty-printed JSON (the format documented in the crate README).
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+fn verdict_str(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Approve => "approve",
+        Verdict::Deny => "deny",
+    }
+}
+
+fn sorted_counts(counts: BTreeMap<String, u64>, label: impl Fn(&str) -> Option<String>) -> Vec<CountRow> {
+    let mut rows: Vec<CountRow> =
+        counts.into_iter().map(|(key, count)| CountRow { label: label(&key), key, count }).collect();
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    rows
+}
+
+/// What each kind of obligation means (policy::obligation).
+fn obligation_label(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "redact" => "fields removed from released records",
+        "release_only" => "only the listed fields released",
+        "notify_subject" => "the person told of the request",
+        "certify" => "recipient's written certification on file",
+        "record_dissemination" => "dissemination recorded",
+        "report" => "request reported to an oversight body",
+        _ => return None,
+    })
+}
+
+fn statement(v: &Violations, detectors_ran: bool) -> String {
+    let mut s = String::from(
+        "No complaints are recorded: the ledger records decisions, refused attempts and reviews, not complaints \
+         received by the agency, which it must report alongside this report.",
+    );
+    let refused: u64 = v.refused_by_agency.iter().map(|r| r.count).sum();
+    if refused == 0 {
+        s.push_str(" No attempt to request data under another user's or agency's identity was recorded.");
+    } else {
+        s.push_str(&format!(
+            " {refused} attempt(s) to request data under another user's or agency's identity were refused and recorded; \
+             no data was released for them."
+        ));
+    }
+    if !detectors_ran {
+        s.push_str(" The oversight detectors did not run for this report: no detector violations are counted.");
+    } else if v.high_severity_findings == 0 {
+        s.push_str(" The oversight detectors found no high-severity finding.");
+    } else {
+        s.push_str(&format!(" The oversight detectors found {} high-severity finding(s).", v.high_severity_findings));
+    }
+    s
+}
