@@ -49,6 +49,7 @@ pub mod problem;
 pub mod reviews;
 pub mod server;
 pub mod sources;
+pub mod tls;
 pub mod tokens;
 mod transparency;
 
@@ -252,6 +253,32 @@ impl Hub {
     where
         F: Future<Output = ()> + Send + 'static,
     {
+        self.run(listener, None, shutdown).await
+    }
+
+    /// Like [`Hub::serve`], over TLS with `config` ([`tls::server_config`]); with a client CA
+    /// there, a client certificate names the caller instead of a bearer token.
+    pub async fn serve_tls<F>(
+        self,
+        listener: tokio::net::TcpListener,
+        config: Arc<rustls::ServerConfig>,
+        shutdown: F,
+    ) -> Result<(), HubError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.run(listener, Some(config), shutdown).await
+    }
+
+    async fn run<F>(
+        self,
+        listener: tokio::net::TcpListener,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        shutdown: F,
+    ) -> Result<(), HubError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
         let state = Arc::clone(&self.state);
         // Token revocations and new tokens are picked up within a second.
         let reload = tokio::spawn(async move {
@@ -262,10 +289,14 @@ impl Hub {
                 let _ = tokio::task::spawn_blocking(move || st.tokens.reload()).await;
             }
         });
-        let result = axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| HubError::Io(format!("serve: {e}")));
+        let result = match tls {
+            None => axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await,
+            Some(config) => {
+                let app = self.router().into_make_service_with_connect_info::<tls::ClientCert>();
+                axum::serve(tls::TlsListener::new(listener, config), app).with_graceful_shutdown(shutdown).await
+            }
+        }
+        .map_err(|e| HubError::Io(format!("serve: {e}")));
         reload.abort();
         let _ = reload.await;
         let state = Arc::clone(&self.state);

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Request as HttpRequest, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use model::{vocab, Decision, Outcome, Request};
@@ -23,6 +23,7 @@ use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::reviews::{Review, ReviewStatus, ReviewStore, Verdict};
 use crate::sources::{Connectors, Record};
+use crate::tls::ClientCert;
 use crate::tokens::{now, TokenRecord, TokenRefusal, TokenStore, SUPERVISOR};
 use crate::{duties, enforce, entry, HubError};
 
@@ -47,6 +48,9 @@ pub struct AppState {
 }
 
 type St = State<Arc<AppState>>;
+
+/// The client certificate of the connection, when served over mutual TLS.
+type Cert = Option<Extension<ConnectInfo<ClientCert>>>;
 
 /// The router of the hub's API.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -103,9 +107,13 @@ async fn track(State(st): St, req: HttpRequest<Body>, next: Next) -> Response {
 }
 
 impl AppState {
-    /// The caller's token record. A token issued on another replica is found by re-reading the
-    /// shared store once.
-    async fn authenticate(self: &Arc<Self>, headers: &HeaderMap) -> Result<TokenRecord, Problem> {
+    /// The caller's identity: from the client certificate of a mutual-TLS connection, else from
+    /// the bearer token. A token issued on another replica is looked up in the shared store.
+    async fn authenticate(self: &Arc<Self>, headers: &HeaderMap, cert: Cert) -> Result<TokenRecord, Problem> {
+        // A verified client certificate (mutual TLS) names the caller; it takes precedence.
+        if let Some(Extension(ConnectInfo(ClientCert(Some(id))))) = cert {
+            return Ok(id.record());
+        }
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(Problem::unauthorized("an Authorization: Bearer token is required"));
         };
@@ -286,8 +294,8 @@ pub fn parse_request(body: &[u8]) -> Result<Request, Problem> {
     Ok(request)
 }
 
-async fn post_request(State(st): St, headers: HeaderMap, body: Bytes) -> Response {
-    let token = match st.authenticate(&headers).await {
+async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
@@ -417,8 +425,8 @@ fn review_json(r: &Review) -> Value {
     })
 }
 
-async fn get_request(State(st): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let token = match st.authenticate(&headers).await {
+async fn get_request(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Path<String>) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
@@ -450,8 +458,8 @@ async fn get_request(State(st): St, headers: HeaderMap, Path(id): Path<String>) 
     (StatusCode::OK, Json(body)).into_response()
 }
 
-async fn list_reviews(State(st): St, headers: HeaderMap) -> Response {
-    let token = match st.authenticate(&headers).await {
+async fn list_reviews(State(st): St, headers: HeaderMap, cert: Cert) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
@@ -473,8 +481,8 @@ struct VerdictBody {
     reason: String,
 }
 
-async fn decide_review(State(st): St, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let token = match st.authenticate(&headers).await {
+async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Path<String>, body: Bytes) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
@@ -562,8 +570,8 @@ async fn decide_review(State(st): St, headers: HeaderMap, Path(id): Path<String>
     }
 }
 
-async fn list_notifications(State(st): St, headers: HeaderMap) -> Response {
-    let token = match st.authenticate(&headers).await {
+async fn list_notifications(State(st): St, headers: HeaderMap, cert: Cert) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
@@ -588,8 +596,14 @@ struct SentBody {
     method: String,
 }
 
-async fn mark_notification_sent(State(st): St, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let token = match st.authenticate(&headers).await {
+async fn mark_notification_sent(
+    State(st): St,
+    headers: HeaderMap,
+    cert: Cert,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
