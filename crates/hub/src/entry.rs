@@ -1,5 +1,6 @@
-//! What the hub writes to the ledger: one JSON object per event, with subjects and free text as
-//! keyed hashes (HMAC-SHA256, see [`crate::keys::SubjectKey`]) and never any record released.
+//! What the hub writes to the ledger: one [`model::entry::Entry`] per event, with subjects and
+//! free text as keyed hashes (HMAC-SHA256, see [`crate::keys::SubjectKey`]) and never any record
+//! released. The types live in `model` so that oversight tools read exactly what the hub writes.
 //!
 //! Kinds (`type`):
 //! * `decision`: who asked, for whom, which source, action, purpose, legal basis, the decision,
@@ -7,14 +8,20 @@
 //! * `refused`: a token tried to speak for someone else (403); who held the token, whom it claimed.
 //! * `review`: a supervisor approved or denied a held request.
 
-use model::{Decision, Request};
-use serde_json::{json, Value};
+use model::entry::{
+    Citation, DecisionEntry, Entry, EntryRequester, HashedSubject, RefusedEntry, ReviewEntry, Supervisor, TokenHolder,
+    Verdict,
+};
+use model::{ChainLink, Decision, Request};
 
 use crate::keys::SubjectKey;
 use crate::tokens::TokenRecord;
 
-/// Version of the entry format.
-pub const ENTRY_VERSION: u32 = 1;
+pub use model::entry::ENTRY_VERSION;
+
+fn hashed_subject(key: &SubjectKey, request: &Request) -> HashedSubject {
+    HashedSubject { kind: request.subject.kind.clone(), hmac: key.hash(&request.subject.kind, &request.subject.value) }
+}
 
 /// The ledger entry of a decision.
 pub fn decision(
@@ -24,50 +31,61 @@ pub fn decision(
     token: &TokenRecord,
     owner: &str,
     time: u64,
-) -> Value {
-    json!({
-        "v": ENTRY_VERSION,
-        "type": "decision",
-        "time": time,
-        "decision_id": decision.decision_id,
-        "requester": {"id": request.requester.id, "agency": request.requester.agency, "role": token.role},
-        "token": token.id,
-        "on_behalf_of": request.on_behalf_of.iter().map(|l| json!({"id": l.id, "agency": l.agency})).collect::<Vec<_>>(),
-        "source": request.source,
-        "owner": owner,
-        "action": request.action,
-        "purpose": request.purpose,
-        "legal_basis": {
-            "kind": request.legal_basis.kind,
-            "reference": request.legal_basis.reference,
-            "issued_by": request.legal_basis.issued_by,
+) -> Entry {
+    Entry::Decision(DecisionEntry {
+        v: ENTRY_VERSION,
+        time,
+        decision_id: decision.decision_id.clone(),
+        requester: EntryRequester {
+            id: request.requester.id.clone(),
+            agency: request.requester.agency.clone(),
+            role: token.role.clone(),
         },
-        "case_number": request.case_number.as_deref().filter(|c| !c.trim().is_empty()).map(|c| key.hash("case_number", c)),
-        "justification": key.hash("justification", &request.justification),
-        "subject": {"kind": request.subject.kind, "hmac": key.hash(&request.subject.kind, &request.subject.value)},
-        "fields": request.fields,
-        "decision": decision.decision.as_str(),
-        "citations": decision.reasons.iter().map(|r| json!({"policy": r.policy, "citation": r.citation})).collect::<Vec<_>>(),
-        "obligations": decision.obligations,
-        "justification_signals": decision.justification_signals,
-        "policy_digest": decision.policy_digest,
+        token: token.id.clone(),
+        on_behalf_of: request.on_behalf_of.clone(),
+        source: request.source.clone(),
+        owner: owner.to_string(),
+        action: request.action.clone(),
+        purpose: request.purpose.clone(),
+        legal_basis: request.legal_basis.clone(),
+        case_number: request
+            .case_number
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            .map(|c| key.hash("case_number", c)),
+        justification: key.hash("justification", &request.justification),
+        subject: hashed_subject(key, request),
+        fields: request.fields.clone(),
+        decision: decision.decision,
+        citations: decision
+            .reasons
+            .iter()
+            .map(|r| Citation { policy: r.policy.clone(), citation: r.citation.clone() })
+            .collect(),
+        obligations: decision.obligations.clone(),
+        justification_signals: decision.justification_signals.clone(),
+        policy_digest: decision.policy_digest.clone(),
     })
 }
 
 /// The ledger entry of a refused attempt to speak for another agency or user.
-pub fn refused(key: &SubjectKey, request: &Request, token: &TokenRecord, why: &str, time: u64) -> Value {
-    json!({
-        "v": ENTRY_VERSION,
-        "type": "refused",
-        "time": time,
-        "token": {"id": token.id, "agency": token.agency, "user": token.user, "role": token.role},
-        "claimed": {"id": request.requester.id, "agency": request.requester.agency},
-        "on_behalf_of": request.on_behalf_of.iter().map(|l| json!({"id": l.id, "agency": l.agency})).collect::<Vec<_>>(),
-        "source": request.source,
-        "action": request.action,
-        "purpose": request.purpose,
-        "subject": {"kind": request.subject.kind, "hmac": key.hash(&request.subject.kind, &request.subject.value)},
-        "why": why,
+pub fn refused(key: &SubjectKey, request: &Request, token: &TokenRecord, why: &str, time: u64) -> Entry {
+    Entry::Refused(RefusedEntry {
+        v: ENTRY_VERSION,
+        time,
+        token: TokenHolder {
+            id: token.id.clone(),
+            agency: token.agency.clone(),
+            user: token.user.clone(),
+            role: token.role.clone(),
+        },
+        claimed: ChainLink { id: request.requester.id.clone(), agency: request.requester.agency.clone() },
+        on_behalf_of: request.on_behalf_of.clone(),
+        source: request.source.clone(),
+        action: request.action.clone(),
+        purpose: request.purpose.clone(),
+        subject: hashed_subject(key, request),
+        why: why.to_string(),
     })
 }
 
@@ -82,16 +100,19 @@ pub fn review(
     reason: &str,
     obligations: &[String],
     time: u64,
-) -> Value {
-    json!({
-        "v": ENTRY_VERSION,
-        "type": "review",
-        "time": time,
-        "decision_id": review_id,
-        "decision_index": decision_index,
-        "verdict": if approve { "approve" } else { "deny" },
-        "supervisor": {"id": supervisor.user, "agency": supervisor.agency, "token": supervisor.id},
-        "reason": key.hash("review_reason", reason),
-        "obligations": obligations,
+) -> Entry {
+    Entry::Review(ReviewEntry {
+        v: ENTRY_VERSION,
+        time,
+        decision_id: review_id.to_string(),
+        decision_index,
+        verdict: if approve { Verdict::Approve } else { Verdict::Deny },
+        supervisor: Supervisor {
+            id: supervisor.user.clone(),
+            agency: supervisor.agency.clone(),
+            token: supervisor.id.clone(),
+        },
+        reason: key.hash("review_reason", reason),
+        obligations: obligations.to_vec(),
     })
 }

@@ -127,7 +127,7 @@ impl AppState {
         r
     }
 
-    async fn log(&self, entry: &Value) -> Result<u64, Problem> {
+    async fn log(&self, entry: &model::entry::Entry) -> Result<u64, Problem> {
         let bytes = serde_json::to_vec(entry).map_err(|e| Problem::ledger_unavailable(e.to_string()))?;
         match self.ledger.append(bytes).await {
             Ok(i) => Ok(i),

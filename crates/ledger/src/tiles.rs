@@ -248,6 +248,57 @@ impl VerifiedLog {
         let n = usize::try_from(size).ok()?;
         self.leaf_hashes.get(..n).map(crate::merkle::root_from_leaf_hashes)
     }
+
+    /// Reads the verified entries again, bundle by bundle, in order, with their index: each must
+    /// hash to the leaf that was verified, so a file changed since [`verify_log`] is an error
+    /// naming it, never an entry. Holds one bundle in memory at a time.
+    pub fn entries<'a, F: TileFetcher + ?Sized>(
+        &'a self,
+        fetcher: &'a F,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), VerifyError>> + 'a {
+        let size = self.checkpoint.size;
+        let mut bundles = tiles_at_level(size, 0, 0);
+        let mut current: std::vec::IntoIter<(u64, Vec<u8>)> = Vec::new().into_iter();
+        let mut failed = false;
+        std::iter::from_fn(move || loop {
+            if failed {
+                return None;
+            }
+            if let Some(item) = current.next() {
+                return Some(Ok(item));
+            }
+            let (_, n, w) = bundles.next()?;
+            match self.read_bundle(fetcher, n, w) {
+                Ok(entries) => current = entries.into_iter(),
+                Err(e) => {
+                    failed = true;
+                    return Some(Err(e));
+                }
+            }
+        })
+    }
+
+    /// Entry bundle `n` of width `w`, checked against the verified leaf hashes.
+    fn read_bundle<F: TileFetcher + ?Sized>(&self, f: &F, n: u64, w: u64) -> Result<Vec<(u64, Vec<u8>)>, VerifyError> {
+        let (path, data) = fetch_tile(f, &entries_path(n, TILE_WIDTH), &entries_path(n, w), w, 0)?;
+        let entries = decode_bundle(&data).map_err(|why| VerifyError::Bundle { path: path.clone(), why })?;
+        if (entries.len() as u64) < w {
+            return Err(VerifyError::Bundle { path, why: format!("holds {} entries, expected {w}", entries.len()) });
+        }
+        let first = n * TILE_WIDTH;
+        let mut out = Vec::with_capacity(w as usize);
+        for (i, e) in entries.iter().take(w as usize).enumerate() {
+            let index = first + i as u64;
+            if self.leaf_hashes.get(index as usize) != Some(&leaf_hash(e)) {
+                return Err(VerifyError::Bundle {
+                    path,
+                    why: format!("entry {index} differs from the one verified against the checkpoint"),
+                });
+            }
+            out.push((index, e.to_vec()));
+        }
+        Ok(out)
+    }
 }
 
 /// Checks a whole published log: the checkpoint signature, every entry

@@ -34,6 +34,7 @@
 
 mod decision;
 mod deployment;
+pub mod entry;
 mod request;
 pub mod vocab;
 

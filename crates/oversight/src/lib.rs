@@ -39,6 +39,7 @@ pub mod emails;
 pub mod error;
 pub mod finding;
 pub mod intelligence;
+pub mod ledger;
 pub mod mail;
 pub mod search_audit;
 pub mod searches;

@@ -1,0 +1,352 @@
+//! Ledger entries: what the hub writes to its ledger, one JSON object per event, and what oversight
+//! tools read back. One definition serves both sides, so a field the hub adds is a field every
+//! reader knows (and an entry with a field nobody defined is malformed).
+//!
+//! Subjects, justifications, case numbers and reviewers' reasons appear only as keyed hashes
+//! (HMAC-SHA256, hex, made by the hub with a key it never publishes); no released record is ever
+//! an entry.
+//!
+//! Kinds (the `type` member):
+//! * `decision` ([`DecisionEntry`]): who asked, for whom, which source, action, purpose, legal
+//!   basis, the decision, its citations and obligations, and the policy digest.
+//! * `refused` ([`RefusedEntry`]): a token tried to speak for someone else (403).
+//! * `review` ([`ReviewEntry`]): a supervisor approved or denied a held request.
+//!
+//! ```
+//! use model::entry::{Entry, Verdict};
+//! let line = br#"{"type":"review","v":1,"time":1700000000,"decision_id":"d-1","decision_index":4,
+//!   "verdict":"approve","supervisor":{"id":"sup-1","agency":"lapd","token":"00ff"},
+//!   "reason":"9f86","obligations":["redact:home_address"]}"#;
+//! let Entry::Review(review) = Entry::from_json_slice(line).unwrap() else { panic!() };
+//! assert_eq!((review.decision_index, review.verdict), (4, Verdict::Approve));
+//! let err = Entry::from_json_slice(br#"{"type":"memo","v":1}"#).unwrap_err();
+//! assert_eq!(err.to_string(), "unknown entry type \"memo\" (known: decision, refused, review)");
+//! ```
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{ChainLink, LegalBasis, Outcome};
+
+/// Version of the entry format (the `v` member).
+pub const ENTRY_VERSION: u32 = 1;
+
+/// The entry kinds, as their `type` member spells them.
+pub const KINDS: &[&str] = &["decision", "refused", "review"];
+
+/// One ledger entry.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+// Most entries are decisions, the largest variant: boxing it would cost every one an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Entry {
+    /// A decision on a request.
+    Decision(DecisionEntry),
+    /// A refused attempt to speak for another user or agency.
+    Refused(RefusedEntry),
+    /// A supervisor's verdict on a held request.
+    Review(ReviewEntry),
+}
+
+/// The requester as a decision entry records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRequester {
+    /// The user's id within their agency.
+    pub id: String,
+    /// The agency's id.
+    pub agency: String,
+    /// The role of the token used (not the role the request claimed).
+    pub role: String,
+}
+
+/// A subject as the ledger holds it: its kind and a keyed hash of its value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HashedSubject {
+    /// "plate", "name", "face_image", ...
+    pub kind: String,
+    /// HMAC-SHA256 (hex) of the value, keyed by the hub's subject key.
+    pub hmac: String,
+}
+
+/// A reason of a decision, without its summary (the library holds the summary).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Citation {
+    /// The policy id.
+    pub policy: String,
+    /// The section it enforces.
+    pub citation: String,
+}
+
+/// The `decision` entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionEntry {
+    /// Entry format version ([`ENTRY_VERSION`]).
+    pub v: u32,
+    /// When the hub decided (Unix seconds, UTC).
+    pub time: u64,
+    /// The decision's id (also the review's id when held).
+    pub decision_id: String,
+    /// Who asked.
+    pub requester: EntryRequester,
+    /// The id of the bearer token used.
+    pub token: String,
+    /// The originator chain, originator first.
+    pub on_behalf_of: Vec<ChainLink>,
+    /// The source asked.
+    pub source: String,
+    /// The agency that owns the source.
+    pub owner: String,
+    /// One of [`crate::vocab::ACTIONS`].
+    pub action: String,
+    /// One of [`crate::vocab::PURPOSES`].
+    pub purpose: String,
+    /// The legal authority relied on.
+    pub legal_basis: LegalBasis,
+    /// Keyed hash of the case number, if one was given.
+    pub case_number: Option<String>,
+    /// Keyed hash of the justification.
+    pub justification: String,
+    /// Whom the request is about (hashed).
+    pub subject: HashedSubject,
+    /// The fields asked for (absent: all).
+    pub fields: Option<Vec<String>>,
+    /// Permit, deny or review.
+    pub decision: Outcome,
+    /// The policies that determined it.
+    pub citations: Vec<Citation>,
+    /// The obligations attached.
+    pub obligations: Vec<String>,
+    /// Immigration-enforcement indicators found in the justification.
+    pub justification_signals: Vec<String>,
+    /// SHA-256 (hex) of the policy library that decided.
+    pub policy_digest: String,
+}
+
+/// The token of a refused attempt: who really held it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenHolder {
+    /// The token's id.
+    pub id: String,
+    /// Its agency.
+    pub agency: String,
+    /// Its user.
+    pub user: String,
+    /// Its role.
+    pub role: String,
+}
+
+/// The `refused` entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefusedEntry {
+    /// Entry format version ([`ENTRY_VERSION`]).
+    pub v: u32,
+    /// When (Unix seconds, UTC).
+    pub time: u64,
+    /// The token used.
+    pub token: TokenHolder,
+    /// Whom the request claimed to come from.
+    pub claimed: ChainLink,
+    /// The originator chain the request named.
+    pub on_behalf_of: Vec<ChainLink>,
+    /// The source asked.
+    pub source: String,
+    /// The action asked.
+    pub action: String,
+    /// The purpose stated.
+    pub purpose: String,
+    /// Whom the request was about (hashed).
+    pub subject: HashedSubject,
+    /// Why it was refused.
+    pub why: String,
+}
+
+/// A supervisor's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Release, with the decision's obligations.
+    Approve,
+    /// Release nothing.
+    Deny,
+}
+
+/// The supervisor who decided a review.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Supervisor {
+    /// The supervisor's user id.
+    pub id: String,
+    /// Their agency (the source's owner).
+    pub agency: String,
+    /// The id of the token used.
+    pub token: String,
+}
+
+/// The `review` entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewEntry {
+    /// Entry format version ([`ENTRY_VERSION`]).
+    pub v: u32,
+    /// When the verdict was given (Unix seconds, UTC).
+    pub time: u64,
+    /// The held decision's id.
+    pub decision_id: String,
+    /// The ledger index of the held decision.
+    pub decision_index: u64,
+    /// Approve or deny.
+    pub verdict: Verdict,
+    /// Who decided.
+    pub supervisor: Supervisor,
+    /// Keyed hash of the supervisor's reason.
+    pub reason: String,
+    /// The obligations carried out on approval.
+    pub obligations: Vec<String>,
+}
+
+/// Why bytes are not a ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    /// Not JSON, or not an object.
+    #[error("not a JSON object: {0}")]
+    NotObject(String),
+    /// No `type` member, or not a string.
+    #[error("no string `type` member")]
+    NoType,
+    /// A `type` this version does not define.
+    #[error("unknown entry type {0:?} (known: decision, refused, review)")]
+    UnknownType(String),
+    /// A `v` other than [`ENTRY_VERSION`].
+    #[error("{kind} entry has format version {found}, this reader knows version {ENTRY_VERSION}")]
+    Version {
+        /// The entry's kind.
+        kind: String,
+        /// The version found (`null` when absent or not a number).
+        found: String,
+    },
+    /// A member is missing, unknown or of the wrong type.
+    #[error("{kind} entry: {message}")]
+    Malformed {
+        /// The entry's kind.
+        kind: String,
+        /// What is wrong, naming the member.
+        message: String,
+    },
+}
+
+impl Entry {
+    /// Parses an entry; the error says what is wrong, naming the member.
+    pub fn from_json_slice(bytes: &[u8]) -> Result<Self, EntryError> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| EntryError::NotObject(e.to_string()))?;
+        let Value::Object(mut map) = value else {
+            return Err(EntryError::NotObject(format!("found {}", kind_of(&value))));
+        };
+        let kind = match map.remove("type") {
+            Some(Value::String(s)) => s,
+            _ => return Err(EntryError::NoType),
+        };
+        if !KINDS.contains(&kind.as_str()) {
+            return Err(EntryError::UnknownType(kind));
+        }
+        match map.get("v") {
+            Some(Value::Number(n)) if n.as_u64() == Some(u64::from(ENTRY_VERSION)) => {}
+            other => {
+                let found = other.map_or_else(|| "null".to_string(), Value::to_string);
+                return Err(EntryError::Version { kind, found });
+            }
+        }
+        let value = Value::Object(map);
+        let malformed = |e: serde_json::Error| EntryError::Malformed { kind: kind.clone(), message: e.to_string() };
+        Ok(match kind.as_str() {
+            "decision" => Entry::Decision(serde_json::from_value(value).map_err(malformed)?),
+            "refused" => Entry::Refused(serde_json::from_value(value).map_err(malformed)?),
+            _ => Entry::Review(serde_json::from_value(value).map_err(malformed)?),
+        })
+    }
+
+    /// The entry as JSON bytes, as the hub appends it.
+    pub fn to_json_vec(&self) -> Vec<u8> {
+        // Serialising these types cannot fail: every map key is a string.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The `type` member: "decision", "refused" or "review".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Entry::Decision(_) => "decision",
+            Entry::Refused(_) => "refused",
+            Entry::Review(_) => "review",
+        }
+    }
+
+    /// When the event happened (Unix seconds, UTC).
+    pub fn time(&self) -> u64 {
+        match self {
+            Entry::Decision(e) => e.time,
+            Entry::Refused(e) => e.time,
+            Entry::Review(e) => e.time,
+        }
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn review() -> Entry {
+        Entry::Review(ReviewEntry {
+            v: ENTRY_VERSION,
+            time: 1_700_000_000,
+            decision_id: "d-1".into(),
+            decision_index: 3,
+            verdict: Verdict::Deny,
+            supervisor: Supervisor { id: "s".into(), agency: "lapd".into(), token: "t".into() },
+            reason: "ab".into(),
+            obligations: vec![],
+        })
+    }
+
+    #[test]
+    fn round_trip_and_type_tag() {
+        let bytes = review().to_json_vec();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(v["type"], "review");
+        assert_eq!(v["verdict"], "deny");
+        assert_eq!(Entry::from_json_slice(&bytes).unwrap(), review());
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let mut v: Value = serde_json::from_slice(&review().to_json_vec()).unwrap();
+        v["extra"] = Value::Bool(true);
+        let e = Entry::from_json_slice(v.to_string().as_bytes()).unwrap_err();
+        assert!(e.to_string().starts_with("review entry: unknown field `extra`"), "{e}");
+        v.as_object_mut().unwrap().remove("extra");
+        v.as_object_mut().unwrap().remove("decision_index");
+        let e = Entry::from_json_slice(v.to_string().as_bytes()).unwrap_err();
+        assert_eq!(e.to_string(), "review entry: missing field `decision_index`");
+        v["v"] = Value::from(2);
+        let e = Entry::from_json_slice(v.to_string().as_bytes()).unwrap_err();
+        assert_eq!(e.to_string(), "review entry has format version 2, this reader knows version 1");
+        assert_eq!(Entry::from_json_slice(b"[1]").unwrap_err().to_string(), "not a JSON object: found an array");
+        assert_eq!(Entry::from_json_slice(b"{\"v\":1}").unwrap_err(), EntryError::NoType);
+        assert!(matches!(Entry::from_json_slice(b"{\"ty"), Err(EntryError::NotObject(_))));
+    }
+}
