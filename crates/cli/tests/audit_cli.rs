@@ -124,3 +124,13 @@ fn intelligence_retention() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--as-of: unrecognised time \"soon\""), "{stderr}");
 }
+
+#[test]
+fn ledger_audit_needs_a_verifiable_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-world").display().to_string();
+    let (code, stdout, stderr) = run(&["audit", "ledger", "--data", &data, "--config", &config]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(stderr.contains("auditing the ledger of") && stderr.contains("ledger.vkey"), "{stderr}");
+}
