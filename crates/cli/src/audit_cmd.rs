@@ -171,9 +171,12 @@ fn sharing(file: &Path, resolutions: bool, out: &OutputArgs) -> Result<ExitCode>
 }
 
 fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
+    let bar = progress_bar(file, out);
     let mut sink = Sink::new(out.format);
-    let report = oversight::emails::audit_path(file, &mut |f| sink.push(f))
-        .with_context(|| format!("auditing {}", file.display()))?;
+    let report =
+        oversight::emails::audit_path_with_progress(file, &mut |bytes| bar.set_position(bytes), &mut |f| sink.push(f))
+            .with_context(|| format!("auditing {}", file.display()))?;
+    bar.finish_and_clear();
     sink.finish()?;
     report_stats(file, &report.stats, out.stats);
     if out.stats {
