@@ -43,6 +43,7 @@ fn decision(
         decision: outcome,
         citations: vec![],
         obligations: vec![],
+        certifications: vec![],
         justification_signals: vec![],
         policy_digest: "00".repeat(32),
     })
