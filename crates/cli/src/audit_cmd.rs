@@ -38,10 +38,22 @@ enum AuditCommand {
         #[command(flatten)]
         out: OutputArgs,
     },
-    /// An email production exported from Outlook as CSV.
+    /// An email production: an Outlook CSV export, an mbox file, an .eml file or a folder of .eml
+    /// files (picked by extension, else by the file's first line).
     Emails {
-        /// The CSV file.
+        /// The CSV, mbox or .eml file, or a folder of .eml files.
         file: PathBuf,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// A criminal intelligence system's records (e.g. a gang database export), as CSV: records held
+    /// more than five years after entry or their last review (28 CFR 23.20(h)).
+    Intelligence {
+        /// The CSV file (record_id, entry_date, last_review, purge_date, ...).
+        file: PathBuf,
+        /// The day to judge retention on (YYYY-MM-DD or M/D/YYYY; default: today, UTC).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -75,6 +87,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         AuditCommand::Searches { file, out } => searches(&file, &out),
         AuditCommand::Sharing { file, resolutions, out } => sharing(&file, resolutions, &out),
         AuditCommand::Emails { file, out } => emails(&file, &out),
+        AuditCommand::Intelligence { file, as_of, out } => intelligence(&file, as_of.as_deref(), &out),
     }
 }
 
@@ -136,7 +149,7 @@ fn sharing(file: &Path, resolutions: bool, out: &OutputArgs) -> Result<ExitCode>
 
 fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
     let mut sink = Sink::new(out.format);
-    let report = oversight::emails::audit_file(file, &mut |f| sink.push(f))
+    let report = oversight::emails::audit_path(file, &mut |f| sink.push(f))
         .with_context(|| format!("auditing {}", file.display()))?;
     sink.finish()?;
     report_stats(file, &report.stats, out.stats);
@@ -145,7 +158,27 @@ fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
         for (subject, ids) in &report.threads {
             eprintln!("    {} message(s): {subject:?}", ids.len());
         }
+        eprintln!("  {} attachments", report.attachments.len());
+        for (id, a) in &report.attachments {
+            eprintln!("    <{id}>: {:?} ({}, {} bytes)", a.name, a.content_type, a.size);
+        }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn intelligence(file: &Path, as_of: Option<&str>, out: &OutputArgs) -> Result<ExitCode> {
+    let as_of = match as_of {
+        Some(d) => oversight::time::parse(d).map_err(|e| anyhow::anyhow!("--as-of: {e}"))?,
+        None => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).context("system clock")?;
+            oversight::time::Timestamp { millis: now.as_millis() as i64, zone_known: true }
+        }
+    };
+    let mut sink = Sink::new(out.format);
+    let stats = oversight::intelligence::audit_file(file, as_of, &mut |f| sink.push(f))
+        .with_context(|| format!("auditing {}", file.display()))?;
+    sink.finish()?;
+    report_stats(file, &stats, out.stats);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -175,8 +208,7 @@ impl Sink {
             Format::Table => self.table.push(f),
             Format::Jsonl => {
                 if self.error.is_none() {
-                    let r = serde_json::to_writer(&mut self.out, &f).map_err(std::io::Error::from);
-                    if let Err(e) = r.and_then(|()| self.out.write_all(b"\n")) {
+                    if let Err(e) = f.write_json_line(&mut self.out) {
                         self.error = Some(e);
                     }
                 }
@@ -263,9 +295,10 @@ fn report_stats(file: &Path, stats: &ImportStats, full: bool) {
             stats.findings
         );
         for r in &stats.rejected {
+            let file = r.file.as_deref().map(|f| format!("{f}, ")).unwrap_or_default();
             match &r.column {
-                Some(c) => eprintln!("  rejected line {}, column {c}: {}", r.line, r.reason),
-                None => eprintln!("  rejected line {}: {}", r.line, r.reason),
+                Some(c) => eprintln!("  rejected {file}line {}, column {c}: {}", r.line, r.reason),
+                None => eprintln!("  rejected {file}line {}: {}", r.line, r.reason),
             }
         }
         for n in &stats.notes {

@@ -34,9 +34,19 @@ pub struct ServeArgs {
     /// The law library directory.
     #[arg(long, default_value = "laws")]
     laws: PathBuf,
-    /// Data directory: ledger, keys, tokens, review queue, sources/*.csv.
+    /// Data directory: ledger, keys, tokens, review queue, sources/*.csv (with --store: sources only).
     #[arg(long)]
     data: PathBuf,
+    /// Keep the ledger, tokens, review queue and keys in PostgreSQL (`postgres://USER@HOST:PORT/DB`
+    /// or `host=... dbname=...`), shared by every replica serving the region; needs --schema.
+    #[arg(long, requires = "schema")]
+    store: Option<String>,
+    /// The PostgreSQL schema of the region (lower-case letters, digits and _).
+    #[arg(long, requires = "store")]
+    schema: Option<String>,
+    /// The database (URL or libpq string) of the sources whose deployment entry names a `table`.
+    #[arg(long)]
+    sources_db: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -46,6 +56,49 @@ pub struct ServeArgs {
     /// Milliseconds between checkpoints while the ledger grows.
     #[arg(long, default_value_t = 1000)]
     checkpoint_ms: u64,
+}
+
+/// Where the tokens are: a data directory or a PostgreSQL schema.
+#[derive(clap::Args)]
+#[group(required = true, multiple = true)]
+struct StoreArgs {
+    /// Data directory of the hub.
+    #[arg(long, conflicts_with = "store")]
+    data: Option<PathBuf>,
+    /// The hub's PostgreSQL store (as for `serve --store`).
+    #[arg(long, requires = "schema")]
+    store: Option<String>,
+    /// The PostgreSQL schema (as for `serve --schema`).
+    #[arg(long, requires = "store")]
+    schema: Option<String>,
+}
+
+enum TokenPlace {
+    Dir(PathBuf),
+    Pg(Box<hub::pgstate::PgState>),
+}
+
+impl StoreArgs {
+    fn open(self) -> anyhow::Result<TokenPlace> {
+        match (self.data, self.store, self.schema) {
+            (Some(d), None, None) => Ok(TokenPlace::Dir(d)),
+            (None, Some(store), Some(schema)) => {
+                let store = hub::pgstate::PgStore::new(&store, &schema)?;
+                Ok(TokenPlace::Pg(Box::new(
+                    hub::pgstate::PgState::connect(&store).context("cannot reach the token store")?,
+                )))
+            }
+            _ => bail!("give either --data DIR or --store URL --schema NAME"),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match (&self.data, &self.schema) {
+            (Some(d), _) => d.display().to_string(),
+            (_, Some(s)) => format!("schema {s}"),
+            _ => String::new(),
+        }
+    }
 }
 
 /// Arguments of `fusionguard token`.
@@ -62,9 +115,8 @@ enum TokenCommand {
         /// The deployment directory (the agency must be registered there).
         #[arg(long)]
         config: PathBuf,
-        /// Data directory of the hub.
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        at: StoreArgs,
         /// Agency id.
         #[arg(long)]
         agency: String,
@@ -80,18 +132,16 @@ enum TokenCommand {
     },
     /// Revoke a token by its id (the 16 hex digits after `fgt_`); a running hub stops accepting it within a second.
     Revoke {
-        /// Data directory of the hub.
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        at: StoreArgs,
         /// Token id.
         #[arg(long)]
         id: String,
     },
     /// List tokens (ids, users, agencies, expiry; never the tokens).
     List {
-        /// Data directory of the hub.
-        #[arg(long)]
-        data: PathBuf,
+        #[command(flatten)]
+        at: StoreArgs,
     },
 }
 
@@ -108,6 +158,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut options = HubOptions::new(args.config, args.laws, args.data.clone());
     options.origin = args.origin;
     options.checkpoint_interval = Duration::from_millis(args.checkpoint_ms.max(10));
+    options.sources_db = args.sources_db.clone();
+    if let (Some(store), Some(schema)) = (&args.store, &args.schema) {
+        options.store = Some(hub::pgstate::PgStore::new(store, schema)?);
+    }
     let hub = Hub::open(options).context("cannot start the hub")?;
     let rt = runtime()?;
     rt.block_on(async move {
@@ -117,6 +171,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let addr = listener.local_addr()?;
         println!("fusionguard hub listening on http://{addr}");
         println!("ledger verifier key: {}", hub.vkey());
+        if let Some(schema) = &args.schema {
+            println!("ledger, tokens and reviews in PostgreSQL schema {schema} (shared with every replica)");
+        }
         println!("{} sources connected from {}", hub.connected_sources(), args.data.join("sources").display());
         hub.serve(listener, ctrl_c()).await?;
         println!("stopped");
@@ -271,12 +328,16 @@ fn print_banner(addr: &SocketAddr, data: &Path, tokens: &[(&str, &str, &str, &st
 /// `fusionguard token ...`.
 pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        TokenCommand::Issue { config, data, agency, user, role, ttl_hours } => {
+        TokenCommand::Issue { config, at, agency, user, role, ttl_hours } => {
             let deployment = model::Deployment::load(&config)?;
             if deployment.agency(&agency).is_none() {
                 bail!("agency {agency:?} is not registered in {}", config.display());
             }
-            let (token, record) = hub::tokens::issue(&data, &agency, &user, &role, ttl_hours.saturating_mul(3600))?;
+            let ttl = ttl_hours.saturating_mul(3600);
+            let (token, record) = match at.open()? {
+                TokenPlace::Dir(data) => hub::tokens::issue(&data, &agency, &user, &role, ttl)?,
+                TokenPlace::Pg(pg) => hub::tokens::issue_pg(&pg, &agency, &user, &role, ttl)?,
+            };
             eprintln!(
                 "token {} for {user} ({role}) of {agency}, expires at Unix time {}; only its hash is stored",
                 record.id, record.expires
@@ -284,17 +345,26 @@ pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
-        TokenCommand::Revoke { data, id } => {
-            if hub::tokens::revoke(&data, &id)? {
+        TokenCommand::Revoke { at, id } => {
+            let place = at.describe();
+            let found = match at.open()? {
+                TokenPlace::Dir(data) => hub::tokens::revoke(&data, &id)?,
+                TokenPlace::Pg(pg) => pg.revoke_token(&id)?,
+            };
+            if found {
                 println!("revoked {id}");
                 Ok(ExitCode::SUCCESS)
             } else {
-                bail!("no token with id {id:?} in {}", data.display())
+                bail!("no token with id {id:?} in {place}")
             }
         }
-        TokenCommand::List { data } => {
+        TokenCommand::List { at } => {
             let now = hub::tokens::now();
-            for t in hub::tokens::list(&data)? {
+            let tokens = match at.open()? {
+                TokenPlace::Dir(data) => hub::tokens::list(&data)?,
+                TokenPlace::Pg(pg) => pg.tokens()?,
+            };
+            for t in tokens {
                 let state = if t.revoked {
                     "revoked"
                 } else if t.expires <= now {

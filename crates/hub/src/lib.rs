@@ -22,6 +22,9 @@
 //! DATA/sources/*.csv  one table per source (the CSV connector)
 //! ```
 //!
+//! With [`HubOptions::store`] the ledger, tokens, review queue and keys are in one PostgreSQL
+//! schema instead, shared by every replica of a region ([`pgstate`], `ledger::pg`).
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), hub::HubError> {
 //! let options = hub::HubOptions::new("examples/seed-world".into(), "laws".into(), "/tmp/fg".into());
@@ -39,6 +42,7 @@ pub mod keys;
 pub mod ledger_slot;
 pub mod metrics;
 pub mod openapi;
+pub mod pgstate;
 pub mod problem;
 pub mod reviews;
 pub mod server;
@@ -103,6 +107,11 @@ pub struct HubOptions {
     pub origin: String,
     /// How often to sign a checkpoint while the ledger grows.
     pub checkpoint_interval: Duration,
+    /// Keep the ledger, tokens, review queue and keys in PostgreSQL, shared by every replica
+    /// of the region, instead of the data directory (which then only holds `sources/`).
+    pub store: Option<pgstate::PgStore>,
+    /// The database (libpq string or URL) of the sources whose deployment entry names a `table`.
+    pub sources_db: Option<String>,
 }
 
 impl HubOptions {
@@ -114,6 +123,8 @@ impl HubOptions {
             data,
             origin: "fusionguard.local/hub".into(),
             checkpoint_interval: Duration::from_secs(1),
+            store: None,
+            sources_db: None,
         }
     }
 }
@@ -154,26 +165,59 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    /// Opens everything under the data directory (creating the ledger and keys on first use).
-    /// Blocking: call it before starting the runtime or from `spawn_blocking`.
+    /// Opens everything under the data directory, or in PostgreSQL with [`HubOptions::store`]
+    /// (creating the ledger and keys on first use). Blocking: call it before starting the runtime or from `spawn_blocking`.
     pub fn open(options: HubOptions) -> Result<Self, HubError> {
         let data = &options.data;
         std::fs::create_dir_all(data).map_err(|e| HubError::Io(format!("{}: {e}", data.display())))?;
         let engine = load_engine(&options.deployment, &options.laws)?;
-        let connectors = sources::Connectors::load(data, engine.deployment())?;
-        let vkey = init_ledger(data, &options.origin)?;
-        let dir = data.join(LEDGER_DIR);
+        let connectors = sources::Connectors::load_with(data, engine.deployment(), options.sources_db.as_deref())?;
         let ledger_options = Options { checkpoint_interval: Some(options.checkpoint_interval), ..Default::default() };
-        let opener: ledger_slot::Opener = Box::new(move || Ledger::open_dir(&dir, ledger_options.clone()));
+        let (opener, vkey, tokens, reviews, key): (ledger_slot::Opener, _, _, _, _) = match &options.store {
+            None => {
+                let vkey = init_ledger(data, &options.origin)?;
+                let dir = data.join(LEDGER_DIR);
+                (
+                    Box::new(move || Ledger::open_dir(&dir, ledger_options.clone())),
+                    vkey,
+                    tokens::TokenStore::open(data)?,
+                    reviews::ReviewStore::open(data)?,
+                    keys::SubjectKey::load_or_create(data)?,
+                )
+            }
+            Some(store) => {
+                let pg = Arc::new(pgstate::PgState::connect(store)?);
+                // Every replica signs with the same key and hashes subjects with the same key:
+                // whichever starts first creates them.
+                let origin = options.origin.clone();
+                let skey = pg.secret("ledger_signing_key", || {
+                    Ok(ledger::note::NoteSigner::generate(&origin, ledger::note::ALG_ED25519)
+                        .map_err(|e| HubError::Config(e.to_string()))?
+                        .skey())
+                })?;
+                let signer = ledger::note::NoteSigner::parse(&skey)
+                    .map_err(|e| HubError::Config(format!("postgres: the stored ledger signing key: {e}")))?;
+                let subject = pg.secret("subject_key", || Ok(hex::encode(keys::random_bytes::<32>()?)))?;
+                let key = keys::SubjectKey::from_hex(&subject)
+                    .ok_or_else(|| HubError::Config("postgres: the stored subject key is not 64 hex digits".into()))?;
+                let (conninfo, schema) = (store.conninfo.clone(), store.schema.clone());
+                let vkey = signer.verifier().vkey();
+                let opener: ledger_slot::Opener = Box::new(move || {
+                    let storage = ledger::pg::PgStorage::connect_shared(&conninfo, &schema)?;
+                    Ledger::open(Arc::new(storage), signer.clone(), ledger_options.clone())
+                });
+                (opener, vkey, tokens::TokenStore::open_pg(Arc::clone(&pg))?, reviews::ReviewStore::Pg(pg), key)
+            }
+        };
         let slot = ledger_slot::LedgerSlot::open(opener)?;
         let origin = slot.get().map(|l| l.origin().to_string()).unwrap_or_default();
         let state = server::AppState {
             engine,
-            tokens: tokens::TokenStore::open(data)?,
-            key: keys::SubjectKey::load_or_create(data)?,
+            tokens,
+            key,
             connectors,
             ledger: slot,
-            reviews: reviews::ReviewStore::open(data)?,
+            reviews,
             metrics: metrics::Metrics::new(),
             vkey,
             origin,
@@ -208,7 +252,8 @@ impl Hub {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
-                let _ = state.tokens.reload();
+                let st = Arc::clone(&state);
+                let _ = tokio::task::spawn_blocking(move || st.tokens.reload()).await;
             }
         });
         let result = axum::serve(listener, self.router())

@@ -42,7 +42,8 @@ pub fn document() -> Value {
                     "200": {"description": "The review and, when approved, the data", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Review"}}}},
                     "401": problem_response("No valid bearer token"),
                     "403": problem_response("Neither the requester nor a supervisor of the owning agency"),
-                    "404": problem_response("No such held request")
+                    "404": problem_response("No such held request"),
+                    "503": problem_response("The review queue cannot be read now (database unreachable)")
                 }
             }},
             "/v1/reviews": {"get": {
@@ -52,7 +53,8 @@ pub fn document() -> Value {
                 "responses": {
                     "200": {"description": "Pending reviews", "content": {"application/json": {"schema": {"type": "object", "required": ["agency", "reviews"], "properties": {"agency": {"type": "string"}, "reviews": {"type": "array", "items": {"$ref": "#/components/schemas/Review"}}}}}}},
                     "401": problem_response("No valid bearer token"),
-                    "403": problem_response("Not a supervisor")
+                    "403": problem_response("Not a supervisor"),
+                    "503": problem_response("The review queue cannot be read now (database unreachable)")
                 }
             }},
             "/v1/reviews/{id}": {"post": {

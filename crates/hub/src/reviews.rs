@@ -1,17 +1,18 @@
 //! The review queue: decisions of outcome `review` wait here for a supervisor of the agency that
 //! owns the source. The queue is the hub's private state (it holds the full request, subject
-//! included), kept in `DATA/reviews.jsonl`: one JSON event per line, each fsynced before it counts.
-//! The ledger holds the public, hashed record of both the decision and the verdict.
+//! included), kept in `DATA/reviews.jsonl`: one JSON event per line, each fsynced before it counts,
+//! or, for replicas sharing a region, in PostgreSQL ([`crate::pgstate`]). The ledger holds the public, hashed record of both the decision and the verdict.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use model::{Decision, Request};
 use serde::{Deserialize, Serialize};
 
+use crate::pgstate::PgState;
 use crate::HubError;
 
 /// Name of the queue file inside the data directory.
@@ -79,14 +80,62 @@ enum Event {
     Decided { id: String, verdict: Verdict },
 }
 
-/// The queue.
+/// The queue. Its methods block (file or database I/O): call them from `spawn_blocking`.
 #[derive(Debug)]
-pub struct ReviewStore {
+pub enum ReviewStore {
+    /// `DATA/reviews.jsonl`, replayed into memory.
+    File(FileQueue),
+    /// The `hub_reviews` table, shared by replicas.
+    Pg(Arc<PgState>),
+}
+
+impl ReviewStore {
+    /// Opens the file queue of data directory `dir`.
+    pub fn open(dir: &Path) -> Result<Self, HubError> {
+        FileQueue::open(dir).map(Self::File)
+    }
+
+    /// Holds a request for review (durably).
+    pub fn hold(&self, review: Review) -> Result<(), HubError> {
+        match self {
+            Self::File(q) => q.hold(review),
+            Self::Pg(pg) => pg.hold(&review),
+        }
+    }
+
+    /// Records a verdict (durably). Fails if the review is unknown or already decided.
+    pub fn decide(&self, id: &str, verdict: Verdict) -> Result<Review, HubError> {
+        match self {
+            Self::File(q) => q.decide(id, verdict),
+            Self::Pg(pg) => pg.decide(id, verdict),
+        }
+    }
+
+    /// One review.
+    pub fn get(&self, id: &str) -> Result<Option<Review>, HubError> {
+        match self {
+            Self::File(q) => Ok(q.get(id)),
+            Self::Pg(pg) => pg.review(id),
+        }
+    }
+
+    /// The pending reviews of sources owned by `agency`, oldest first.
+    pub fn pending_for(&self, agency: &str) -> Result<Vec<Review>, HubError> {
+        match self {
+            Self::File(q) => Ok(q.pending_for(agency)),
+            Self::Pg(pg) => pg.pending_for(agency),
+        }
+    }
+}
+
+/// The review queue of one hub in `DATA/reviews.jsonl`.
+#[derive(Debug)]
+pub struct FileQueue {
     path: PathBuf,
     state: Mutex<(File, HashMap<String, Review>)>,
 }
 
-impl ReviewStore {
+impl FileQueue {
     /// Opens (creating) `DIR/reviews.jsonl` and replays it. A torn last line (a crash mid-write,
     /// never acknowledged) is cut off; damage anywhere else is refused.
     pub fn open(dir: &Path) -> Result<Self, HubError> {

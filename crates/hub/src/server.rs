@@ -23,8 +23,8 @@ use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::reviews::{Review, ReviewStatus, ReviewStore, Verdict};
 use crate::sources::{Connectors, Record};
-use crate::tokens::{now, TokenRecord, TokenStore, SUPERVISOR};
-use crate::{enforce, entry};
+use crate::tokens::{now, TokenRecord, TokenRefusal, TokenStore, SUPERVISOR};
+use crate::{enforce, entry, HubError};
 
 /// Largest request body accepted (bytes).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -98,7 +98,9 @@ async fn track(State(st): St, req: HttpRequest<Body>, next: Next) -> Response {
 }
 
 impl AppState {
-    fn authenticate(&self, headers: &HeaderMap) -> Result<TokenRecord, Problem> {
+    /// The caller's token record. A token issued on another replica is found by re-reading the
+    /// shared store once.
+    async fn authenticate(self: &Arc<Self>, headers: &HeaderMap) -> Result<TokenRecord, Problem> {
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(Problem::unauthorized("an Authorization: Bearer token is required"));
         };
@@ -108,7 +110,24 @@ impl AppState {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))?;
-        self.tokens.verify(token).map_err(|r| Problem::unauthorized(r.describe()))
+        let verdict = match self.tokens.verify(token) {
+            Err(TokenRefusal::Invalid) if self.tokens.should_fetch(token) => {
+                let (st, t) = (Arc::clone(self), token.to_string());
+                let _ = tokio::task::spawn_blocking(move || st.tokens.fetch(&t)).await;
+                self.tokens.verify(token)
+            }
+            v => v,
+        };
+        verdict.map_err(|r| Problem::unauthorized(r.describe()))
+    }
+
+    /// Runs blocking work on the hub's state (review queue, database) off the async workers.
+    async fn blocking<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&AppState) -> Result<T, HubError> + Send + 'static,
+    ) -> Result<T, HubError> {
+        let st = Arc::clone(self);
+        tokio::task::spawn_blocking(move || f(&st)).await.map_err(|e| HubError::Io(e.to_string()))?
     }
 
     /// The ledger receipt of entry `index`: with an inclusion proof once a checkpoint covers it.
@@ -143,13 +162,22 @@ impl AppState {
         }
     }
 
+    /// [`AppState::release`], off the async workers when the source is a database table.
+    async fn release_async(self: &Arc<Self>, request: &Request, obligations: &[String]) -> Result<Vec<Record>, String> {
+        if !self.connectors.blocks(&request.source) {
+            return self.release(request, obligations);
+        }
+        let (r, o) = (request.clone(), obligations.to_vec());
+        self.blocking(move |st| Ok(st.release(&r, &o))).await.unwrap_or_else(|e| Err(e.to_string()))
+    }
+
     /// Fetches and enforces: the records about the subject, obligations applied.
     fn release(&self, request: &Request, obligations: &[String]) -> Result<Vec<Record>, String> {
         let source = self.engine.deployment().source(&request.source).ok_or("unknown source")?;
         let records = self
             .connectors
             .fetch(source, &request.subject)
-            .ok_or_else(|| format!("source {:?} has no connector on this hub", source.id))?;
+            .ok_or_else(|| format!("source {:?} has no connector on this hub", source.id))??;
         let out = enforce::apply(obligations, request.fields.as_deref(), records).map_err(|e| e.to_string())?;
         self.metrics.records_released.fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(out)
@@ -254,7 +282,7 @@ pub fn parse_request(body: &[u8]) -> Result<Request, Problem> {
 }
 
 async fn post_request(State(st): St, headers: HeaderMap, body: Bytes) -> Response {
-    let token = match st.authenticate(&headers) {
+    let token = match st.authenticate(&headers).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
@@ -293,7 +321,7 @@ async fn post_request(State(st): St, headers: HeaderMap, body: Bytes) -> Respons
     let mut body = decision_json(&decision);
     body["ledger"] = st.receipt(index);
     match decision.decision {
-        Outcome::Permit => match st.release(&request, &decision.obligations) {
+        Outcome::Permit => match st.release_async(&request, &decision.obligations).await {
             Ok(data) => {
                 if request.action == "biometric_search" {
                     body["note"] = json!("this hub does no biometric matching; records are matched by identifier only");
@@ -312,10 +340,8 @@ async fn post_request(State(st): St, headers: HeaderMap, body: Bytes) -> Respons
                 created: now(),
                 verdict: None,
             };
-            let st2 = Arc::clone(&st);
-            let held = tokio::task::spawn_blocking(move || st2.reviews.hold(review)).await;
-            match held {
-                Ok(Ok(())) => {
+            match st.blocking(move |st| st.reviews.hold(review)).await {
+                Ok(()) => {
                     body["review"] = json!({
                         "id": decision.decision_id,
                         "status": "pending",
@@ -339,6 +365,14 @@ async fn post_request(State(st): St, headers: HeaderMap, body: Bytes) -> Respons
     (StatusCode::OK, Json(body)).into_response()
 }
 
+fn queue_unavailable(e: &HubError) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "review-queue-unavailable",
+        format!("the review queue cannot be read right now ({e}); retry later"),
+    )
+}
+
 fn review_json(r: &Review) -> Value {
     json!({
         "id": r.id,
@@ -356,12 +390,18 @@ fn review_json(r: &Review) -> Value {
 }
 
 async fn get_request(State(st): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let token = match st.authenticate(&headers) {
+    let token = match st.authenticate(&headers).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
-    let Some(review) = st.reviews.get(&id) else {
-        return Problem::not_found(format!("no held request {id:?} (only reviewed requests are kept)")).into_response();
+    let id2 = id.clone();
+    let review = match st.blocking(move |st| st.reviews.get(&id2)).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return Problem::not_found(format!("no held request {id:?} (only reviewed requests are kept)"))
+                .into_response()
+        }
+        Err(e) => return queue_unavailable(&e).into_response(),
     };
     let is_requester = token.agency == review.request.requester.agency && token.user == review.request.requester.id;
     let is_supervisor = token.role == SUPERVISOR && token.agency == review.owner;
@@ -371,7 +411,7 @@ async fn get_request(State(st): St, headers: HeaderMap, Path(id): Path<String>) 
     }
     let mut body = review_json(&review);
     if is_requester && review.status() == ReviewStatus::Approved {
-        match st.release(&review.request, &review.decision.obligations) {
+        match st.release_async(&review.request, &review.decision.obligations).await {
             Ok(data) => body["data"] = Value::Array(data.into_iter().map(Value::Object).collect()),
             Err(why) => body["data_error"] = json!(why),
         }
@@ -383,14 +423,18 @@ async fn get_request(State(st): St, headers: HeaderMap, Path(id): Path<String>) 
 }
 
 async fn list_reviews(State(st): St, headers: HeaderMap) -> Response {
-    let token = match st.authenticate(&headers) {
+    let token = match st.authenticate(&headers).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
     if token.role != SUPERVISOR {
         return Problem::forbidden("only a supervisor may list reviews").into_response();
     }
-    let list: Vec<Value> = st.reviews.pending_for(&token.agency).iter().map(review_json).collect();
+    let agency = token.agency.clone();
+    let list: Vec<Value> = match st.blocking(move |st| st.reviews.pending_for(&agency)).await {
+        Ok(l) => l.iter().map(review_json).collect(),
+        Err(e) => return queue_unavailable(&e).into_response(),
+    };
     (StatusCode::OK, Json(json!({"agency": token.agency, "reviews": list}))).into_response()
 }
 
@@ -402,7 +446,7 @@ struct VerdictBody {
 }
 
 async fn decide_review(State(st): St, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let token = match st.authenticate(&headers) {
+    let token = match st.authenticate(&headers).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
@@ -432,8 +476,11 @@ async fn decide_review(State(st): St, headers: HeaderMap, Path(id): Path<String>
     if v.reason.trim().is_empty() || v.reason.len() > 4096 {
         return Problem::bad_field("reason", "a reason of 1 to 4096 bytes is required").into_response();
     }
-    let Some(review) = st.reviews.get(&id) else {
-        return Problem::not_found(format!("no review {id:?}")).into_response();
+    let id2 = id.clone();
+    let review = match st.blocking(move |st| st.reviews.get(&id2)).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Problem::not_found(format!("no review {id:?}")).into_response(),
+        Err(e) => return queue_unavailable(&e).into_response(),
     };
     if token.role != SUPERVISOR || token.agency != review.owner {
         return Problem::forbidden(format!(
@@ -469,18 +516,15 @@ async fn decide_review(State(st): St, headers: HeaderMap, Path(id): Path<String>
         ledger_index: index,
         time,
     };
-    let st2 = Arc::clone(&st);
     let id2 = id.clone();
-    match tokio::task::spawn_blocking(move || st2.reviews.decide(&id2, verdict)).await {
-        Ok(Ok(r)) => {
+    match st.blocking(move |st| st.reviews.decide(&id2, verdict)).await {
+        Ok(r) => {
             st.metrics.reviews_decided.fetch_add(1, Ordering::Relaxed);
             let mut body = review_json(&r);
             body["ledger"] = st.receipt(index);
             (StatusCode::OK, Json(body)).into_response()
         }
-        Ok(Err(crate::HubError::Conflict(m))) => {
-            Problem::new(StatusCode::CONFLICT, "already-decided", m).into_response()
-        }
+        Err(HubError::Conflict(m)) => Problem::new(StatusCode::CONFLICT, "already-decided", m).into_response(),
         _ => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "review-queue-unavailable",

@@ -5,6 +5,9 @@
 //! (`plate`, `name`, `license_number`; `name` also matches `student_name`). Only the fields the
 //! deployment declares for the source are ever released; any other column stays behind.
 //! The hub does no biometric matching of its own: a `face_image` subject matches nothing.
+//!
+//! A source whose deployment entry names a `table` is read from that PostgreSQL table instead
+//! (the table connector, `serve --sources-db`), matched and restricted the same way.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -201,19 +204,152 @@ fn normalize(v: &str) -> String {
     v.trim().to_lowercase()
 }
 
-/// The connectors of a deployment's sources: one table per source that has a file.
+/// A source served from a PostgreSQL table (the table connector).
+///
+/// The statement is built once, when the hub starts, from identifiers that are checked twice: the
+/// deployment allows only lower-case letters, digits and `_` in table names, and every column
+/// named must exist in `information_schema.columns`; all are quoted. The subject is always a
+/// bind parameter. It matches like the CSV connector: trimmed and case-folded, against every
+/// column the subject's kind names; only the declared fields are selected.
+#[derive(Debug)]
+struct PgTable {
+    /// Per subject kind: `SELECT <declared fields>::text ... WHERE lower(btrim(<key>::text)) = $1
+    /// OR ... LIMIT n`; a kind the table has no column for is absent (it matches nothing).
+    by_kind: HashMap<&'static str, String>,
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The PostgreSQL tables behind some of the sources, on one connection.
+struct PgSources {
+    conninfo: String,
+    client: std::sync::Mutex<Option<postgres::Client>>,
+    tables: HashMap<String, PgTable>,
+}
+
+impl std::fmt::Debug for PgSources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSources").field("tables", &self.tables.len()).finish_non_exhaustive()
+    }
+}
+
+impl PgSources {
+    fn with<T>(&self, f: impl FnOnce(&mut postgres::Client) -> Result<T, postgres::Error>) -> Result<T, String> {
+        let mut guard = self.client.lock().map_err(|_| "source connection lock poisoned".to_string())?;
+        if guard.as_ref().is_none_or(postgres::Client::is_closed) {
+            let c = postgres::Client::connect(&self.conninfo, postgres::NoTls)
+                .map_err(|e| format!("cannot reach the sources database: {e}"))?;
+            *guard = Some(c);
+        }
+        let c = guard.as_mut().ok_or("no connection to the sources database")?;
+        f(c).map_err(|e| format!("sources database: {e}"))
+    }
+
+    /// Checks the table of `source` and prepares its statements.
+    fn add(&mut self, source: &Source, table: &str) -> Result<(), HubError> {
+        let (schema, name) = table.split_once('.').unwrap_or(("public", table));
+        let columns: Vec<String> = self
+            .with(|c| {
+                c.query(
+                    "SELECT column_name::text FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
+                    &[&schema, &name],
+                )
+            })
+            .map_err(|e| HubError::Io(format!("source {:?}, table {table}: {e}", source.id)))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if columns.is_empty() {
+            return Err(HubError::Config(format!("source {:?}: no table {table} in the sources database", source.id)));
+        }
+        if let Some(missing) = source.fields.iter().find(|f| !columns.contains(f)) {
+            return Err(HubError::Config(format!(
+                "table {table}: no column {missing:?}, a field of source {:?} in the deployment",
+                source.id
+            )));
+        }
+        let select = source.fields.iter().map(|f| format!("{}::text", quote_ident(f))).collect::<Vec<_>>().join(", ");
+        let from = format!("{}.{}", quote_ident(schema), quote_ident(name));
+        let mut by_kind = HashMap::new();
+        for kind in ["name", "plate", "license_number"] {
+            let keys: Vec<String> = columns_for(kind)
+                .iter()
+                .filter(|c| columns.iter().any(|x| x == *c))
+                .map(|c| format!("lower(btrim({}::text)) = $1", quote_ident(c)))
+                .collect();
+            if !keys.is_empty() {
+                by_kind.insert(
+                    kind,
+                    format!("SELECT {select} FROM {from} WHERE {} LIMIT {MAX_RECORDS}", keys.join(" OR ")),
+                );
+            }
+        }
+        self.tables.insert(source.id.clone(), PgTable { by_kind });
+        Ok(())
+    }
+
+    fn lookup(&self, source: &Source, subject: &Subject) -> Option<Result<Vec<Record>, String>> {
+        let table = self.tables.get(&source.id)?;
+        let Some(sql) = table.by_kind.get(subject.kind.as_str()) else { return Some(Ok(Vec::new())) };
+        let key = normalize(&subject.value);
+        let rows = match self.with(|c| c.query(sql.as_str(), &[&key])) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(Ok(rows
+            .iter()
+            .map(|row| {
+                source
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (f.clone(), row.get::<_, Option<String>>(i).map_or(Value::Null, Value::String)))
+                    .collect()
+            })
+            .collect()))
+    }
+}
+
+/// The connectors of a deployment's sources: a CSV table per source that has a file, or a
+/// PostgreSQL table for a source whose deployment entry names one.
 #[derive(Debug, Default)]
 pub struct Connectors {
     tables: HashMap<String, Table>,
+    pg: Option<PgSources>,
 }
 
 impl Connectors {
     /// Loads `DATA/sources/<id>.csv` for every source of the deployment that has one. A file must
     /// have a column for every field the deployment declares for its source.
     pub fn load(data: &Path, deployment: &Deployment) -> Result<Self, HubError> {
+        Self::load_with(data, deployment, None)
+    }
+
+    /// Like [`Connectors::load`], and connects the sources whose deployment entry names a
+    /// `table` to that table in the database `sources_db` (a libpq string or URL), checking that
+    /// it has a column for every declared field. Blocking.
+    pub fn load_with(data: &Path, deployment: &Deployment, sources_db: Option<&str>) -> Result<Self, HubError> {
         let dir = data.join(SOURCES_DIR);
         let mut tables = HashMap::new();
+        let mut pg: Option<PgSources> = None;
         for s in deployment.sources() {
+            if let Some(table) = &s.table {
+                let Some(conninfo) = sources_db else {
+                    return Err(HubError::Config(format!(
+                        "source {:?} is served from table {table}: give the sources database (--sources-db)",
+                        s.id
+                    )));
+                };
+                let pg = pg.get_or_insert_with(|| PgSources {
+                    conninfo: conninfo.to_string(),
+                    client: std::sync::Mutex::new(None),
+                    tables: HashMap::new(),
+                });
+                pg.add(s, table)?;
+                continue;
+            }
             let path = dir.join(format!("{}.csv", s.id));
             let text = match std::fs::read_to_string(&path) {
                 Ok(t) => t,
@@ -230,28 +366,37 @@ impl Connectors {
             }
             tables.insert(s.id.clone(), table);
         }
-        Ok(Self { tables })
+        Ok(Self { tables, pg })
     }
 
     /// True if `source` has a connector.
     pub fn has(&self, source: &str) -> bool {
-        self.tables.contains_key(source)
+        self.tables.contains_key(source) || self.pg.as_ref().is_some_and(|p| p.tables.contains_key(source))
+    }
+
+    /// True if fetching from `source` blocks on a database (call [`Connectors::fetch`] off the
+    /// async workers then).
+    pub fn blocks(&self, source: &str) -> bool {
+        self.pg.as_ref().is_some_and(|p| p.tables.contains_key(source))
     }
 
     /// Number of connected sources.
     pub fn len(&self) -> usize {
-        self.tables.len()
+        self.tables.len() + self.pg.as_ref().map_or(0, |p| p.tables.len())
     }
 
     /// True when no source is connected.
     pub fn is_empty(&self) -> bool {
-        self.tables.is_empty()
+        self.len() == 0
     }
 
     /// Fetches the records about `subject` from `source` (declared fields only); None if the
-    /// source has no connector.
-    pub fn fetch(&self, source: &Source, subject: &Subject) -> Option<Vec<Record>> {
-        Some(self.tables.get(&source.id)?.lookup(subject, &source.fields))
+    /// source has no connector, an error if its database cannot answer.
+    pub fn fetch(&self, source: &Source, subject: &Subject) -> Option<Result<Vec<Record>, String>> {
+        match self.tables.get(&source.id) {
+            Some(t) => Some(Ok(t.lookup(subject, &source.fields))),
+            None => self.pg.as_ref()?.lookup(source, subject),
+        }
     }
 }
 
@@ -394,6 +539,7 @@ mod tests {
             owner: "o".into(),
             fields: vec!["plate".into(), "read_time".into()],
             agreements: vec![],
+            table: None,
         };
         let a = synthetic_rows(&s, SYNTHETIC_SEED);
         assert_eq!(a, synthetic_rows(&s, SYNTHETIC_SEED));

@@ -3,13 +3,15 @@
 //! A token reads `fgt_<id>_<secret>`: the id (16 hex digits) finds the record, the whole token's
 //! SHA-256 must match the stored hash. The store is `DATA/tokens.json`, rewritten atomically under
 //! an exclusive lock by `fusionguard token issue|revoke`; a running hub re-reads it when it
-//! changes (within a second), so revocation needs no restart.
+//! changes (within a second), so revocation needs no restart. With `--store postgres://...` the
+//! records live in the `hub_tokens` table instead ([`crate::pgstate`]), shared by every replica,
+//! which re-reads it every second and looks up an id it does not know yet.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
@@ -18,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::keys::random_bytes;
+use crate::pgstate::PgState;
 use crate::HubError;
 
 /// Name of the token store inside the data directory.
@@ -129,23 +132,13 @@ fn write_file(dir: &Path, file: &TokenFile) -> Result<(), HubError> {
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))
 }
 
-/// Issues a token for `user` of `agency` with `role`, valid for `ttl_secs`. Returns the token
-/// (shown once; only its hash is stored) and its record.
-pub fn issue(
-    dir: &Path,
-    agency: &str,
-    user: &str,
-    role: &str,
-    ttl_secs: u64,
-) -> Result<(String, TokenRecord), HubError> {
+/// A new token and its record (not stored yet).
+fn new_token(agency: &str, user: &str, role: &str, ttl_secs: u64) -> Result<(String, TokenRecord), HubError> {
     for (what, v) in [("agency", agency), ("user", user), ("role", role)] {
         if v.is_empty() || v.len() > 128 || v.chars().any(|c| c.is_control()) {
             return Err(HubError::Config(format!("token {what} must be 1 to 128 printable characters")));
         }
     }
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let _lock = FileLock::acquire(dir)?;
-    let mut file = read_file(&dir.join(TOKENS_FILE))?;
     let id = hex::encode(random_bytes::<8>()?);
     let token = format!("fgt_{id}_{}", B64URL.encode(random_bytes::<32>()?));
     let issued = now();
@@ -159,8 +152,37 @@ pub fn issue(
         expires: issued.saturating_add(ttl_secs),
         revoked: false,
     };
+    Ok((token, record))
+}
+
+/// Issues a token for `user` of `agency` with `role`, valid for `ttl_secs`. Returns the token
+/// (shown once; only its hash is stored) and its record.
+pub fn issue(
+    dir: &Path,
+    agency: &str,
+    user: &str,
+    role: &str,
+    ttl_secs: u64,
+) -> Result<(String, TokenRecord), HubError> {
+    let (token, record) = new_token(agency, user, role, ttl_secs)?;
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let _lock = FileLock::acquire(dir)?;
+    let mut file = read_file(&dir.join(TOKENS_FILE))?;
     file.tokens.push(record.clone());
     write_file(dir, &file)?;
+    Ok((token, record))
+}
+
+/// Like [`issue`], into the PostgreSQL store shared by replicas.
+pub fn issue_pg(
+    pg: &PgState,
+    agency: &str,
+    user: &str,
+    role: &str,
+    ttl_secs: u64,
+) -> Result<(String, TokenRecord), HubError> {
+    let (token, record) = new_token(agency, user, role, ttl_secs)?;
+    pg.insert_token(&record)?;
     Ok((token, record))
 }
 
@@ -186,51 +208,93 @@ pub fn list(dir: &Path) -> Result<Vec<TokenRecord>, HubError> {
 
 type Stamp = Option<(SystemTime, u64)>;
 
-/// The hub's view of the token store, re-read when the file changes.
+/// Where a [`TokenStore`] reads its records.
+#[derive(Debug)]
+enum Backing {
+    File(PathBuf),
+    Pg(Arc<PgState>),
+}
+
+/// The hub's view of the token store, re-read when the file changes (or, in PostgreSQL, every
+/// second, and one record at a time for ids issued since).
 #[derive(Debug)]
 pub struct TokenStore {
-    path: PathBuf,
+    backing: Backing,
     state: RwLock<(Stamp, HashMap<String, TokenRecord>)>,
 }
 
 impl TokenStore {
     /// Opens the store of data directory `dir` (an absent file means no tokens yet).
     pub fn open(dir: &Path) -> Result<Self, HubError> {
-        let store = Self { path: dir.join(TOKENS_FILE), state: RwLock::new((None, HashMap::new())) };
+        Self::with(Backing::File(dir.join(TOKENS_FILE)))
+    }
+
+    /// Opens the store in PostgreSQL. Blocking.
+    pub fn open_pg(pg: Arc<PgState>) -> Result<Self, HubError> {
+        Self::with(Backing::Pg(pg))
+    }
+
+    fn with(backing: Backing) -> Result<Self, HubError> {
+        let store = Self { backing, state: RwLock::new((None, HashMap::new())) };
         store.reload()?;
         Ok(store)
     }
 
     fn stamp(&self) -> Stamp {
-        std::fs::metadata(&self.path).ok().and_then(|m| Some((m.modified().ok()?, m.len())))
+        let Backing::File(path) = &self.backing else { return None };
+        std::fs::metadata(path).ok().and_then(|m| Some((m.modified().ok()?, m.len())))
     }
 
-    /// Re-reads the file if it changed since the last read. A damaged file keeps the old view.
+    /// Re-reads the records if they may have changed since the last read (blocking). A damaged
+    /// file or an unreachable database keeps the old view.
     pub fn reload(&self) -> Result<(), HubError> {
         let stamp = self.stamp();
-        if self.state.read().is_ok_and(|s| s.0 == stamp && stamp.is_some()) {
-            return Ok(());
-        }
-        let file = read_file(&self.path)?;
-        let map = file.tokens.into_iter().map(|t| (t.id.clone(), t)).collect();
+        let records = match &self.backing {
+            Backing::File(path) => {
+                if self.state.read().is_ok_and(|s| s.0 == stamp && stamp.is_some()) {
+                    return Ok(());
+                }
+                read_file(path)?.tokens
+            }
+            Backing::Pg(pg) => pg.tokens()?,
+        };
+        let map = records.into_iter().map(|t| (t.id.clone(), t)).collect();
         if let Ok(mut s) = self.state.write() {
             *s = (stamp, map);
         }
         Ok(())
     }
 
+    /// True when `token` has an id this store does not know yet and is kept in PostgreSQL,
+    /// where [`TokenStore::fetch`] (blocking) may find it: issued on another replica.
+    pub fn should_fetch(&self, token: &str) -> bool {
+        let Backing::Pg(_) = self.backing else { return false };
+        token_id(token).is_some_and(|id| self.state.read().is_ok_and(|s| !s.1.contains_key(id)))
+    }
+
+    /// Looks up the record of `token`'s id in PostgreSQL (one indexed row) and keeps it.
+    pub fn fetch(&self, token: &str) -> Result<(), HubError> {
+        let (Backing::Pg(pg), Some(id)) = (&self.backing, token_id(token)) else { return Ok(()) };
+        if let Some(record) = pg.token(id)? {
+            if let Ok(mut s) = self.state.write() {
+                s.1.insert(record.id.clone(), record);
+            }
+        }
+        Ok(())
+    }
+
     /// Checks a bearer token and returns its record.
     pub fn verify(&self, token: &str) -> Result<TokenRecord, TokenRefusal> {
-        let id = token.strip_prefix("fgt_").and_then(|rest| rest.split_once('_')).map(|(id, _)| id);
-        let Some(id) = id.filter(|id| id.len() == 16) else { return Err(TokenRefusal::Invalid) };
+        let Some(id) = token_id(token) else { return Err(TokenRefusal::Invalid) };
         let lookup = |s: &Self| s.state.read().ok().and_then(|st| st.1.get(id).cloned());
         let record = match lookup(self) {
             Some(r) => r,
-            None => {
-                // Perhaps issued since the last read.
+            None if matches!(self.backing, Backing::File(_)) => {
+                // Perhaps issued since the last read (PostgreSQL: see `should_fetch`).
                 let _ = self.reload();
                 lookup(self).ok_or(TokenRefusal::Invalid)?
             }
+            None => return Err(TokenRefusal::Invalid),
         };
         let given = hash_token(token);
         // Constant-time comparison of the two hashes.
@@ -246,6 +310,11 @@ impl TokenStore {
         }
         Ok(record)
     }
+}
+
+/// The public id of a token of the form `fgt_<id>_<secret>`.
+fn token_id(token: &str) -> Option<&str> {
+    token.strip_prefix("fgt_").and_then(|rest| rest.split_once('_')).map(|(id, _)| id).filter(|id| id.len() == 16)
 }
 
 #[cfg(test)]

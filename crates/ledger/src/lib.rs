@@ -47,6 +47,7 @@ pub mod merkle;
 pub mod note;
 #[cfg(feature = "postgres")]
 pub mod pg;
+mod recent;
 pub mod storage;
 pub mod tiles;
 pub mod witness;

@@ -10,8 +10,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::checkpoint::Checkpoint;
-use crate::merkle::{self, leaf_hash, Hash, MemoryTree};
+use crate::merkle::{self, leaf_hash, Hash, HashSource, ProofError};
 use crate::note::{sign_note, Note, NoteSigner, NoteVerifier, ALG_COSIGNATURE_V1};
+use crate::recent::{RecentTree, Tile, TileCache, HASHES_PER_TILE};
 use crate::storage::{FileStorage, Storage};
 use crate::tiles::{self, encode_bundle, entries_path, tile_path, tiles_at_level, TILE_HEIGHT, TILE_WIDTH};
 use crate::witness::{WitnessClient, WitnessEndpoint};
@@ -133,9 +134,14 @@ pub struct Published {
 }
 
 struct State {
-    tree: MemoryTree,
+    /// The bounded right edge of the tree (see [`crate::recent`]); older
+    /// nodes are read back from the full hash tiles in storage.
+    tree: RecentTree,
     published: Option<Published>,
 }
+
+/// Hash tiles kept after reading them back for proofs (16 KiB each expanded).
+const TILE_CACHE: usize = 64;
 
 struct Inner {
     storage: Arc<dyn Storage>,
@@ -143,6 +149,7 @@ struct Inner {
     clock: NoteSigner,
     origin: String,
     state: RwLock<State>,
+    tiles: Mutex<TileCache>,
     checkpoint_lock: Mutex<WitnessClient>,
     options: Options,
     stop: AtomicBool,
@@ -233,6 +240,9 @@ impl Ledger {
     pub fn open(storage: Arc<dyn Storage>, signer: NoteSigner, options: Options) -> Result<Self, LedgerError> {
         let origin = signer.name().to_string();
         let verifier = signer.verifier();
+        // The high-water mark first: with several writers, a checkpoint published in between
+        // only makes the checkpoint read next larger, never smaller.
+        let high_water = storage.published_high_water()?;
         let published = match storage.read_public("checkpoint")? {
             None => None,
             Some(raw) => {
@@ -249,21 +259,30 @@ impl Ledger {
             }
         };
         let published_size = published.as_ref().map_or(0, |p| p.checkpoint.size);
-        let high_water = storage.published_high_water()?;
         if published_size < high_water {
             return Err(LedgerError::Corrupt(format!(
                 "published checkpoint was rolled back: it covers {published_size} entries, but {high_water} were published"
             )));
         }
-        let mut tree = MemoryTree::new();
-        let count = storage.recover(published_size, &mut |_, e| tree.push(leaf_hash(e)))?;
+        // Rebuild the tree from every entry, keeping only what is not inside
+        // a published full tile (pruning as the recovery goes, so that memory
+        // stays bounded even while recovering a long log).
+        let mut tree = RecentTree::new();
+        let count = storage.recover(published_size, &mut |i, e| {
+            tree.push(leaf_hash(e));
+            if (i + 1) % 65_536 == 0 {
+                tree.prune((i + 1).min(published_size));
+            }
+        })?;
+        tree.prune(published_size.min(tree.size()));
         if count < published_size {
             return Err(LedgerError::Corrupt(format!(
                 "write-ahead log holds {count} entries but the published checkpoint covers {published_size}"
             )));
         }
         if let Some(p) = &published {
-            if tree.root(p.checkpoint.size)? != p.checkpoint.root {
+            // The published tree's peaks are held, so this needs no tile.
+            if merkle::range_hash(&tree, 0, p.checkpoint.size)? != p.checkpoint.root {
                 return Err(LedgerError::Corrupt(format!(
                     "entries 0..{} do not hash to the published checkpoint's root",
                     p.checkpoint.size
@@ -277,6 +296,7 @@ impl Ledger {
             signer,
             origin,
             state: RwLock::new(State { tree, published }),
+            tiles: Mutex::new(TileCache::new(TILE_CACHE)),
             checkpoint_lock: Mutex::new(witness_client),
             options,
             stop: AtomicBool::new(false),
@@ -364,22 +384,32 @@ impl Ledger {
 
     /// The RFC 9162 root hash of the first `size` entries.
     pub fn root(&self, size: u64) -> Result<Hash, LedgerError> {
-        let s = self.inner.state.read().map_err(|_| LedgerError::Poisoned)?;
-        Ok(s.tree.root(size)?)
+        check_size(size, self.size())?;
+        self.inner.with_source(|src| merkle::range_hash(src, 0, size))
     }
 
     /// Inclusion proof of entry `index` in the tree of `size` entries.
+    ///
+    /// Hashes older than the right-most tile of each level are read back from
+    /// the hash tiles in storage (and checked against the tree above them), so
+    /// a proof of an old entry may do a little I/O; read tiles are cached.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
-        let s = self.inner.state.read().map_err(|_| LedgerError::Poisoned)?;
-        check_size(size, s.tree.size())?;
-        Ok(merkle::inclusion_proof(&s.tree, index, size)?)
+        check_size(size, self.size())?;
+        self.inner.with_source(|src| merkle::inclusion_proof(src, index, size))
     }
 
     /// Consistency proof from the tree of `from` entries to the tree of `to` entries.
     pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, LedgerError> {
-        let s = self.inner.state.read().map_err(|_| LedgerError::Poisoned)?;
-        check_size(to, s.tree.size())?;
-        Ok(merkle::consistency_proof(&s.tree, from, to)?)
+        check_size(to, self.size())?;
+        self.inner.with_source(|src| merkle::consistency_proof(src, from, to))
+    }
+
+    /// Number of tree hashes held in memory (the tree's right edge plus the
+    /// cached tiles). Bounded by the unpublished entries and a constant, not
+    /// by the log's length: a diagnostic for tests and metrics.
+    pub fn memory_hashes(&self) -> usize {
+        let tree = self.inner.state.read().map_or(0, |s| s.tree.held());
+        tree + self.inner.tiles.lock().map_or(0, |t| t.len() * HASHES_PER_TILE)
     }
 
     /// Reads a public file for serving (`checkpoint`, `tile/...`).
@@ -438,7 +468,25 @@ impl Drop for Ledger {
 fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
     let mut failed: Option<LedgerError> = None;
     let max = inner.options.max_batch.max(1);
-    while let Ok(first) = rx.recv() {
+    let poll = inner.storage.poll_interval();
+    loop {
+        let first = match poll {
+            None => rx.recv().map_err(|_| ()),
+            Some(every) => match rx.recv_timeout(every) {
+                Ok(m) => Ok(m),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // Idle: take in what other writers appended (a failure shows at the next append).
+                    if failed.is_none() {
+                        if let Ok(others) = inner.storage.append_shared(next, &[], &[]) {
+                            next += push_hashes(inner, others, &mut failed);
+                        }
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
+            },
+        };
+        let Ok(first) = first else { break };
         let mut batch = vec![first];
         while batch.len() < max {
             match rx.try_recv() {
@@ -460,17 +508,18 @@ fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
             hashes.push(m.hash);
             slots.push(m.slot);
         }
-        match inner.storage.append(next, &entries, &hashes) {
-            Ok(()) => {
+        match inner.storage.append_shared(next, &entries, &hashes) {
+            Ok(mut others) => {
                 inner.group_commits.fetch_add(1, Ordering::Relaxed);
-                match inner.state.write() {
-                    Ok(mut s) => {
-                        for h in hashes {
-                            s.tree.push(h);
-                        }
-                    }
-                    Err(_) => failed = Some(LedgerError::Poisoned),
-                }
+                // Entries other writers appended come first; ours follow them.
+                next += others.len() as u64;
+                let all = if others.is_empty() {
+                    hashes
+                } else {
+                    others.extend(hashes);
+                    others
+                };
+                push_hashes(inner, all, &mut failed);
                 for (i, slot) in slots.iter().enumerate() {
                     slot.complete(Ok(next + i as u64));
                 }
@@ -486,6 +535,16 @@ fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
             }
         }
     }
+}
+
+/// Adds leaf hashes to the tree; returns how many.
+fn push_hashes(inner: &Inner, hashes: Vec<Hash>, failed: &mut Option<LedgerError>) -> u64 {
+    let n = hashes.len() as u64;
+    match inner.state.write() {
+        Ok(mut s) => hashes.into_iter().for_each(|h| s.tree.push(h)),
+        Err(_) => *failed = Some(LedgerError::Poisoned),
+    }
+    n
 }
 
 impl Inner {
@@ -512,20 +571,24 @@ impl Inner {
             let old = s.published.as_ref().map_or(0, |p| p.checkpoint.size);
             let mut files: Vec<(String, Vec<u8>)> = Vec::new();
             let first_bundle = old / TILE_WIDTH * TILE_WIDTH;
-            let leaves = s.tree.level(0)[first_bundle as usize..size as usize].to_vec();
+            let missing = |level: u32, lo: u64| {
+                LedgerError::Corrupt(format!("tree level {level} from node {lo} is not in memory (internal error)"))
+            };
+            let leaves = s.tree.range(0, first_bundle, size).ok_or_else(|| missing(0, first_bundle))?.to_vec();
             if size > old {
                 let mut level = 0;
                 while tiles::nodes_at_tile_level(size, level) > 0 {
-                    let hashes = s.tree.level((level * TILE_HEIGHT) as usize);
                     let first = tiles::nodes_at_tile_level(old, level) / TILE_WIDTH;
                     for (_, n, w) in tiles_at_level(size, level, first) {
-                        let lo = (n * TILE_WIDTH) as usize;
-                        files.push((tile_path(level, n, w), hashes[lo..lo + w as usize].concat()));
+                        let (lo, merkle_level) = (n * TILE_WIDTH, level * TILE_HEIGHT);
+                        let hashes = s.tree.range(merkle_level, lo, lo + w).ok_or_else(|| missing(merkle_level, lo))?;
+                        files.push((tile_path(level, n, w), hashes.concat()));
                     }
                     level += 1;
                 }
             }
-            (size, s.tree.root(size)?, files, old, leaves)
+            // The peaks of any size the tree has reached are held.
+            (size, merkle::range_hash(&s.tree, 0, size)?, files, old, leaves)
         };
         // Entry bundles, read back from storage and checked against the leaf
         // hashes the tree was built from, so damaged storage is never published.
@@ -559,8 +622,7 @@ impl Inner {
         let mut note = Note::parse(sign_note(&body, &[&self.signer, &self.clock], now_secs()).as_bytes())?;
         if !self.options.witnesses.is_empty() {
             let proof_for = |from: u64| -> Result<Vec<Hash>, LedgerError> {
-                let s = self.state.read().map_err(|_| LedgerError::Poisoned)?;
-                Ok(merkle::consistency_proof(&s.tree, from, size)?)
+                self.with_source(|src| merkle::consistency_proof(src, from, size))
             };
             let lines = witnesses.cosign(&note.to_text(), size, &proof_for)?;
             if lines.len() < self.options.witness_quorum {
@@ -578,7 +640,76 @@ impl Inner {
             note: text.clone(),
             signed_at: Some(Instant::now()),
         });
-        let _ = old;
+        // The full tiles of `size` are durable now: proofs can read them back.
+        s.tree.prune(size);
         Ok(text)
+    }
+
+    /// Runs a proof builder over the tree: held hashes first, then hash tiles
+    /// read back from storage (never holding the state lock during I/O, so
+    /// appends are not delayed by a proof).
+    fn with_source<T>(&self, build: impl FnOnce(&Source<'_>) -> Result<T, ProofError>) -> Result<T, LedgerError> {
+        let src = Source { inner: self, error: std::cell::RefCell::new(None) };
+        let out = build(&src);
+        match src.error.into_inner() {
+            Some(e) => Err(e),
+            None => Ok(out?),
+        }
+    }
+
+    /// Complete node `index` at Merkle `level`, from memory or from its hash tile.
+    fn node(&self, level: u32, index: u64) -> Result<Hash, LedgerError> {
+        {
+            let s = self.state.read().map_err(|_| LedgerError::Poisoned)?;
+            if let Some(h) = s.tree.get(level, index) {
+                return Ok(h);
+            }
+            if level >= 64 || index >= s.tree.size() >> level {
+                return Err(ProofError::MissingNode { level, index }.into());
+            }
+        }
+        let (tile_level, k) = (level / TILE_HEIGHT, level % TILE_HEIGHT);
+        let n = (index << k) / TILE_WIDTH;
+        let tile = self.tile(tile_level, n)?;
+        tile.node(k, index - (n << (TILE_HEIGHT - k))).ok_or_else(|| ProofError::MissingNode { level, index }.into())
+    }
+
+    /// The full hash tile `n` of tile level `tile_level`, read from storage
+    /// and checked against its root node in the tree above (memory or a tile
+    /// checked the same way), so a damaged tile never yields a wrong proof.
+    fn tile(&self, tile_level: u32, n: u64) -> Result<Arc<Tile>, LedgerError> {
+        if let Some(t) = self.tiles.lock().map_err(|_| LedgerError::Poisoned)?.get((tile_level, n)) {
+            return Ok(t);
+        }
+        let path = tile_path(tile_level, n, TILE_WIDTH);
+        let data = self
+            .storage
+            .read_public(&path)?
+            .ok_or_else(|| LedgerError::Corrupt(format!("hash tile {path} is missing from storage")))?;
+        let tile = Tile::parse(&data)
+            .ok_or_else(|| LedgerError::Corrupt(format!("hash tile {path} is {} bytes, expected 8192", data.len())))?;
+        if tile.root() != self.node((tile_level + 1) * TILE_HEIGHT, n)? {
+            return Err(LedgerError::Corrupt(format!("hash tile {path} in storage does not match the log's entries")));
+        }
+        let tile = Arc::new(tile);
+        self.tiles.lock().map_err(|_| LedgerError::Poisoned)?.insert((tile_level, n), Arc::clone(&tile));
+        Ok(tile)
+    }
+}
+
+/// The tree as a [`HashSource`] for the proof builders; keeps the first
+/// storage error (the builders only know [`ProofError`]).
+struct Source<'a> {
+    inner: &'a Inner,
+    error: std::cell::RefCell<Option<LedgerError>>,
+}
+
+impl HashSource for Source<'_> {
+    fn node(&self, level: u32, index: u64) -> Result<Hash, ProofError> {
+        self.inner.node(level, index).map_err(|e| {
+            let missing = ProofError::MissingNode { level, index };
+            self.error.borrow_mut().get_or_insert(e);
+            missing
+        })
     }
 }

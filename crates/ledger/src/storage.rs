@@ -44,6 +44,24 @@ pub trait Storage: Send + Sync + 'static {
 
     /// The largest checkpoint size ever published, from private state.
     fn published_high_water(&self) -> Result<u64, LedgerError>;
+
+    /// For storage that several writers (replicas) append to: under the storage's own lock,
+    /// reads the entries other writers appended from index `next` on, then appends `entries`
+    /// right after them, durably. Returns the leaf hashes of the others' entries, in index
+    /// order (`entries` got the indexes that follow). With no `entries` it only catches up.
+    /// The default is a single writer: [`Storage::append`] at `next`.
+    fn append_shared(&self, next: u64, entries: &[Vec<u8>], leaf_hashes: &[Hash]) -> Result<Vec<Hash>, LedgerError> {
+        if !entries.is_empty() {
+            self.append(next, entries, leaf_hashes)?;
+        }
+        Ok(Vec::new())
+    }
+
+    /// How often an idle writer catches up with entries other writers appended
+    /// (`None`: this storage has a single writer).
+    fn poll_interval(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 fn io(what: impl std::fmt::Display, e: std::io::Error) -> LedgerError {
@@ -66,8 +84,12 @@ const RECORD_HEADER: usize = 12;
 pub struct FileStorage {
     dir: PathBuf,
     wal: Mutex<File>,
-    /// Byte offset of every entry's record in the write-ahead log (8 bytes per entry).
-    offsets: Mutex<Vec<u64>>,
+    /// A second handle on the write-ahead log for reads (`pread`), so that
+    /// reading never waits for an append's flush.
+    reader: File,
+    /// Byte offsets of the records of the entries not yet inside a published
+    /// full entry bundle (older entries are read from the bundles).
+    offsets: Mutex<Offsets>,
     /// Public files and directories written but not yet flushed.
     to_sync: Mutex<(Vec<PathBuf>, Vec<PathBuf>)>,
     tmp_counter: AtomicU64,
@@ -85,13 +107,21 @@ impl FileStorage {
             .create(true)
             .open(&wal_path)
             .map_err(|e| io(wal_path.display(), e))?;
+        let reader = wal.try_clone().map_err(|e| io(wal_path.display(), e))?;
         Ok(Self {
             dir: dir.to_path_buf(),
             wal: Mutex::new(wal),
-            offsets: Mutex::new(Vec::new()),
+            reader,
+            offsets: Mutex::new(Offsets::default()),
             to_sync: Mutex::new((Vec::new(), Vec::new())),
             tmp_counter: AtomicU64::new(0),
         })
+    }
+
+    /// Number of entries whose write-ahead-log offset is held in memory (the
+    /// entries not yet inside a published full entry bundle): a diagnostic.
+    pub fn indexed_entries(&self) -> usize {
+        self.offsets.lock().map_or(0, |o| o.at.len())
     }
 
     fn tiles(&self) -> PathBuf {
@@ -116,18 +146,47 @@ impl FileStorage {
     }
 }
 
-/// Above this many unflushed public files, `sync_public` flushes the whole
-/// filesystem with one `syncfs` instead of one `fsync` per file.
-const SYNCFS_THRESHOLD: usize = 64;
+/// Record offsets of entries `first..first + at.len()` in the write-ahead log.
+#[derive(Debug, Default)]
+struct Offsets {
+    first: u64,
+    at: Vec<u64>,
+}
 
-fn syncfs(dir: &Path) -> Result<(), LedgerError> {
-    use std::os::fd::AsRawFd;
-    let d = File::open(dir).map_err(|e| io(dir.display(), e))?;
-    // SAFETY: syncfs on a valid, owned file descriptor.
-    if unsafe { libc::syncfs(d.as_raw_fd()) } != 0 {
-        return Err(io(dir.display(), std::io::Error::last_os_error()));
+impl Offsets {
+    fn end(&self) -> u64 {
+        self.first + self.at.len() as u64
     }
-    Ok(())
+
+    /// Forgets the offsets of entries before `first` (never moves backwards).
+    fn forget_before(&mut self, first: u64) {
+        let first = first.min(self.end());
+        if first > self.first {
+            self.at.drain(..(first - self.first) as usize);
+            self.first = first;
+            if self.at.capacity() > 4 * self.at.len() + 4096 {
+                self.at.shrink_to(2 * self.at.len());
+            }
+        }
+    }
+}
+
+/// Public files are flushed by this many threads at once, so that their
+/// flushes share journal commits (one `syncfs` would also flush every other
+/// process's writes on the filesystem and stall the write-ahead log behind them).
+const SYNC_THREADS: usize = 8;
+
+/// `fdatasync`s every file in `files` (from up to [`SYNC_THREADS`] threads).
+fn sync_files(files: &[PathBuf]) -> Result<(), LedgerError> {
+    let sync = |f: &PathBuf| File::open(f).and_then(|h| h.sync_data()).map_err(|e| io(f.display(), e));
+    if files.len() <= 2 {
+        return files.iter().try_for_each(sync);
+    }
+    let chunk = files.len().div_ceil(SYNC_THREADS);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files.chunks(chunk).map(|c| scope.spawn(move || c.iter().try_for_each(sync))).collect();
+        handles.into_iter().try_for_each(|h| h.join().unwrap_or(Err(LedgerError::Poisoned)))
+    })
 }
 
 fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
@@ -153,7 +212,9 @@ impl Storage for FileStorage {
         let mut index = 0u64;
         let mut header = [0u8; RECORD_HEADER];
         let mut buf = Vec::new();
-        let mut offsets = Vec::new();
+        // Offsets are kept from the first entry not in a published full bundle.
+        let keep_from = published / crate::tiles::TILE_WIDTH * crate::tiles::TILE_WIDTH;
+        let mut offsets = Offsets { first: keep_from, at: Vec::new() };
         loop {
             if offset + RECORD_HEADER as u64 > len {
                 break;
@@ -169,7 +230,9 @@ impl Storage for FileStorage {
                 break;
             }
             visit(index, &buf);
-            offsets.push(offset);
+            if index >= keep_from {
+                offsets.at.push(offset);
+            }
             index += 1;
             offset += RECORD_HEADER as u64 + n;
         }
@@ -203,7 +266,7 @@ impl Storage for FileStorage {
         let mut offsets = self.offsets.lock().map_err(|_| LedgerError::Poisoned)?;
         let mut at = start;
         for e in entries {
-            offsets.push(at);
+            offsets.at.push(at);
             at += (RECORD_HEADER + e.len()) as u64;
         }
         Ok(())
@@ -212,16 +275,36 @@ impl Storage for FileStorage {
     fn read_entries(&self, first: u64, count: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
         use std::os::unix::fs::FileExt;
         let name = || self.dir.join(WAL_FILE).display().to_string();
-        let range: Vec<u64> = {
+        let end = first + count;
+        let (indexed_from, range): (u64, Vec<u64>) = {
             let offsets = self.offsets.lock().map_err(|_| LedgerError::Poisoned)?;
-            let (lo, hi) = (first as usize, (first + count) as usize);
-            offsets
-                .get(lo..hi)
-                .ok_or_else(|| LedgerError::BeyondSize { size: first + count, have: offsets.len() as u64 })?
-                .to_vec()
+            if end > offsets.end() {
+                return Err(LedgerError::BeyondSize { size: end, have: offsets.end() });
+            }
+            let lo = first.max(offsets.first);
+            let from = (lo - offsets.first) as usize;
+            (lo, offsets.at.get(from..(end.max(lo) - offsets.first) as usize).unwrap_or_default().to_vec())
         };
-        let file = self.wal.lock().map_err(|_| LedgerError::Poisoned)?.try_clone().map_err(|e| io(name(), e))?;
-        let mut out = Vec::with_capacity(range.len());
+        let mut out = Vec::with_capacity(count as usize);
+        // Entries inside published full bundles: read them from the bundles.
+        let mut i = first;
+        while i < end.min(indexed_from) {
+            let n = i / crate::tiles::TILE_WIDTH;
+            let path = crate::tiles::entries_path(n, crate::tiles::TILE_WIDTH);
+            let data = self
+                .read_public(&path)?
+                .ok_or_else(|| LedgerError::Corrupt(format!("entry bundle {path} is missing")))?;
+            let bundle =
+                crate::tiles::decode_bundle(&data).map_err(|why| LedgerError::Corrupt(format!("{path}: {why}")))?;
+            let skip = (i - n * crate::tiles::TILE_WIDTH) as usize;
+            let take = (end.min(indexed_from).min((n + 1) * crate::tiles::TILE_WIDTH) - i) as usize;
+            let got = bundle
+                .get(skip..skip + take)
+                .ok_or_else(|| LedgerError::Corrupt(format!("{path} holds {} entries, expected 256", bundle.len())))?;
+            out.extend(got.iter().map(|e| e.to_vec()));
+            i += take as u64;
+        }
+        let file = &self.reader;
         let mut header = [0u8; RECORD_HEADER];
         for off in range {
             file.read_exact_at(&mut header, off).map_err(|e| io(name(), e))?;
@@ -251,13 +334,9 @@ impl Storage for FileStorage {
 
     fn sync_public(&self) -> Result<(), LedgerError> {
         let (files, dirs) = std::mem::take(&mut *self.to_sync.lock().map_err(|_| LedgerError::Poisoned)?);
-        if files.len() > SYNCFS_THRESHOLD {
-            // One filesystem-wide flush instead of thousands of fsyncs.
-            return syncfs(&self.tiles());
-        }
-        for f in files {
-            File::open(&f).and_then(|f| f.sync_data()).map_err(|e| io(f.display(), e))?;
-        }
+        // Only the files written, never the whole filesystem (`syncfs` would
+        // also wait for other processes' writes and stall the WAL's flushes).
+        sync_files(&files)?;
         for d in dirs {
             sync_dir(&d)?;
         }
@@ -280,7 +359,11 @@ impl Storage for FileStorage {
         self.atomic_write(&self.tiles().join("checkpoint"), note, true)?;
         sync_dir(&self.tiles())?;
         self.atomic_write(&self.dir.join(STATE_FILE), size.to_string().as_bytes(), true)?;
-        sync_dir(&self.dir)
+        sync_dir(&self.dir)?;
+        // Entries inside full bundles are read from the bundles from now on.
+        let tile = crate::tiles::TILE_WIDTH;
+        self.offsets.lock().map_err(|_| LedgerError::Poisoned)?.forget_before(size / tile * tile);
+        Ok(())
     }
 
     fn published_high_water(&self) -> Result<u64, LedgerError> {

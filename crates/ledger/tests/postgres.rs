@@ -64,6 +64,16 @@ fn postgres_ledger_appends_checkpoints_recovers_and_verifies() {
     assert!(note.contains("\n1201\n"));
     let p = log.inclusion_proof(1200, 1201).unwrap();
     verify_inclusion(&leaf_hash(b"after reopen"), 1200, 1201, &p, &log.root(1201).unwrap()).unwrap();
+    // Old entries' hashes are read back from the tiles in the database (only the right edge
+    // of the tree is held in memory).
+    assert!(log.memory_hashes() < 2 * 256 * 2, "{} hashes held", log.memory_hashes());
+    let reader = PgPublicReader::connect(CONNINFO, &schema.0).unwrap();
+    let bundle = reader.read("tile/entries/000").unwrap().unwrap();
+    let root = verify_log(&reader, &log.verifier()).unwrap().checkpoint.root;
+    for (i, e) in ledger::tiles::decode_bundle(&bundle).unwrap().iter().enumerate().step_by(17) {
+        let p = log.inclusion_proof(i as u64, 1201).unwrap();
+        verify_inclusion(&leaf_hash(e), i as u64, 1201, &p, &root).unwrap();
+    }
 }
 
 #[test]
@@ -95,4 +105,66 @@ fn one_replica_sequences_the_others_wait_then_take_over() {
     assert_eq!(waiter.join().unwrap(), 100, "it continues after the first replica's entries");
     let reader = PgPublicReader::connect(CONNINFO, &schema.0).unwrap();
     assert_eq!(verify_log(&reader, &signer.verifier()).unwrap().checkpoint.size, 101);
+}
+
+#[test]
+fn shared_replicas_all_append_without_losing_or_reordering() {
+    let schema = Schema::new("shared");
+    let signer = NoteSigner::generate("example.org/shared", 1).unwrap();
+    let open = || {
+        Arc::new(
+            Ledger::open(
+                Arc::new(PgStorage::connect_shared(CONNINFO, &schema.0).unwrap()),
+                signer.clone(),
+                Options::default(),
+            )
+            .unwrap(),
+        )
+    };
+    let replicas = [open(), open(), open()];
+    // Each thread appends to one replica; every acknowledged index is unique and holds its entry.
+    let acked: Vec<(u64, String)> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..6usize)
+            .map(|t| {
+                let log = &replicas[t % 3];
+                s.spawn(move || {
+                    (0..100)
+                        .map(|i| {
+                            let e = format!("{t}/{i}");
+                            (log.append(e.as_bytes()).unwrap(), e)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    let mut idx: Vec<u64> = acked.iter().map(|a| a.0).collect();
+    idx.sort_unstable();
+    assert_eq!(idx, (0..600).collect::<Vec<_>>());
+    // Appending catches a replica up with the others' entries first, so its tree is the whole log.
+    let last = replicas[0].append(b"last").unwrap();
+    assert_eq!(last, 600);
+    replicas[0].checkpoint().unwrap();
+    let reader = PgPublicReader::connect(CONNINFO, &schema.0).unwrap();
+    let v = verify_log(&reader, &signer.verifier()).unwrap();
+    assert_eq!(v.checkpoint.size, 601);
+    for (i, e) in &acked {
+        let p = replicas[0].inclusion_proof(*i, 601).unwrap();
+        verify_inclusion(&leaf_hash(e.as_bytes()), *i, 601, &p, &v.checkpoint.root).unwrap();
+    }
+    // An idle replica catches up by itself; a smaller checkpoint never replaces a larger one.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while replicas[2].size() < 601 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(replicas[2].size(), 601);
+    assert_eq!(replicas[2].root(601).unwrap(), v.checkpoint.root);
+    let late = open();
+    drop(replicas);
+    assert_eq!(late.size(), 601);
+    let stale = PgStorage::connect_shared(CONNINFO, &schema.0).unwrap();
+    use ledger::storage::Storage;
+    stale.publish_checkpoint(b"not a checkpoint", 10).unwrap();
+    assert_eq!(verify_log(&reader, &signer.verifier()).unwrap().checkpoint.size, 601);
 }

@@ -173,6 +173,10 @@ pub struct Source {
     /// Local agreements the owner has adopted for this source (see `laws/templates/`).
     #[serde(default)]
     pub agreements: Vec<String>,
+    /// The PostgreSQL table (`table` or `schema.table`) the hub's table connector reads this
+    /// source's records from (`serve --sources-db`); absent: the CSV connector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
 }
 
 impl Source {
@@ -279,6 +283,20 @@ impl Deployment {
             }
             if s.fields.is_empty() {
                 return Err(invalid(format!("source {:?}: `fields` must list the record's fields", s.id)));
+            }
+            if let Some(t) = &s.table {
+                let ident = |p: &str| {
+                    p.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                        && p.len() <= 63
+                        && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                };
+                let parts: Vec<&str> = t.split('.').collect();
+                if parts.len() > 2 || !parts.iter().all(|p| ident(p)) {
+                    return Err(invalid(format!(
+                        "source {:?}: table {t:?} must be `table` or `schema.table` in lower-case letters, digits and _",
+                        s.id
+                    )));
+                }
             }
         }
         Ok(Self { name: file.name, agencies: file.agencies, sources: file.sources, agency_index, source_index })

@@ -15,7 +15,8 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 for mb in 25 250; do
   echo "input: $WORK/audit-$mb.csv ($(du -m "$WORK/audit-$mb.csv" | cut -f1) MB, $(($(wc -l < "$WORK/audit-$mb.csv") - 1)) rows)"
   for round in 1 2 3; do
-    /usr/bin/time -f "fusionguard round $round: %e s wall, %M KB peak RSS" \
+    echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    /usr/bin/time -f "fusionguard round $round: %e s wall, %U s user + %S s sys, %M KB peak RSS" \
       "$BIN" audit searches "$WORK/audit-$mb.csv" --format jsonl --no-progress > "$WORK/findings-$mb.jsonl"
     python3 crates/oversight/bench/duckdb_audit.py "$WORK/audit-$mb.csv" "$WORK/duckdb-$mb.csv" | sed "s/^/duckdb round $round: /"
   done

@@ -1,36 +1,56 @@
-//! Email productions exported from Outlook as CSV (`Subject, Body, From: (Name), From: (Address),
-//! From: (Type), To: (Name), To: (Address), ..., CC: ..., BCC: ..., Importance, Sensitivity`), with
-//! bodies over many lines.
+//! Email productions: Outlook CSV exports, mbox files and folders of `.eml` files.
 //!
-//! An Outlook CSV export has no Message-ID, no date and no attachments: each message gets the id
-//! `row-N` (its 1-based position in the file), threads are rebuilt from the normalised subject
-//! (without `RE:`, `FW:`, `[EXTERNAL]` prefixes), and the statistics note that attachments cannot
-//! be seen. Addresses are kept as written: an Exchange X.500 address
-//! (`/O=EXCHANGELABS/OU=.../CN=...`) is the sender's id, and flagged as not being an email address.
+//! [`audit_path`] picks the format: a folder is read as `.eml` files (recursively, in path order;
+//! other files are listed in the notes); a file ending in `.mbox`, `.mbx` or `.mbs` is an mbox, one
+//! ending in `.eml` a single message, one ending in `.csv` an Outlook export; any other file is
+//! judged by its first line (`From ` starts an mbox, `Name: value` a message, anything else is
+//! read as CSV).
+//!
+//! **Outlook CSV** (`Subject, Body, From: (Name), From: (Address), From: (Type), To: (Name),
+//! To: (Address), ..., CC: ..., BCC: ..., Importance, Sensitivity`), with bodies over many lines.
+//! An export has no Message-ID, no date and no attachments: each message gets the id `row-N` (its
+//! 1-based position in the file), threads are rebuilt from the normalised subject (without `RE:`,
+//! `FW:`, `[EXTERNAL]` prefixes), and the statistics note that attachments cannot be seen.
+//! Addresses are kept as written: an Exchange X.500 address (`/O=EXCHANGELABS/OU=.../CN=...`) is
+//! the sender's id, and flagged as not being an email address.
+//!
+//! **mbox and `.eml`** are parsed by [`crate::mail`] (RFC 2047 encoded words, folded headers,
+//! multipart bodies, quoted-printable and base64). An mbox is read as a stream, one message in
+//! memory: messages start at a `From ` line that opens the file or follows an empty line, and
+//! `>From ` escapes in bodies are undone. Each message is named by its Message-ID (`FILE:LINE`
+//! when it has none, noted); its attachments are listed (name, type, size) in the report; a
+//! malformed message is rejected with its line and reason. Threads are rebuilt from Message-ID,
+//! In-Reply-To and References (messages linked through any chain of them are one thread, even when
+//! a message in between is missing); a message with neither field whose subject starts with a
+//! reply or forward prefix joins the thread of the first message with the same normalised subject.
 //!
 //! Detectors: a DHS address (`dhs.gov` and its subdomains such as `ice.dhs.gov`, `cbp.dhs.gov`;
 //! `ice.gov`, `cbp.gov`, `uscis.gov`) in From, To, CC or BCC (`federal_originator`, high in From or
 //! CC, medium in To or BCC); another federal address (`fbi.gov`, `usdoj.gov`, `atf.gov`, `dea.gov`,
-//! `usss.gov`, `usmarshals.gov`; medium in From or CC); immigration vocabulary in the subject or
-//! body (the policy crate's justification classifier).
+//! `usss.gov`, `usmarshals.gov`; medium in From or CC); immigration vocabulary in the subject, the
+//! body text or an attachment's name (the policy crate's justification classifier).
 
 use std::collections::HashMap;
-use std::io::Read;
-use std::path::Path;
+use std::io::{BufRead, Read};
+use std::path::{Path, PathBuf};
 
 use policy::justification::{self, Signal};
 
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Kind, Severity, Subject};
+use crate::mail::{self, Attachment};
 use crate::stats::{next_record, ImportStats};
 
 /// One message of a production.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Email {
-    /// The 1-based line where the message's row starts.
+    /// The 1-based line where the message starts (its CSV row, or its first header field).
     pub line: u64,
-    /// `row-N` for an Outlook CSV export.
+    /// The Message-ID without angle brackets; `row-N` for an Outlook CSV export, `FILE:LINE` for a
+    /// message without one.
     pub message_id: String,
+    /// The `.eml` file the message is in, when the production is a folder of them.
+    pub file: Option<String>,
     /// The subject.
     pub subject: String,
     /// The body text.
@@ -45,8 +65,14 @@ pub struct Email {
     pub cc: Vec<String>,
     /// Blind-copied addresses.
     pub bcc: Vec<String>,
-    /// The thread: the normalised subject.
+    /// The thread key: the normalised subject.
     pub thread: String,
+    /// The Date header field as written (empty in an Outlook CSV export).
+    pub date: String,
+    /// The ids of In-Reply-To and References.
+    pub references: Vec<String>,
+    /// Attached files.
+    pub attachments: Vec<Attachment>,
 }
 
 /// Whether an address is an email address (`local@domain.tld`), as opposed to an X.500 address or
@@ -95,7 +121,7 @@ pub fn detect(e: &Email, out: &mut dyn FnMut(Finding)) {
     let finding = |kind, severity, evidence: String, rule, citation| Finding {
         kind,
         severity,
-        subject: Subject::Email { message_id: e.message_id.clone() },
+        subject: Subject::Email { message_id: e.message_id.clone(), file: e.file.clone() },
         line: e.line,
         evidence,
         rule,
@@ -140,7 +166,12 @@ pub fn detect(e: &Email, out: &mut dyn FnMut(Finding)) {
             }
         }
     }
-    let c = justification::classify(&format!("{}\n{}", e.subject, e.body));
+    let mut text = format!("{}\n{}", e.subject, e.body);
+    for a in &e.attachments {
+        text.push('\n');
+        text.push_str(&a.name);
+    }
+    let c = justification::classify(&text);
     let severity = match c.signal {
         Signal::Strong => Some(Severity::High),
         Signal::Weak => Some(Severity::Low),
@@ -162,8 +193,11 @@ pub fn detect(e: &Email, out: &mut dyn FnMut(Finding)) {
 pub struct EmailReport {
     /// Messages read, kept, rejected.
     pub stats: ImportStats,
-    /// Threads: normalised subject and the ids of its messages, in file order of first message.
+    /// Threads: the normalised subject of the thread's first message and the ids of its messages,
+    /// in file order of first message.
     pub threads: Vec<(String, Vec<String>)>,
+    /// Attachments: the message id and the attachment, in file order.
+    pub attachments: Vec<(String, Attachment)>,
 }
 
 fn split_addresses(s: &str) -> Vec<String> {
@@ -212,6 +246,7 @@ pub fn audit_outlook_csv<R: Read>(path: &Path, input: R, out: &mut dyn FnMut(Fin
             cc: split_addresses(&get(cc)),
             bcc: split_addresses(&get(bcc)),
             thread: thread_key(&record[subject]),
+            ..Default::default()
         };
         if email.from_address.is_empty() && email.subject.trim().is_empty() && email.body.trim().is_empty() {
             report.stats.reject(line, None, "empty message (no sender, subject or body)");
@@ -234,10 +269,338 @@ pub fn audit_outlook_csv<R: Read>(path: &Path, input: R, out: &mut dyn FnMut(Fin
     Ok(report)
 }
 
-/// Audits an Outlook CSV file.
-pub fn audit_file(path: &Path, out: &mut dyn FnMut(Finding)) -> Result<EmailReport> {
-    let f = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
-    audit_outlook_csv(path, std::io::BufReader::new(f), out)
+/// The format of an email production.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// An Outlook CSV export.
+    OutlookCsv,
+    /// An mbox file.
+    Mbox,
+    /// One message (`.eml`).
+    Eml,
+    /// A folder of `.eml` files.
+    EmlFolder,
+}
+
+/// Which format `path` holds: by being a folder, by extension, else by its first line.
+pub fn format_of(path: &Path) -> Result<Format> {
+    let io = |source| Error::Io { path: path.to_owned(), source };
+    if std::fs::metadata(path).map_err(io)?.is_dir() {
+        return Ok(Format::EmlFolder);
+    }
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "mbox" | "mbx" | "mbs" => return Ok(Format::Mbox),
+        "eml" => return Ok(Format::Eml),
+        "csv" => return Ok(Format::OutlookCsv),
+        _ => {}
+    }
+    let mut first = Vec::new();
+    std::io::BufReader::new(std::fs::File::open(path).map_err(io)?)
+        .take(4096)
+        .read_until(b'\n', &mut first)
+        .map_err(io)?;
+    let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&first);
+    if first.starts_with(b"From ") {
+        return Ok(Format::Mbox);
+    }
+    let colon = first.iter().position(|&b| b == b':');
+    if colon.is_some_and(|c| c > 0 && first[..c].iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-')) {
+        return Ok(Format::Eml);
+    }
+    Ok(Format::OutlookCsv)
+}
+
+/// Audits an email production, a file or a folder, in the format [`format_of`] finds.
+pub fn audit_path(path: &Path, out: &mut dyn FnMut(Finding)) -> Result<EmailReport> {
+    let io = |source| Error::Io { path: path.to_owned(), source };
+    match format_of(path)? {
+        Format::OutlookCsv => {
+            let f = std::fs::File::open(path).map_err(io)?;
+            audit_outlook_csv(path, std::io::BufReader::new(f), out)
+        }
+        Format::Mbox => {
+            let f = std::fs::File::open(path).map_err(io)?;
+            audit_mbox(path, std::io::BufReader::with_capacity(1 << 16, f), out)
+        }
+        Format::Eml => {
+            let mut audit = MailAudit::new(out);
+            let data = std::fs::read(path).map_err(io)?;
+            audit.message(None, &path.display().to_string(), &data, 1);
+            Ok(audit.finish())
+        }
+        Format::EmlFolder => {
+            let mut files = Vec::new();
+            let mut others = Vec::new();
+            walk(path, &mut files, &mut others)?;
+            files.sort();
+            others.sort();
+            let mut audit = MailAudit::new(out);
+            if !others.is_empty() {
+                let names: Vec<String> =
+                    others.iter().map(|p| p.strip_prefix(path).unwrap_or(p).display().to_string()).collect();
+                audit.report.stats.notes.push(format!(
+                    "{} files not ending in .eml were not read: {}",
+                    others.len(),
+                    names.join(", ")
+                ));
+            }
+            for f in files {
+                let data = std::fs::read(&f).map_err(|source| Error::Io { path: f.clone(), source })?;
+                let rel = f.strip_prefix(path).unwrap_or(&f).display().to_string();
+                audit.message(Some(&rel), &rel, &data, 1);
+            }
+            Ok(audit.finish())
+        }
+    }
+}
+
+fn walk(dir: &Path, eml: &mut Vec<PathBuf>, others: &mut Vec<PathBuf>) -> Result<()> {
+    let io = |source| Error::Io { path: dir.to_owned(), source };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let p = entry.map_err(io)?.path();
+        if p.is_dir() {
+            walk(&p, eml, others)?;
+        } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml")) {
+            eml.push(p);
+        } else {
+            others.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Audits an mbox read from `input` (`path` names it in messages), one message in memory at a time.
+pub fn audit_mbox<R: BufRead>(path: &Path, mut input: R, out: &mut dyn FnMut(Finding)) -> Result<EmailReport> {
+    let io = |source| Error::Io { path: path.to_owned(), source };
+    let name = path.display().to_string();
+    let mut audit = MailAudit::new(out);
+    let mut line = Vec::new();
+    let mut message: Vec<u8> = Vec::new();
+    // The line of the current message's first header field.
+    let mut start: Option<u64> = None;
+    let mut n = 0u64;
+    let mut previous_empty = true;
+    loop {
+        line.clear();
+        let read = input.read_until(b'\n', &mut line).map_err(io)?;
+        if read == 0 {
+            break;
+        }
+        n += 1;
+        let content = line.strip_suffix(b"\n").unwrap_or(&line);
+        let content = content.strip_suffix(b"\r").unwrap_or(content);
+        if content.starts_with(b"From ") && previous_empty {
+            if let Some(s) = start {
+                audit.message(None, &name, &message, s);
+            }
+            message.clear();
+            start = Some(n + 1);
+            previous_empty = false;
+            continue;
+        }
+        if start.is_none() {
+            return Err(Error::Header {
+                path: path.to_owned(),
+                message: format!(
+                    "not an mbox file: line {n} comes before any \"From \" separator line: {:?}",
+                    String::from_utf8_lossy(&content[..content.len().min(60)])
+                ),
+            });
+        }
+        previous_empty = content.is_empty();
+        // mboxrd: one '>' is removed from ">From ", ">>From ", ...
+        let gt = content.iter().take_while(|&&b| b == b'>').count();
+        if gt > 0 && content[gt..].starts_with(b"From ") {
+            message.extend_from_slice(&line[1..]);
+        } else {
+            message.extend_from_slice(&line);
+        }
+    }
+    if let Some(s) = start {
+        // The empty line before the next separator (or at the end) is the mbox's, not the message's.
+        audit.message(None, &name, &message, s);
+    }
+    if start.is_none() {
+        audit.report.stats.notes.push("the mbox file holds no message".into());
+    }
+    Ok(audit.finish())
+}
+
+/// Imports messages, runs the detectors, and keeps what threading needs.
+struct MailAudit<'o> {
+    out: &'o mut dyn FnMut(Finding),
+    report: EmailReport,
+    threads: Threader,
+    without_id: u64,
+    seen: HashMap<String, u64>,
+}
+
+impl<'o> MailAudit<'o> {
+    fn new(out: &'o mut dyn FnMut(Finding)) -> Self {
+        Self { out, report: EmailReport::default(), threads: Threader::default(), without_id: 0, seen: HashMap::new() }
+    }
+
+    /// One message: `file` is set for a folder's files, `name` is the file in ids and notes.
+    fn message(&mut self, file: Option<&str>, name: &str, raw: &[u8], first_line: u64) {
+        let stats = &mut self.report.stats;
+        stats.read += 1;
+        let (raw, first_line) = match raw.strip_prefix(b"From ") {
+            // An .eml saved with its mbox separator line.
+            Some(_) if file.is_some() || first_line == 1 => {
+                let nl = raw.iter().position(|&b| b == b'\n').map_or(raw.len(), |p| p + 1);
+                (&raw[nl..], first_line + 1)
+            }
+            _ => (raw, first_line),
+        };
+        let msg = match mail::parse(raw, first_line) {
+            Ok(m) => m,
+            Err(e) => {
+                stats.rejected.push(crate::stats::Rejection {
+                    file: file.map(str::to_owned),
+                    line: e.line,
+                    column: None,
+                    reason: e.reason,
+                });
+                return;
+            }
+        };
+        stats.kept += 1;
+        for (l, w) in &msg.warnings {
+            stats.notes.push(format!("{name}, line {l}: {w}"));
+        }
+        let message_id = match msg.header("message-id").map(mail::message_ids).and_then(|v| v.into_iter().next()) {
+            Some(id) => id,
+            None => {
+                self.without_id += 1;
+                format!("{name}:{first_line}")
+            }
+        };
+        if let Some(first) = self.seen.insert(message_id.clone(), first_line) {
+            stats.notes.push(format!(
+                "{name}, line {first_line}: Message-ID <{message_id}> again (first at line {first}); both are kept"
+            ));
+        }
+        let list = |h: &str| msg.headers_named(h).flat_map(mail::addresses).collect::<Vec<_>>();
+        let from_raw = msg.header("from").unwrap_or("");
+        let from_address = mail::addresses(from_raw).into_iter().next().unwrap_or_default();
+        let from_name = from_raw.split('<').next().unwrap_or("").trim().trim_matches('"').trim().to_owned();
+        let mut references: Vec<String> = msg.headers_named("references").flat_map(mail::message_ids).collect();
+        references.extend(msg.headers_named("in-reply-to").flat_map(mail::message_ids));
+        let subject = msg.header("subject").unwrap_or("").to_owned();
+        let (to, cc, bcc) = (list("to"), list("cc"), list("bcc"));
+        let date = msg.header("date").unwrap_or("").to_owned();
+        let email = Email {
+            line: first_line,
+            message_id,
+            file: file.map(str::to_owned),
+            thread: thread_key(&subject),
+            subject,
+            body: msg.text,
+            from_name: if from_name == from_address { String::new() } else { from_name },
+            from_address,
+            to,
+            cc,
+            bcc,
+            date,
+            references,
+            attachments: msg.attachments,
+        };
+        for a in &email.attachments {
+            self.report.attachments.push((email.message_id.clone(), a.clone()));
+        }
+        self.threads.add(&email);
+        let mut count = 0;
+        detect(&email, &mut |f| {
+            count += 1;
+            (self.out)(f)
+        });
+        self.report.stats.findings += count;
+    }
+
+    fn finish(mut self) -> EmailReport {
+        if self.without_id > 0 {
+            self.report
+                .stats
+                .notes
+                .push(format!("{} messages have no Message-ID: they are named FILE:LINE", self.without_id));
+        }
+        self.report.threads = self.threads.finish();
+        self.report
+    }
+}
+
+/// Rebuilds threads from Message-ID, In-Reply-To and References (a union of every linked id), with
+/// the normalised subject as the fallback for replies that carry neither field.
+#[derive(Default)]
+struct Threader {
+    ids: HashMap<String, usize>,
+    parent: Vec<usize>,
+    /// Per message: its node, id, thread key, and whether it is a reply without threading fields.
+    messages: Vec<(usize, String, String, bool)>,
+}
+
+impl Threader {
+    fn node(&mut self, id: &str) -> usize {
+        if let Some(&n) = self.ids.get(id) {
+            return n;
+        }
+        let n = self.parent.len();
+        self.parent.push(n);
+        self.ids.insert(id.to_owned(), n);
+        n
+    }
+
+    fn find(&mut self, mut n: usize) -> usize {
+        while self.parent[n] != n {
+            self.parent[n] = self.parent[self.parent[n]];
+            n = self.parent[n];
+        }
+        n
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        // The smaller node (seen first) stays the root.
+        let (keep, join) = if a < b { (a, b) } else { (b, a) };
+        self.parent[join] = keep;
+    }
+
+    fn add(&mut self, e: &Email) {
+        let n = self.node(&e.message_id);
+        for r in &e.references {
+            let m = self.node(r);
+            self.union(n, m);
+        }
+        let plain = e.subject.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        let orphan_reply = e.references.is_empty() && plain != e.thread;
+        self.messages.push((n, e.message_id.clone(), e.thread.clone(), orphan_reply));
+    }
+
+    fn finish(mut self) -> Vec<(String, Vec<String>)> {
+        let mut first_by_subject: HashMap<String, usize> = HashMap::new();
+        let messages = std::mem::take(&mut self.messages);
+        for (n, _, key, orphan_reply) in &messages {
+            match first_by_subject.get(key) {
+                Some(&m) if *orphan_reply => self.union(*n, m),
+                Some(_) => {}
+                None => {
+                    first_by_subject.insert(key.clone(), *n);
+                }
+            }
+        }
+        let mut index: HashMap<usize, usize> = HashMap::new();
+        let mut threads: Vec<(String, Vec<String>)> = Vec::new();
+        for (n, id, key, _) in messages {
+            let root = self.find(n);
+            let t = *index.entry(root).or_insert_with(|| {
+                threads.push((key, Vec::new()));
+                threads.len() - 1
+            });
+            threads[t].1.push(id);
+        }
+        threads
+    }
 }
 
 #[cfg(test)]

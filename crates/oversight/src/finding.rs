@@ -51,6 +51,8 @@ pub enum Kind {
     UnresolvedAgency,
     /// A sender that is not an email address (e.g. an Exchange X.500 address).
     NonEmailSender,
+    /// Criminal intelligence information held past its retention limit without review.
+    RetentionExceeded,
 }
 
 impl Kind {
@@ -68,6 +70,7 @@ impl Kind {
             Self::VendorPassThrough => "vendor_pass_through",
             Self::UnresolvedAgency => "unresolved_agency",
             Self::NonEmailSender => "non_email_sender",
+            Self::RetentionExceeded => "retention_exceeded",
         }
     }
 }
@@ -83,8 +86,17 @@ pub enum Subject {
     },
     /// A message of an email production.
     Email {
-        /// The Message-ID header, or a stable `row-N` id where the export has none.
+        /// The Message-ID header (without its angle brackets), or a stable id where the export
+        /// has none (`row-N` in an Outlook CSV export, `FILE:LINE` in an mbox or `.eml` file).
         message_id: String,
+        /// The `.eml` file, when the production is a folder of them.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        file: Option<String>,
+    },
+    /// A record of a criminal intelligence system, by its id.
+    Record {
+        /// The record's id as the export gives it.
+        record: String,
     },
     /// A row of a sharing list.
     Sharing {
@@ -99,8 +111,8 @@ impl Subject {
     /// A one-line label for tables.
     pub fn label(&self) -> String {
         match self {
-            Subject::Search { record } => record.clone(),
-            Subject::Email { message_id } => message_id.clone(),
+            Subject::Search { record } | Subject::Record { record } => record.clone(),
+            Subject::Email { message_id, .. } => message_id.clone(),
             Subject::Sharing { agency, counterparty } => format!("{agency} -> {counterparty}"),
         }
     }
@@ -125,4 +137,129 @@ pub struct Finding {
     /// The law, regulation or published standard the rule applies, when there is one.
     #[serde(skip_serializing_if = "str::is_empty")]
     pub citation: &'static str,
+}
+
+impl Finding {
+    /// Writes the finding as one line of JSON (with its newline): the same bytes as
+    /// `serde_json::to_writer` followed by `\n`, without going through serde's generic map
+    /// serializer (the `--format jsonl` output of a large audit is mostly this).
+    pub fn write_json_line(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        w.write_all(b"{\"kind\":\"")?;
+        w.write_all(self.kind.as_str().as_bytes())?;
+        w.write_all(b"\",\"severity\":\"")?;
+        w.write_all(self.severity.as_str().as_bytes())?;
+        w.write_all(b"\",")?;
+        match &self.subject {
+            Subject::Search { record } | Subject::Record { record } => {
+                w.write_all(b"\"record\":")?;
+                json_str(w, record)?;
+            }
+            Subject::Email { message_id, file } => {
+                w.write_all(b"\"message_id\":")?;
+                json_str(w, message_id)?;
+                if let Some(file) = file {
+                    w.write_all(b",\"file\":")?;
+                    json_str(w, file)?;
+                }
+            }
+            Subject::Sharing { agency, counterparty } => {
+                w.write_all(b"\"agency\":")?;
+                json_str(w, agency)?;
+                w.write_all(b",\"counterparty\":")?;
+                json_str(w, counterparty)?;
+            }
+        }
+        w.write_all(b",\"line\":")?;
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = self.line;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        w.write_all(&digits[i..])?;
+        w.write_all(b",\"evidence\":")?;
+        json_str(w, &self.evidence)?;
+        w.write_all(b",\"rule\":")?;
+        json_str(w, self.rule)?;
+        if !self.citation.is_empty() {
+            w.write_all(b",\"citation\":")?;
+            json_str(w, self.citation)?;
+        }
+        w.write_all(b"}\n")
+    }
+}
+
+/// A JSON string as serde_json writes it: `"` and `\` escaped, control characters as `\n`, `\t`,
+/// ... or `\u00XX`, everything else (all of Unicode) as is.
+fn json_str(w: &mut impl std::io::Write, s: &str) -> std::io::Result<()> {
+    let b = s.as_bytes();
+    // Nothing to escape (the usual case): one write, found without branching per byte.
+    let special = b.iter().fold(false, |acc, &c| acc | (c < 0x20) | (c == b'"') | (c == b'\\'));
+    w.write_all(b"\"")?;
+    if !special {
+        w.write_all(b)?;
+        return w.write_all(b"\"");
+    }
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            c if c < 0x20 => {
+                w.write_all(&b[start..i])?;
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                w.write_all(&[b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]])?;
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        w.write_all(&b[start..i])?;
+        w.write_all(esc)?;
+        start = i + 1;
+    }
+    w.write_all(&b[start..])?;
+    w.write_all(b"\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_are_serde_json_byte_for_byte() {
+        let subjects = [
+            Subject::Search { record: "a\"b\\c".into() },
+            Subject::Record { record: "R1".into() },
+            Subject::Email { message_id: "m1@x".into(), file: None },
+            Subject::Email { message_id: "m2@x".into(), file: Some("a/0 1.eml".into()) },
+            Subject::Sharing { agency: "Chino PD (CA)".into(), counterparty: "ICE\tHSI".into() },
+        ];
+        for (i, subject) in subjects.into_iter().enumerate() {
+            let f = Finding {
+                kind: Kind::ImmigrationPurpose,
+                severity: Severity::High,
+                subject,
+                line: [0, 7, 1_234_567, u64::MAX, 10][i],
+                evidence: "reason \"ICE\u{1}\u{1f}\u{7f} é — \r\n\u{8}\u{c}\" / end".into(),
+                rule: "search.immigration_purpose",
+                citation: if i % 2 == 0 { "" } else { "Cal. Civ. Code § 1798.90.55(b)" },
+            };
+            let mut ours = Vec::new();
+            f.write_json_line(&mut ours).unwrap();
+            let mut theirs = serde_json::to_vec(&f).unwrap();
+            theirs.push(b'\n');
+            assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
+        }
+    }
 }

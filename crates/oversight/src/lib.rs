@@ -6,6 +6,10 @@
 //!   their column and time-format variants) as a stream; [`search_audit`] runs the detectors over
 //!   them (immigration purpose via [`policy::justification`], federal originators, protected
 //!   activity, vague reasons, wide searches, off-hours searches, bursts).
+//! - [`emails`] imports email productions (Outlook CSV, mbox, `.eml` files and folders, parsed by
+//!   [`mail`]), rebuilds threads and flags DHS or federal addresses and immigration vocabulary;
+//!   [`sharing`] checks sharing lists; [`intelligence`] checks criminal intelligence records against
+//!   the five-year retention limit of 28 CFR 23.20(h).
 //! - Every importer counts rows read, kept and rejected, with each rejection's line, column and
 //!   reason ([`stats::ImportStats`]): nothing is dropped silently.
 //! - Every detector emits [`finding::Finding`]s: kind, severity, the record it rests on, the
@@ -34,7 +38,9 @@ pub mod directory;
 pub mod emails;
 pub mod error;
 pub mod finding;
+pub mod intelligence;
 pub mod ledger;
+pub mod mail;
 pub mod search_audit;
 pub mod searches;
 pub mod sharing;

@@ -60,9 +60,37 @@ impl Default for SearchRules {
 }
 
 /// Runs the per-search detectors on one search.
+///
+/// The reason is tokenized once: for ASCII text (nearly every export) by lowercasing it in one
+/// buffer and borrowing the tokens, otherwise by [`justification::tokens`]; both give the same
+/// tokens for ASCII text. [`detect_row_reference`] is the plain version the tests compare it with.
 pub fn detect_row(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding)) {
     let text = s.purpose_text();
-    let tokens = justification::tokens(&text);
+    if text.is_ascii() {
+        let lower = text.to_ascii_lowercase();
+        let tokens: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect();
+        detect_tokens(s, &text, &tokens, false, rules, out);
+    } else {
+        detect_tokens(s, &text, &justification::tokens(&text), false, rules, out);
+    }
+}
+
+/// [`detect_row`] the plain way: [`justification::tokens`] on every reason, the reference
+/// vocabulary matchers ([`vocab::find_reference`], [`vocab::is_vague_reference`]). Same findings,
+/// slower; the tests hold the fast path to it.
+pub fn detect_row_reference(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding)) {
+    let text = s.purpose_text();
+    detect_tokens(s, &text, &justification::tokens(&text), true, rules, out);
+}
+
+fn detect_tokens<T: AsRef<str>>(
+    s: &Search,
+    text: &str,
+    tokens: &[T],
+    reference: bool,
+    rules: &SearchRules,
+    out: &mut dyn FnMut(Finding),
+) {
     let finding = |kind, severity, evidence: String, rule, citation| Finding {
         kind,
         severity,
@@ -72,7 +100,7 @@ pub fn detect_row(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding))
         rule,
         citation,
     };
-    let c = justification::classify_tokens(&tokens);
+    let c = justification::classify_tokens(tokens);
     match c.signal {
         Signal::Strong => out(finding(
             Kind::ImmigrationPurpose,
@@ -99,7 +127,12 @@ pub fn detect_row(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding))
             "Cal. Civ. Code § 1798.90.55(b) (ALPR data only to California public agencies)",
         ));
     }
-    let protected = vocab::find(&tokens, vocab::PROTECTED);
+    let protected = if reference {
+        let owned: Vec<String> = tokens.iter().map(|t| t.as_ref().to_owned()).collect();
+        vocab::find_reference(&owned, vocab::PROTECTED)
+    } else {
+        vocab::find(tokens, vocab::PROTECTED)
+    };
     if !protected.is_empty() {
         let what: Vec<String> = protected.iter().map(|(p, l)| format!("{l}: \"{p}\"")).collect();
         out(finding(
@@ -110,8 +143,13 @@ pub fn detect_row(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding))
             PROTECTED_CITATION,
         ));
     }
-    let has_case = s.case_number.is_some() || tokens.iter().any(|t| vocab::is_identifier(t));
-    if !has_case && vocab::is_vague(&tokens) {
+    let has_case = s.case_number.is_some() || tokens.iter().any(|t| vocab::is_identifier(t.as_ref()));
+    let vague = if reference {
+        vocab::is_vague_reference(&tokens.iter().map(|t| t.as_ref().to_owned()).collect::<Vec<_>>())
+    } else {
+        vocab::is_vague(tokens)
+    };
+    if !has_case && vague {
         let (severity, evidence) = if tokens.is_empty() {
             (Severity::Medium, "no reason given".to_owned())
         } else {
@@ -128,25 +166,17 @@ pub fn detect_row(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding))
     let wide_n = s.networks.filter(|&n| n >= rules.wide_networks);
     let wide_d = s.devices.filter(|&d| d >= rules.wide_devices);
     if wide_n.is_some() || wide_d.is_some() {
-        let mut parts = Vec::new();
+        use std::fmt::Write as _;
+        let mut evidence = String::with_capacity(80);
+        evidence.push_str("searched ");
         if let Some(n) = s.networks {
-            parts.push(format!("{n} networks"));
+            let _ = write!(evidence, "{n} networks");
         }
         if let Some(d) = s.devices {
-            parts.push(format!("{d} cameras"));
+            let _ = write!(evidence, "{}{d} cameras", if s.networks.is_some() { ", " } else { "" });
         }
-        out(finding(
-            Kind::WideSearch,
-            Severity::Medium,
-            format!(
-                "searched {} (thresholds: {} networks, {} cameras)",
-                parts.join(", "),
-                rules.wide_networks,
-                rules.wide_devices
-            ),
-            "search.wide",
-            "",
-        ));
+        let _ = write!(evidence, " (thresholds: {} networks, {} cameras)", rules.wide_networks, rules.wide_devices);
+        out(finding(Kind::WideSearch, Severity::Medium, evidence, "search.wide", ""));
     }
 }
 
@@ -184,26 +214,33 @@ pub fn audit_file(
     };
     // Two stages on two threads: this thread detects (and the caller prints) while a reader
     // thread parses the next batch. Batches are bounded, so memory stays flat.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<Search>, u64)>(4);
+    // Batches are recycled: the detector thread hands each one back, and the reader refills its
+    // searches in place, so rows cost no allocation once the strings have grown.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<Search>, usize, u64)>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Search>>();
     let mut stats = std::thread::scope(|scope| -> Result<ImportStats> {
         let parser = scope.spawn(move || -> Result<ImportStats> {
             let mut reader = reader;
             loop {
-                let mut batch = Vec::with_capacity(BATCH);
-                while batch.len() < BATCH {
-                    match reader.next_search()? {
-                        Some(s) => batch.push(s),
-                        None => break,
+                let mut batch = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                let mut n = 0;
+                while n < BATCH {
+                    if n == batch.len() {
+                        batch.push(Search::default());
                     }
+                    if !reader.next_search_into(&mut batch[n])? {
+                        break;
+                    }
+                    n += 1;
                 }
-                let done = batch.len() < BATCH;
-                if tx.send((batch, reader.bytes_read())).is_err() || done {
+                let done = n < BATCH;
+                if tx.send((batch, n, reader.bytes_read())).is_err() || done {
                     return Ok(std::mem::take(&mut reader.stats));
                 }
             }
         });
-        for (batch, bytes) in rx {
-            for s in &batch {
+        for (batch, n, bytes) in rx {
+            for s in &batch[..n] {
                 detect_row(s, rules, &mut count);
                 if per_officer {
                     if let (Some(user), Some(t)) = (&s.user, s.time) {
@@ -218,6 +255,7 @@ pub fn audit_file(
                 }
             }
             progress(1, bytes);
+            let _ = back_tx.send(batch);
         }
         parser.join().unwrap_or_else(|_| {
             Err(crate::error::Error::Csv {
@@ -279,7 +317,7 @@ pub fn audit_file(
                 ));
             }
             n += 1;
-            if n % 8192 == 0 {
+            if n.is_multiple_of(8192) {
                 progress(2, reader.bytes_read());
             }
         }

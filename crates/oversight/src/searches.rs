@@ -136,16 +136,18 @@ pub struct Search {
 
 impl Search {
     /// All free text an officer wrote or chose for this search (reason, offence type, prompt),
-    /// joined by " | " for the detectors.
-    pub fn purpose_text(&self) -> String {
-        let mut s = self.reason.clone();
-        for t in [&self.offense_type, &self.text_prompt].into_iter().flatten() {
-            if !t.is_empty() {
-                s.push_str(" | ");
-                s.push_str(t);
-            }
+    /// joined by " | " for the detectors (the reason itself, borrowed, when there is nothing else).
+    pub fn purpose_text(&self) -> std::borrow::Cow<'_, str> {
+        let extra = || [&self.offense_type, &self.text_prompt].into_iter().flatten().filter(|t| !t.is_empty());
+        if extra().next().is_none() {
+            return std::borrow::Cow::Borrowed(&self.reason);
         }
-        s
+        let mut s = self.reason.clone();
+        for t in extra() {
+            s.push_str(" | ");
+            s.push_str(t);
+        }
+        std::borrow::Cow::Owned(s)
     }
 }
 
@@ -219,18 +221,25 @@ impl<R: Read> SearchReader<R> {
     /// The next kept search; rejected rows are recorded in [`Self::stats`] and skipped. `Ok(None)`
     /// at the end of the file; `Err` only when the CSV itself is broken or unreadable.
     pub fn next_search(&mut self) -> Result<Option<Search>> {
+        let mut s = Search::default();
+        Ok(self.next_search_into(&mut s)?.then_some(s))
+    }
+
+    /// [`Self::next_search`] into `search`, reusing its strings' memory (no allocation per row once
+    /// the strings are long enough). False at the end of the file; `search` is then unspecified.
+    pub fn next_search_into(&mut self, search: &mut Search) -> Result<bool> {
         loop {
             let more = self.reader.read_byte_record(&mut self.record).map_err(|e| Error::csv(&self.path, e))?;
             if !more {
-                return Ok(None);
+                return Ok(false);
             }
             let line = self.record.position().map(|p| p.line()).unwrap_or(0);
             // A blank line is not a row: csv skips those itself.
             self.stats.read += 1;
-            match self.convert(line) {
-                Ok(s) => {
+            match self.fill(line, search) {
+                Ok(()) => {
                     self.stats.kept += 1;
-                    return Ok(Some(s));
+                    return Ok(true);
                 }
                 Err((column, reason)) => {
                     self.stats.reject(line, column.as_deref(), reason);
@@ -239,15 +248,22 @@ impl<R: Read> SearchReader<R> {
         }
     }
 
-    fn cell(&self, f: Field) -> std::result::Result<Option<&str>, (Option<String>, String)> {
-        match self.columns[slot(f)] {
+    /// A cell, trimmed. `row` is the whole record as text when it is valid UTF-8 (checked once per
+    /// row): a cell is then a slice of it; otherwise each cell is checked on its own.
+    fn cell<'a>(
+        &'a self,
+        row: Option<&'a str>,
+        f: Field,
+    ) -> std::result::Result<Option<&'a str>, (Option<String>, String)> {
+        let Some(i) = self.columns[slot(f)] else { return Ok(None) };
+        if let Some(s) = row.and_then(|r| r.get(self.record.range(i)?)) {
+            return Ok(Some(s.trim()));
+        }
+        match self.record.get(i) {
             None => Ok(None),
-            Some(i) => match self.record.get(i) {
-                None => Ok(None),
-                Some(b) => std::str::from_utf8(b)
-                    .map(|s| Some(s.trim()))
-                    .map_err(|_| (Some(self.headers[i].clone()), "invalid UTF-8".to_owned())),
-            },
+            Some(b) => std::str::from_utf8(b)
+                .map(|s| Some(s.trim()))
+                .map_err(|_| (Some(self.headers[i].clone()), "invalid UTF-8".to_owned())),
         }
     }
 
@@ -255,25 +271,27 @@ impl<R: Read> SearchReader<R> {
         self.columns[slot(f)].map(|i| self.headers[i].clone())
     }
 
-    fn convert(&self, line: u64) -> std::result::Result<Search, (Option<String>, String)> {
+    fn fill(&self, line: u64, out: &mut Search) -> std::result::Result<(), (Option<String>, String)> {
         if self.record.len() != self.headers.len() {
             return Err((None, format!("{} fields, the header has {}", self.record.len(), self.headers.len())));
         }
-        let opt = |f: Field| -> std::result::Result<Option<String>, (Option<String>, String)> {
-            Ok(self.cell(f)?.filter(|s| !s.is_empty()).map(str::to_owned))
+        let row = std::str::from_utf8(self.record.as_slice()).ok();
+        let cell = |f: Field| self.cell(row, f);
+        let opt = |f: Field| -> std::result::Result<Option<&str>, (Option<String>, String)> {
+            Ok(cell(f)?.filter(|s| !s.is_empty()))
         };
-        let id = self.cell(Field::Id)?.unwrap_or("");
+        let id = cell(Field::Id)?.unwrap_or("");
         if id.is_empty() {
             return Err((self.header(Field::Id), "empty search id".into()));
         }
-        let time_text = self.cell(Field::Time)?.unwrap_or("");
+        let time_text = cell(Field::Time)?.unwrap_or("");
         let time = Some(time::parse(time_text).map_err(|e| (self.header(Field::Time), e))?);
         let count = |f: Field| -> std::result::Result<Option<u64>, (Option<String>, String)> {
-            match self.cell(f)? {
+            match cell(f)? {
                 None | Some("") => Ok(None),
                 Some(t) => t
-                    .replace(',', "")
                     .parse::<u64>()
+                    .or_else(|_| t.replace(',', "").parse::<u64>())
                     .map(Some)
                     .map_err(|_| (self.header(f), format!("not a count: {t:?}"))),
             }
@@ -281,14 +299,14 @@ impl<R: Read> SearchReader<R> {
         let devices = count(Field::Devices)?;
         let networks = count(Field::Networks)?;
         let ts = |f: Field| -> std::result::Result<Option<Timestamp>, (Option<String>, String)> {
-            match self.cell(f)? {
+            match cell(f)? {
                 None | Some("") => Ok(None),
                 Some(t) => time::parse(t).map(Some).map_err(|e| (self.header(f), e)),
             }
         };
         let frame = match (ts(Field::FrameStart)?, ts(Field::FrameEnd)?) {
             (Some(a), Some(b)) => Some((a, b)),
-            _ => match self.cell(Field::Frame)? {
+            _ => match cell(Field::Frame)? {
                 None | Some("") => None,
                 Some(t) => {
                     let parts: Vec<&str> = t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
@@ -305,27 +323,45 @@ impl<R: Read> SearchReader<R> {
             },
         };
         let org = opt(Field::Org)?;
-        let org_federal = org.as_deref().is_some_and(|o| o.to_ascii_lowercase().contains("[federal]"));
-        Ok(Search {
-            line,
-            id: id.to_owned(),
-            time,
-            reason: self.cell(Field::Reason)?.unwrap_or("").to_owned(),
-            user: opt(Field::User)?,
-            org,
-            org_federal,
-            devices,
-            networks,
-            frame,
-            case_number: opt(Field::CaseNumber)?,
-            plate: opt(Field::Plate)?,
-            offense_type: opt(Field::OffenseType)?,
-            text_prompt: opt(Field::TextPrompt)?,
-            filters: opt(Field::Filters)?,
-            search_type: opt(Field::SearchType)?,
-            moderation: opt(Field::Moderation)?,
-        })
+        out.org_federal = org.is_some_and(|o| contains_ignore_ascii_case(o, "[federal]"));
+        set_opt(&mut out.org, org);
+        out.line = line;
+        set(&mut out.id, id);
+        out.time = time;
+        set(&mut out.reason, cell(Field::Reason)?.unwrap_or(""));
+        set_opt(&mut out.user, opt(Field::User)?);
+        out.devices = devices;
+        out.networks = networks;
+        out.frame = frame;
+        set_opt(&mut out.case_number, opt(Field::CaseNumber)?);
+        set_opt(&mut out.plate, opt(Field::Plate)?);
+        set_opt(&mut out.offense_type, opt(Field::OffenseType)?);
+        set_opt(&mut out.text_prompt, opt(Field::TextPrompt)?);
+        set_opt(&mut out.filters, opt(Field::Filters)?);
+        set_opt(&mut out.search_type, opt(Field::SearchType)?);
+        set_opt(&mut out.moderation, opt(Field::Moderation)?);
+        Ok(())
     }
+}
+
+fn set(dst: &mut String, v: &str) {
+    dst.clear();
+    dst.push_str(v);
+}
+
+fn set_opt(dst: &mut Option<String>, v: Option<&str>) {
+    match (dst.as_mut(), v) {
+        (Some(d), Some(v)) => set(d, v),
+        (None, Some(v)) => *dst = Some(v.to_owned()),
+        (_, None) => *dst = None,
+    }
+}
+
+fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    let first = needle.as_bytes()[0];
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w[0].eq_ignore_ascii_case(&first) && w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Opens a search audit file.

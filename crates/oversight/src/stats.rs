@@ -9,6 +9,9 @@ use crate::error::Error;
 /// Why one row was not imported.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Rejection {
+    /// The file, when the input is a folder of files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     /// The 1-based line where the row starts.
     pub line: u64,
     /// The column at fault (its header name), if one column is.
@@ -35,7 +38,7 @@ pub struct ImportStats {
 
 impl ImportStats {
     pub(crate) fn reject(&mut self, line: u64, column: Option<&str>, reason: impl Into<String>) {
-        self.rejected.push(Rejection { line, column: column.map(str::to_owned), reason: reason.into() });
+        self.rejected.push(Rejection { file: None, line, column: column.map(str::to_owned), reason: reason.into() });
     }
 }
 

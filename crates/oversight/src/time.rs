@@ -90,7 +90,8 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
+/// The number of days in a month of a year (proleptic Gregorian).
+pub fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -139,7 +140,78 @@ impl Cursor<'_> {
 
 /// Parses a timestamp in one of the forms listed in the module documentation. The error is a short
 /// description of what is wrong, for the importer to put beside the row and column.
+///
+/// The two forms of Flock exports written in full (`11/14/2025, 09:53:36 AM UTC` and
+/// `2025-06-18 00:02:04.789`) take a fixed-position fast path; it accepts exactly what the general
+/// parser accepts for them, with the same result, and hands anything else to the general parser.
 pub fn parse(text: &str) -> Result<Timestamp, String> {
+    match fast(text.as_bytes()) {
+        Some(t) => Ok(t),
+        None => parse_general(text),
+    }
+}
+
+/// Digits at fixed positions: `b[at..at + n]` as a number.
+fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
+    b[at..at + n].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+}
+
+fn fast(b: &[u8]) -> Option<Timestamp> {
+    let (date, (h, mi, s, ms), zone_known) = match b.len() {
+        // 11/14/2025, 09:53:36 AM UTC
+        27 if b[2] == b'/' && b[5] == b'/' && &b[10..12] == b", " && b[14] == b':' && b[17] == b':' => {
+            if b[20] != b' ' || &b[23..] != b" UTC" {
+                return None;
+            }
+            let pm = match &b[21..23] {
+                b"AM" => false,
+                b"PM" => true,
+                _ => return None,
+            };
+            let h = digits(b, 12, 2)?;
+            if !(1..=12).contains(&h) {
+                return None;
+            }
+            let h = match (h, pm) {
+                (12, false) => 0,
+                (12, true) => 12,
+                (h, true) => h + 12,
+                (h, false) => h,
+            };
+            let date = (i64::from(digits(b, 6, 4)?), digits(b, 0, 2)?, digits(b, 3, 2)?);
+            (date, (h, digits(b, 15, 2)?, digits(b, 18, 2)?, 0), true)
+        }
+        // 2025-06-18 00:02:04.789
+        23 if b[4] == b'-' && b[7] == b'-' && b[10] == b' ' && b[13] == b':' && b[16] == b':' && b[19] == b'.' => {
+            let date = (i64::from(digits(b, 0, 4)?), digits(b, 5, 2)?, digits(b, 8, 2)?);
+            (date, (digits(b, 11, 2)?, digits(b, 14, 2)?, digits(b, 17, 2)?, digits(b, 20, 3)?), false)
+        }
+        _ => return None,
+    };
+    let (y, mo, d) = date;
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    // Rows of an export mostly share a few dates: the day count of the last one is kept.
+    thread_local! {
+        static LAST: std::cell::Cell<((i64, u32, u32), i64)> = const { std::cell::Cell::new(((1970, 1, 1), 0)) };
+    }
+    let days = LAST.with(|last| {
+        let (cached, days) = last.get();
+        if cached == date {
+            days
+        } else {
+            let days = days_from_civil(y, mo, d);
+            last.set((date, days));
+            days
+        }
+    });
+    let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s.min(59));
+    Some(Timestamp { millis: secs * 1000 + i64::from(ms), zone_known })
+}
+
+/// The general parser behind [`parse`].
+fn parse_general(text: &str) -> Result<Timestamp, String> {
     let t = text.trim();
     if t.is_empty() {
         return Err("empty time".into());
@@ -259,6 +331,28 @@ mod tests {
         assert_eq!(parse("2025-06-18T19:17:43.792Z").unwrap().to_string(), "2025-06-18T19:17:43Z");
         assert_eq!(parse("2025-06-18T19:17:43-07:00").unwrap().to_string(), "2025-06-19T02:17:43Z");
         assert_eq!(parse("6/8/2025 7:05").unwrap().to_string(), "2025-06-08T07:05:00");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_parser() {
+        let mut n = 0;
+        for (mo, d, y) in [(1, 1, 2025), (2, 29, 2024), (2, 29, 2025), (12, 31, 1999), (13, 1, 2025), (0, 5, 2025)] {
+            for (h, mi, s) in [(0, 0, 0), (12, 0, 0), (1, 59, 59), (11, 60, 0), (13, 5, 5), (23, 59, 60), (24, 0, 0)] {
+                for ampm in ["AM", "PM", "am", "XM"] {
+                    let text = format!("{mo:02}/{d:02}/{y:04}, {h:02}:{mi:02}:{s:02} {ampm} UTC");
+                    assert_eq!(parse(&text), parse_general(&text), "{text}");
+                    n += usize::from(fast(text.as_bytes()).is_some());
+                }
+                for ms in [0, 7, 999] {
+                    let text = format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{ms:03}");
+                    assert_eq!(parse(&text), parse_general(&text), "{text}");
+                    n += usize::from(fast(text.as_bytes()).is_some());
+                }
+            }
+        }
+        // The fast path took every valid one: 3 valid dates, with 2 valid AM/PM times x 2 (AM, PM)
+        // and 5 valid 24-hour times x 3 fractions.
+        assert_eq!(n, 3 * (2 * 2 + 5 * 3));
     }
 
     #[test]

@@ -99,23 +99,55 @@ pub const VAGUE: &[&str] = &[
 ];
 
 /// Finds the phrases of `vocab` in `tokens`, longest first at each position, each reported once.
-pub fn find<'v>(tokens: &[String], vocab: &'v [(&'v str, &'v str)]) -> Vec<(&'v str, &'v str)> {
+pub fn find<'v, T: AsRef<str>>(tokens: &[T], vocab: &'v [(&'v str, &'v str)]) -> Vec<(&'v str, &'v str)> {
+    let mut found: Vec<(&str, &str)> = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = tokens[i].as_ref().as_bytes();
+        let mut best: Option<(usize, (&str, &str))> = None;
+        for &(phrase, label) in vocab {
+            // The phrase's first word is this token: a prefix test, no splitting.
+            let p = phrase.as_bytes();
+            if p.first() != token.first()
+                || !(p.starts_with(token) && (p.len() == token.len() || p[token.len()] == b' '))
+            {
+                continue;
+            }
+            let n = phrase.split(' ').count();
+            if n <= tokens.len() - i
+                && phrase.split(' ').zip(&tokens[i..]).all(|(a, b)| a == b.as_ref())
+                && best.is_none_or(|(m, _)| n > m)
+            {
+                best = Some((n, (phrase, label)));
+            }
+        }
+        match best {
+            Some((n, hit)) => {
+                if !found.contains(&hit) {
+                    found.push(hit);
+                }
+                i += n;
+            }
+            None => i += 1,
+        }
+    }
+    found
+}
+
+/// [`find`] written the plain way (split every phrase at every position): the reference the
+/// tests hold the fast path to.
+pub fn find_reference<'v>(tokens: &[String], vocab: &'v [(&'v str, &'v str)]) -> Vec<(&'v str, &'v str)> {
     let mut found: Vec<(&str, &str)> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
         let mut best: Option<(usize, (&str, &str))> = None;
         for &(phrase, label) in vocab {
-            // Cheap first-word test before splitting the phrase.
-            let first = phrase.split(' ').next().unwrap_or("");
-            if first != tokens[i] {
-                continue;
-            }
-            let n = phrase.split(' ').count();
-            if n <= tokens.len() - i
-                && phrase.split(' ').zip(&tokens[i..]).all(|(a, b)| a == b)
-                && best.is_none_or(|(m, _)| n > m)
+            let words: Vec<&str> = phrase.split(' ').collect();
+            if words.len() <= tokens.len() - i
+                && words.iter().zip(&tokens[i..]).all(|(a, b)| a == b)
+                && best.is_none_or(|(m, _)| words.len() > m)
             {
-                best = Some((n, (phrase, label)));
+                best = Some((words.len(), (phrase, label)));
             }
         }
         match best {
@@ -137,7 +169,24 @@ pub fn is_identifier(token: &str) -> bool {
 }
 
 /// Whether a reason, as tokens, says nothing auditable: empty, or only vague words, and no identifier.
-pub fn is_vague(tokens: &[String]) -> bool {
+pub fn is_vague<T: AsRef<str>>(tokens: &[T]) -> bool {
+    // The vague words by length: a token is compared with the few words of its length only.
+    static BY_LEN: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    let by_len = BY_LEN.get_or_init(|| {
+        let mut v = vec![Vec::new(); VAGUE.iter().map(|w| w.len()).max().unwrap_or(0) + 1];
+        for w in VAGUE {
+            v[w.len()].push(*w);
+        }
+        v
+    });
+    tokens.iter().all(|t| {
+        let t = t.as_ref();
+        t.starts_with("inv") || by_len.get(t.len()).is_some_and(|ws| ws.contains(&t))
+    })
+}
+
+/// [`is_vague`] by a linear scan of [`VAGUE`]: the reference for the tests.
+pub fn is_vague_reference(tokens: &[String]) -> bool {
     tokens.iter().all(|t| VAGUE.contains(&t.as_str()) || t.starts_with("inv"))
 }
 

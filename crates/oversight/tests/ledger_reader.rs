@@ -21,7 +21,7 @@ fn decision(i: u64) -> Entry {
         decision_id: format!("d-{i}"),
         requester: EntryRequester { id: format!("det-{i}"), agency: "lapd".into(), role: "detective".into() },
         token: format!("{i:016x}"),
-        on_behalf_of: if i % 5 == 0 {
+        on_behalf_of: if i.is_multiple_of(5) {
             vec![ChainLink { id: "agent-7".into(), agency: "ice-ero".into() }]
         } else {
             vec![]
@@ -69,7 +69,7 @@ fn review(i: u64, of: u64) -> Entry {
         time: 1_735_689_600 + i * 60,
         decision_id: format!("d-{of}"),
         decision_index: of,
-        verdict: if i % 2 == 0 { Verdict::Approve } else { Verdict::Deny },
+        verdict: if i.is_multiple_of(2) { Verdict::Approve } else { Verdict::Deny },
         supervisor: Supervisor { id: "sup-1".into(), agency: "ociac".into(), token: "ef".repeat(8) },
         reason: "12".repeat(32),
         obligations: vec![],

@@ -64,3 +64,84 @@ fn okaloosa_org_audit() {
     // No officer column, so no per-officer findings.
     assert!(!kinds.contains_key("off_hours") && !kinds.contains_key("burst"));
 }
+
+/// The fast path (`audit_file`: two threads, recycled batches, borrowed ASCII tokens, indexed
+/// vocabularies, fixed-position time parsing) against the plain one (`SearchReader::next_search`
+/// and `detect_row_reference`), finding for finding.
+fn fast_equals_reference(path: &std::path::Path) -> usize {
+    let mut fast = Vec::new();
+    let stats = audit_file(path, &SearchRules::default(), &mut |_, _| {}, &mut |f| fast.push(f)).unwrap();
+    let mut reader = oversight::searches::open(path).unwrap();
+    let mut reference = Vec::new();
+    while let Some(s) = reader.next_search().unwrap() {
+        oversight::search_audit::detect_row_reference(&s, &SearchRules::default(), &mut |f| reference.push(f));
+    }
+    assert_eq!(
+        (stats.read, stats.kept, &stats.rejected),
+        (reader.stats.read, reader.stats.kept, &reader.stats.rejected)
+    );
+    // Per-search findings come first, in row order; per-officer ones (second pass) after them.
+    let per_search: Vec<&Finding> = fast.iter().filter(|f| !matches!(f.kind, Kind::OffHours | Kind::Burst)).collect();
+    assert_eq!(per_search.len(), reference.len());
+    for (a, b) in per_search.iter().zip(&reference) {
+        assert_eq!(*a, b);
+    }
+    assert!(fast[..reference.len()].iter().all(|f| !matches!(f.kind, Kind::OffHours | Kind::Burst)));
+    reference.len()
+}
+
+#[test]
+fn fast_path_agrees_with_the_reference_on_the_real_files() {
+    assert_eq!(fast_equals_reference(&data("flock/eugene-or-search-audit-2025-06.csv")), 1289 + 884);
+    assert_eq!(fast_equals_reference(&data("flock/okaloosa-fl-org-audit-2025-11.csv")), 2273 + 3195);
+}
+
+#[test]
+fn fast_path_agrees_with_the_reference_on_awkward_reasons() {
+    // The real Okaloosa rows, with reasons that take the non-ASCII path, the vocabularies, and
+    // times in the forms the fixed-position parser does not take.
+    let mut reader = csv::Reader::from_path(data("flock/okaloosa-fl-org-audit-2025-11.csv")).unwrap();
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(reader.headers().unwrap()).unwrap();
+    let reasons = [
+        "DEPORTATİON hold",
+        "Protestación ICE",
+        "ICE detainer",
+        "protest at city hall",
+        "no kings rally 25-1234",
+        "not immigration related, theft",
+        "inv",
+        "",
+        "Inmigración: orden de deportación",
+        "planned parenthood",
+    ];
+    for (i, row) in reader.records().take(3000).enumerate() {
+        let mut fields: Vec<String> = row.unwrap().iter().map(str::to_owned).collect();
+        if i % 3 == 0 {
+            fields[6] = reasons[i % reasons.len()].to_owned();
+        }
+        if i % 7 == 0 {
+            // Forms the fixed-position parser hands to the general one.
+            fields[7] = ["11/14/2025 9:53 pm UTC", "2025-11-01T10:00:00Z", "11/14/2025, 09:53:36 am UTC"][i % 3].into();
+        }
+        out.write_record(&fields).unwrap();
+    }
+    out.write_record([
+        "x1",
+        "Test SO [FEDERAL]",
+        "1",
+        "104",
+        "",
+        "",
+        "deportation",
+        "2025-11-02 10:00",
+        "search",
+        "allow",
+    ])
+    .unwrap();
+    let csv = String::from_utf8(out.into_inner().unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.csv");
+    std::fs::write(&path, csv).unwrap();
+    assert!(fast_equals_reference(&path) > 1000);
+}

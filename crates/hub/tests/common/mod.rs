@@ -14,6 +14,7 @@ pub fn repo() -> PathBuf {
 
 pub struct TestHub {
     pub url: String,
+    pub pg: Option<std::sync::Arc<hub::pgstate::PgState>>,
     pub vkey: String,
     pub data: PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -36,6 +37,20 @@ impl Reply {
 impl TestHub {
     /// Starts a hub on the seed world with synthetic sources in `data`.
     pub fn start(data: &Path) -> Self {
+        Self::start_with(data, None)
+    }
+
+    /// Starts a hub with its ledger and state in PostgreSQL (a replica of the region `store`).
+    pub fn start_pg(data: &Path, store: &hub::pgstate::PgStore) -> Self {
+        Self::start_with(data, Some(store.clone()))
+    }
+
+    fn start_with(data: &Path, store: Option<hub::pgstate::PgStore>) -> Self {
+        Self::start_custom(data, |o| o.store = store)
+    }
+
+    /// Starts a hub on the seed world with its options adjusted by `adjust`.
+    pub fn start_custom(data: &Path, adjust: impl FnOnce(&mut hub::HubOptions)) -> Self {
         let deployment = model::Deployment::load(&repo().join("examples/seed-world")).unwrap();
         if !data.join(hub::sources::SOURCES_DIR).exists() {
             hub::sources::write_synthetic(data, &deployment, hub::sources::SYNTHETIC_SEED).unwrap();
@@ -43,6 +58,8 @@ impl TestHub {
         let mut options =
             hub::HubOptions::new(repo().join("examples/seed-world"), repo().join("laws"), data.to_path_buf());
         options.checkpoint_interval = Duration::from_millis(100);
+        adjust(&mut options);
+        let pg = options.store.as_ref().map(|s| std::sync::Arc::new(hub::pgstate::PgState::connect(s).unwrap()));
         let hub = hub::Hub::open(options).unwrap();
         let vkey = hub.vkey().to_string();
         let (tx, rx) = mpsc::channel();
@@ -67,6 +84,7 @@ impl TestHub {
             .into();
         Self {
             url: format!("http://{addr}"),
+            pg,
             vkey,
             data: data.to_path_buf(),
             stop: Some(stop_tx),
@@ -76,7 +94,10 @@ impl TestHub {
     }
 
     pub fn token(&self, agency: &str, user: &str, role: &str) -> String {
-        hub::tokens::issue(&self.data, agency, user, role, 3600).unwrap().0
+        match &self.pg {
+            Some(pg) => hub::tokens::issue_pg(pg, agency, user, role, 3600).unwrap().0,
+            None => hub::tokens::issue(&self.data, agency, user, role, 3600).unwrap().0,
+        }
     }
 
     fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
@@ -122,6 +143,35 @@ impl TestHub {
             std::thread::sleep(Duration::from_millis(50));
         }
         panic!("no checkpoint covering {size} entries");
+    }
+}
+
+pub const CONNINFO: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
+
+/// A uniquely named schema in the CI PostgreSQL, dropped at the end.
+pub struct Schema(pub String);
+
+impl Schema {
+    pub fn new(tag: &str) -> Self {
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        Schema(format!("hub_{tag}_{}_{nanos}", std::process::id()))
+    }
+
+    pub fn store(&self, application_name: &str) -> hub::pgstate::PgStore {
+        hub::pgstate::PgStore::new(&format!("{CONNINFO} application_name={application_name}"), &self.0).unwrap()
+    }
+
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(CONNINFO, postgres::NoTls).unwrap()
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(CONNINFO, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
+        }
     }
 }
 

@@ -1,0 +1,99 @@
+//! The PostgreSQL table connector against the CI server: a deployment names a table for a
+//! source; lookups are parameterised, match like the CSV connector and release only the declared
+//! fields; a table without a declared column, or an unreachable database, is a clear error.
+
+mod common;
+
+use common::{repo, Schema, TestHub, CONNINFO};
+use serde_json::json;
+
+/// The seed world with `ociac-alpr` served from `table`, written into `dir`.
+fn deployment_with_table(dir: &std::path::Path, table: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(repo().join("examples/seed-world/deployment.toml")).unwrap();
+    let anchor = "id = \"ociac-alpr\"\n";
+    assert!(text.contains(anchor));
+    let text = text.replace(anchor, &format!("{anchor}table = \"{table}\"\n"));
+    let path = dir.join("deployment.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn alpr(plate: &str) -> String {
+    json!({
+        "requester": {"id": "det-1", "agency": "oc-sheriff", "role": "detective"},
+        "source": "ociac-alpr", "action": "lookup", "purpose": "criminal_investigation",
+        "justification": "robbery follow-up", "case_number": "OCSD-1",
+        "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": plate}
+    })
+    .to_string()
+}
+
+#[test]
+fn a_source_served_from_a_postgres_table() {
+    let schema = Schema::new("sources");
+    let s = &schema.0;
+    schema
+        .client()
+        .batch_execute(&format!(
+            "CREATE SCHEMA {s};
+             CREATE TABLE {s}.alpr_reads (id SERIAL, plate TEXT, read_time TIMESTAMPTZ, camera_location TEXT,
+                 vehicle_image TEXT, owner_ssn TEXT);
+             INSERT INTO {s}.alpr_reads (plate, read_time, camera_location, vehicle_image, owner_ssn) VALUES
+                 ('7ABC123', '2024-03-01 10:00:00+00', 'camera 1', 'img-1.jpg', '123-45-6789'),
+                 (' 7abc123 ', '2024-03-02 11:00:00+00', 'camera 2', NULL, '123-45-6789'),
+                 ('8XYZ999', '2024-03-03 12:00:00+00', 'camera 3', 'img-3.jpg', '987-65-4321');"
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let deployment = deployment_with_table(dir.path(), &format!("{s}.alpr_reads"));
+    let data = dir.path().join("data");
+    let hub = TestHub::start_custom(&data, |o| {
+        o.deployment = deployment.clone();
+        o.sources_db = Some(CONNINFO.to_string());
+    });
+    let token = hub.token("oc-sheriff", "det-1", "detective");
+
+    let body = hub.post("/v1/requests", Some(&token), &alpr("7abc123")).json();
+    assert_eq!(body["decision"], "permit", "{body:#}");
+    let data = body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2, "trimmed, case-folded match on the plate column: {body:#}");
+    for rec in data {
+        let rec = rec.as_object().unwrap();
+        assert!(!rec.contains_key("owner_ssn") && !rec.contains_key("id"), "only declared fields: {rec:?}");
+        assert!(rec["camera_location"].as_str().unwrap().starts_with("camera "));
+    }
+    assert!(!hub.post("/v1/requests", Some(&token), &alpr("7abc123")).text.contains("123-45-6789"));
+    assert!(data.iter().any(|r| r["vehicle_image"].is_null()), "NULL stays null");
+
+    // The subject is a parameter: SQL in it is just a plate that matches nothing.
+    for probe in ["7ABC123' OR '1'='1", "x'; DROP TABLE alpr_reads; --"] {
+        let b = hub.post("/v1/requests", Some(&token), &alpr(probe)).json();
+        assert_eq!(b["data"].as_array().map(Vec::len), Some(0), "{probe}: {b:#}");
+    }
+    let left: i64 = schema.client().query_one(&format!("SELECT count(*) FROM {s}.alpr_reads"), &[]).unwrap().get(0);
+    assert_eq!(left, 3);
+    drop(hub);
+
+    // A table without a declared column is refused at start, naming it.
+    schema.client().batch_execute(&format!("ALTER TABLE {s}.alpr_reads DROP COLUMN camera_location")).unwrap();
+    let open = |sources_db: Option<&str>| {
+        let mut o = hub::HubOptions::new(deployment.clone(), repo().join("laws"), dir.path().join("other"));
+        o.sources_db = sources_db.map(str::to_string);
+        hub::Hub::open(o).map(|_| ()).unwrap_err().to_string()
+    };
+    let err = open(Some(CONNINFO));
+    assert!(err.contains("camera_location") && err.contains("alpr_reads"), "{err}");
+    // No database given, or none reachable: clear errors.
+    assert!(open(None).contains("--sources-db"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let err = open(Some(&format!("host=127.0.0.1 port={port} user=postgres dbname=test")));
+    assert!(err.contains("cannot reach the sources database"), "{err}");
+}
+
+#[test]
+fn a_table_name_that_is_not_an_identifier_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let deployment = deployment_with_table(dir.path(), "reads; DROP TABLE x");
+    let err = model::Deployment::load(&deployment).unwrap_err().to_string();
+    assert!(err.contains("ociac-alpr") && err.contains("table"), "{err}");
+}
