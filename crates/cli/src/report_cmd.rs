@@ -37,7 +37,8 @@ enum ReportCommand {
         #[arg(long)]
         year: i64,
         /// The hub's deployment (directory holding deployment.toml): names data types and agency
-        /// kinds. Without it both are "unknown".
+        /// kinds, and runs the ledger audit (`audit ledger`) whose findings the report counts.
+        /// Without it data types and kinds are "unknown" and no detector runs.
         #[arg(long)]
         config: Option<PathBuf>,
         /// The output file: FILE.html, FILE.csv or FILE.json.
@@ -73,7 +74,12 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
             };
             let bar = progress(reader.size(), no_progress);
             let entries = reader.entries().inspect(|_| bar.inc(1));
-            let report = match Report::build(year, LedgerInfo::of(&reader), deployment.as_ref(), entries) {
+            let info = LedgerInfo::of(&reader);
+            let built = match &deployment {
+                Some(d) => Report::build_audited(year, info, d, entries),
+                None => Report::build(year, info, None, entries),
+            };
+            let report = match built {
                 Ok(r) => r,
                 Err(ReportError::Year(y)) => bail!("--year {y}: expected a year from 1970 to 9999"),
                 Err(ReportError::Read(e)) => {

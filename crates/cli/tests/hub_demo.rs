@@ -199,5 +199,34 @@ fn audit_ledger_finds_the_side_door_in_a_live_hubs_ledger() {
     assert_eq!((findings[0]["kind"].as_str(), findings[0]["entry"].as_u64()), (Some("side_door"), Some(1)));
     assert_eq!(findings[0]["rule"], "ledger.local_after_denied");
     assert!(findings[0]["evidence"].as_str().unwrap().starts_with("oc-sheriff/det-ramos queried plate subject"));
+    // The hub's public transparency page and the auditor's report count the same finding.
+    let (status, page) = http(&addr, "GET", "/v1/transparency", None, "");
+    assert_eq!(status, 200, "{page}");
+    let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+    let year = page["year"].as_i64().unwrap().to_string();
+    let side_doors = |r: &serde_json::Value| {
+        assert_eq!(r["findings"]["detectors_ran"], true);
+        r["findings"]["by_kind"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["key"] == "side_door/high")
+            .map(|c| c["count"].clone())
+    };
+    assert_eq!(side_doors(&page), Some(serde_json::json!(1)), "{page}");
+    let json = tmp.path().join("report.json");
+    let out = Command::new(bin())
+        .args(["report", "transparency", "--no-progress", "--year", &year, "--data"])
+        .arg(&data)
+        .arg("--config")
+        .arg(repo().join("examples/seed-world"))
+        .arg("--out")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(side_doors(&report), Some(serde_json::json!(1)));
+    assert_eq!(report["totals"], page["totals"]);
     drop(demo);
 }

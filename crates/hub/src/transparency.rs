@@ -100,7 +100,7 @@ impl Cache {
         let info = LedgerInfo::of(&reader);
         let at = info.tree_size;
         let report =
-            Report::build(year, info, Some(self.app.engine.deployment()), reader.entries()).map_err(|e| match e {
+            Report::build_audited(year, info, self.app.engine.deployment(), reader.entries()).map_err(|e| match e {
                 ReportError::Year(y) => {
                     Problem::bad_field("year", format!("year {y} is outside {MIN_YEAR}..={MAX_YEAR}"))
                 }

@@ -494,6 +494,32 @@ impl Report {
         Ok(Self::assemble(year, (start, end), ledger, deployment, c))
     }
 
+    /// Like [`Report::build`], with the ledger audit ([`crate::side_door`], default rules) run over
+    /// the same entries: a finding counts in the year of the entry that completed it (the detector
+    /// sees every entry, so a pattern that began the year before is still found).
+    pub fn build_audited<E>(
+        year: i64,
+        ledger: LedgerInfo,
+        deployment: &Deployment,
+        entries: impl Iterator<Item = Result<(u64, Entry), E>>,
+    ) -> Result<Self, ReportError<E>> {
+        let mut detector = crate::side_door::SideDoor::new(deployment, Default::default());
+        let mut findings = Vec::new();
+        let (start, end) = (year_start(year), year_start(year + 1));
+        let entries = entries.inspect(|item| {
+            if let Ok((index, entry)) = item {
+                let in_year = i64::try_from(entry.time()).is_ok_and(|t| (start..end).contains(&t));
+                detector.entry(*index, entry, &mut |f| {
+                    if in_year {
+                        findings.push(f)
+                    }
+                });
+            }
+        });
+        let report = Self::build(year, ledger, Some(deployment), entries)?;
+        Ok(report.with_findings(&findings))
+    }
+
     /// Adds the findings of oversight detectors run over the same ledger (counted by kind and
     /// severity; nothing of the records they rest on is kept).
     pub fn with_findings(mut self, findings: &[Finding]) -> Self {
