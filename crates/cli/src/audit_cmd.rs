@@ -57,6 +57,25 @@ enum AuditCommand {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// A hub's ledger (verified against its checkpoint and key first): immigration enforcement
+    /// reaching local data around the checkpoint (side doors), and users retried until permitted.
+    Ledger {
+        /// The hub's data directory (ledger/tiles and ledger.vkey).
+        #[arg(long)]
+        data: PathBuf,
+        /// The deployment directory the hub runs (holding deployment.toml): agencies' kinds.
+        #[arg(long)]
+        config: PathBuf,
+        /// Hours after a denied federal request in which a local query on the same subject is a
+        /// side door, and over which a user's denials are counted.
+        #[arg(long, default_value_t = 72)]
+        window_hours: u64,
+        /// Denials of one user on one subject, then a permit, that make a finding.
+        #[arg(long, default_value_t = 2)]
+        retries: usize,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
 }
 
 #[derive(Args)]
@@ -88,6 +107,10 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         AuditCommand::Sharing { file, resolutions, out } => sharing(&file, resolutions, &out),
         AuditCommand::Emails { file, out } => emails(&file, &out),
         AuditCommand::Intelligence { file, as_of, out } => intelligence(&file, as_of.as_deref(), &out),
+        AuditCommand::Ledger { data, config, window_hours, retries, out } => {
+            let rules = oversight::side_door::LedgerRules { window_secs: window_hours * 3600, retries };
+            ledger(&data, &config, rules, &out)
+        }
     }
 }
 
@@ -148,9 +171,12 @@ fn sharing(file: &Path, resolutions: bool, out: &OutputArgs) -> Result<ExitCode>
 }
 
 fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
+    let bar = progress_bar(file, out);
     let mut sink = Sink::new(out.format);
-    let report = oversight::emails::audit_path(file, &mut |f| sink.push(f))
-        .with_context(|| format!("auditing {}", file.display()))?;
+    let report =
+        oversight::emails::audit_path_with_progress(file, &mut |bytes| bar.set_position(bytes), &mut |f| sink.push(f))
+            .with_context(|| format!("auditing {}", file.display()))?;
+    bar.finish_and_clear();
     sink.finish()?;
     report_stats(file, &report.stats, out.stats);
     if out.stats {
@@ -179,6 +205,22 @@ fn intelligence(file: &Path, as_of: Option<&str>, out: &OutputArgs) -> Result<Ex
         .with_context(|| format!("auditing {}", file.display()))?;
     sink.finish()?;
     report_stats(file, &stats, out.stats);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ledger(data: &Path, config: &Path, rules: oversight::side_door::LedgerRules, out: &OutputArgs) -> Result<ExitCode> {
+    let deployment =
+        model::Deployment::load(config).with_context(|| format!("loading the deployment {}", config.display()))?;
+    let mut sink = Sink::new(out.format);
+    let stats = oversight::side_door::audit_data_dir(data, &deployment, rules, &mut |f| sink.push(f))
+        .with_context(|| format!("auditing the ledger of {}", data.display()))?;
+    sink.finish()?;
+    if out.stats {
+        eprintln!("{}: {} entries read; {} findings", data.display(), stats.read, stats.findings);
+        for n in &stats.notes {
+            eprintln!("  note: {n}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

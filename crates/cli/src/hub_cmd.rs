@@ -50,6 +50,15 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Accept client certificates signed by this CA (PEM): subject O = agency, CN = user, OU = role.
+    #[arg(long, requires = "tls_cert")]
+    client_ca: Option<PathBuf>,
     /// The ledger's origin (name in checkpoints), used when the ledger is created.
     #[arg(long, default_value = "fusionguard.local/hub")]
     origin: String,
@@ -162,6 +171,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if let (Some(store), Some(schema)) = (&args.store, &args.schema) {
         options.store = Some(hub::pgstate::PgStore::new(store, schema)?);
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(hub::tls::server_config(cert, key, args.client_ca.as_deref())?),
+        _ => None,
+    };
     let hub = Hub::open(options).context("cannot start the hub")?;
     let rt = runtime()?;
     rt.block_on(async move {
@@ -169,13 +182,20 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        println!("fusionguard hub listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("fusionguard hub listening on {scheme}://{addr}");
+        if args.client_ca.is_some() {
+            println!("client certificates accepted (subject O = agency, CN = user, OU = role)");
+        }
         println!("ledger verifier key: {}", hub.vkey());
         if let Some(schema) = &args.schema {
             println!("ledger, tokens and reviews in PostgreSQL schema {schema} (shared with every replica)");
         }
         println!("{} sources connected from {}", hub.connected_sources(), args.data.join("sources").display());
-        hub.serve(listener, ctrl_c()).await?;
+        match tls {
+            Some(config) => hub.serve_tls(listener, config, ctrl_c()).await?,
+            None => hub.serve(listener, ctrl_c()).await?,
+        }
         println!("stopped");
         Ok(ExitCode::SUCCESS)
     })

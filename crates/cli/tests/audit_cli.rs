@@ -88,3 +88,49 @@ fn emails_and_bad_input() {
         "{stderr}"
     );
 }
+
+#[test]
+fn emails_from_a_folder_of_eml_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("1.eml"),
+        "From: sgt@ocsd.org\nCc: =?UTF-8?Q?Agent?= <a@ice.dhs.gov>\nSubject: =?UTF-8?B?cGxhdGUgcnVu?=\nMessage-ID: <1@x>\n\nhi\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("2.eml"), "To: nobody@x.org\n\nno sender\n").unwrap();
+    let folder = dir.path().display().to_string();
+    let (code, stdout, stderr) = run(&["audit", "emails", &folder, "--format", "jsonl", "--stats"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!((v["message_id"].as_str(), v["file"].as_str()), (Some("1@x"), Some("1.eml")));
+    assert_eq!(v["evidence"], "DHS address in CC: a@ice.dhs.gov");
+    assert!(stderr.contains("2 rows read, 1 kept, 1 rejected; 1 findings"), "{stderr}");
+    assert!(stderr.contains("rejected 2.eml, line 1: no From header field"), "{stderr}");
+    assert!(stderr.contains("1 message(s): \"plate run\""), "{stderr}");
+}
+
+#[test]
+fn intelligence_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gang.csv");
+    std::fs::write(&file, "record_id,entry_date,last_review\nA,2019-01-01,\nB,2019-01-01,2023-06-01\n").unwrap();
+    let file = file.display().to_string();
+    let (code, stdout, stderr) = run(&["audit", "intelligence", &file, "--as-of", "2025-11-25", "--format", "jsonl"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!((v["record"].as_str(), v["kind"].as_str()), (Some("A"), Some("retention_exceeded")));
+    assert!(v["citation"].as_str().unwrap().starts_with("28 CFR 23.20(h)"));
+    let (code, _, stderr) = run(&["audit", "intelligence", &file, "--as-of", "soon"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--as-of: unrecognised time \"soon\""), "{stderr}");
+}
+
+#[test]
+fn ledger_audit_needs_a_verifiable_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-world").display().to_string();
+    let (code, stdout, stderr) = run(&["audit", "ledger", "--data", &data, "--config", &config]);
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    assert!(stderr.contains("auditing the ledger of") && stderr.contains("ledger.vkey"), "{stderr}");
+}

@@ -154,3 +154,50 @@ fn demo_serves_verifies_and_stops_on_ctrl_c() {
     // The ledger reopens cleanly after the stop (no torn state).
     assert!(data.join("ledger/tiles/checkpoint").exists());
 }
+
+/// `fusionguard audit ledger` on the ledger a live hub wrote: ICE's plate lookup is denied, then a
+/// sheriff's detective looks up the same plate and is permitted: a side door.
+#[test]
+fn audit_ledger_finds_the_side_door_in_a_live_hubs_ledger() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("demo");
+    let demo = start_demo(&data);
+    let url = demo.lines.iter().find_map(|l| l.strip_prefix("fusionguard hub listening on ")).unwrap().to_string();
+    let addr = url.trim_start_matches("http://").to_string();
+    let ice = std::fs::read_to_string(data.join("examples/1-ice-alpr.json")).unwrap();
+    let (status, body) = http(&addr, "POST", "/v1/requests", Some(&token_of(&demo.lines, "T_ERO_OFFICER")), &ice);
+    assert!(status == 200 && body.contains("\"decision\":\"deny\""), "{body}");
+    let mut local: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("examples/8-sheriff-alpr.json")).unwrap()).unwrap();
+    let ice: serde_json::Value = serde_json::from_str(&ice).unwrap();
+    local["subject"] = ice["subject"].clone();
+    let (status, body) =
+        http(&addr, "POST", "/v1/requests", Some(&token_of(&demo.lines, "T_DET_RAMOS")), &local.to_string());
+    assert!(status == 200 && body.contains("\"decision\":\"permit\""), "{body}");
+    // Wait until the published checkpoint covers both entries.
+    let mut size = 0;
+    for _ in 0..200 {
+        let (_, note) = http(&addr, "GET", "/ledger/checkpoint", None, "");
+        size = note.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or(0u64);
+        if size >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(size >= 2);
+    let out = Command::new(bin())
+        .args(["audit", "ledger", "--format", "jsonl", "--data"])
+        .arg(&data)
+        .arg("--config")
+        .arg(repo().join("examples/seed-world"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let findings: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(findings.len(), 1, "{stdout}");
+    assert_eq!((findings[0]["kind"].as_str(), findings[0]["entry"].as_u64()), (Some("side_door"), Some(1)));
+    assert_eq!(findings[0]["rule"], "ledger.local_after_denied");
+    assert!(findings[0]["evidence"].as_str().unwrap().starts_with("oc-sheriff/det-ramos queried plate subject"));
+    drop(demo);
+}

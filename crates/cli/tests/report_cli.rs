@@ -31,6 +31,7 @@ fn decision(i: u64, outcome: Outcome) -> Entry {
         decision: outcome,
         citations: vec![],
         obligations: vec![],
+        certifications: vec![],
         justification_signals: vec![],
         policy_digest: "00".repeat(32),
     })

@@ -1,8 +1,8 @@
 //! Carrying out obligations on released records: `redact:FIELD` removes the field (absent, not
 //! blank), `release_only:A,B` keeps only those fields, and the request's own `fields` list narrows
 //! further. Obligations that do not touch the data (notices, certifications, dissemination
-//! records, reports) travel with the decision and its ledger entry. An obligation that does not
-//! parse stops the release (fail closed).
+//! records, reports) are carried out by [`crate::duties`]. An obligation that does not parse stops
+//! the release (fail closed).
 
 use policy::Obligation;
 

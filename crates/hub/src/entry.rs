@@ -7,10 +7,11 @@
 //!   its citations and obligations, and the policy digest.
 //! * `refused`: a token tried to speak for someone else (403); who held the token, whom it claimed.
 //! * `review`: a supervisor approved or denied a held request.
+//! * `notified`: the owning agency told the person about a request (`notify_subject`).
 
 use model::entry::{
-    Citation, DecisionEntry, Entry, EntryRequester, HashedSubject, RefusedEntry, ReviewEntry, Supervisor, TokenHolder,
-    Verdict,
+    Citation, DecisionEntry, Entry, EntryRequester, HashedSubject, NotifiedEntry, RefusedEntry, ReviewEntry,
+    Supervisor, TokenHolder, Verdict,
 };
 use model::{ChainLink, Decision, Request};
 
@@ -63,6 +64,7 @@ pub fn decision(
             .map(|r| Citation { policy: r.policy.clone(), citation: r.citation.clone() })
             .collect(),
         obligations: decision.obligations.clone(),
+        certifications: request.certifications.clone(),
         justification_signals: decision.justification_signals.clone(),
         policy_digest: decision.policy_digest.clone(),
     })
@@ -114,5 +116,28 @@ pub fn review(
         },
         reason: key.hash("review_reason", reason),
         obligations: obligations.to_vec(),
+    })
+}
+
+/// The ledger entry of a notice sent to the person a request was about.
+pub fn notified(
+    key: &SubjectKey,
+    notice_id: &str,
+    decision_index: u64,
+    supervisor: &TokenRecord,
+    method: &str,
+    time: u64,
+) -> Entry {
+    Entry::Notified(NotifiedEntry {
+        v: ENTRY_VERSION,
+        time,
+        decision_id: notice_id.to_string(),
+        decision_index,
+        supervisor: Supervisor {
+            id: supervisor.user.clone(),
+            agency: supervisor.agency.clone(),
+            token: supervisor.id.clone(),
+        },
+        method: key.hash("notice_method", method),
     })
 }

@@ -19,6 +19,7 @@
 //! DATA/subject.key    HMAC key for subjects (private, 0600)
 //! DATA/tokens.json    hashed bearer tokens (private, 0600)
 //! DATA/reviews.jsonl  the review queue (private: holds full requests)
+//! DATA/notifications.jsonl  notices owed to people (`notify_subject`; private)
 //! DATA/sources/*.csv  one table per source (the CSV connector)
 //! ```
 //!
@@ -36,6 +37,7 @@
 
 #![warn(missing_docs)]
 
+pub mod duties;
 pub mod enforce;
 pub mod entry;
 pub mod keys;
@@ -47,6 +49,7 @@ pub mod problem;
 pub mod reviews;
 pub mod server;
 pub mod sources;
+pub mod tls;
 pub mod tokens;
 mod transparency;
 
@@ -173,7 +176,7 @@ impl Hub {
         let engine = load_engine(&options.deployment, &options.laws)?;
         let connectors = sources::Connectors::load_with(data, engine.deployment(), options.sources_db.as_deref())?;
         let ledger_options = Options { checkpoint_interval: Some(options.checkpoint_interval), ..Default::default() };
-        let (opener, vkey, tokens, reviews, key): (ledger_slot::Opener, _, _, _, _) = match &options.store {
+        let (opener, vkey, tokens, reviews, key, outbox): (ledger_slot::Opener, _, _, _, _, _) = match &options.store {
             None => {
                 let vkey = init_ledger(data, &options.origin)?;
                 let dir = data.join(LEDGER_DIR);
@@ -183,6 +186,7 @@ impl Hub {
                     tokens::TokenStore::open(data)?,
                     reviews::ReviewStore::open(data)?,
                     keys::SubjectKey::load_or_create(data)?,
+                    duties::Outbox::open(data)?,
                 )
             }
             Some(store) => {
@@ -206,7 +210,8 @@ impl Hub {
                     let storage = ledger::pg::PgStorage::connect_shared(&conninfo, &schema)?;
                     Ledger::open(Arc::new(storage), signer.clone(), ledger_options.clone())
                 });
-                (opener, vkey, tokens::TokenStore::open_pg(Arc::clone(&pg))?, reviews::ReviewStore::Pg(pg), key)
+                let tokens = tokens::TokenStore::open_pg(Arc::clone(&pg))?;
+                (opener, vkey, tokens, reviews::ReviewStore::Pg(Arc::clone(&pg)), key, duties::Outbox::Pg(pg))
             }
         };
         let slot = ledger_slot::LedgerSlot::open(opener)?;
@@ -218,6 +223,8 @@ impl Hub {
             connectors,
             ledger: slot,
             reviews,
+            outbox,
+            reports: duties::ReportCounts::default(),
             metrics: metrics::Metrics::new(),
             vkey,
             origin,
@@ -246,6 +253,32 @@ impl Hub {
     where
         F: Future<Output = ()> + Send + 'static,
     {
+        self.run(listener, None, shutdown).await
+    }
+
+    /// Like [`Hub::serve`], over TLS with `config` ([`tls::server_config`]); with a client CA
+    /// there, a client certificate names the caller instead of a bearer token.
+    pub async fn serve_tls<F>(
+        self,
+        listener: tokio::net::TcpListener,
+        config: Arc<rustls::ServerConfig>,
+        shutdown: F,
+    ) -> Result<(), HubError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.run(listener, Some(config), shutdown).await
+    }
+
+    async fn run<F>(
+        self,
+        listener: tokio::net::TcpListener,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        shutdown: F,
+    ) -> Result<(), HubError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
         let state = Arc::clone(&self.state);
         // Token revocations and new tokens are picked up within a second.
         let reload = tokio::spawn(async move {
@@ -256,10 +289,14 @@ impl Hub {
                 let _ = tokio::task::spawn_blocking(move || st.tokens.reload()).await;
             }
         });
-        let result = axum::serve(listener, self.router())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| HubError::Io(format!("serve: {e}")));
+        let result = match tls {
+            None => axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await,
+            Some(config) => {
+                let app = self.router().into_make_service_with_connect_info::<tls::ClientCert>();
+                axum::serve(tls::TlsListener::new(listener, config), app).with_graceful_shutdown(shutdown).await
+            }
+        }
+        .map_err(|e| HubError::Io(format!("serve: {e}")));
         reload.abort();
         let _ = reload.await;
         let state = Arc::clone(&self.state);

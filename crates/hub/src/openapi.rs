@@ -73,6 +73,41 @@ pub fn document() -> Value {
                     "503": problem_response("The ledger cannot record the verdict now")
                 }
             }},
+            "/v1/notifications": {"get": {
+                "summary": "Notices the caller's agency owes to people requests were about (notify_subject; supervisors only), earliest deadline first",
+                "operationId": "listNotifications",
+                "security": bearer,
+                "responses": {
+                    "200": {"description": "Unsent notices", "content": {"application/json": {"schema": {"type": "object", "required": ["agency", "notifications"], "properties": {"agency": {"type": "string"}, "notifications": {"type": "array", "items": {"type": "object"}}}}}}},
+                    "401": problem_response("No valid bearer token"),
+                    "403": problem_response("Not a supervisor"),
+                    "503": problem_response("The outbox cannot be read now")
+                }
+            }},
+            "/v1/notifications/{id}": {"post": {
+                "summary": "Mark a notice sent (a supervisor of the owing agency); logged as a `notified` ledger entry",
+                "operationId": "markNotificationSent",
+                "security": bearer,
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["method"], "additionalProperties": false, "properties": {"method": {"type": "string", "description": "How the person was told, e.g. mail"}}}}}},
+                "responses": {
+                    "200": {"description": "The notice, marked sent, with the ledger receipt", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "400": problem_response("Malformed body"),
+                    "401": problem_response("No valid bearer token"),
+                    "403": problem_response("Not a supervisor of the owing agency"),
+                    "404": problem_response("No such notice"),
+                    "409": problem_response("Already marked sent"),
+                    "503": problem_response("The ledger or the outbox cannot write now")
+                }
+            }},
+            "/v1/reports": {"get": {
+                "summary": "Transparency counts: decisions carrying report:BODY obligations in the published ledger, per body and outcome",
+                "operationId": "reports",
+                "responses": {
+                    "200": {"description": "Counts as of the published tree size", "content": {"application/json": {"schema": {"type": "object", "required": ["tree_size", "bodies"], "properties": {"tree_size": {"type": "integer"}, "bodies": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}}}}}}},
+                    "503": problem_response("The ledger cannot be read now")
+                }
+            }},
             "/v1/ledger/key": {"get": {
                 "summary": "The ledger's verifier key (C2SP signed-note vkey)",
                 "operationId": "ledgerKey",
@@ -163,7 +198,8 @@ pub fn document() -> Value {
                             "kind": {"enum": ["none", "judicial_warrant", "federal_judicial_warrant", "judicial_probable_cause", "court_order", "judicial_subpoena", "grand_jury_subpoena", "administrative_warrant", "detainer", "consent"]},
                             "reference": {"type": ["string", "null"]}, "issued_by": {"type": ["string", "null"]}}},
                         "subject": {"type": "object", "additionalProperties": false, "required": ["kind", "value"], "properties": {"kind": {"type": "string", "minLength": 1}, "value": {"type": "string", "minLength": 1}}},
-                        "fields": {"type": ["array", "null"], "items": {"type": "string"}}
+                        "fields": {"type": ["array", "null"], "items": {"type": "string"}},
+                        "certifications": {"type": "array", "items": {"type": "string"}, "description": "Certifications the requesting agency makes (e.g. no_immigration_use); a `certify:WHAT` obligation without WHAT here turns a permit into a deny"}
                     }},
                 "Reason": {"type": "object", "required": ["policy", "citation", "summary"], "properties": {"policy": {"type": "string"}, "citation": {"type": "string"}, "summary": {"type": "string"}}},
                 "Receipt": {"type": "object", "required": ["index", "origin", "proof_url"], "properties": {
@@ -182,6 +218,8 @@ pub fn document() -> Value {
                     "ledger": {"$ref": "#/components/schemas/Receipt"},
                     "data": {"type": "array", "items": {"type": "object"}, "description": "Only for a permit: records with obligations applied (redacted fields absent)"},
                     "data_error": {"type": "string"},
+                    "missing_certifications": {"type": "array", "items": {"type": "string"}, "description": "Certifications the law requires and the request lacks (the decision is then deny)"},
+                    "notification": {"type": "object", "description": "The notice the owning agency owes the person (notify_subject)", "properties": {"id": {"type": "string"}, "owner": {"type": "string"}, "due": {"type": "integer"}, "obligation": {"type": "string"}}},
                     "note": {"type": "string"},
                     "review": {"type": "object", "properties": {"id": {"type": "string"}, "status": {"type": "string"}, "url": {"type": "string"}}}
                 }},

@@ -4,7 +4,7 @@
 //!
 //! Tables: `hub_secrets (name, value)`, `hub_tokens (id, hash, agency, usr, role, issued,
 //! expires, revoked)`, `hub_reviews (id, owner, created, decided, data)` where `data` is the
-//! review as JSON. Every statement runs on a blocking client: call these from threads or
+//! review as JSON, and `hub_notifications (id, owner, due, sent, data)`, the notices owed. Every statement runs on a blocking client: call these from threads or
 //! `spawn_blocking`, never directly on an async task. A broken connection is replaced on the
 //! next call, so the hub resumes by itself once the database is back.
 
@@ -12,6 +12,7 @@ use std::sync::Mutex;
 
 use postgres::{Client, NoTls};
 
+use crate::duties::{Notification, Sent};
 use crate::reviews::{Review, Verdict};
 use crate::tokens::TokenRecord;
 use crate::HubError;
@@ -64,7 +65,9 @@ impl PgState {
                      expires BIGINT NOT NULL, revoked BOOLEAN NOT NULL DEFAULT FALSE);
                  CREATE TABLE IF NOT EXISTS {s}.hub_reviews (id TEXT PRIMARY KEY, owner TEXT NOT NULL,
                      created BIGINT NOT NULL, decided BOOLEAN NOT NULL DEFAULT FALSE, data TEXT NOT NULL);
-                 CREATE INDEX IF NOT EXISTS hub_reviews_pending ON {s}.hub_reviews (owner, created) WHERE NOT decided;"
+                 CREATE INDEX IF NOT EXISTS hub_reviews_pending ON {s}.hub_reviews (owner, created) WHERE NOT decided;
+                 CREATE TABLE IF NOT EXISTS {s}.hub_notifications (id TEXT PRIMARY KEY, owner TEXT NOT NULL,
+                     due BIGINT NOT NULL, sent BOOLEAN NOT NULL DEFAULT FALSE, data TEXT NOT NULL);"
                 ))
                 .map_err(|e| db("create tables", e))
             })
@@ -233,6 +236,76 @@ impl PgState {
     }
 }
 
+impl PgState {
+    /// Queues a notice (durable once this returns).
+    pub fn queue_notice(&self, n: &Notification) -> Result<(), HubError> {
+        let s = &self.store.schema;
+        let data = serde_json::to_string(n).map_err(|e| HubError::Io(e.to_string()))?;
+        self.with(|c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO {s}.hub_notifications (id, owner, due, sent, data) VALUES ($1, $2, $3, FALSE, $4)"
+                ),
+                &[&n.id, &n.owner, &(n.due as i64), &data],
+            )
+            .map_err(|e| db("queue notification", e))?;
+            Ok(())
+        })
+    }
+
+    /// One notice.
+    pub fn notice(&self, id: &str) -> Result<Option<Notification>, HubError> {
+        let s = &self.store.schema;
+        self.with(|c| {
+            c.query_opt(&format!("SELECT data FROM {s}.hub_notifications WHERE id = $1"), &[&id])
+                .map_err(|e| db("read notification", e))?
+                .map(|r| parse_json(r.get(0)))
+                .transpose()
+        })
+    }
+
+    /// The unsent notices of `agency`.
+    pub fn pending_notices(&self, agency: &str) -> Result<Vec<Notification>, HubError> {
+        let s = &self.store.schema;
+        self.with(|c| {
+            c.query(&format!("SELECT data FROM {s}.hub_notifications WHERE owner = $1 AND NOT sent"), &[&agency])
+                .map_err(|e| db("read notifications", e))?
+                .iter()
+                .map(|r| parse_json(r.get(0)))
+                .collect()
+        })
+    }
+
+    /// Marks a notice sent, once, across replicas.
+    pub fn mark_notice_sent(&self, id: &str, sent: Sent) -> Result<Notification, HubError> {
+        let s = &self.store.schema;
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(|e| db("begin", e))?;
+            let row = tx
+                .query_opt(&format!("SELECT data FROM {s}.hub_notifications WHERE id = $1 FOR UPDATE"), &[&id])
+                .map_err(|e| db("read notification", e))?
+                .ok_or_else(|| HubError::NotFound(format!("no notification {id:?}")))?;
+            let mut n: Notification = parse_json(row.get(0))?;
+            if n.sent.is_some() {
+                return Err(HubError::Conflict(format!("notification {id:?} is already sent")));
+            }
+            n.sent = Some(sent);
+            let data = serde_json::to_string(&n).map_err(|e| HubError::Io(e.to_string()))?;
+            tx.execute(
+                &format!("UPDATE {s}.hub_notifications SET sent = TRUE, data = $2 WHERE id = $1"),
+                &[&id, &data],
+            )
+            .map_err(|e| db("mark notification sent", e))?;
+            tx.commit().map_err(|e| db("commit notification", e))?;
+            Ok(n)
+        })
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, HubError> {
+    serde_json::from_str(data).map_err(|e| HubError::Config(format!("postgres: a stored record is damaged: {e}")))
+}
+
 fn parse_review(data: &str) -> Result<Review, HubError> {
-    serde_json::from_str(data).map_err(|e| HubError::Config(format!("postgres: a stored review is damaged: {e}")))
+    parse_json(data)
 }

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Request as HttpRequest, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
 use model::{vocab, Decision, Outcome, Request};
@@ -23,8 +23,9 @@ use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::reviews::{Review, ReviewStatus, ReviewStore, Verdict};
 use crate::sources::{Connectors, Record};
+use crate::tls::ClientCert;
 use crate::tokens::{now, TokenRecord, TokenRefusal, TokenStore, SUPERVISOR};
-use crate::{enforce, entry, HubError};
+use crate::{duties, enforce, entry, HubError};
 
 /// Largest request body accepted (bytes).
 pub const MAX_BODY: usize = 64 * 1024;
@@ -39,12 +40,17 @@ pub struct AppState {
     pub(crate) connectors: Connectors,
     pub(crate) ledger: Arc<LedgerSlot>,
     pub(crate) reviews: ReviewStore,
+    pub(crate) outbox: crate::duties::Outbox,
+    pub(crate) reports: crate::duties::ReportCounts,
     pub(crate) metrics: Metrics,
     pub(crate) vkey: String,
     pub(crate) origin: String,
 }
 
 type St = State<Arc<AppState>>;
+
+/// The client certificate of the connection, when served over mutual TLS.
+type Cert = Option<Extension<ConnectInfo<ClientCert>>>;
 
 /// The router of the hub's API.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -53,6 +59,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/requests/{id}", get(get_request))
         .route("/v1/reviews", get(list_reviews))
         .route("/v1/reviews/{id}", post(decide_review))
+        .route("/v1/notifications", get(list_notifications))
+        .route("/v1/notifications/{id}", post(mark_notification_sent))
+        .route("/v1/reports", get(reports))
         .route("/v1/ledger/key", get(ledger_key))
         .route("/v1/ledger/proof/{index}", get(ledger_proof))
         .route("/ledger/checkpoint", get(ledger_checkpoint))
@@ -98,9 +107,13 @@ async fn track(State(st): St, req: HttpRequest<Body>, next: Next) -> Response {
 }
 
 impl AppState {
-    /// The caller's token record. A token issued on another replica is found by re-reading the
-    /// shared store once.
-    async fn authenticate(self: &Arc<Self>, headers: &HeaderMap) -> Result<TokenRecord, Problem> {
+    /// The caller's identity: from the client certificate of a mutual-TLS connection, else from
+    /// the bearer token. A token issued on another replica is looked up in the shared store.
+    async fn authenticate(self: &Arc<Self>, headers: &HeaderMap, cert: Cert) -> Result<TokenRecord, Problem> {
+        // A verified client certificate (mutual TLS) names the caller; it takes precedence.
+        if let Some(Extension(ConnectInfo(ClientCert(Some(id))))) = cert {
+            return Ok(id.record());
+        }
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(Problem::unauthorized("an Authorization: Bearer token is required"));
         };
@@ -281,8 +294,8 @@ pub fn parse_request(body: &[u8]) -> Result<Request, Problem> {
     Ok(request)
 }
 
-async fn post_request(State(st): St, headers: HeaderMap, body: Bytes) -> Response {
-    let token = match st.authenticate(&headers).await {
+async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
@@ -304,14 +317,31 @@ async fn post_request(State(st): St, headers: HeaderMap, body: Bytes) -> Respons
             Err(p) => p.into_response(),
         };
     }
-    let decision = st.engine.decide(&request);
+    let mut decision = st.engine.decide(&request);
+    // A law that releases only against a certification: without it, a deny naming it.
+    let missing = duties::require_certifications(&mut decision, &request);
     let owner = st.owner_of(&request.source);
-    let e = entry::decision(&st.key, &request, &decision, &token, &owner, now());
+    let time = now();
+    let e = entry::decision(&st.key, &request, &decision, &token, &owner, time);
     // Log before release: nothing below runs unless the decision is durable.
     let index = match st.log(&e).await {
         Ok(i) => i,
         Err(p) => return p.into_response(),
     };
+    // The notice owed to the person is durable in the owner's outbox before anything is released.
+    let notice = duties::Notification::owed(&request, &decision, &owner, index, time);
+    let notice_json =
+        notice.as_ref().map(|n| json!({"id": n.id, "owner": n.owner, "due": n.due, "obligation": n.obligation}));
+    if let Some(n) = notice {
+        if let Err(e) = st.blocking(move |st| st.outbox.queue(n)).await {
+            return Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "notification-outbox-unavailable",
+                format!("the decision is recorded at ledger index {index} but the notice it owes cannot be stored ({e}); nothing was released"),
+            )
+            .into_response();
+        }
+    }
     let slot = match decision.decision {
         Outcome::Permit => 0,
         Outcome::Deny => 1,
@@ -320,6 +350,12 @@ async fn post_request(State(st): St, headers: HeaderMap, body: Bytes) -> Respons
     st.metrics.decisions[slot].fetch_add(1, Ordering::Relaxed);
     let mut body = decision_json(&decision);
     body["ledger"] = st.receipt(index);
+    if !missing.is_empty() {
+        body["missing_certifications"] = json!(missing);
+    }
+    if let Some(n) = notice_json {
+        body["notification"] = n;
+    }
     match decision.decision {
         Outcome::Permit => match st.release_async(&request, &decision.obligations).await {
             Ok(data) => {
@@ -337,7 +373,7 @@ async fn post_request(State(st): St, headers: HeaderMap, body: Bytes) -> Respons
                 request,
                 decision: decision.clone(),
                 ledger_index: index,
-                created: now(),
+                created: time,
                 verdict: None,
             };
             match st.blocking(move |st| st.reviews.hold(review)).await {
@@ -389,8 +425,8 @@ fn review_json(r: &Review) -> Value {
     })
 }
 
-async fn get_request(State(st): St, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let token = match st.authenticate(&headers).await {
+async fn get_request(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Path<String>) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
@@ -422,8 +458,8 @@ async fn get_request(State(st): St, headers: HeaderMap, Path(id): Path<String>) 
     (StatusCode::OK, Json(body)).into_response()
 }
 
-async fn list_reviews(State(st): St, headers: HeaderMap) -> Response {
-    let token = match st.authenticate(&headers).await {
+async fn list_reviews(State(st): St, headers: HeaderMap, cert: Cert) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
@@ -445,8 +481,8 @@ struct VerdictBody {
     reason: String,
 }
 
-async fn decide_review(State(st): St, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
-    let token = match st.authenticate(&headers).await {
+async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Path<String>, body: Bytes) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
@@ -531,6 +567,108 @@ async fn decide_review(State(st): St, headers: HeaderMap, Path(id): Path<String>
             format!("the verdict is recorded at ledger index {index} but the review queue cannot store it"),
         )
         .into_response(),
+    }
+}
+
+async fn list_notifications(State(st): St, headers: HeaderMap, cert: Cert) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
+        Ok(t) => t,
+        Err(p) => return p.into_response(),
+    };
+    if token.role != SUPERVISOR {
+        return Problem::forbidden("only a supervisor may list the notices the agency owes").into_response();
+    }
+    let agency = token.agency.clone();
+    match st.blocking(move |st| st.outbox.pending_for(&agency)).await {
+        Ok(list) => (StatusCode::OK, Json(json!({"agency": token.agency, "notifications": list}))).into_response(),
+        Err(e) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "notification-outbox-unavailable",
+            format!("the outbox cannot be read now ({e})"),
+        )
+        .into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SentBody {
+    method: String,
+}
+
+async fn mark_notification_sent(
+    State(st): St,
+    headers: HeaderMap,
+    cert: Cert,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let token = match st.authenticate(&headers, cert).await {
+        Ok(t) => t,
+        Err(p) => return p.into_response(),
+    };
+    let sent: SentBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return Problem::bad_field("method", format!("expected {{\"method\": \"...\"}}: {e}")).into_response()
+        }
+    };
+    if sent.method.trim().is_empty() || sent.method.len() > 256 {
+        return Problem::bad_field("method", "how the person was told, 1 to 256 bytes (e.g. \"mail\")").into_response();
+    }
+    let id2 = id.clone();
+    let notice = match st.blocking(move |st| st.outbox.get(&id2)).await {
+        Ok(Some(n)) => n,
+        Ok(None) => return Problem::not_found(format!("no notification {id:?}")).into_response(),
+        Err(e) => {
+            return Problem::new(StatusCode::SERVICE_UNAVAILABLE, "notification-outbox-unavailable", e.to_string())
+                .into_response()
+        }
+    };
+    if token.role != SUPERVISOR || token.agency != notice.owner {
+        return Problem::forbidden(format!("only a supervisor of {:?} may mark this notice sent", notice.owner))
+            .into_response();
+    }
+    if notice.sent.is_some() {
+        return Problem::new(StatusCode::CONFLICT, "already-sent", format!("notification {id:?} is already sent"))
+            .into_response();
+    }
+    let time = now();
+    let index = match st.log(&entry::notified(&st.key, &id, notice.ledger_index, &token, &sent.method, time)).await {
+        Ok(i) => i,
+        Err(p) => return p.into_response(),
+    };
+    let record = duties::Sent { by: token.user.clone(), method: sent.method, ledger_index: index, time };
+    match st.blocking(move |st| st.outbox.mark_sent(&id, record)).await {
+        Ok(n) => {
+            let mut body = json!(n);
+            body["ledger"] = st.receipt(index);
+            (StatusCode::OK, Json(body)).into_response()
+        }
+        Err(HubError::Conflict(m)) => Problem::new(StatusCode::CONFLICT, "already-sent", m).into_response(),
+        Err(e) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "notification-outbox-unavailable",
+            format!("the notice is recorded at ledger index {index} but the outbox cannot store it ({e})"),
+        )
+        .into_response(),
+    }
+}
+
+async fn reports(State(st): St) -> Response {
+    let Some(l) = st.ledger.get() else {
+        return Problem::ledger_unavailable("the ledger is recovering from a fault").into_response();
+    };
+    let size = l.published().map_or(0, |p| p.checkpoint.size);
+    let st2 = Arc::clone(&st);
+    let counted = tokio::task::spawn_blocking(move || {
+        st2.reports.at(size, |path| l.read_public(path).map_err(|e| e.to_string()))
+    })
+    .await;
+    match counted {
+        Ok(Ok(v)) => (StatusCode::OK, Json(v)).into_response(),
+        Ok(Err(e)) => Problem::ledger_unavailable(format!("cannot read the published ledger: {e}")).into_response(),
+        Err(e) => Problem::ledger_unavailable(e.to_string()).into_response(),
     }
 }
 

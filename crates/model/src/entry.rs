@@ -11,6 +11,8 @@
 //!   basis, the decision, its citations and obligations, and the policy digest.
 //! * `refused` ([`RefusedEntry`]): a token tried to speak for someone else (403).
 //! * `review` ([`ReviewEntry`]): a supervisor approved or denied a held request.
+//! * `notified` ([`NotifiedEntry`]): the owning agency told the person a request was about
+//!   (the `notify_subject` obligation).
 //!
 //! ```
 //! use model::entry::{Entry, Verdict};
@@ -20,7 +22,7 @@
 //! let Entry::Review(review) = Entry::from_json_slice(line).unwrap() else { panic!() };
 //! assert_eq!((review.decision_index, review.verdict), (4, Verdict::Approve));
 //! let err = Entry::from_json_slice(br#"{"type":"memo","v":1}"#).unwrap_err();
-//! assert_eq!(err.to_string(), "unknown entry type \"memo\" (known: decision, refused, review)");
+//! assert_eq!(err.to_string(), "unknown entry type \"memo\" (known: decision, refused, review, notified)");
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -32,7 +34,7 @@ use crate::{ChainLink, LegalBasis, Outcome};
 pub const ENTRY_VERSION: u32 = 1;
 
 /// The entry kinds, as their `type` member spells them.
-pub const KINDS: &[&str] = &["decision", "refused", "review"];
+pub const KINDS: &[&str] = &["decision", "refused", "review", "notified"];
 
 /// One ledger entry.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -46,6 +48,8 @@ pub enum Entry {
     Refused(RefusedEntry),
     /// A supervisor's verdict on a held request.
     Review(ReviewEntry),
+    /// A notice to the person a request was about.
+    Notified(NotifiedEntry),
 }
 
 /// The requester as a decision entry records it.
@@ -120,6 +124,9 @@ pub struct DecisionEntry {
     pub citations: Vec<Citation>,
     /// The obligations attached.
     pub obligations: Vec<String>,
+    /// The certifications the requester made (see the `certify` obligation).
+    #[serde(default)]
+    pub certifications: Vec<String>,
     /// Immigration-enforcement indicators found in the justification.
     pub justification_signals: Vec<String>,
     /// SHA-256 (hex) of the policy library that decided.
@@ -210,6 +217,24 @@ pub struct ReviewEntry {
     pub obligations: Vec<String>,
 }
 
+/// The `notified` entry: the owning agency told the person a request was about.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifiedEntry {
+    /// Entry format version ([`ENTRY_VERSION`]).
+    pub v: u32,
+    /// When the notice was recorded (Unix seconds, UTC).
+    pub time: u64,
+    /// The notice's id.
+    pub decision_id: String,
+    /// The ledger index of the decision that required the notice.
+    pub decision_index: u64,
+    /// Who recorded it (a supervisor of the owning agency).
+    pub supervisor: Supervisor,
+    /// Keyed hash of how the person was notified.
+    pub method: String,
+}
+
 /// Why bytes are not a ledger entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EntryError {
@@ -220,7 +245,7 @@ pub enum EntryError {
     #[error("no string `type` member")]
     NoType,
     /// A `type` this version does not define.
-    #[error("unknown entry type {0:?} (known: decision, refused, review)")]
+    #[error("unknown entry type {0:?} (known: decision, refused, review, notified)")]
     UnknownType(String),
     /// A `v` other than [`ENTRY_VERSION`].
     #[error("{kind} entry has format version {found}, this reader knows version {ENTRY_VERSION}")]
@@ -266,7 +291,8 @@ impl Entry {
         Ok(match kind.as_str() {
             "decision" => Entry::Decision(serde_json::from_value(value).map_err(malformed)?),
             "refused" => Entry::Refused(serde_json::from_value(value).map_err(malformed)?),
-            _ => Entry::Review(serde_json::from_value(value).map_err(malformed)?),
+            "review" => Entry::Review(serde_json::from_value(value).map_err(malformed)?),
+            _ => Entry::Notified(serde_json::from_value(value).map_err(malformed)?),
         })
     }
 
@@ -276,12 +302,13 @@ impl Entry {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// The `type` member: "decision", "refused" or "review".
+    /// The `type` member: "decision", "refused", "review" or "notified".
     pub fn kind(&self) -> &'static str {
         match self {
             Entry::Decision(_) => "decision",
             Entry::Refused(_) => "refused",
             Entry::Review(_) => "review",
+            Entry::Notified(_) => "notified",
         }
     }
 
@@ -291,6 +318,7 @@ impl Entry {
             Entry::Decision(e) => e.time,
             Entry::Refused(e) => e.time,
             Entry::Review(e) => e.time,
+            Entry::Notified(e) => e.time,
         }
     }
 }

@@ -77,6 +77,10 @@ pub struct Request {
     /// The fields wanted; absent means every field of the source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<String>>,
+    /// Certifications the requesting agency makes with this request (e.g. `no_immigration_use`),
+    /// for laws that release only against one (`certify:WHAT` obligations); recorded in the ledger.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certifications: Vec<String>,
 }
 
 /// Why a request could not be parsed. Carries the line and column of malformed JSON.

@@ -313,6 +313,15 @@ pub fn format_of(path: &Path) -> Result<Format> {
 
 /// Audits an email production, a file or a folder, in the format [`format_of`] finds.
 pub fn audit_path(path: &Path, out: &mut dyn FnMut(Finding)) -> Result<EmailReport> {
+    audit_path_with_progress(path, &mut |_| {}, out)
+}
+
+/// [`audit_path`], reporting the bytes of an mbox read so far to `progress` (every MiB or so).
+pub fn audit_path_with_progress(
+    path: &Path,
+    progress: &mut dyn FnMut(u64),
+    out: &mut dyn FnMut(Finding),
+) -> Result<EmailReport> {
     let io = |source| Error::Io { path: path.to_owned(), source };
     match format_of(path)? {
         Format::OutlookCsv => {
@@ -321,7 +330,7 @@ pub fn audit_path(path: &Path, out: &mut dyn FnMut(Finding)) -> Result<EmailRepo
         }
         Format::Mbox => {
             let f = std::fs::File::open(path).map_err(io)?;
-            audit_mbox(path, std::io::BufReader::with_capacity(1 << 16, f), out)
+            audit_mbox(path, std::io::BufReader::with_capacity(1 << 16, f), progress, out)
         }
         Format::Eml => {
             let mut audit = MailAudit::new(out);
@@ -371,7 +380,15 @@ fn walk(dir: &Path, eml: &mut Vec<PathBuf>, others: &mut Vec<PathBuf>) -> Result
 }
 
 /// Audits an mbox read from `input` (`path` names it in messages), one message in memory at a time.
-pub fn audit_mbox<R: BufRead>(path: &Path, mut input: R, out: &mut dyn FnMut(Finding)) -> Result<EmailReport> {
+/// `progress` gets the bytes read so far, every MiB or so.
+pub fn audit_mbox<R: BufRead>(
+    path: &Path,
+    mut input: R,
+    progress: &mut dyn FnMut(u64),
+    out: &mut dyn FnMut(Finding),
+) -> Result<EmailReport> {
+    let mut bytes = 0u64;
+    let mut reported = 0u64;
     let io = |source| Error::Io { path: path.to_owned(), source };
     let name = path.display().to_string();
     let mut audit = MailAudit::new(out);
@@ -386,6 +403,11 @@ pub fn audit_mbox<R: BufRead>(path: &Path, mut input: R, out: &mut dyn FnMut(Fin
         let read = input.read_until(b'\n', &mut line).map_err(io)?;
         if read == 0 {
             break;
+        }
+        bytes += read as u64;
+        if bytes - reported >= 1 << 20 {
+            reported = bytes;
+            progress(bytes);
         }
         n += 1;
         let content = line.strip_suffix(b"\n").unwrap_or(&line);

@@ -53,6 +53,10 @@ pub enum Kind {
     NonEmailSender,
     /// Criminal intelligence information held past its retention limit without review.
     RetentionExceeded,
+    /// Immigration enforcement reaching local data around the checkpoint (ledger).
+    SideDoor,
+    /// A user denied repeatedly on one subject, then permitted (ledger).
+    RetryUntilPermitted,
 }
 
 impl Kind {
@@ -71,6 +75,8 @@ impl Kind {
             Self::UnresolvedAgency => "unresolved_agency",
             Self::NonEmailSender => "non_email_sender",
             Self::RetentionExceeded => "retention_exceeded",
+            Self::SideDoor => "side_door",
+            Self::RetryUntilPermitted => "retry_until_permitted",
         }
     }
 }
@@ -98,6 +104,13 @@ pub enum Subject {
         /// The record's id as the export gives it.
         record: String,
     },
+    /// An entry of a hub's ledger.
+    LedgerEntry {
+        /// The entry's index in the ledger.
+        entry: u64,
+        /// The decision it records (or reviews).
+        decision_id: String,
+    },
     /// A row of a sharing list.
     Sharing {
         /// The agency whose data is shared (as written).
@@ -114,6 +127,7 @@ impl Subject {
             Subject::Search { record } | Subject::Record { record } => record.clone(),
             Subject::Email { message_id, .. } => message_id.clone(),
             Subject::Sharing { agency, counterparty } => format!("{agency} -> {counterparty}"),
+            Subject::LedgerEntry { entry, decision_id } => format!("#{entry} {decision_id}"),
         }
     }
 }
@@ -128,7 +142,8 @@ pub struct Finding {
     /// The record it rests on.
     #[serde(flatten)]
     pub subject: Subject,
-    /// The 1-based line of the source file where the record starts.
+    /// The 1-based line of the source file where the record starts (for a ledger entry, its
+    /// index).
     pub line: u64,
     /// What in the record shows it (quoted text, counts).
     pub evidence: String,
@@ -162,6 +177,12 @@ impl Finding {
                     json_str(w, file)?;
                 }
             }
+            Subject::LedgerEntry { entry, decision_id } => {
+                w.write_all(b"\"entry\":")?;
+                json_u64(w, *entry)?;
+                w.write_all(b",\"decision_id\":")?;
+                json_str(w, decision_id)?;
+            }
             Subject::Sharing { agency, counterparty } => {
                 w.write_all(b"\"agency\":")?;
                 json_str(w, agency)?;
@@ -170,18 +191,7 @@ impl Finding {
             }
         }
         w.write_all(b",\"line\":")?;
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = self.line;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        w.write_all(&digits[i..])?;
+        json_u64(w, self.line)?;
         w.write_all(b",\"evidence\":")?;
         json_str(w, &self.evidence)?;
         w.write_all(b",\"rule\":")?;
@@ -192,6 +202,20 @@ impl Finding {
         }
         w.write_all(b"}\n")
     }
+}
+
+fn json_u64(w: &mut impl std::io::Write, mut n: u64) -> std::io::Result<()> {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    w.write_all(&digits[i..])
 }
 
 /// A JSON string as serde_json writes it: `"` and `\` escaped, control characters as `\n`, `\t`,
@@ -244,13 +268,14 @@ mod tests {
             Subject::Email { message_id: "m1@x".into(), file: None },
             Subject::Email { message_id: "m2@x".into(), file: Some("a/0 1.eml".into()) },
             Subject::Sharing { agency: "Chino PD (CA)".into(), counterparty: "ICE\tHSI".into() },
+            Subject::LedgerEntry { entry: 42, decision_id: "d-\"1\"".into() },
         ];
         for (i, subject) in subjects.into_iter().enumerate() {
             let f = Finding {
                 kind: Kind::ImmigrationPurpose,
                 severity: Severity::High,
                 subject,
-                line: [0, 7, 1_234_567, u64::MAX, 10][i],
+                line: [0, 7, 1_234_567, u64::MAX, 10, 3][i],
                 evidence: "reason \"ICE\u{1}\u{1f}\u{7f} é — \r\n\u{8}\u{c}\" / end".into(),
                 rule: "search.immigration_purpose",
                 citation: if i % 2 == 0 { "" } else { "Cal. Civ. Code § 1798.90.55(b)" },

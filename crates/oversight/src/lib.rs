@@ -9,7 +9,8 @@
 //! - [`emails`] imports email productions (Outlook CSV, mbox, `.eml` files and folders, parsed by
 //!   [`mail`]), rebuilds threads and flags DHS or federal addresses and immigration vocabulary;
 //!   [`sharing`] checks sharing lists; [`intelligence`] checks criminal intelligence records against
-//!   the five-year retention limit of 28 CFR 23.20(h).
+//!   the five-year retention limit of 28 CFR 23.20(h); [`side_door`] reads a hub's ledger through
+//!   [`ledger`] and flags immigration enforcement reaching local data around the checkpoint.
 //! - Every importer counts rows read, kept and rejected, with each rejection's line, column and
 //!   reason ([`stats::ImportStats`]): nothing is dropped silently.
 //! - Every detector emits [`finding::Finding`]s: kind, severity, the record it rests on, the
@@ -44,6 +45,7 @@ pub mod mail;
 pub mod search_audit;
 pub mod searches;
 pub mod sharing;
+pub mod side_door;
 pub mod stats;
 pub mod time;
 pub mod transparency;

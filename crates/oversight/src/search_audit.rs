@@ -190,7 +190,7 @@ struct Officer {
 }
 
 /// Searches handed from the reader thread to the detectors at a time.
-const BATCH: usize = 4096;
+const BATCH: usize = 512;
 
 /// Progress of an audit: which pass (1 or 2) and bytes read in it.
 pub type Progress<'a> = &'a mut dyn FnMut(u8, u64);

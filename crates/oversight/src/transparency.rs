@@ -224,6 +224,9 @@ pub struct Obligations {
     pub by_kind: Vec<CountRow>,
     /// By obligation as written (`redact:home_address`, `report:or_cjc`...).
     pub by_obligation: Vec<CountRow>,
+    /// Notices to the people requests were about (`notify_subject` carried out), by the agency
+    /// that gave them.
+    pub notices_by_agency: Vec<CountRow>,
 }
 
 /// What detectors found.
@@ -483,6 +486,8 @@ impl Report {
                     c.count("refused", &r.token.agency);
                 }
                 Entry::Refused(_) => {}
+                Entry::Notified(n) if in_year(n.time) => c.count("notified", &n.supervisor.agency),
+                Entry::Notified(_) => {}
             }
         }
         c.totals.pending_review = c.totals.review - c.totals.approved_on_review - c.totals.denied_on_review;
@@ -575,6 +580,7 @@ impl Report {
             releases: c.releases,
             by_kind: sorted_counts(list("obligation_kind"), |k| obligation_label(k).map(str::to_string)),
             by_obligation: sorted_counts(list("obligation"), |_| None),
+            notices_by_agency: sorted_counts(list("notified"), agency_name),
         };
         let findings_section = Findings {
             justification_signals: sorted_counts(list("signal"), |_| None),

@@ -38,6 +38,7 @@ fn decision(i: u64) -> Entry {
         decision: outcome,
         citations: vec![Citation { policy: "ca-sb54".into(), citation: "Cal. Gov. Code 7284.6(a)(1)".into() }],
         obligations: if outcome == Outcome::Permit { vec!["redact:home_address".into()] } else { vec![] },
+        certifications: vec![],
         justification_signals: vec![],
         policy_digest: "00".repeat(32),
     })

@@ -282,3 +282,21 @@ fn not_an_mbox_and_an_empty_one() {
     std::fs::write(&sniffed, "Subject,Body,From: (Address)\n").unwrap();
     assert_eq!(format_of(&sniffed).unwrap(), Format::OutlookCsv);
 }
+
+#[test]
+fn a_large_mbox_reports_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.mbox");
+    let one = format!("{MBOX}\n");
+    std::fs::write(&path, one.repeat(1000)).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    let mut seen = Vec::new();
+    let mut findings = 0;
+    let report =
+        oversight::emails::audit_path_with_progress(&path, &mut |b| seen.push(b), &mut |_| findings += 1).unwrap();
+    assert_eq!((report.stats.read, report.stats.kept, findings), (6000, 4000, 4000));
+    assert!(seen.len() as u64 >= size / (1 << 20) && seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert!(*seen.last().unwrap() <= size);
+    // The same Message-IDs again are noted, and the threads still hold every message.
+    assert_eq!(report.threads.iter().map(|t| t.1.len()).sum::<usize>(), 4000);
+}

@@ -62,6 +62,7 @@ fn decision(i: usize, d: &D) -> Entry {
         decision: d.outcome,
         citations: d.cites.iter().map(|(p, c)| Citation { policy: (*p).into(), citation: (*c).into() }).collect(),
         obligations: d.obligations.iter().map(|s| (*s).to_string()).collect(),
+        certifications: vec![],
         justification_signals: d.signals.iter().map(|s| (*s).to_string()).collect(),
         policy_digest: "ab".repeat(32),
     })

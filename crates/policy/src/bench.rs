@@ -95,6 +95,7 @@ pub fn request_mix(deployment: &Deployment, n: usize, seed: u64) -> Vec<Request>
                 legal_basis: LegalBasis { kind: legal.into(), reference: None, issued_by: None },
                 subject: Subject { kind: "plate".into(), value: format!("7ABC{:03}", rng.below(1000)) },
                 fields: None,
+                certifications: vec![],
             }
         })
         .collect()

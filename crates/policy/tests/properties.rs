@@ -92,6 +92,7 @@ proptest! {
             legal_basis: model::LegalBasis { kind: basis.clone(), reference: None, issued_by: None },
             subject: model::Subject { kind: "plate".into(), value: "X".into() },
             fields: None,
+            certifications: vec![],
         };
         let d = engine.decide(&r);
         let known = engine.deployment().agency(&agency).is_some()

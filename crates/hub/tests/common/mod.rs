@@ -51,6 +51,20 @@ impl TestHub {
 
     /// Starts a hub on the seed world with its options adjusted by `adjust`.
     pub fn start_custom(data: &Path, adjust: impl FnOnce(&mut hub::HubOptions)) -> Self {
+        Self::launch(data, adjust, None)
+    }
+
+    /// Starts a hub serving HTTPS with `tls` (its `url` is then `https://...`).
+    pub fn start_tls(data: &Path, tls: std::sync::Arc<rustls::ServerConfig>) -> Self {
+        Self::launch(data, |_| {}, Some(tls))
+    }
+
+    fn launch(
+        data: &Path,
+        adjust: impl FnOnce(&mut hub::HubOptions),
+        tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    ) -> Self {
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let deployment = model::Deployment::load(&repo().join("examples/seed-world")).unwrap();
         if !data.join(hub::sources::SOURCES_DIR).exists() {
             hub::sources::write_synthetic(data, &deployment, hub::sources::SYNTHETIC_SEED).unwrap();
@@ -69,11 +83,13 @@ impl TestHub {
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 tx.send(listener.local_addr().unwrap()).unwrap();
-                hub.serve(listener, async move {
+                let stop = async move {
                     let _ = stop_rx.await;
-                })
-                .await
-                .unwrap();
+                };
+                match tls {
+                    Some(config) => hub.serve_tls(listener, config, stop).await.unwrap(),
+                    None => hub.serve(listener, stop).await.unwrap(),
+                }
             });
         });
         let addr = rx.recv().unwrap();
@@ -83,7 +99,7 @@ impl TestHub {
             .build()
             .into();
         Self {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
             pg,
             vkey,
             data: data.to_path_buf(),

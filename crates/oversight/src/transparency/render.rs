@@ -379,6 +379,13 @@ pub(super) fn html(r: &Report) -> String {
     );
     p.counts("obligations.by_kind", "Obligations by kind", "Meaning", &o.by_kind, y);
     p.counts("obligations.by_obligation", "Obligations as written", "", &o.by_obligation, y);
+    p.counts(
+        "obligations.notices_by_agency",
+        "Notices to the people requests were about, by agency",
+        "Agency",
+        &o.notices_by_agency,
+        y,
+    );
     let f = &r.findings;
     p.out.push_str("<h2 id=\"findings\">Findings</h2>");
     p.counts(

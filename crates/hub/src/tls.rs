@@ -1,0 +1,218 @@
+//! HTTPS with optional mutual TLS: per-agency client certificates as an alternative to bearer
+//! tokens (`serve --tls-cert --tls-key --client-ca`).
+//!
+//! A client certificate signed by the client CA names its holder in its subject: `O` is the
+//! agency, `CN` the user, `OU` the role (default `analyst`). Over such a connection the hub takes
+//! the caller's identity from the certificate (bearer tokens are still accepted on connections
+//! without one), so a certificate of agency A that asks as agency B gets the same 403, logged, as
+//! a token would. rustls with the ring provider does the TLS; handshakes run concurrently, each
+//! limited to ten seconds.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use sha2::{Digest, Sha256};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
+
+use crate::tokens::TokenRecord;
+use crate::HubError;
+
+/// Who a verified client certificate names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertIdentity {
+    /// Subject `O`.
+    pub agency: String,
+    /// Subject `CN`.
+    pub user: String,
+    /// Subject `OU`, or `analyst`.
+    pub role: String,
+    /// The first 16 hex digits of the certificate's SHA-256 (logged as the credential id).
+    pub fingerprint: String,
+}
+
+impl CertIdentity {
+    /// The identity as the token record the request pipeline works with (id `x509:<fingerprint>`).
+    pub fn record(&self) -> TokenRecord {
+        TokenRecord {
+            id: format!("x509:{}", self.fingerprint),
+            hash: String::new(),
+            agency: self.agency.clone(),
+            user: self.user.clone(),
+            role: self.role.clone(),
+            issued: 0,
+            expires: u64::MAX,
+            revoked: false,
+        }
+    }
+}
+
+/// The client certificate of a connection, if it presented one (the connect info handlers see).
+#[derive(Clone, Debug, Default)]
+pub struct ClientCert(pub Option<CertIdentity>);
+
+/// One DER element: (tag, contents, rest).
+fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, mut rest) = rest.split_first()?;
+    let len = if first < 0x80 {
+        usize::from(first)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        rest = &rest[n..];
+        len
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// Reads `O`, `CN` and `OU` from the subject of a DER certificate.
+pub fn identity_of(der: &[u8]) -> Option<CertIdentity> {
+    const SEQ: u8 = 0x30;
+    let (SEQ, cert, _) = tlv(der)? else { return None };
+    let (SEQ, mut tbs, _) = tlv(cert)? else { return None };
+    // [0] version (optional), serial, signature algorithm, issuer, validity, subject.
+    if tbs.first() == Some(&0xa0) {
+        tbs = tlv(tbs)?.2;
+    }
+    for _ in 0..4 {
+        tbs = tlv(tbs)?.2;
+    }
+    let (SEQ, mut subject, _) = tlv(tbs)? else { return None };
+    let (mut o, mut cn, mut ou) = (None, None, None);
+    while !subject.is_empty() {
+        let (_, mut set, rest) = tlv(subject)?;
+        subject = rest;
+        while !set.is_empty() {
+            let (_, atv, rest) = tlv(set)?;
+            set = rest;
+            let (0x06, oid, value) = tlv(atv)? else { return None };
+            let (_, text, _) = tlv(value)?;
+            let text = std::str::from_utf8(text).ok()?.to_string();
+            match oid {
+                [0x55, 0x04, 0x03] => cn = Some(text),
+                [0x55, 0x04, 0x0a] => o = Some(text),
+                [0x55, 0x04, 0x0b] => ou = Some(text),
+                _ => {}
+            }
+        }
+    }
+    Some(CertIdentity {
+        agency: o?,
+        user: cn?,
+        role: ou.unwrap_or_else(|| "analyst".into()),
+        fingerprint: hex::encode(&Sha256::digest(der)[..8]),
+    })
+}
+
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, HubError> {
+    let certs: Vec<_> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| HubError::Config(format!("{}: {e}", path.display())))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| HubError::Config(format!("{}: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(HubError::Config(format!("{}: no PEM certificate", path.display())));
+    }
+    Ok(certs)
+}
+
+/// The TLS settings of `serve`: the server's certificate chain and key (PEM), and the CA whose
+/// client certificates are accepted (none: no client certificates, bearer tokens only).
+pub fn server_config(cert: &Path, key: &Path, client_ca: Option<&Path>) -> Result<Arc<rustls::ServerConfig>, HubError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let chain = read_certs(cert)?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| HubError::Config(format!("{}: {e}", key.display())))?;
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| HubError::Config(e.to_string()))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in read_certs(ca)? {
+                roots.add(c).map_err(|e| HubError::Config(format!("{}: {e}", ca.display())))?;
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| HubError::Config(format!("{}: {e}", ca.display())))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config =
+        builder.with_single_cert(chain, key).map_err(|e| HubError::Config(format!("{}: {e}", cert.display())))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// A TCP listener that hands out TLS connections whose handshake succeeded.
+pub struct TlsListener {
+    rx: tokio::sync::mpsc::Receiver<(TlsStream<TcpStream>, (SocketAddr, ClientCert))>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TlsListener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TlsListener {
+    /// Accepts on `tcp`, handshaking with `config`.
+    pub fn new(tcp: TcpListener, config: Arc<rustls::ServerConfig>) -> Self {
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let acceptor = TlsAcceptor::from(config);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, addr)) = tcp.accept().await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                tokio::spawn(async move {
+                    let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await
+                    else {
+                        return; // a failed handshake (wrong CA, plain HTTP, timeout) just closes
+                    };
+                    let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).and_then(|c| identity_of(c));
+                    let _ = tx.send((tls, (addr, ClientCert(cert)))).await;
+                });
+            }
+        });
+        Self { rx, task }
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = (SocketAddr, ClientCert);
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.rx.recv().await {
+            Some(c) => c,
+            // The accept task is gone: nothing more will come.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Err(std::io::Error::other("a TLS listener's address is that of its TCP listener"))
+    }
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for ClientCert {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
+        stream.remote_addr().1.clone()
+    }
+}

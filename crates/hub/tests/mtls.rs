@@ -1,0 +1,240 @@
+//! Mutual TLS over real TLS on loopback, with certificates made by the `openssl` command in the
+//! test: a client certificate names agency (O), user (CN) and role (OU) and stands in for a bearer
+//! token; it cannot speak for another agency (403, logged); certificates of another CA are refused
+//! in the handshake; bearer tokens still work over TLS without a client certificate.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use common::TestHub;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use serde_json::{json, Value};
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").current_dir(dir).args(args).output().expect("the openssl command");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Makes `NAME.key` and `NAME.pem` signed by `CA.pem`/`CA.key` in `dir`.
+fn leaf(dir: &Path, ca: &str, name: &str, subject: &str, ext: &str) {
+    std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.csr"),
+            "-subj",
+            subject,
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-out",
+            &format!("{name}.pem"),
+            "-days",
+            "1",
+            "-extfile",
+            &format!("{name}.ext"),
+        ],
+    );
+}
+
+fn make_ca(dir: &Path, name: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.pem"),
+            "-days",
+            "1",
+            "-subj",
+            &format!("/CN={name}"),
+        ],
+    );
+}
+
+const CLIENT_EXT: &str = "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n";
+
+struct Pki(PathBuf);
+
+fn pki() -> (tempfile::TempDir, Pki) {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    make_ca(d, "ca");
+    make_ca(d, "rogue");
+    leaf(d, "ca", "server", "/CN=localhost", "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n");
+    leaf(d, "ca", "ramos", "/O=oc-sheriff/OU=detective/CN=det-ramos", CLIENT_EXT);
+    leaf(d, "ca", "ortiz", "/O=lapd/OU=supervisor/CN=sgt-ortiz", CLIENT_EXT);
+    leaf(d, "rogue", "forged", "/O=oc-sheriff/OU=detective/CN=det-ramos", CLIENT_EXT);
+    let p = Pki(d.to_path_buf());
+    (tmp, p)
+}
+
+impl Pki {
+    fn path(&self, f: &str) -> PathBuf {
+        self.0.join(f)
+    }
+
+    fn client(&self, who: Option<&str>) -> Arc<rustls::ClientConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(CertificateDer::from_pem_file(self.path("ca.pem")).unwrap()).unwrap();
+        let b = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots);
+        Arc::new(match who {
+            None => b.with_no_client_auth(),
+            Some(n) => b
+                .with_client_auth_cert(
+                    vec![CertificateDer::from_pem_file(self.path(&format!("{n}.pem"))).unwrap()],
+                    PrivateKeyDer::from_pem_file(self.path(&format!("{n}.key"))).unwrap(),
+                )
+                .unwrap(),
+        })
+    }
+}
+
+/// One HTTPS exchange: (status, body), or the TLS/IO error.
+fn https(
+    hub: &TestHub,
+    client: Arc<rustls::ClientConfig>,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> Result<(u16, Value), String> {
+    let addr = hub.url.strip_prefix("https://").unwrap();
+    let tcp = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let conn = rustls::ClientConnection::new(client, ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(tls, "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    match tls.read_to_end(&mut out) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !out.is_empty() => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status =
+        text.split(' ').nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("no HTTP answer: {text:?}"))?;
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    Ok((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+}
+
+fn alpr(agency: &str, user: &str) -> String {
+    json!({
+        "requester": {"id": user, "agency": agency, "role": "detective"},
+        "source": "ociac-alpr", "action": "lookup", "purpose": "criminal_investigation",
+        "justification": "Armed robbery 2024-118", "case_number": "OCSD-2024-118",
+        "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": "7ABC123"}
+    })
+    .to_string()
+}
+
+#[test]
+fn client_certificates_name_the_caller() {
+    let (_tmp, pki) = pki();
+    let config =
+        hub::tls::server_config(&pki.path("server.pem"), &pki.path("server.key"), Some(&pki.path("ca.pem"))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_tls(dir.path(), config);
+    let ramos = pki.client(Some("ramos"));
+
+    // The certificate is the credential: no token needed.
+    let (status, body) =
+        https(&hub, Arc::clone(&ramos), "POST", "/v1/requests", None, &alpr("oc-sheriff", "det-ramos")).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["decision"], "permit");
+    assert!(!body["data"].as_array().unwrap().is_empty());
+
+    // A certificate of one agency cannot ask as another: 403, and the attempt is logged.
+    let (status, body) =
+        https(&hub, Arc::clone(&ramos), "POST", "/v1/requests", None, &alpr("ice-ero", "ero-officer")).unwrap();
+    assert_eq!(status, 403, "{body}");
+    let refused_at = body["ledger"]["index"].as_u64().unwrap();
+    // The role comes from OU: a detective may not list reviews, a supervisor may.
+    assert_eq!(https(&hub, Arc::clone(&ramos), "GET", "/v1/reviews", None, "").unwrap().0, 403);
+    let (status, body) = https(&hub, pki.client(Some("ortiz")), "GET", "/v1/reviews", None, "").unwrap();
+    assert_eq!((status, &body["agency"]), (200, &json!("lapd")), "{body}");
+
+    // Without a client certificate: bearer tokens as before.
+    let anon = pki.client(None);
+    assert_eq!(
+        https(&hub, Arc::clone(&anon), "POST", "/v1/requests", None, &alpr("oc-sheriff", "det-ramos")).unwrap().0,
+        401
+    );
+    let token = hub::tokens::issue(dir.path(), "oc-sheriff", "det-2", "detective", 3600).unwrap().0;
+    assert_eq!(https(&hub, anon, "POST", "/v1/requests", Some(&token), &alpr("oc-sheriff", "det-2")).unwrap().0, 200);
+
+    // A certificate from another CA, with the very same subject, is refused in the handshake.
+    assert!(https(&hub, pki.client(Some("forged")), "POST", "/v1/requests", None, &alpr("oc-sheriff", "det-ramos"))
+        .is_err());
+
+    // The ledger names the certificate as the credential and records the refusal.
+    let wal = std::fs::read(dir.path().join("ledger/entries.wal")).unwrap();
+    let wal = String::from_utf8_lossy(&wal);
+    assert!(wal.contains("\"token\":\"x509:"), "the certificate is the logged credential");
+    assert!(wal.contains("\"type\":\"refused\""));
+    assert!(refused_at >= 1);
+}
+
+#[test]
+fn plain_http_and_bad_files_are_refused() {
+    let (_tmp, pki) = pki();
+    let err = hub::tls::server_config(&pki.path("server.pem"), &pki.path("missing.key"), None).unwrap_err().to_string();
+    assert!(err.contains("missing.key"), "{err}");
+    let err = hub::tls::server_config(&pki.path("server.key"), &pki.path("server.key"), None).unwrap_err().to_string();
+    assert!(err.contains("server.key"), "{err}");
+    let config = hub::tls::server_config(&pki.path("server.pem"), &pki.path("server.key"), None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_tls(dir.path(), config);
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    let addr = hub.url.strip_prefix("https://").unwrap();
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    assert!(!String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
+    // Over TLS it answers; the certificate's subject parser reads O, CN and OU.
+    assert_eq!(https(&hub, pki.client(None), "GET", "/healthz", None, "").unwrap().0, 200);
+    let der = CertificateDer::from_pem_file(pki.path("ramos.pem")).unwrap();
+    let id = hub::tls::identity_of(&der).unwrap();
+    assert_eq!((id.agency.as_str(), id.user.as_str(), id.role.as_str()), ("oc-sheriff", "det-ramos", "detective"));
+    assert!(hub::tls::identity_of(&der[..der.len() / 2]).is_none(), "a truncated certificate names nobody");
+}
