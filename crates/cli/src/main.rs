@@ -13,6 +13,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc's malloc: the hub's request path allocates many small, short-lived
+/// objects (JSON, Cedar evaluation) across threads; see the "Hub" section of BENCHMARKS.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// FusionGuard: a policy checkpoint, tamper-evident ledger and oversight tools for data sharing.
 #[derive(Parser)]
 #[command(name = "fusionguard", version, about)]

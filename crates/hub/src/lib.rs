@@ -290,7 +290,14 @@ impl Hub {
             }
         });
         let result = match tls {
-            None => axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await,
+            None => {
+                // Answers go out as soon as they are written (no Nagle delay behind the client's
+                // delayed ACKs on keep-alive connections).
+                let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+            }
             Some(config) => {
                 let app = self.router().into_make_service_with_connect_info::<tls::ClientCert>();
                 axum::serve(tls::TlsListener::new(listener, config), app).with_graceful_shutdown(shutdown).await
