@@ -85,13 +85,15 @@ fn the_three_formats_are_the_reports_renderings() {
         let written = std::fs::read_to_string(&out).unwrap();
         let reader = oversight::ledger::LedgerReader::open_data_dir(&data).unwrap();
         let deployment = model::Deployment::load(&config).unwrap();
-        let report = oversight::transparency::Report::build(
+        // With --config the command also runs the ledger audit and counts its findings.
+        let report = oversight::transparency::Report::build_audited(
             2025,
             oversight::transparency::LedgerInfo::of(&reader),
-            Some(&deployment),
+            &deployment,
             reader.entries(),
         )
         .unwrap();
+        assert!(report.findings.detectors_ran);
         let want = match ext {
             "html" => report.html(),
             "csv" => report.csv(),
