@@ -229,7 +229,7 @@ fn the_page_counts_exactly_what_the_hub_decided() {
     let reader = oversight::ledger::LedgerReader::open_data_dir(&hub.data).unwrap();
     assert_eq!(reader.size(), entries);
     let info = oversight::transparency::LedgerInfo::of(&reader);
-    let report = oversight::transparency::Report::build(year, info, Some(&deployment), reader.entries()).unwrap();
+    let report = oversight::transparency::Report::build_audited(year, info, &deployment, reader.entries()).unwrap();
     assert_eq!(got, serde_json::to_value(&report).unwrap());
     let html = hub.get(&format!("/transparency?year={year}"), None);
     assert_eq!((html.status, html.content_type.as_str()), (200, "text/html; charset=utf-8"));
