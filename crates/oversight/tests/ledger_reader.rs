@@ -3,12 +3,14 @@
 //! malformed entries are errors naming the file or the index. (crates/hub/tests/transparency.rs
 //! reads the ledger of a real hub.)
 
+mod common;
+
 use std::path::Path;
 
-use ledger::{Ledger, Options};
+use common::{refused, write_ledger, write_raw_ledger};
+use ledger::Ledger;
 use model::entry::{
-    Citation, DecisionEntry, Entry, EntryRequester, HashedSubject, RefusedEntry, ReviewEntry, Supervisor, TokenHolder,
-    Verdict, ENTRY_VERSION,
+    Citation, DecisionEntry, Entry, EntryRequester, HashedSubject, ReviewEntry, Supervisor, Verdict, ENTRY_VERSION,
 };
 use model::{ChainLink, LegalBasis, Outcome};
 use oversight::ledger::{LedgerReader, ReadError};
@@ -44,26 +46,6 @@ fn decision(i: u64) -> Entry {
     })
 }
 
-fn refused(i: u64) -> Entry {
-    Entry::Refused(RefusedEntry {
-        v: ENTRY_VERSION,
-        time: 1_735_689_600 + i * 60,
-        token: TokenHolder {
-            id: "ab".repeat(8),
-            agency: "ice-ero".into(),
-            user: "agent-7".into(),
-            role: "agent".into(),
-        },
-        claimed: ChainLink { id: "det-1".into(), agency: "lapd".into() },
-        on_behalf_of: vec![],
-        source: "ociac-alpr".into(),
-        action: "lookup".into(),
-        purpose: "other".into(),
-        subject: HashedSubject { kind: "plate".into(), hmac: "cd".repeat(32) },
-        why: "token of another agency".into(),
-    })
-}
-
 fn review(i: u64, of: u64) -> Entry {
     Entry::Review(ReviewEntry {
         v: ENTRY_VERSION,
@@ -81,28 +63,17 @@ fn review(i: u64, of: u64) -> Entry {
 fn entries() -> Vec<Entry> {
     (0..300u64)
         .map(|i| match i % 10 {
-            7 => refused(i),
+            7 => refused(1_735_689_600 + i * 60, "cd".repeat(32)),
             9 => review(i, i - 1),
             _ => decision(i),
         })
         .collect()
 }
 
-/// Writes `raw` entries into a hub-layout data directory and publishes a checkpoint.
-fn write_ledger(data: &Path, raw: &[Vec<u8>]) {
-    let vkey = Ledger::init(&data.join("ledger"), "test.example/hub").unwrap();
-    std::fs::write(data.join("ledger.vkey"), format!("{vkey}\n")).unwrap();
-    let log = Ledger::open_dir(&data.join("ledger"), Options::default()).unwrap();
-    for e in raw {
-        log.append(e).unwrap();
-    }
-    log.checkpoint().unwrap();
-}
-
 fn good_ledger() -> (tempfile::TempDir, Vec<Entry>) {
     let dir = tempfile::tempdir().unwrap();
     let all = entries();
-    write_ledger(dir.path(), &all.iter().map(Entry::to_json_vec).collect::<Vec<_>>());
+    write_ledger(dir.path(), &all);
     (dir, all)
 }
 
@@ -140,7 +111,7 @@ fn streams_every_entry_in_order_typed() {
 #[test]
 fn an_empty_ledger_has_no_entries() {
     let dir = tempfile::tempdir().unwrap();
-    write_ledger(dir.path(), &[]);
+    write_raw_ledger(dir.path(), &[]);
     let reader = LedgerReader::open_data_dir(dir.path()).unwrap();
     assert_eq!((reader.size(), reader.entries().count()), (0, 0));
 }
@@ -233,7 +204,7 @@ fn an_unknown_kind_or_malformed_entry_is_an_error_with_its_index() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         let raw = vec![decision(0).to_json_vec(), decision(1).to_json_vec(), bad, decision(3).to_json_vec()];
-        write_ledger(dir.path(), &raw);
+        write_raw_ledger(dir.path(), &raw);
         let reader = LedgerReader::open_data_dir(dir.path()).unwrap();
         let items: Vec<_> = reader.entries().collect();
         assert_eq!(items.len(), 3, "the stream stops at the first bad entry");

@@ -1,12 +1,13 @@
 //! The side-door detectors on a ledger written through the `ledger` crate in the hub's layout and
 //! entry format, read back verified by `oversight::ledger`, with the seed world's agencies.
 
+mod common;
+
 use std::path::Path;
 
-use ledger::{Ledger, Options};
+use common::{refused, write_ledger};
 use model::entry::{
-    DecisionEntry, Entry, EntryRequester, HashedSubject, RefusedEntry, ReviewEntry, Supervisor, TokenHolder, Verdict,
-    ENTRY_VERSION,
+    DecisionEntry, Entry, EntryRequester, HashedSubject, ReviewEntry, Supervisor, Verdict, ENTRY_VERSION,
 };
 use model::{ChainLink, LegalBasis, Outcome};
 use oversight::side_door::{audit_data_dir, LedgerRules};
@@ -72,38 +73,12 @@ fn entries() -> Vec<Entry> {
         }),
         decision(8, ("fbi", "agent-9"), &[], ci, 5, Deny, 6 * H),
         decision(9, ("denver-pd", "det-6"), &[], ci, 5, Review, 7 * H),
-        Entry::Refused(RefusedEntry {
-            v: ENTRY_VERSION,
-            time: T + 7 * H,
-            token: TokenHolder {
-                id: "ab".repeat(8),
-                agency: "ice-ero".into(),
-                user: "agent-7".into(),
-                role: "agent".into(),
-            },
-            claimed: ChainLink { id: "det-1".into(), agency: "lapd".into() },
-            on_behalf_of: vec![],
-            source: "ociac-alpr".into(),
-            action: "lookup".into(),
-            purpose: "other".into(),
-            subject: HashedSubject { kind: "plate".into(), hmac: "01".repeat(32) },
-            why: "token of another agency".into(),
-        }),
+        refused(T + 7 * H, "01".repeat(32)),
         decision(11, ("ghost-pd", "u"), &[], ci, 6, Permit, 8 * H),
         decision(12, ("lapd", "det-1"), &[], ci, 1, Deny, 9 * H),
         // Past the 72-hour window after entry 0's denial: not a side door.
         decision(13, ("oc-sheriff", "dep-3"), &[], ci, 1, Permit, 100 * H),
     ]
-}
-
-fn write_ledger(data: &Path, entries: &[Entry]) {
-    let vkey = Ledger::init(&data.join("ledger"), "test.example/hub").unwrap();
-    std::fs::write(data.join("ledger.vkey"), format!("{vkey}\n")).unwrap();
-    let log = Ledger::open_dir(&data.join("ledger"), Options::default()).unwrap();
-    for e in entries {
-        log.append(&e.to_json_vec()).unwrap();
-    }
-    log.checkpoint().unwrap();
 }
 
 #[test]

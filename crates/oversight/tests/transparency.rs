@@ -3,9 +3,11 @@
 //! number, and no personal data in any of them.
 
 use std::collections::BTreeMap;
+mod common;
+
 use std::path::Path;
 
-use ledger::{Ledger, Options};
+use common::write_ledger;
 use model::entry::{
     Citation, DecisionEntry, Entry, EntryRequester, HashedSubject, RefusedEntry, ReviewEntry, Supervisor, TokenHolder,
     Verdict, ENTRY_VERSION,
@@ -211,16 +213,6 @@ fn entries() -> Vec<Entry> {
     // 12: the first second of 2026.
     e.push(decision(12, &D { time: Y2026, ..base }));
     e
-}
-
-fn write_ledger(data: &Path, entries: &[Entry]) {
-    let vkey = Ledger::init(&data.join("ledger"), "test.example/hub").unwrap();
-    std::fs::write(data.join("ledger.vkey"), format!("{vkey}\n")).unwrap();
-    let log = Ledger::open_dir(&data.join("ledger"), Options::default()).unwrap();
-    for e in entries {
-        log.append(&e.to_json_vec()).unwrap();
-    }
-    log.checkpoint().unwrap();
 }
 
 fn deployment() -> Deployment {
