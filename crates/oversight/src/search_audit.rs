@@ -83,6 +83,26 @@ pub fn detect_row_reference(s: &Search, rules: &SearchRules, out: &mut dyn FnMut
     detect_tokens(s, &text, &justification::tokens(&text), true, rules, out);
 }
 
+/// A finding that rests on the search `s`.
+fn search_finding(
+    s: &Search,
+    kind: Kind,
+    severity: Severity,
+    evidence: String,
+    rule: &'static str,
+    citation: &'static str,
+) -> Finding {
+    Finding {
+        kind,
+        severity,
+        subject: Subject::Search { record: s.id.clone() },
+        line: s.line,
+        evidence,
+        rule,
+        citation,
+    }
+}
+
 fn detect_tokens<T: AsRef<str>>(
     s: &Search,
     text: &str,
@@ -91,15 +111,8 @@ fn detect_tokens<T: AsRef<str>>(
     rules: &SearchRules,
     out: &mut dyn FnMut(Finding),
 ) {
-    let finding = |kind, severity, evidence: String, rule, citation| Finding {
-        kind,
-        severity,
-        subject: Subject::Search { record: s.id.clone() },
-        line: s.line,
-        evidence,
-        rule,
-        citation,
-    };
+    let finding =
+        |kind, severity, evidence, rule, citation| search_finding(s, kind, severity, evidence, rule, citation);
     let c = justification::classify_tokens(tokens);
     match c.signal {
         Signal::Strong => out(finding(
@@ -275,15 +288,7 @@ pub fn audit_file(
         while let Some(s) = reader.next_search()? {
             let (Some(user), Some(t)) = (&s.user, s.time) else { continue };
             let Some(o) = officers.get_mut(user.as_str()) else { continue };
-            let finding = |kind, severity, evidence, rule| Finding {
-                kind,
-                severity,
-                subject: Subject::Search { record: s.id.clone() },
-                line: s.line,
-                evidence,
-                rule,
-                citation: "",
-            };
+            let finding = |kind, severity, evidence, rule| search_finding(&s, kind, severity, evidence, rule, "");
             if o.total >= rules.off_hours_min_searches {
                 let h = usize::from(t.hour());
                 let near = o.hours[(h + 23) % 24] + o.hours[h] + o.hours[(h + 1) % 24];
