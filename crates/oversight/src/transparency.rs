@@ -299,6 +299,11 @@ pub fn year_start(year: i64) -> i64 {
     days_from_civil(year, 1, 1) * 86_400
 }
 
+/// Whether the ledger time `t` (Unix seconds) falls in `year` (UTC).
+fn in_year(year: i64, t: u64) -> bool {
+    i64::try_from(t).is_ok_and(|t| (year_start(year)..year_start(year + 1)).contains(&t))
+}
+
 fn rfc3339(secs: i64) -> String {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     format!("{y:04}-{m:02}-{d:02}T00:00:00Z")
@@ -381,18 +386,17 @@ impl Report {
             return Err(ReportError::Year(year));
         }
         let (start, end) = (year_start(year), year_start(year + 1));
-        let in_year = |t: u64| i64::try_from(t).is_ok_and(|t| (start..end).contains(&t));
         let mut c = Counter::default();
         for m in 1..=12 {
             c.row(Table::Month, &format!("{year:04}-{m:02}"));
         }
         for item in entries {
             let (index, entry) = item.map_err(ReportError::Read)?;
-            if in_year(entry.time()) {
+            if in_year(year, entry.time()) {
                 c.totals.entries += 1;
             }
             match entry {
-                Entry::Decision(d) if in_year(d.time) => {
+                Entry::Decision(d) if in_year(year, d.time) => {
                     let category = deployment
                         .and_then(|dep| dep.source(&d.source))
                         .map_or_else(|| "unknown".to_string(), |s| s.category.clone());
@@ -459,7 +463,7 @@ impl Report {
                 }
                 Entry::Decision(_) => {}
                 Entry::Review(r) => {
-                    if in_year(r.time) {
+                    if in_year(year, r.time) {
                         c.count("verdict", verdict_str(r.verdict));
                         if r.verdict == Verdict::Approve {
                             c.released(&r.obligations);
@@ -481,12 +485,12 @@ impl Report {
                         c.hours_to_verdict.push(r.time.saturating_sub(held.time) as f64 / 3600.0);
                     }
                 }
-                Entry::Refused(r) if in_year(r.time) => {
+                Entry::Refused(r) if in_year(year, r.time) => {
                     c.totals.refused += 1;
                     c.count("refused", &r.token.agency);
                 }
                 Entry::Refused(_) => {}
-                Entry::Notified(n) if in_year(n.time) => c.count("notified", &n.supervisor.agency),
+                Entry::Notified(n) if in_year(year, n.time) => c.count("notified", &n.supervisor.agency),
                 Entry::Notified(_) => {}
             }
         }
@@ -505,12 +509,11 @@ impl Report {
     ) -> Result<Self, ReportError<E>> {
         let mut detector = crate::side_door::SideDoor::new(deployment, Default::default());
         let mut findings = Vec::new();
-        let (start, end) = (year_start(year), year_start(year + 1));
         let entries = entries.inspect(|item| {
             if let Ok((index, entry)) = item {
-                let in_year = i64::try_from(entry.time()).is_ok_and(|t| (start..end).contains(&t));
+                let counted = in_year(year, entry.time());
                 detector.entry(*index, entry, &mut |f| {
-                    if in_year {
+                    if counted {
                         findings.push(f)
                     }
                 });
