@@ -34,7 +34,7 @@ pub struct ServeArgs {
     /// The law library directory.
     #[arg(long, default_value = "laws")]
     laws: PathBuf,
-    /// Data directory: ledger, keys, tokens, review queue, sources/*.csv (with --store: sources only).
+    /// Data directory: ledger, keys, tokens, review queue, sources/ (with --store: sources only).
     #[arg(long)]
     data: PathBuf,
     /// Keep the ledger, tokens, review queue and keys in PostgreSQL (`postgres://USER@HOST:PORT/DB`
@@ -44,7 +44,8 @@ pub struct ServeArgs {
     /// The PostgreSQL schema of the region (lower-case letters, digits and _).
     #[arg(long, requires = "store")]
     schema: Option<String>,
-    /// The database (URL or libpq string) of the sources whose deployment entry names a `table`.
+    /// The sources database instead of DATA/sources/embedded.sqlite: a PostgreSQL URL or libpq
+    /// string, or the path of a SQLite file.
     #[arg(long)]
     sources_db: Option<String>,
     /// Address to listen on.
@@ -59,12 +60,65 @@ pub struct ServeArgs {
     /// Accept client certificates signed by this CA (PEM): subject O = agency, CN = user, OU = role.
     #[arg(long, requires = "tls_cert")]
     client_ca: Option<PathBuf>,
+    /// A certificate revocation list (PEM) of the client CA; repeat for several. Certificates it
+    /// revokes, or whose status it cannot tell, fail the handshake. Read at start.
+    #[arg(long, requires = "client_ca")]
+    client_crl: Vec<PathBuf>,
     /// The ledger's origin (name in checkpoints), used when the ledger is created.
     #[arg(long, default_value = "fusionguard.local/hub")]
     origin: String,
     /// Milliseconds between checkpoints while the ledger grows.
     #[arg(long, default_value_t = 1000)]
     checkpoint_ms: u64,
+}
+
+/// Arguments of `fusionguard sources`.
+#[derive(clap::Args)]
+pub struct SourcesArgs {
+    #[command(subcommand)]
+    command: SourcesCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum SourcesCommand {
+    /// Import a CSV file (header line first) as the table of one source in the embedded store
+    /// DATA/sources/embedded.sqlite, replacing that source's table in one transaction. A running
+    /// hub serves the new rows within a second; a source it had no table for, from its next
+    /// start. DATA/sources/ID.csv, if it exists, takes precedence.
+    Import {
+        /// The deployment directory (the source must be registered there).
+        #[arg(long)]
+        config: PathBuf,
+        /// Data directory of the hub.
+        #[arg(long)]
+        data: PathBuf,
+        /// Source id.
+        #[arg(long)]
+        source: String,
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+/// `fusionguard sources ...`.
+pub fn sources(args: SourcesArgs) -> anyhow::Result<ExitCode> {
+    let SourcesCommand::Import { config, data, source, file } = args.command;
+    let deployment = model::Deployment::load(&config)?;
+    let Some(s) = deployment.source(&source) else {
+        bail!("source {source:?} is not registered in {}", config.display());
+    };
+    let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let rows = hub::sources::parse_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let header: Vec<&str> = rows.first().map(|h| h.iter().map(|c| c.trim()).collect()).unwrap_or_default();
+    if let Some(missing) = s.fields.iter().find(|f| !header.contains(&f.as_str())) {
+        bail!("{}: no column {missing:?}, a field of source {source:?} in the deployment", file.display());
+    }
+    let dir = data.join(hub::sources::SOURCES_DIR);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let db = dir.join(hub::sources::EMBEDDED_DB);
+    let n = hub::sources::write_table(&db, &source, &rows).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    println!("imported {n} rows of {} into {}, table {source:?}", file.display(), db.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Where the tokens are: a data directory or a PostgreSQL schema.
@@ -172,7 +226,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         options.store = Some(hub::pgstate::PgStore::new(store, schema)?);
     }
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(hub::tls::server_config(cert, key, args.client_ca.as_deref())?),
+        (Some(cert), Some(key)) => {
+            Some(hub::tls::server_config(cert, key, args.client_ca.as_deref(), &args.client_crl)?)
+        }
         _ => None,
     };
     let hub = Hub::open(options).context("cannot start the hub")?;

@@ -53,6 +53,8 @@ enum Command {
     Serve(hub_cmd::ServeArgs),
     /// Bearer tokens for the hub: issue, revoke, list.
     Token(hub_cmd::TokenArgs),
+    /// The hub's embedded store of sources: import a CSV file as a source's table.
+    Sources(hub_cmd::SourcesArgs),
 }
 
 fn main() -> ExitCode {
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => hub_cmd::demo(args),
         Command::Serve(args) => hub_cmd::serve(args),
         Command::Token(args) => hub_cmd::token(args),
+        Command::Sources(args) => hub_cmd::sources(args),
     };
     match result {
         Ok(code) => code,

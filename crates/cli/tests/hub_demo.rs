@@ -230,3 +230,69 @@ fn audit_ledger_finds_the_side_door_in_a_live_hubs_ledger() {
     assert_eq!(report["totals"], page["totals"]);
     drop(demo);
 }
+
+#[test]
+fn sources_import_puts_a_csv_in_the_embedded_store_the_hub_serves() {
+    let data = common::tempdir("import");
+    let csv = common::tempdir("import-csv");
+    std::fs::create_dir_all(&csv).unwrap();
+    let file = csv.join("reads.csv");
+    let config = repo().join("examples/seed-world");
+    let import = |file: &Path, source: &str| {
+        common::run(
+            &[
+                "sources",
+                "import",
+                "--config",
+                config.to_str().unwrap(),
+                "--data",
+                data.to_str().unwrap(),
+                "--source",
+                source,
+                file.to_str().unwrap(),
+            ],
+            b"",
+        )
+    };
+    // Bad input: exit 2, naming what and where; nothing is written.
+    std::fs::write(&file, "plate,read_time\n7ABC123,2024-01-01\n").unwrap();
+    let (code, out) = import(&file, "ociac-alpr");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("reads.csv") && out.contains("no column \"camera_location\""), "{out}");
+    let (code, out) = import(&file, "no-such-source");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("\"no-such-source\" is not registered"), "{out}");
+    std::fs::write(&file, "plate,read_time,camera_location,vehicle_image\n7ABC123,\"unclosed\n").unwrap();
+    let (code, out) = import(&file, "ociac-alpr");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("reads.csv: line 2"), "{out}");
+    assert!(!data.join("sources/embedded.sqlite").exists());
+
+    std::fs::write(
+        &file,
+        "plate,read_time,camera_location,vehicle_image,owner_note\n\
+         7ABC123,2024-02-02T10:00:00Z,imported camera 1,none,private\n\
+         7abc123,2024-02-03T10:00:00Z,imported camera 2,none,private\n\
+         8XYZ999,2024-02-04T10:00:00Z,imported camera 3,none,private\n",
+    )
+    .unwrap();
+    let (code, out) = import(&file, "ociac-alpr");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("imported 3 rows") && out.contains("embedded.sqlite"), "{out}");
+
+    // The hub serves the imported table (its other columns stay behind).
+    let demo = start_demo(&data);
+    let addr = demo.lines.iter().find_map(|l| l.strip_prefix("fusionguard hub listening on http://")).unwrap();
+    let token = token_of(&demo.lines, "T_DET_RAMOS");
+    let body = std::fs::read_to_string(data.join("examples/8-sheriff-alpr.json")).unwrap();
+    let (status, text) = http(addr, "POST", "/v1/requests", Some(&token), &body);
+    assert_eq!(status, 200, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cameras: Vec<&str> =
+        v["data"].as_array().unwrap().iter().map(|r| r["camera_location"].as_str().unwrap()).collect();
+    assert_eq!(cameras, ["imported camera 1", "imported camera 2"], "{text}");
+    assert!(!text.contains("private"));
+    drop(demo);
+    let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_dir_all(&csv);
+}

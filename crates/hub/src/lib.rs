@@ -20,7 +20,8 @@
 //! DATA/tokens.json    hashed bearer tokens (private, 0600)
 //! DATA/reviews.jsonl  the review queue (private: holds full requests)
 //! DATA/notifications.jsonl  notices owed to people (`notify_subject`; private)
-//! DATA/sources/*.csv  one table per source (the CSV connector)
+//! DATA/sources/embedded.sqlite  the embedded store: one table per source (`sources::sqlite`)
+//! DATA/sources/*.csv  a CSV file per source (takes precedence over the store)
 //! ```
 //!
 //! With [`HubOptions::store`] the ledger, tokens, review queue and keys are in one PostgreSQL
@@ -113,7 +114,8 @@ pub struct HubOptions {
     /// Keep the ledger, tokens, review queue and keys in PostgreSQL, shared by every replica
     /// of the region, instead of the data directory (which then only holds `sources/`).
     pub store: Option<pgstate::PgStore>,
-    /// The database (libpq string or URL) of the sources whose deployment entry names a `table`.
+    /// The sources database instead of the embedded store `DATA/sources/embedded.sqlite`: a
+    /// PostgreSQL URL or libpq string, or the path of a SQLite file (see [`sources`]).
     pub sources_db: Option<String>,
 }
 

@@ -40,6 +40,8 @@ pub struct Metrics {
     pub reviews_decided: AtomicU64,
     /// Records released.
     pub records_released: AtomicU64,
+    /// Permits answered 503 because their source's database could not answer.
+    pub source_errors: AtomicU64,
 }
 
 impl Metrics {
@@ -134,6 +136,12 @@ impl Metrics {
                 "Records released after obligations.",
                 "counter",
                 self.records_released.load(Ordering::Relaxed),
+            ),
+            (
+                "fusionguard_source_errors_total",
+                "Permits answered 503 (nothing released) because the source's database could not answer.",
+                "counter",
+                self.source_errors.load(Ordering::Relaxed),
             ),
         ] {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");

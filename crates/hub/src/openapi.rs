@@ -30,7 +30,7 @@ pub fn document() -> Value {
                     "401": problem_response("No valid bearer token"),
                     "403": problem_response("The token's agency or user is not the requester's; the attempt is logged"),
                     "413": problem_response("Request too large"),
-                    "503": problem_response("The ledger cannot record decisions now; nothing was released")
+                    "503": problem_response("The ledger cannot record decisions now, or (`source-unavailable`) the permit is logged but its source's database cannot answer; nothing was released")
                 }
             }},
             "/v1/requests/{id}": {"get": {
@@ -69,7 +69,7 @@ pub fn document() -> Value {
                     "401": problem_response("No valid bearer token"),
                     "403": problem_response("Not a supervisor of the owning agency"),
                     "404": problem_response("No such review"),
-                    "409": problem_response("Already decided"),
+                    "409": problem_response("Already decided, or being decided by another supervisor right now"),
                     "503": problem_response("The ledger cannot record the verdict now")
                 }
             }},

@@ -3,8 +3,8 @@
 //! same schema as the ledger (`ledger::pg`).
 //!
 //! Tables: `hub_secrets (name, value)`, `hub_tokens (id, hash, agency, usr, role, issued,
-//! expires, revoked)`, `hub_reviews (id, owner, created, decided, data)` where `data` is the
-//! review as JSON, and `hub_notifications (id, owner, due, sent, data)`, the notices owed. Every statement runs on a blocking client: call these from threads or
+//! expires, revoked)`, `hub_reviews (id, owner, created, decided, data, claimed_until)` where `data` is
+//! the review as JSON and `claimed_until` the end of a supervisor's claim (Unix seconds), and `hub_notifications (id, owner, due, sent, data)`, the notices owed. Every statement runs on a blocking client: call these from threads or
 //! `spawn_blocking`, never directly on an async task. A broken connection is replaced on the
 //! next call, so the hub resumes by itself once the database is back.
 
@@ -64,7 +64,9 @@ impl PgState {
                      agency TEXT NOT NULL, usr TEXT NOT NULL, role TEXT NOT NULL, issued BIGINT NOT NULL,
                      expires BIGINT NOT NULL, revoked BOOLEAN NOT NULL DEFAULT FALSE);
                  CREATE TABLE IF NOT EXISTS {s}.hub_reviews (id TEXT PRIMARY KEY, owner TEXT NOT NULL,
-                     created BIGINT NOT NULL, decided BOOLEAN NOT NULL DEFAULT FALSE, data TEXT NOT NULL);
+                     created BIGINT NOT NULL, decided BOOLEAN NOT NULL DEFAULT FALSE, data TEXT NOT NULL,
+                     claimed_until BIGINT NOT NULL DEFAULT 0);
+                 ALTER TABLE {s}.hub_reviews ADD COLUMN IF NOT EXISTS claimed_until BIGINT NOT NULL DEFAULT 0;
                  CREATE INDEX IF NOT EXISTS hub_reviews_pending ON {s}.hub_reviews (owner, created) WHERE NOT decided;
                  CREATE TABLE IF NOT EXISTS {s}.hub_notifications (id TEXT PRIMARY KEY, owner TEXT NOT NULL,
                      due BIGINT NOT NULL, sent BOOLEAN NOT NULL DEFAULT FALSE, data TEXT NOT NULL);"
@@ -186,6 +188,44 @@ impl PgState {
         })
     }
 
+    /// Claims pending review `id` until Unix time `until` (see [`crate::reviews::ReviewStore::claim`]):
+    /// one UPDATE, so of two replicas claiming at once exactly one gets it.
+    pub fn claim(&self, id: &str, now: u64, until: u64) -> Result<Review, HubError> {
+        let s = &self.store.schema;
+        self.with(|c| {
+            let claimed = c
+                .query_opt(
+                    &format!(
+                        "UPDATE {s}.hub_reviews SET claimed_until = $2 WHERE id = $1 AND NOT decided AND claimed_until <= $3 RETURNING data"
+                    ),
+                    &[&id, &(until as i64), &(now as i64)],
+                )
+                .map_err(|e| db("claim review", e))?;
+            if let Some(row) = claimed {
+                return parse_review(row.get(0));
+            }
+            let decided: Option<bool> = c
+                .query_opt(&format!("SELECT decided FROM {s}.hub_reviews WHERE id = $1"), &[&id])
+                .map_err(|e| db("read review", e))?
+                .map(|r| r.get(0));
+            Err(match decided {
+                None => HubError::NotFound(format!("no review {id:?}")),
+                Some(true) => HubError::Conflict(format!("review {id:?} is already decided")),
+                Some(false) => HubError::Conflict(format!("review {id:?} is being decided by another supervisor")),
+            })
+        })
+    }
+
+    /// Gives up the claim on review `id`.
+    pub fn unclaim(&self, id: &str) -> Result<(), HubError> {
+        let s = &self.store.schema;
+        self.with(|c| {
+            c.execute(&format!("UPDATE {s}.hub_reviews SET claimed_until = 0 WHERE id = $1 AND NOT decided"), &[&id])
+                .map_err(|e| db("unclaim review", e))?;
+            Ok(())
+        })
+    }
+
     /// Records a verdict, atomically across replicas: fails with [`HubError::Conflict`] if
     /// another supervisor decided first, [`HubError::NotFound`] if there is no such review.
     pub fn decide(&self, id: &str, verdict: Verdict) -> Result<Review, HubError> {
@@ -202,8 +242,11 @@ impl PgState {
             }
             review.verdict = Some(verdict);
             let data = serde_json::to_string(&review).map_err(|e| HubError::Io(e.to_string()))?;
-            tx.execute(&format!("UPDATE {s}.hub_reviews SET decided = TRUE, data = $2 WHERE id = $1"), &[&id, &data])
-                .map_err(|e| db("decide review", e))?;
+            tx.execute(
+                &format!("UPDATE {s}.hub_reviews SET decided = TRUE, claimed_until = 0, data = $2 WHERE id = $1"),
+                &[&id, &data],
+            )
+            .map_err(|e| db("decide review", e))?;
             tx.commit().map_err(|e| db("commit verdict", e))?;
             Ok(review)
         })

@@ -3,7 +3,7 @@
 //! included), kept in `DATA/reviews.jsonl`: one JSON event per line, each fsynced before it counts,
 //! or, for replicas sharing a region, in PostgreSQL ([`crate::pgstate`]). The ledger holds the public, hashed record of both the decision and the verdict.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::pgstate::PgState;
 use crate::HubError;
+
+/// How long a claim on a review lasts when the replica that made it dies before the verdict.
+pub const CLAIM_SECS: u64 = 120;
 
 /// Name of the queue file inside the data directory.
 pub const REVIEWS_FILE: &str = "reviews.jsonl";
@@ -103,7 +106,30 @@ impl ReviewStore {
         }
     }
 
-    /// Records a verdict (durably). Fails if the review is unknown or already decided.
+    /// Claims a pending review for one supervisor's verdict, before the verdict is logged: until
+    /// [`ReviewStore::decide`] or [`ReviewStore::unclaim`], every other attempt to decide it, on
+    /// any replica, fails with [`HubError::Conflict`], so only one verdict per review ever reaches
+    /// the ledger. A claim left by a replica that died expires after [`CLAIM_SECS`].
+    pub fn claim(&self, id: &str) -> Result<Review, HubError> {
+        match self {
+            Self::File(q) => q.claim(id),
+            Self::Pg(pg) => {
+                let now = crate::tokens::now();
+                pg.claim(id, now, now + CLAIM_SECS)
+            }
+        }
+    }
+
+    /// Gives up a claim whose verdict could not be logged: the review is pending again.
+    pub fn unclaim(&self, id: &str) -> Result<(), HubError> {
+        match self {
+            Self::File(q) => q.unclaim(id),
+            Self::Pg(pg) => pg.unclaim(id),
+        }
+    }
+
+    /// Records a verdict (durably) and ends its claim. Fails if the review is unknown or already
+    /// decided.
     pub fn decide(&self, id: &str, verdict: Verdict) -> Result<Review, HubError> {
         match self {
             Self::File(q) => q.decide(id, verdict),
@@ -132,7 +158,15 @@ impl ReviewStore {
 #[derive(Debug)]
 pub struct FileQueue {
     path: PathBuf,
-    state: Mutex<(File, HashMap<String, Review>)>,
+    state: Mutex<QueueState>,
+}
+
+#[derive(Debug)]
+struct QueueState {
+    file: File,
+    reviews: HashMap<String, Review>,
+    /// Reviews whose verdict is being logged (claims live in memory: one process owns the file).
+    claimed: HashSet<String>,
 }
 
 impl FileQueue {
@@ -166,7 +200,7 @@ impl FileQueue {
         if good_len < text.len() {
             file.set_len(good_len as u64).map_err(err)?;
         }
-        Ok(Self { path, state: Mutex::new((file, reviews)) })
+        Ok(Self { path, state: Mutex::new(QueueState { file, reviews, claimed: HashSet::new() }) })
     }
 
     fn write(&self, file: &mut File, event: &Event) -> Result<(), HubError> {
@@ -177,42 +211,67 @@ impl FileQueue {
             .map_err(|e| HubError::Io(format!("{}: {e}", self.path.display())))
     }
 
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, QueueState>, HubError> {
+        self.state.lock().map_err(|_| HubError::Io("review queue lock poisoned".into()))
+    }
+
     /// Holds a request for review (durably).
     pub fn hold(&self, review: Review) -> Result<(), HubError> {
-        let mut st = self.state.lock().map_err(|_| HubError::Io("review queue lock poisoned".into()))?;
-        let (file, map) = &mut *st;
-        self.write(file, &Event::Held { review: Box::new(review.clone()) })?;
-        map.insert(review.id.clone(), review);
+        let mut st = self.lock()?;
+        self.write(&mut st.file, &Event::Held { review: Box::new(review.clone()) })?;
+        st.reviews.insert(review.id.clone(), review);
+        Ok(())
+    }
+
+    /// Claims a pending review (see [`ReviewStore::claim`]).
+    pub fn claim(&self, id: &str) -> Result<Review, HubError> {
+        let mut st = self.lock()?;
+        let review = match st.reviews.get(id) {
+            None => return Err(HubError::NotFound(format!("no review {id:?}"))),
+            Some(r) if r.verdict.is_some() => {
+                return Err(HubError::Conflict(format!("review {id:?} is already decided")))
+            }
+            Some(r) => r.clone(),
+        };
+        if !st.claimed.insert(id.to_string()) {
+            return Err(HubError::Conflict(format!("review {id:?} is being decided by another supervisor")));
+        }
+        Ok(review)
+    }
+
+    /// Gives up a claim.
+    pub fn unclaim(&self, id: &str) -> Result<(), HubError> {
+        self.lock()?.claimed.remove(id);
         Ok(())
     }
 
     /// Records a verdict (durably). Fails if the review is unknown or already decided.
     pub fn decide(&self, id: &str, verdict: Verdict) -> Result<Review, HubError> {
-        let mut st = self.state.lock().map_err(|_| HubError::Io("review queue lock poisoned".into()))?;
-        let (file, map) = &mut *st;
-        match map.get(id) {
+        let mut st = self.lock()?;
+        match st.reviews.get(id) {
             None => return Err(HubError::NotFound(format!("no review {id:?}"))),
             Some(r) if r.verdict.is_some() => {
                 return Err(HubError::Conflict(format!("review {id:?} is already decided")))
             }
             Some(_) => {}
         }
-        self.write(file, &Event::Decided { id: id.to_string(), verdict: verdict.clone() })?;
-        let r = map.get_mut(id).ok_or_else(|| HubError::NotFound(id.to_string()))?;
+        self.write(&mut st.file, &Event::Decided { id: id.to_string(), verdict: verdict.clone() })?;
+        st.claimed.remove(id);
+        let r = st.reviews.get_mut(id).ok_or_else(|| HubError::NotFound(id.to_string()))?;
         r.verdict = Some(verdict);
         Ok(r.clone())
     }
 
     /// One review.
     pub fn get(&self, id: &str) -> Option<Review> {
-        self.state.lock().ok()?.1.get(id).cloned()
+        self.state.lock().ok()?.reviews.get(id).cloned()
     }
 
     /// The pending reviews of sources owned by `agency`, oldest first.
     pub fn pending_for(&self, agency: &str) -> Vec<Review> {
         let Ok(st) = self.state.lock() else { return Vec::new() };
         let mut out: Vec<Review> =
-            st.1.values().filter(|r| r.owner == agency && r.verdict.is_none()).cloned().collect();
+            st.reviews.values().filter(|r| r.owner == agency && r.verdict.is_none()).cloned().collect();
         out.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
         out
     }

@@ -49,6 +49,15 @@ pub struct AppState {
 
 type St = State<Arc<AppState>>;
 
+/// Why a permit's data was not released.
+enum Unreleased {
+    /// The source's database cannot answer now (transient: 503).
+    SourceDown(String),
+    /// The hub cannot serve it (no connector, an obligation that cannot be applied): the answer
+    /// says so in `data_error`.
+    Refused(String),
+}
+
 /// The client certificate of the connection, when served over mutual TLS.
 type Cert = Option<Extension<ConnectInfo<ClientCert>>>;
 
@@ -175,25 +184,59 @@ impl AppState {
         }
     }
 
-    /// [`AppState::release`], off the async workers when the source is a database table.
-    async fn release_async(self: &Arc<Self>, request: &Request, obligations: &[String]) -> Result<Vec<Record>, String> {
+    /// [`AppState::release`], off the async workers when the source is a network database.
+    async fn release_async(
+        self: &Arc<Self>,
+        request: &Request,
+        obligations: &[String],
+    ) -> Result<Vec<Record>, Unreleased> {
         if !self.connectors.blocks(&request.source) {
             return self.release(request, obligations);
         }
         let (r, o) = (request.clone(), obligations.to_vec());
-        self.blocking(move |st| Ok(st.release(&r, &o))).await.unwrap_or_else(|e| Err(e.to_string()))
+        self.blocking(move |st| Ok(st.release(&r, &o)))
+            .await
+            .unwrap_or_else(|e| Err(Unreleased::SourceDown(e.to_string())))
     }
 
     /// Fetches and enforces: the records about the subject, obligations applied.
-    fn release(&self, request: &Request, obligations: &[String]) -> Result<Vec<Record>, String> {
-        let source = self.engine.deployment().source(&request.source).ok_or("unknown source")?;
+    fn release(&self, request: &Request, obligations: &[String]) -> Result<Vec<Record>, Unreleased> {
+        let source =
+            self.engine.deployment().source(&request.source).ok_or(Unreleased::Refused("unknown source".into()))?;
         let records = self
             .connectors
             .fetch(source, &request.subject)
-            .ok_or_else(|| format!("source {:?} has no connector on this hub", source.id))??;
-        let out = enforce::apply(obligations, request.fields.as_deref(), records).map_err(|e| e.to_string())?;
+            .ok_or_else(|| Unreleased::Refused(format!("source {:?} has no connector on this hub", source.id)))?
+            .map_err(Unreleased::SourceDown)?;
+        let out = enforce::apply(obligations, request.fields.as_deref(), records)
+            .map_err(|e| Unreleased::Refused(e.to_string()))?;
         self.metrics.records_released.fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(out)
+    }
+
+    /// Puts the released data, or why none was released, into `body` (a permit's answer); a
+    /// source that cannot answer is a 503 that carries the receipt of the logged decision.
+    async fn attach_data(
+        self: &Arc<Self>,
+        body: &mut Value,
+        request: &Request,
+        obligations: &[String],
+        index: u64,
+    ) -> Result<(), Problem> {
+        match self.release_async(request, obligations).await {
+            Ok(data) => body["data"] = Value::Array(data.into_iter().map(Value::Object).collect()),
+            Err(Unreleased::Refused(why)) => body["data_error"] = json!(why),
+            Err(Unreleased::SourceDown(why)) => {
+                self.metrics.source_errors.fetch_add(1, Ordering::Relaxed);
+                return Err(Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "source-unavailable",
+                    format!("the decision is recorded at ledger index {index} but source {:?} cannot answer ({why}); nothing was released, retry later", request.source),
+                )
+                .with("ledger", self.receipt(index)));
+            }
+        }
+        Ok(())
     }
 
     fn owner_of(&self, source: &str) -> String {
@@ -357,15 +400,14 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
         body["notification"] = n;
     }
     match decision.decision {
-        Outcome::Permit => match st.release_async(&request, &decision.obligations).await {
-            Ok(data) => {
-                if request.action == "biometric_search" {
-                    body["note"] = json!("this hub does no biometric matching; records are matched by identifier only");
-                }
-                body["data"] = Value::Array(data.into_iter().map(Value::Object).collect());
+        Outcome::Permit => {
+            if let Err(p) = st.attach_data(&mut body, &request, &decision.obligations, index).await {
+                return p.into_response();
             }
-            Err(why) => body["data_error"] = json!(why),
-        },
+            if request.action == "biometric_search" {
+                body["note"] = json!("this hub does no biometric matching; records are matched by identifier only");
+            }
+        }
         Outcome::Review => {
             let review = Review {
                 id: decision.decision_id.clone(),
@@ -447,12 +489,13 @@ async fn get_request(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Pa
     }
     let mut body = review_json(&review);
     if is_requester && review.status() == ReviewStatus::Approved {
-        match st.release_async(&review.request, &review.decision.obligations).await {
-            Ok(data) => body["data"] = Value::Array(data.into_iter().map(Value::Object).collect()),
-            Err(why) => body["data_error"] = json!(why),
-        }
         if let Some(v) = &review.verdict {
             body["ledger"] = st.receipt(v.ledger_index);
+            if let Err(p) =
+                st.attach_data(&mut body, &review.request, &review.decision.obligations, v.ledger_index).await
+            {
+                return p.into_response();
+            }
         }
     }
     (StatusCode::OK, Json(body)).into_response()
@@ -525,10 +568,15 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
         ))
         .into_response();
     }
-    if review.verdict.is_some() {
-        return Problem::new(StatusCode::CONFLICT, "already-decided", format!("review {id:?} is already decided"))
-            .into_response();
-    }
+    // Claim the review before logging the verdict: of two supervisors deciding at once, on one
+    // replica or two, one gets 409 and only one verdict ever reaches the ledger.
+    let id2 = id.clone();
+    let review = match st.blocking(move |st| st.reviews.claim(&id2)).await {
+        Ok(r) => r,
+        Err(HubError::Conflict(m)) => return Problem::new(StatusCode::CONFLICT, "already-decided", m).into_response(),
+        Err(HubError::NotFound(m)) => return Problem::not_found(m).into_response(),
+        Err(e) => return queue_unavailable(&e).into_response(),
+    };
     let time = now();
     let e = entry::review(
         &st.key,
@@ -542,7 +590,11 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
     );
     let index = match st.log(&e).await {
         Ok(i) => i,
-        Err(p) => return p.into_response(),
+        Err(p) => {
+            let id2 = id.clone();
+            let _ = st.blocking(move |st| st.reviews.unclaim(&id2)).await;
+            return p.into_response();
+        }
     };
     let verdict = Verdict {
         status: if approve { ReviewStatus::Approved } else { ReviewStatus::Denied },

@@ -1,13 +1,19 @@
 //! Connectors to the data sources behind the hub, and the demo's synthetic data.
 //!
-//! A source is served from a table: a CSV file `DATA/sources/<source-id>.csv` whose header names
-//! its columns. A lookup matches the subject against the column named by the subject's kind
-//! (`plate`, `name`, `license_number`; `name` also matches `student_name`). Only the fields the
-//! deployment declares for the source are ever released; any other column stays behind.
-//! The hub does no biometric matching of its own: a `face_image` subject matches nothing.
+//! A source is served from a table, found in this order:
+//! 1. the table its deployment entry names (`table = "..."`), in the sources database;
+//! 2. else the CSV file `DATA/sources/<source-id>.csv` (its header names the columns);
+//! 3. else the table named by its id in the sources database, if there is one.
 //!
-//! A source whose deployment entry names a `table` is read from that PostgreSQL table instead
-//! (the table connector, `serve --sources-db`), matched and restricted the same way.
+//! The sources database is `serve --sources-db`: a PostgreSQL URL or libpq string, or the path of a
+//! SQLite file; without it, the embedded store `DATA/sources/embedded.sqlite` if it exists
+//! ([`sqlite`]; the demo's synthetic sources live there).
+//!
+//! A lookup matches the subject, trimmed and case-folded, against the columns named by the
+//! subject's kind (`plate`, `name`, `license_number`; `name` also matches `student_name`, `plate`
+//! also `vehicle_registration`). Only the fields the deployment declares for the source are ever
+//! released; any other column stays behind. The hub does no biometric matching of its own: a
+//! `face_image` subject matches nothing.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,6 +22,12 @@ use model::{Deployment, Source, Subject};
 use serde_json::{Map, Value};
 
 use crate::HubError;
+
+pub mod sqlite;
+pub use sqlite::{write_table, EMBEDDED_DB};
+
+/// The columns a subject can be matched against (indexed in every table the hub writes).
+pub const KEY_COLUMNS: &[&str] = &["name", "student_name", "plate", "vehicle_registration", "license_number"];
 
 /// The folder of the data directory that holds one CSV file per source.
 pub const SOURCES_DIR: &str = "sources";
@@ -42,6 +54,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
     let mut chars = text.chars().peekable();
     let mut line = 1usize;
     let mut quoted = false;
+    let mut quote_line = 0usize;
     let mut at_field_start = true;
     let mut any = false;
     while let Some(c) = chars.next() {
@@ -70,6 +83,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
         match c {
             '"' if at_field_start => {
                 quoted = true;
+                quote_line = line;
                 at_field_start = false;
             }
             '"' => return Err(format!("line {line}: a quote inside an unquoted field")),
@@ -92,7 +106,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
         }
     }
     if quoted {
-        return Err(format!("line {line}: a quoted field is not closed"));
+        return Err(format!("line {quote_line}: a quoted field opened here is not closed"));
     }
     if any {
         row.push(field);
@@ -148,9 +162,8 @@ impl Table {
             }
         }
         let mut index: HashMap<(usize, String), Vec<usize>> = HashMap::new();
-        let keyed = ["name", "student_name", "plate", "vehicle_registration", "license_number"];
         for (c, name) in columns.iter().enumerate() {
-            if keyed.contains(&name.as_str()) {
+            if KEY_COLUMNS.contains(&name.as_str()) {
                 for (r, row) in rows.iter().enumerate() {
                     index.entry((c, normalize(&row[c]))).or_default().push(r);
                 }
@@ -204,29 +217,46 @@ fn normalize(v: &str) -> String {
     v.trim().to_lowercase()
 }
 
-/// A source served from a PostgreSQL table (the table connector).
-///
-/// The statement is built once, when the hub starts, from identifiers that are checked twice: the
-/// deployment allows only lower-case letters, digits and `_` in table names, and every column
-/// named must exist in `information_schema.columns`; all are quoted. The subject is always a
-/// bind parameter. It matches like the CSV connector: trimmed and case-folded, against every
-/// column the subject's kind names; only the declared fields are selected.
-#[derive(Debug)]
-struct PgTable {
-    /// Per subject kind: `SELECT <declared fields>::text ... WHERE lower(btrim(<key>::text)) = $1
-    /// OR ... LIMIT n`; a kind the table has no column for is absent (it matches nothing).
-    by_kind: HashMap<&'static str, String>,
+/// Per subject kind, the statement `SELECT <select> FROM <from> WHERE <key(c1)> = $1 OR ... LIMIT n`
+/// over the key columns of that kind that `columns` has; a kind with none is absent (it matches
+/// nothing). `$1` is a bind parameter in PostgreSQL and SQLite alike.
+fn select_by_kind(
+    select: &str,
+    from: &str,
+    columns: &[String],
+    key: impl Fn(&str) -> String,
+) -> HashMap<&'static str, String> {
+    let mut by_kind = HashMap::new();
+    for kind in ["name", "plate", "license_number"] {
+        let keys: Vec<String> = columns_for(kind)
+            .iter()
+            .filter(|c| columns.iter().any(|x| x == *c))
+            .map(|c| format!("{} = $1", key(c)))
+            .collect();
+        if !keys.is_empty() {
+            by_kind
+                .insert(kind, format!("SELECT {select} FROM {from} WHERE {} LIMIT {MAX_RECORDS}", keys.join(" OR ")));
+        }
+    }
+    by_kind
 }
 
+/// Quotes an SQL identifier (PostgreSQL and SQLite).
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The PostgreSQL tables behind some of the sources, on one connection.
+/// The PostgreSQL tables behind some of the sources, on one connection (the table connector).
+///
+/// The statements are built once, when the hub starts, from identifiers that are checked twice:
+/// the deployment allows only lower-case letters, digits and `_` in table names, and every column
+/// named must exist in `information_schema.columns`; all are quoted. The subject is always a bind
+/// parameter. Only the declared fields are selected, as text.
 struct PgSources {
     conninfo: String,
     client: std::sync::Mutex<Option<postgres::Client>>,
-    tables: HashMap<String, PgTable>,
+    /// Per source id: per subject kind, the statement.
+    tables: HashMap<String, HashMap<&'static str, String>>,
 }
 
 impl std::fmt::Debug for PgSources {
@@ -247,20 +277,25 @@ impl PgSources {
         f(c).map_err(|e| format!("sources database: {e}"))
     }
 
-    /// Checks the table of `source` and prepares its statements.
-    fn add(&mut self, source: &Source, table: &str) -> Result<(), HubError> {
+    /// The columns of `table` (`schema.table` or `table` in `public`); empty if there is none.
+    fn columns(&self, table: &str) -> Result<Vec<String>, HubError> {
         let (schema, name) = table.split_once('.').unwrap_or(("public", table));
-        let columns: Vec<String> = self
+        Ok(self
             .with(|c| {
                 c.query(
                     "SELECT column_name::text FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2",
                     &[&schema, &name],
                 )
             })
-            .map_err(|e| HubError::Io(format!("source {:?}, table {table}: {e}", source.id)))?
+            .map_err(|e| HubError::Io(format!("table {table}: {e}")))?
             .iter()
             .map(|r| r.get(0))
-            .collect();
+            .collect())
+    }
+
+    /// Checks the table of `source` and prepares its statements.
+    fn add(&mut self, source: &Source, table: &str) -> Result<(), HubError> {
+        let columns = self.columns(table)?;
         if columns.is_empty() {
             return Err(HubError::Config(format!("source {:?}: no table {table} in the sources database", source.id)));
         }
@@ -270,29 +305,17 @@ impl PgSources {
                 source.id
             )));
         }
+        let (schema, name) = table.split_once('.').unwrap_or(("public", table));
         let select = source.fields.iter().map(|f| format!("{}::text", quote_ident(f))).collect::<Vec<_>>().join(", ");
         let from = format!("{}.{}", quote_ident(schema), quote_ident(name));
-        let mut by_kind = HashMap::new();
-        for kind in ["name", "plate", "license_number"] {
-            let keys: Vec<String> = columns_for(kind)
-                .iter()
-                .filter(|c| columns.iter().any(|x| x == *c))
-                .map(|c| format!("lower(btrim({}::text)) = $1", quote_ident(c)))
-                .collect();
-            if !keys.is_empty() {
-                by_kind.insert(
-                    kind,
-                    format!("SELECT {select} FROM {from} WHERE {} LIMIT {MAX_RECORDS}", keys.join(" OR ")),
-                );
-            }
-        }
-        self.tables.insert(source.id.clone(), PgTable { by_kind });
+        let by_kind = select_by_kind(&select, &from, &columns, |c| format!("lower(btrim({}::text))", quote_ident(c)));
+        self.tables.insert(source.id.clone(), by_kind);
         Ok(())
     }
 
     fn lookup(&self, source: &Source, subject: &Subject) -> Option<Result<Vec<Record>, String>> {
-        let table = self.tables.get(&source.id)?;
-        let Some(sql) = table.by_kind.get(subject.kind.as_str()) else { return Some(Ok(Vec::new())) };
+        let by_kind = self.tables.get(&source.id)?;
+        let Some(sql) = by_kind.get(subject.kind.as_str()) else { return Some(Ok(Vec::new())) };
         let key = normalize(&subject.value);
         let rows = match self.with(|c| c.query(sql.as_str(), &[&key])) {
             Ok(r) => r,
@@ -312,48 +335,117 @@ impl PgSources {
     }
 }
 
-/// The connectors of a deployment's sources: a CSV table per source that has a file, or a
-/// PostgreSQL table for a source whose deployment entry names one.
+/// The sources database: PostgreSQL or a SQLite file.
+#[derive(Debug)]
+enum SqlSources {
+    Pg(Box<PgSources>),
+    Lite(sqlite::LiteSources),
+}
+
+impl SqlSources {
+    /// Connects to `db`: a PostgreSQL URL (`postgres://`, `postgresql://`) or libpq string (with
+    /// `=`), else the path of a SQLite file.
+    fn connect(db: &str) -> Result<Self, HubError> {
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") || db.contains('=') {
+            let pg =
+                PgSources { conninfo: db.to_string(), client: std::sync::Mutex::new(None), tables: HashMap::new() };
+            pg.with(|_| Ok(())).map_err(HubError::Io)?;
+            Ok(Self::Pg(Box::new(pg)))
+        } else {
+            sqlite::LiteSources::open(Path::new(db.strip_prefix("sqlite:").unwrap_or(db))).map(Self::Lite)
+        }
+    }
+
+    fn add(&mut self, source: &Source, table: &str) -> Result<(), HubError> {
+        match self {
+            Self::Pg(p) => p.add(source, table),
+            Self::Lite(l) => l.add(source, table),
+        }
+    }
+
+    fn has_table(&self, table: &str) -> Result<bool, HubError> {
+        match self {
+            Self::Pg(p) => p.columns(table).map(|c| !c.is_empty()),
+            Self::Lite(l) => l.has_table(table),
+        }
+    }
+
+    fn serves(&self, source: &str) -> bool {
+        match self {
+            Self::Pg(p) => p.tables.contains_key(source),
+            Self::Lite(l) => l.serves(source),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Pg(p) => p.tables.len(),
+            Self::Lite(l) => l.len(),
+        }
+    }
+
+    fn lookup(&self, source: &Source, subject: &Subject) -> Option<Result<Vec<Record>, String>> {
+        match self {
+            Self::Pg(p) => p.lookup(source, subject),
+            Self::Lite(l) => l.lookup(source, subject),
+        }
+    }
+}
+
+/// The connectors of a deployment's sources: a table in the sources database (PostgreSQL or
+/// SQLite, the embedded store by default) or a CSV file per source (see the module's doc for
+/// which one serves a source).
 #[derive(Debug, Default)]
 pub struct Connectors {
     tables: HashMap<String, Table>,
-    pg: Option<PgSources>,
+    sql: Option<SqlSources>,
 }
 
 impl Connectors {
-    /// Loads `DATA/sources/<id>.csv` for every source of the deployment that has one. A file must
-    /// have a column for every field the deployment declares for its source.
+    /// Connects every source of the deployment that has a table, with the embedded store
+    /// `DATA/sources/embedded.sqlite` (if it exists) as the sources database.
     pub fn load(data: &Path, deployment: &Deployment) -> Result<Self, HubError> {
         Self::load_with(data, deployment, None)
     }
 
-    /// Like [`Connectors::load`], and connects the sources whose deployment entry names a
-    /// `table` to that table in the database `sources_db` (a libpq string or URL), checking that
-    /// it has a column for every declared field. Blocking.
+    /// Like [`Connectors::load`], with `sources_db` (a PostgreSQL URL or libpq string, or a SQLite
+    /// file) as the sources database instead of the embedded store. Every table must have a
+    /// column for each field the deployment declares for its source. Blocking.
     pub fn load_with(data: &Path, deployment: &Deployment, sources_db: Option<&str>) -> Result<Self, HubError> {
         let dir = data.join(SOURCES_DIR);
+        let embedded = dir.join(EMBEDDED_DB);
+        let mut sql = match sources_db {
+            Some(db) => Some(SqlSources::connect(db)?),
+            None if embedded.is_file() => Some(SqlSources::Lite(sqlite::LiteSources::open(&embedded)?)),
+            None => None,
+        };
         let mut tables = HashMap::new();
-        let mut pg: Option<PgSources> = None;
         for s in deployment.sources() {
             if let Some(table) = &s.table {
-                let Some(conninfo) = sources_db else {
+                let Some(sql) = sql.as_mut() else {
                     return Err(HubError::Config(format!(
-                        "source {:?} is served from table {table}: give the sources database (--sources-db)",
-                        s.id
+                        "source {:?} is served from table {table}: give the sources database (--sources-db), or put the table in {}",
+                        s.id,
+                        embedded.display()
                     )));
                 };
-                let pg = pg.get_or_insert_with(|| PgSources {
-                    conninfo: conninfo.to_string(),
-                    client: std::sync::Mutex::new(None),
-                    tables: HashMap::new(),
-                });
-                pg.add(s, table)?;
+                sql.add(s, table).map_err(|e| match e {
+                    HubError::Io(m) => HubError::Io(format!("source {:?}: {m}", s.id)),
+                    other => other,
+                })?;
                 continue;
             }
             let path = dir.join(format!("{}.csv", s.id));
             let text = match std::fs::read_to_string(&path) {
                 Ok(t) => t,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    if let Some(sql) = sql.as_mut() {
+                        if sql.has_table(&s.id)? {
+                            sql.add(s, &s.id)?;
+                        }
+                    }
+                    continue;
+                }
                 Err(e) => return Err(HubError::Io(format!("{}: {e}", path.display()))),
             };
             let table = Table::from_csv(&text, &path.display().to_string())?;
@@ -366,23 +458,23 @@ impl Connectors {
             }
             tables.insert(s.id.clone(), table);
         }
-        Ok(Self { tables, pg })
+        Ok(Self { tables, sql })
     }
 
     /// True if `source` has a connector.
     pub fn has(&self, source: &str) -> bool {
-        self.tables.contains_key(source) || self.pg.as_ref().is_some_and(|p| p.tables.contains_key(source))
+        self.tables.contains_key(source) || self.sql.as_ref().is_some_and(|p| p.serves(source))
     }
 
-    /// True if fetching from `source` blocks on a database (call [`Connectors::fetch`] off the
-    /// async workers then).
+    /// True if fetching from `source` blocks on a network database (call [`Connectors::fetch`]
+    /// off the async workers then). The embedded store answers from a local file in microseconds.
     pub fn blocks(&self, source: &str) -> bool {
-        self.pg.as_ref().is_some_and(|p| p.tables.contains_key(source))
+        matches!(&self.sql, Some(SqlSources::Pg(p)) if p.tables.contains_key(source))
     }
 
     /// Number of connected sources.
     pub fn len(&self) -> usize {
-        self.tables.len() + self.pg.as_ref().map_or(0, |p| p.tables.len())
+        self.tables.len() + self.sql.as_ref().map_or(0, SqlSources::len)
     }
 
     /// True when no source is connected.
@@ -395,7 +487,7 @@ impl Connectors {
     pub fn fetch(&self, source: &Source, subject: &Subject) -> Option<Result<Vec<Record>, String>> {
         match self.tables.get(&source.id) {
             Some(t) => Some(Ok(t.lookup(subject, &source.fields))),
-            None => self.pg.as_ref()?.lookup(source, subject),
+            None => self.sql.as_ref()?.lookup(source, subject),
         }
     }
 }
@@ -493,14 +585,14 @@ pub fn synthetic_rows(source: &Source, seed: u64) -> Vec<Vec<String>> {
     rows
 }
 
-/// Writes `DATA/sources/<id>.csv` with synthetic rows for every source of the deployment.
+/// Writes the synthetic rows of every source of the deployment into the embedded store
+/// `DATA/sources/embedded.sqlite`, one table per source named by its id.
 pub fn write_synthetic(data: &Path, deployment: &Deployment, seed: u64) -> Result<(), HubError> {
     let dir = data.join(SOURCES_DIR);
     std::fs::create_dir_all(&dir).map_err(|e| HubError::Io(format!("{}: {e}", dir.display())))?;
+    let path = dir.join(EMBEDDED_DB);
     for s in deployment.sources() {
-        let path = dir.join(format!("{}.csv", s.id));
-        std::fs::write(&path, to_csv(&synthetic_rows(s, seed)))
-            .map_err(|e| HubError::Io(format!("{}: {e}", path.display())))?;
+        write_table(&path, &s.id, &synthetic_rows(s, seed))?;
     }
     Ok(())
 }
@@ -514,7 +606,7 @@ mod tests {
         let rows = vec![vec!["a".to_string(), "b,c".into()], vec!["say \"hi\"".into(), "x\ny".into()]];
         assert_eq!(parse_csv(&to_csv(&rows)).unwrap(), rows);
         assert_eq!(parse_csv("a,b\r\n1,2\r\n").unwrap(), vec![vec!["a", "b"], vec!["1", "2"]]);
-        assert!(parse_csv("a,b\n1,\"2\n").unwrap_err().contains("line 3"));
+        assert!(parse_csv("a,b\n1,\"2\n").unwrap_err().contains("line 2: a quoted field opened here"));
         assert!(parse_csv("a,b\n1,x\"y\n").unwrap_err().contains("line 2"));
         let err = Table::from_csv("a,b\n1,2\n3\n", "t.csv").unwrap_err().to_string();
         assert!(err.contains("t.csv: line 3"), "{err}");

@@ -9,14 +9,14 @@
 //! limited to ten seconds.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::connect_info::Connected;
 use axum::serve::IncomingStream;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
@@ -127,9 +127,28 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, HubError> {
     Ok(certs)
 }
 
-/// The TLS settings of `serve`: the server's certificate chain and key (PEM), and the CA whose
-/// client certificates are accepted (none: no client certificates, bearer tokens only).
-pub fn server_config(cert: &Path, key: &Path, client_ca: Option<&Path>) -> Result<Arc<rustls::ServerConfig>, HubError> {
+fn read_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, HubError> {
+    let crls: Vec<_> = CertificateRevocationListDer::pem_file_iter(path)
+        .map_err(|e| HubError::Config(format!("{}: {e}", path.display())))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| HubError::Config(format!("{}: {e}", path.display())))?;
+    if crls.is_empty() {
+        return Err(HubError::Config(format!("{}: no PEM certificate revocation list (X509 CRL)", path.display())));
+    }
+    Ok(crls)
+}
+
+/// The TLS settings of `serve`: the server's certificate chain and key (PEM), the CA whose
+/// client certificates are accepted (none: no client certificates, bearer tokens only), and the
+/// certificate revocation lists of that CA (PEM). With CRLs, a client certificate they revoke
+/// fails the handshake, and so does one whose status they cannot tell (a CRL from another
+/// issuer, or one past its `nextUpdate`): fail closed.
+pub fn server_config(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+    client_crls: &[PathBuf],
+) -> Result<Arc<rustls::ServerConfig>, HubError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let chain = read_certs(cert)?;
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| HubError::Config(format!("{}: {e}", key.display())))?;
@@ -143,10 +162,16 @@ pub fn server_config(cert: &Path, key: &Path, client_ca: Option<&Path>) -> Resul
             for c in read_certs(ca)? {
                 roots.add(c).map_err(|e| HubError::Config(format!("{}: {e}", ca.display())))?;
             }
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .allow_unauthenticated()
-                .build()
-                .map_err(|e| HubError::Config(format!("{}: {e}", ca.display())))?;
+            let mut crls = Vec::new();
+            for path in client_crls {
+                crls.extend(read_crls(path)?);
+            }
+            let mut verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).allow_unauthenticated();
+            if !crls.is_empty() {
+                verifier = verifier.with_crls(crls).only_check_end_entity_revocation().enforce_revocation_expiration();
+            }
+            let verifier = verifier.build().map_err(|e| HubError::Config(format!("{}: {e}", ca.display())))?;
             builder.with_client_cert_verifier(verifier)
         }
     };

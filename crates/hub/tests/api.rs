@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{repo, TestHub};
+use common::{race_verdicts, repo, TestHub};
 use serde_json::{json, Value};
 
 fn cases() -> Vec<Value> {
@@ -286,6 +286,14 @@ fn reviews_wait_for_a_supervisor_of_the_owner() {
     assert_eq!(verdicts[0]["verdict"], "approve");
     assert_eq!(verdicts[1]["verdict"], "deny");
     assert!(!String::from_utf8_lossy(&bundle).contains("nexus"));
+}
+
+#[test]
+fn two_supervisors_at_once_log_one_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path());
+    let verdicts = race_verdicts(&[&hub], 12);
+    assert_eq!(verdicts.len(), 12, "one verdict per review in the ledger: {verdicts:#?}");
 }
 
 #[test]

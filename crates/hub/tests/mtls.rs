@@ -170,7 +170,8 @@ fn alpr(agency: &str, user: &str) -> String {
 fn client_certificates_name_the_caller() {
     let (_tmp, pki) = pki();
     let config =
-        hub::tls::server_config(&pki.path("server.pem"), &pki.path("server.key"), Some(&pki.path("ca.pem"))).unwrap();
+        hub::tls::server_config(&pki.path("server.pem"), &pki.path("server.key"), Some(&pki.path("ca.pem")), &[])
+            .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let hub = TestHub::start_tls(dir.path(), config);
     let ramos = pki.client(Some("ramos"));
@@ -216,11 +217,13 @@ fn client_certificates_name_the_caller() {
 #[test]
 fn plain_http_and_bad_files_are_refused() {
     let (_tmp, pki) = pki();
-    let err = hub::tls::server_config(&pki.path("server.pem"), &pki.path("missing.key"), None).unwrap_err().to_string();
+    let err =
+        hub::tls::server_config(&pki.path("server.pem"), &pki.path("missing.key"), None, &[]).unwrap_err().to_string();
     assert!(err.contains("missing.key"), "{err}");
-    let err = hub::tls::server_config(&pki.path("server.key"), &pki.path("server.key"), None).unwrap_err().to_string();
+    let err =
+        hub::tls::server_config(&pki.path("server.key"), &pki.path("server.key"), None, &[]).unwrap_err().to_string();
     assert!(err.contains("server.key"), "{err}");
-    let config = hub::tls::server_config(&pki.path("server.pem"), &pki.path("server.key"), None).unwrap();
+    let config = hub::tls::server_config(&pki.path("server.pem"), &pki.path("server.key"), None, &[]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let hub = TestHub::start_tls(dir.path(), config);
     // Plain HTTP to the TLS port gets no HTTP answer.
@@ -237,4 +240,54 @@ fn plain_http_and_bad_files_are_refused() {
     let id = hub::tls::identity_of(&der).unwrap();
     assert_eq!((id.agency.as_str(), id.user.as_str(), id.role.as_str()), ("oc-sheriff", "det-ramos", "detective"));
     assert!(hub::tls::identity_of(&der[..der.len() / 2]).is_none(), "a truncated certificate names nobody");
+}
+
+/// Revokes `revoke` (if any) in the CRL of `ca` and writes that CRL to `out` (PEM), with `openssl ca`.
+fn crl(dir: &Path, ca: &str, revoke: Option<&str>, out: &str) {
+    std::fs::write(dir.join(format!("{ca}-index.txt")), "").unwrap();
+    std::fs::write(dir.join(format!("{ca}-crlnumber")), "01\n").unwrap();
+    let cnf = format!(
+        "[ca]\ndefault_ca = fg\n[fg]\ndatabase = {ca}-index.txt\ncrlnumber = {ca}-crlnumber\ndefault_md = sha256\ndefault_crl_days = 1\n"
+    );
+    std::fs::write(dir.join(format!("{ca}.cnf")), cnf).unwrap();
+    let (cnf, key, cert) = (format!("{ca}.cnf"), format!("{ca}.key"), format!("{ca}.pem"));
+    let base = ["ca", "-config", &cnf, "-keyfile", &key, "-cert", &cert];
+    if let Some(r) = revoke {
+        let pem = format!("{r}.pem");
+        openssl(dir, &[&base[..], &["-revoke", &pem]].concat());
+    }
+    openssl(dir, &[&base[..], &["-gencrl", "-out", out]].concat());
+}
+
+#[test]
+fn revoked_client_certificates_fail_the_handshake() {
+    let (_tmp, pki) = pki();
+    crl(&pki.0, "ca", Some("ortiz"), "ca-crl.pem");
+    let config = |crls: &[&str]| {
+        let crls: Vec<PathBuf> = crls.iter().map(|c| pki.path(c)).collect();
+        hub::tls::server_config(&pki.path("server.pem"), &pki.path("server.key"), Some(&pki.path("ca.pem")), &crls)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_tls(dir.path(), config(&["ca-crl.pem"]).unwrap());
+    // A certificate the CRL does not list still works; the revoked one is refused in the handshake.
+    let (status, body) =
+        https(&hub, pki.client(Some("ramos")), "POST", "/v1/requests", None, &alpr("oc-sheriff", "det-ramos")).unwrap();
+    assert_eq!(status, 200, "{body}");
+    let revoked = https(&hub, pki.client(Some("ortiz")), "GET", "/v1/reviews", None, "");
+    assert!(revoked.is_err(), "a revoked certificate got an answer: {revoked:?}");
+    // Bearer tokens over TLS are unaffected.
+    assert_eq!(https(&hub, pki.client(None), "GET", "/healthz", None, "").unwrap().0, 200);
+    drop(hub);
+
+    // Only a CRL of another issuer: no certificate's status is known, so none is accepted.
+    crl(&pki.0, "rogue", None, "rogue-crl.pem");
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_tls(dir.path(), config(&["rogue-crl.pem"]).unwrap());
+    assert!(
+        https(&hub, pki.client(Some("ramos")), "POST", "/v1/requests", None, &alpr("oc-sheriff", "det-ramos")).is_err()
+    );
+
+    // A file that holds no CRL is a configuration error naming it.
+    let err = config(&["ca.pem"]).unwrap_err().to_string();
+    assert!(err.contains("ca.pem") && err.contains("no PEM certificate revocation list"), "{err}");
 }

@@ -91,6 +91,50 @@ fn a_source_served_from_a_postgres_table() {
 }
 
 #[test]
+fn a_sources_database_that_goes_away_gives_503_and_releases_nothing() {
+    let schema = Schema::new("srcdown");
+    let s = &schema.0;
+    schema
+        .client()
+        .batch_execute(&format!(
+            "CREATE SCHEMA {s};
+             CREATE TABLE {s}.reads (plate TEXT, read_time TEXT, camera_location TEXT, vehicle_image TEXT);
+             INSERT INTO {s}.reads VALUES ('7ABC123', '2024-03-01', 'camera 1', 'img-1.jpg');"
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let deployment = deployment_with_table(dir.path(), &format!("{s}.reads"));
+    let app = format!("fg_src_{}", std::process::id());
+    let hub = TestHub::start_custom(&dir.path().join("data"), |o| {
+        o.deployment = deployment.clone();
+        o.sources_db = Some(format!("{CONNINFO} application_name={app}"));
+    });
+    let token = hub.token("oc-sheriff", "det-1", "detective");
+    assert_eq!(
+        hub.post("/v1/requests", Some(&token), &alpr("7ABC123")).json()["data"][0]["camera_location"],
+        "camera 1"
+    );
+
+    // The database drops the hub's connection: the permit is logged, answered 503, nothing released.
+    let killed: i64 = schema
+        .client()
+        .query_one("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1", &[&app])
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 1);
+    let r = hub.post("/v1/requests", Some(&token), &alpr("7ABC123"));
+    assert_eq!(r.status, 503, "{}", r.text);
+    let p = r.json();
+    assert_eq!(p["type"], "urn:fusionguard:problem:source-unavailable", "{p}");
+    assert_eq!(p["ledger"]["index"], 1, "{p}");
+    assert!(!r.text.contains("camera 1"), "nothing released: {}", r.text);
+    // The next request reconnects and answers with data.
+    let body = hub.post("/v1/requests", Some(&token), &alpr("7ABC123")).json();
+    assert_eq!(body["data"][0]["camera_location"], "camera 1", "{body:#}");
+    assert_eq!(body["ledger"]["index"], 2);
+}
+
+#[test]
 fn a_table_name_that_is_not_an_identifier_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let deployment = deployment_with_table(dir.path(), "reads; DROP TABLE x");

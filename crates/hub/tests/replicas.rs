@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use common::{Schema, TestHub};
+use common::{calgang_request, race_verdicts, Schema, TestHub};
 use serde_json::{json, Value};
 
 fn alpr_request(agency: &str, user: &str, n: usize) -> String {
@@ -18,34 +18,6 @@ fn alpr_request(agency: &str, user: &str, n: usize) -> String {
         "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": "7ABC123"}
     })
     .to_string()
-}
-
-fn calgang_request() -> String {
-    json!({
-        "requester": {"id": "det-lee", "agency": "denver-pd", "role": "detective"},
-        "source": "calgang", "action": "lookup", "purpose": "criminal_investigation",
-        "justification": "Homicide 24-0311: suspect reportedly moved from Los Angeles", "case_number": "DPD-24-0311",
-        "legal_basis": {"kind": "none"}, "subject": {"kind": "name", "value": "J. Doe"}
-    })
-    .to_string()
-}
-
-/// The entries of the published log (raw bytes), read through `hub`'s /ledger/ and verified.
-fn verified_entries(hub: &TestHub, size: u64) -> (ledger::tiles::VerifiedLog, Vec<Vec<u8>>) {
-    hub.wait_checkpoint(size);
-    let verifier = ledger::note::NoteVerifier::parse(&hub.vkey).unwrap();
-    let fetcher = ledger::tiles::HttpFetcher::new(&format!("{}/ledger", hub.url));
-    let log = ledger::tiles::verify_log(&fetcher, &verifier).unwrap();
-    let mut entries = Vec::new();
-    let size = log.checkpoint.size;
-    for n in 0..size.div_ceil(256) {
-        let w = (size - n * 256).min(256);
-        let path = format!("/ledger/{}", ledger::tiles::entries_path(n, w));
-        let (status, bundle) = hub.get_bytes(&path);
-        assert_eq!(status, 200, "{path}");
-        entries.extend(ledger::tiles::decode_bundle(&bundle).unwrap().into_iter().map(<[u8]>::to_vec));
-    }
-    (log, entries)
 }
 
 fn json_of(entry: &[u8]) -> Value {
@@ -104,8 +76,8 @@ fn two_replicas_serve_one_ledger_with_shared_tokens_and_reviews() {
     assert_eq!(indexes, (0..total).collect::<Vec<_>>(), "every acknowledged entry has its own index, none lost");
 
     // The log verifies through both replicas' /ledger/, and both publish the same tree.
-    let (log_a, entries_a) = verified_entries(&a, total);
-    let (log_b, entries_b) = verified_entries(&b, total);
+    let (log_a, entries_a) = a.verified_entries(total);
+    let (log_b, entries_b) = b.verified_entries(total);
     assert_eq!(log_a.root_at(total).unwrap(), log_b.root_at(total).unwrap());
     assert_eq!(entries_a[..total as usize], entries_b[..total as usize]);
     // Each receipt's index holds that very decision.
@@ -210,7 +182,7 @@ fn lost_database_connection_gives_503_and_the_hub_recovers() {
     };
     assert_eq!(body["ledger"]["index"], 3);
     assert!(!body["data"].as_array().unwrap().is_empty());
-    let (log, _) = verified_entries(&hub, 4);
+    let (log, _) = hub.verified_entries(4);
     assert_eq!(log.checkpoint.size, 4);
     assert_eq!(entry_count(&schema), 4);
 }
@@ -233,4 +205,21 @@ fn an_unreachable_database_is_a_clear_start_error() {
     assert!(err.contains("postgres") && err.contains("connect"), "{err}");
     let bad = hub::pgstate::PgStore::new("host=127.0.0.1", "Bad-Name; DROP").unwrap_err().to_string();
     assert!(bad.contains("schema name"), "{bad}");
+}
+
+#[test]
+fn two_supervisors_on_two_replicas_log_one_verdict() {
+    let schema = Schema::new("race");
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = TestHub::start_pg(da.path(), &schema.store("race_a"));
+    let b = TestHub::start_pg(db.path(), &schema.store("race_b"));
+    let verdicts = race_verdicts(&[&a, &b], 12);
+    assert_eq!(verdicts.len(), 12, "one verdict per review in the shared ledger: {verdicts:#?}");
+    // Each review's stored verdict is the one in the ledger.
+    let det = a.token("denver-pd", "det-lee", "detective");
+    for v in &verdicts {
+        let got = b.get(&format!("/v1/requests/{}", v["decision_id"].as_str().unwrap()), Some(&det)).json();
+        let want = if v["verdict"] == "approve" { "approved" } else { "denied" };
+        assert_eq!(got["status"], want, "{got:#}");
+    }
 }

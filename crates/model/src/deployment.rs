@@ -173,8 +173,9 @@ pub struct Source {
     /// Local agreements the owner has adopted for this source (see `laws/templates/`).
     #[serde(default)]
     pub agreements: Vec<String>,
-    /// The PostgreSQL table (`table` or `schema.table`) the hub's table connector reads this
-    /// source's records from (`serve --sources-db`); absent: the CSV connector.
+    /// The table (`table` or `schema.table`; `main.table` in a SQLite file) of the sources
+    /// database the hub reads this source's records from; absent: `DATA/sources/<id>.csv`, else
+    /// the table named by the id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
 }

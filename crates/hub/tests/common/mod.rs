@@ -160,6 +160,86 @@ impl TestHub {
         }
         panic!("no checkpoint covering {size} entries");
     }
+
+    /// The entries of the published log (raw bytes), once a checkpoint covers `size`, read
+    /// through this hub's /ledger/ and verified against its key.
+    pub fn verified_entries(&self, size: u64) -> (ledger::tiles::VerifiedLog, Vec<Vec<u8>>) {
+        self.wait_checkpoint(size);
+        let verifier = ledger::note::NoteVerifier::parse(&self.vkey).unwrap();
+        let fetcher = ledger::tiles::HttpFetcher::new(&format!("{}/ledger", self.url));
+        let log = ledger::tiles::verify_log(&fetcher, &verifier).unwrap();
+        let mut entries = Vec::new();
+        let size = log.checkpoint.size;
+        for n in 0..size.div_ceil(256) {
+            let w = (size - n * 256).min(256);
+            let path = format!("/ledger/{}", ledger::tiles::entries_path(n, w));
+            let (status, bundle) = self.get_bytes(&path);
+            assert_eq!(status, 200, "{path}");
+            entries.extend(ledger::tiles::decode_bundle(&bundle).unwrap().into_iter().map(<[u8]>::to_vec));
+        }
+        (log, entries)
+    }
+}
+
+/// An out-of-state CalGang query, which the seed world holds for a supervisor of LAPD.
+pub fn calgang_request() -> String {
+    serde_json::json!({
+        "requester": {"id": "det-lee", "agency": "denver-pd", "role": "detective"},
+        "source": "calgang", "action": "lookup", "purpose": "criminal_investigation",
+        "justification": "Homicide 24-0311: suspect reportedly moved from Los Angeles", "case_number": "DPD-24-0311",
+        "legal_basis": {"kind": "none"}, "subject": {"kind": "name", "value": "J. Doe"}
+    })
+    .to_string()
+}
+
+/// Holds `n` reviews through `hubs[0]`, then has two LAPD supervisors decide each one at the same
+/// instant, one through `hubs[0]` and one through the last of `hubs`; asserts that each review got
+/// exactly one 200 and one 409, and returns the ledger's review entries (verified), which must
+/// then be exactly one per review.
+pub fn race_verdicts(hubs: &[&TestHub], n: usize) -> Vec<Value> {
+    let (a, b) = (hubs[0], hubs[hubs.len() - 1]);
+    let det = a.token("denver-pd", "det-lee", "detective");
+    let sups = [a.token("lapd", "sgt-ortiz", "supervisor"), b.token("lapd", "lt-kim", "supervisor")];
+    let ids: Vec<String> = (0..n)
+        .map(|_| {
+            let held = a.post("/v1/requests", Some(&det), &calgang_request()).json();
+            assert_eq!(held["decision"], "review", "{held}");
+            held["review"]["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    for id in &ids {
+        let barrier = std::sync::Barrier::new(2);
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let runs: Vec<_> = [(a, &sups[0], "approve"), (b, &sups[1], "deny")]
+                .into_iter()
+                .map(|(hub, sup, verdict)| {
+                    let barrier = &barrier;
+                    s.spawn(move || {
+                        let body = serde_json::json!({"decision": verdict, "reason": "race"}).to_string();
+                        barrier.wait();
+                        hub.post(&format!("/v1/reviews/{id}"), Some(sup), &body).status
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        let mut sorted = statuses.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, [200, 409], "review {id}: one verdict wins, the other is refused: {statuses:?}");
+    }
+    let size: u64 = a
+        .get("/metrics", None)
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("fusionguard_ledger_size "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    let (_, entries) = a.verified_entries(size);
+    entries
+        .iter()
+        .map(|e| serde_json::from_slice::<Value>(e).unwrap())
+        .filter(|e| e["type"] == "review" && ids.iter().any(|id| e["decision_id"] == id.as_str()))
+        .collect()
 }
 
 pub const CONNINFO: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
