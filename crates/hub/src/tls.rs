@@ -116,26 +116,20 @@ pub fn identity_of(der: &[u8]) -> Option<CertIdentity> {
     })
 }
 
-fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, HubError> {
-    let certs: Vec<_> = CertificateDer::pem_file_iter(path)
+/// Every PEM object of kind `T` in `path`; none is an error that says `what` was expected.
+fn read_pem<T: PemObject>(path: &Path, what: &str) -> Result<Vec<T>, HubError> {
+    let items: Vec<T> = T::pem_file_iter(path)
         .map_err(|e| HubError::Config(format!("{}: {e}", path.display())))?
         .collect::<Result<_, _>>()
         .map_err(|e| HubError::Config(format!("{}: {e}", path.display())))?;
-    if certs.is_empty() {
-        return Err(HubError::Config(format!("{}: no PEM certificate", path.display())));
+    if items.is_empty() {
+        return Err(HubError::Config(format!("{}: no PEM {what}", path.display())));
     }
-    Ok(certs)
+    Ok(items)
 }
 
-fn read_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, HubError> {
-    let crls: Vec<_> = CertificateRevocationListDer::pem_file_iter(path)
-        .map_err(|e| HubError::Config(format!("{}: {e}", path.display())))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| HubError::Config(format!("{}: {e}", path.display())))?;
-    if crls.is_empty() {
-        return Err(HubError::Config(format!("{}: no PEM certificate revocation list (X509 CRL)", path.display())));
-    }
-    Ok(crls)
+fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, HubError> {
+    read_pem(path, "certificate")
 }
 
 /// The TLS settings of `serve`: the server's certificate chain and key (PEM), the CA whose
@@ -164,7 +158,10 @@ pub fn server_config(
             }
             let mut crls = Vec::new();
             for path in client_crls {
-                crls.extend(read_crls(path)?);
+                crls.extend(read_pem::<CertificateRevocationListDer<'static>>(
+                    path,
+                    "certificate revocation list (X509 CRL)",
+                )?);
             }
             let mut verifier =
                 WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).allow_unauthenticated();

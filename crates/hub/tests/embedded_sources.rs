@@ -5,18 +5,8 @@
 
 mod common;
 
-use common::{repo, TestHub};
+use common::{alpr, repo, TestHub};
 use serde_json::json;
-
-fn alpr(plate: &str) -> String {
-    json!({
-        "requester": {"id": "det-1", "agency": "oc-sheriff", "role": "detective"},
-        "source": "ociac-alpr", "action": "lookup", "purpose": "criminal_investigation",
-        "justification": "robbery follow-up", "case_number": "OCSD-1",
-        "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": plate}
-    })
-    .to_string()
-}
 
 fn store(data: &std::path::Path) -> std::path::PathBuf {
     data.join(hub::sources::SOURCES_DIR).join(hub::sources::EMBEDDED_DB)

@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::{repo, Schema, TestHub, CONNINFO};
-use serde_json::json;
+use common::{alpr, repo, Schema, TestHub, CONNINFO};
 
 /// The seed world with `ociac-alpr` served from `table`, written into `dir`.
 fn deployment_with_table(dir: &std::path::Path, table: &str) -> std::path::PathBuf {
@@ -16,16 +15,6 @@ fn deployment_with_table(dir: &std::path::Path, table: &str) -> std::path::PathB
     let path = dir.join("deployment.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn alpr(plate: &str) -> String {
-    json!({
-        "requester": {"id": "det-1", "agency": "oc-sheriff", "role": "detective"},
-        "source": "ociac-alpr", "action": "lookup", "purpose": "criminal_investigation",
-        "justification": "robbery follow-up", "case_number": "OCSD-1",
-        "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": plate}
-    })
-    .to_string()
 }
 
 #[test]

@@ -181,6 +181,17 @@ impl TestHub {
     }
 }
 
+/// An OC Sheriff detective's lawful ALPR lookup of `plate` (a permit in the seed world).
+pub fn alpr(plate: &str) -> String {
+    serde_json::json!({
+        "requester": {"id": "det-1", "agency": "oc-sheriff", "role": "detective"},
+        "source": "ociac-alpr", "action": "lookup", "purpose": "criminal_investigation",
+        "justification": "robbery follow-up", "case_number": "OCSD-1",
+        "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": plate}
+    })
+    .to_string()
+}
+
 /// An out-of-state CalGang query, which the seed world holds for a supervisor of LAPD.
 pub fn calgang_request() -> String {
     serde_json::json!({
