@@ -1,5 +1,6 @@
 //! The embedded SQL store over real HTTP: the demo's synthetic sources are tables of
-//! `DATA/sources/embedded.sqlite`; a CSV file of a source takes precedence; a damaged store is a
+//! `DATA/sources/embedded.sqlite`; an import into a running hub is served within seconds; a CSV
+//! file of a source takes precedence; a damaged store is a
 //! clear start error; a store that stops answering mid-run gives 503, releases nothing, and the
 //! hub answers again once it is back.
 
@@ -30,6 +31,24 @@ fn the_demo_sources_are_served_from_the_embedded_store() {
         assert!(r.as_object().unwrap().keys().all(|k| declared.contains(&k.as_str())), "{r}");
     }
     assert_eq!(hub.post("/v1/requests", Some(&token), &alpr("0NONE00")).json()["data"], json!([]));
+
+    // An import into the running hub's store is served within a second or so, no restart.
+    let rows = hub::sources::parse_csv(
+        "plate,read_time,camera_location,vehicle_image\n7ABC123,2024-06-06T06:06:00Z,imported camera,none\n",
+    )
+    .unwrap();
+    assert_eq!(hub::sources::write_table(&store(&data), "ociac-alpr", &rows).unwrap(), 1);
+    let deadline = std::time::Instant::now() + hub::sources::sqlite::SNAPSHOT * 5;
+    loop {
+        let body = hub.post("/v1/requests", Some(&token), &alpr("7ABC123")).json();
+        if body["data"].as_array().map(Vec::len) == Some(1) {
+            assert_eq!(body["data"][0]["camera_location"], "imported camera", "{body:#}");
+            break;
+        }
+        assert_eq!(body["data"].as_array().map(Vec::len), Some(3), "the old rows until then: {body:#}");
+        assert!(std::time::Instant::now() < deadline, "the import was not served");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     drop(hub);
 
     // A CSV file for the source takes precedence over its table in the store.
