@@ -3,9 +3,11 @@
 //! same schema as the ledger (`ledger::pg`).
 //!
 //! Tables: `hub_secrets (name, value)`, `hub_tokens (id, hash, agency, usr, role, issued,
-//! expires, revoked)`, `hub_reviews (id, owner, created, decided, data, claimed_until)` where `data` is
-//! the review as JSON and `claimed_until` the end of a supervisor's claim (Unix seconds), and `hub_notifications (id, owner, due, sent, data)`, the notices owed. Every statement runs on a blocking client: call these from threads or
-//! `spawn_blocking`, never directly on an async task. A broken connection is replaced on the
+//! expires, revoked)`, `hub_reviews (id, owner, created, decided, data, claimed_until)` where
+//! `data` is the review as JSON and `claimed_until` the end of a supervisor's claim (Unix
+//! seconds), and `hub_notifications (id, owner, due, sent, data)`, the notices owed. Every
+//! statement runs on a blocking client: call these from threads or `spawn_blocking`, never
+//! directly on an async task. A broken connection is replaced on the
 //! next call, so the hub resumes by itself once the database is back.
 
 use std::sync::Mutex;
