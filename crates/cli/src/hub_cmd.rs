@@ -110,9 +110,7 @@ pub fn sources(args: SourcesArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let rows = hub::sources::parse_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let header: Vec<&str> = rows.first().map(|h| h.iter().map(|c| c.trim()).collect()).unwrap_or_default();
-    if let Some(missing) = s.fields.iter().find(|f| !header.contains(&f.as_str())) {
-        bail!("{}: no column {missing:?}, a field of source {source:?} in the deployment", file.display());
-    }
+    hub::sources::check_columns(s, &header, &file.display().to_string())?;
     let dir = data.join(hub::sources::SOURCES_DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let db = dir.join(hub::sources::EMBEDDED_DB);

@@ -217,6 +217,18 @@ fn normalize(v: &str) -> String {
     v.trim().to_lowercase()
 }
 
+/// Checks that `columns` (of a table, CSV file or SQL table, named by `what` in the error) has a
+/// column for every field the deployment declares for `source`.
+pub fn check_columns<S: AsRef<str>>(source: &Source, columns: &[S], what: &str) -> Result<(), HubError> {
+    match source.fields.iter().find(|f| !columns.iter().any(|c| c.as_ref() == f.as_str())) {
+        Some(missing) => Err(HubError::Config(format!(
+            "{what}: no column {missing:?}, a field of source {:?} in the deployment",
+            source.id
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Per subject kind, the statement `SELECT <select> FROM <from> WHERE <key(c1)> = $1 OR ... LIMIT n`
 /// over the key columns of that kind that `columns` has; a kind with none is absent (it matches
 /// nothing). `$1` is a bind parameter in PostgreSQL and SQLite alike.
@@ -293,22 +305,12 @@ impl PgSources {
             .collect())
     }
 
-    /// Checks the table of `source` and prepares its statements.
-    fn add(&mut self, source: &Source, table: &str) -> Result<(), HubError> {
-        let columns = self.columns(table)?;
-        if columns.is_empty() {
-            return Err(HubError::Config(format!("source {:?}: no table {table} in the sources database", source.id)));
-        }
-        if let Some(missing) = source.fields.iter().find(|f| !columns.contains(f)) {
-            return Err(HubError::Config(format!(
-                "table {table}: no column {missing:?}, a field of source {:?} in the deployment",
-                source.id
-            )));
-        }
+    /// Builds the statements of `source` over `table`, whose columns are `columns`.
+    fn prepare(&mut self, source: &Source, table: &str, columns: &[String]) -> Result<(), HubError> {
         let (schema, name) = table.split_once('.').unwrap_or(("public", table));
         let select = source.fields.iter().map(|f| format!("{}::text", quote_ident(f))).collect::<Vec<_>>().join(", ");
         let from = format!("{}.{}", quote_ident(schema), quote_ident(name));
-        let by_kind = select_by_kind(&select, &from, &columns, |c| format!("lower(btrim({}::text))", quote_ident(c)));
+        let by_kind = select_by_kind(&select, &from, columns, |c| format!("lower(btrim({}::text))", quote_ident(c)));
         self.tables.insert(source.id.clone(), by_kind);
         Ok(())
     }
@@ -356,18 +358,25 @@ impl SqlSources {
         }
     }
 
-    fn add(&mut self, source: &Source, table: &str) -> Result<(), HubError> {
-        match self {
-            Self::Pg(p) => p.add(source, table),
-            Self::Lite(l) => l.add(source, table),
+    /// Checks `table` for `source` (a column for every declared field) and prepares its
+    /// statements. A table that does not exist is an error if `required`, else `Ok(false)`.
+    fn add(&mut self, source: &Source, table: &str, required: bool) -> Result<bool, HubError> {
+        let (columns, place) = match self {
+            Self::Pg(p) => (p.columns(table)?, "the sources database".to_string()),
+            Self::Lite(l) => (l.columns(table)?, format!("the sources database {}", l.path().display())),
+        };
+        if columns.is_empty() {
+            if !required {
+                return Ok(false);
+            }
+            return Err(HubError::Config(format!("source {:?}: no table {table:?} in {place}", source.id)));
         }
-    }
-
-    fn has_table(&self, table: &str) -> Result<bool, HubError> {
+        check_columns(source, &columns, &format!("{place}, table {table:?}"))?;
         match self {
-            Self::Pg(p) => p.columns(table).map(|c| !c.is_empty()),
-            Self::Lite(l) => l.has_table(table),
+            Self::Pg(p) => p.prepare(source, table, &columns)?,
+            Self::Lite(l) => l.prepare(source, table, &columns)?,
         }
+        Ok(true)
     }
 
     fn serves(&self, source: &str) -> bool {
@@ -429,7 +438,7 @@ impl Connectors {
                         embedded.display()
                     )));
                 };
-                sql.add(s, table).map_err(|e| match e {
+                sql.add(s, table, true).map_err(|e| match e {
                     HubError::Io(m) => HubError::Io(format!("source {:?}: {m}", s.id)),
                     other => other,
                 })?;
@@ -440,22 +449,14 @@ impl Connectors {
                 Ok(t) => t,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     if let Some(sql) = sql.as_mut() {
-                        if sql.has_table(&s.id)? {
-                            sql.add(s, &s.id)?;
-                        }
+                        sql.add(s, &s.id, false)?;
                     }
                     continue;
                 }
                 Err(e) => return Err(HubError::Io(format!("{}: {e}", path.display()))),
             };
             let table = Table::from_csv(&text, &path.display().to_string())?;
-            if let Some(missing) = s.fields.iter().find(|f| !table.columns.contains(f)) {
-                return Err(HubError::Config(format!(
-                    "{}: no column {missing:?}, a field of source {:?} in the deployment",
-                    path.display(),
-                    s.id
-                )));
-            }
+            check_columns(s, &table.columns, &path.display().to_string())?;
             tables.insert(s.id.clone(), table);
         }
         Ok(Self { tables, sql })

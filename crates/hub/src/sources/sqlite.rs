@@ -56,6 +56,11 @@ fn open(path: &Path) -> Result<Connection, String> {
     Ok(c)
 }
 
+/// A table name as SQLite knows it: its own schema of a file is `main`.
+fn local(table: &str) -> &str {
+    table.strip_prefix("main.").unwrap_or(table)
+}
+
 /// The column names of `table` in `c` (empty if there is no such table).
 fn columns_of(c: &Connection, table: &str) -> Result<Vec<String>, rusqlite::Error> {
     let mut stmt = c.prepare("SELECT name FROM pragma_table_info(?1)")?;
@@ -73,35 +78,23 @@ impl LiteSources {
         Ok(Self { path: path.to_path_buf(), pool: Mutex::new(vec![(c, None)]), tables: HashMap::new() })
     }
 
-    /// True if the file has a table `name`.
-    pub(super) fn has_table(&self, name: &str) -> Result<bool, HubError> {
-        self.with(|c| columns_of(c, name)).map(|cols| !cols.is_empty()).map_err(HubError::Io)
+    /// The file.
+    pub(super) fn path(&self) -> &Path {
+        &self.path
     }
 
-    /// Checks table `table` for `source` (a column for every declared field) and prepares its
-    /// statements.
-    pub(super) fn add(&mut self, source: &Source, table: &str) -> Result<(), HubError> {
-        // SQLite's own schema of a file is `main`.
-        let table = table.strip_prefix("main.").unwrap_or(table);
-        let columns = self.with(|c| columns_of(c, table)).map_err(HubError::Io)?;
-        if columns.is_empty() {
-            return Err(HubError::Config(format!(
-                "source {:?}: no table {table:?} in the sources database {}",
-                source.id,
-                self.path.display()
-            )));
-        }
-        if let Some(missing) = source.fields.iter().find(|f| !columns.contains(f)) {
-            return Err(HubError::Config(format!(
-                "{}: table {table:?} has no column {missing:?}, a field of source {:?} in the deployment",
-                self.path.display(),
-                source.id
-            )));
-        }
+    /// The column names of `table` (empty if there is no such table; `main.` is this file).
+    pub(super) fn columns(&self, table: &str) -> Result<Vec<String>, HubError> {
+        self.with(|c| columns_of(c, local(table))).map_err(HubError::Io)
+    }
+
+    /// Builds and prepares the statements of `source` over `table`, whose columns are `columns`:
+    /// a statement that cannot be prepared is a configuration error at start.
+    pub(super) fn prepare(&mut self, source: &Source, table: &str, columns: &[String]) -> Result<(), HubError> {
         let select = source.fields.iter().map(|f| quote_ident(f)).collect::<Vec<_>>().join(", ");
-        let by_kind =
-            select_by_kind(&select, &quote_ident(table), &columns, |c| format!("lower(trim({}))", quote_ident(c)));
-        // Prepare each now: a statement that cannot be prepared is a configuration error at start.
+        let by_kind = select_by_kind(&select, &quote_ident(local(table)), columns, |c| {
+            format!("lower(trim({}))", quote_ident(c))
+        });
         for sql in by_kind.values() {
             self.with(|c| c.prepare_cached(sql).map(drop)).map_err(HubError::Config)?;
         }
@@ -224,7 +217,20 @@ pub fn write_table(path: &Path, name: &str, rows: &[Vec<String>]) -> Result<usiz
 
 #[cfg(test)]
 mod tests {
+    use super::super::SqlSources;
     use super::*;
+
+    /// The store at `path` as the hub's sources database.
+    fn store(path: &Path) -> SqlSources {
+        SqlSources::Lite(LiteSources::open(path).unwrap())
+    }
+
+    fn lite(sql: &SqlSources) -> &LiteSources {
+        match sql {
+            SqlSources::Lite(l) => l,
+            SqlSources::Pg(_) => unreachable!("a SQLite store"),
+        }
+    }
 
     fn source(id: &str, fields: &[&str]) -> Source {
         Source {
@@ -252,9 +258,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(n, 3);
-        let mut lite = LiteSources::open(&path).unwrap();
+        let mut sql = store(&path);
         let s = source("x-alpr", &["plate", "read_time"]);
-        lite.add(&s, "x-alpr").unwrap();
+        assert!(sql.add(&s, "x-alpr", true).unwrap());
+        let lite = lite(&sql);
         let got = lite.lookup(&s, &Subject { kind: "plate".into(), value: "7Abc123 ".into() }).unwrap().unwrap();
         let times: Vec<&str> = got.iter().map(|r| r["read_time"].as_str().unwrap()).collect();
         assert_eq!(times, ["t1", "t2"]);
@@ -280,16 +287,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.sqlite");
         write_table(&path, "t", &rows("plate,read_time\nA,1\n")).unwrap();
-        let mut lite = LiteSources::open(&path).unwrap();
-        let err = lite.add(&source("x", &["plate", "camera"]), "t").unwrap_err().to_string();
+        let mut sql = store(&path);
+        let err = sql.add(&source("x", &["plate", "camera"]), "t", true).unwrap_err().to_string();
         assert!(err.contains("no column \"camera\"") && err.contains("s.sqlite"), "{err}");
-        let err = lite.add(&source("x", &["plate"]), "missing").unwrap_err().to_string();
+        let err = sql.add(&source("x", &["plate"]), "missing", true).unwrap_err().to_string();
         assert!(err.contains("no table \"missing\""), "{err}");
+        // Not required (a source's implicit table): absent is no error, and nothing is served.
+        assert!(!sql.add(&source("y", &["plate"]), "missing", false).unwrap());
+        assert!(!sql.serves("y"));
         let err = write_table(&path, "t", &rows("plate,read_time\nB\n")).unwrap_err().to_string();
         assert!(err.contains("line 2 has 1 fields"), "{err}");
         // The failed write left the table as it was.
-        lite.add(&source("x", &["plate"]), "t").unwrap();
-        let got = lite.lookup(&source("x", &["plate"]), &Subject { kind: "plate".into(), value: "a".into() });
+        sql.add(&source("x", &["plate"]), "t", true).unwrap();
+        let got = sql.lookup(&source("x", &["plate"]), &Subject { kind: "plate".into(), value: "a".into() });
         assert_eq!(got.unwrap().unwrap().len(), 1);
         let err = LiteSources::open(&dir.path().join("none.sqlite")).unwrap_err().to_string();
         assert!(err.contains("none.sqlite: no such file"), "{err}");
@@ -303,6 +313,6 @@ mod tests {
         let lite = LiteSources::open(&path).unwrap();
         let err = lite.with(|c| c.execute("DELETE FROM t", [])).unwrap_err();
         assert!(err.contains("readonly") || err.contains("read-only") || err.contains("query_only"), "{err}");
-        assert!(lite.has_table("t").unwrap());
+        assert_eq!(lite.columns("t").unwrap(), ["plate"]);
     }
 }
