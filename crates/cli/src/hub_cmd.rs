@@ -70,6 +70,11 @@ pub struct ServeArgs {
     /// Milliseconds between checkpoints while the ledger grows.
     #[arg(long, default_value_t = 1000)]
     checkpoint_ms: u64,
+    /// Microseconds the ledger's writer gathers appends under load before each durable write
+    /// (more requests per flush, a little latency; a lone request is never delayed; 0: off).
+    #[arg(long, default_value_t = hub::DEFAULT_COMMIT_DELAY.as_micros() as u64,
+          value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    commit_delay_us: u64,
 }
 
 /// Arguments of `fusionguard sources`.
@@ -219,6 +224,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut options = HubOptions::new(args.config, args.laws, args.data.clone());
     options.origin = args.origin;
     options.checkpoint_interval = Duration::from_millis(args.checkpoint_ms.max(10));
+    options.commit_delay = Duration::from_micros(args.commit_delay_us);
     options.sources_db = args.sources_db.clone();
     if let (Some(store), Some(schema)) = (&args.store, &args.schema) {
         options.store = Some(hub::pgstate::PgStore::new(store, schema)?);

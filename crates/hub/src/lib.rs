@@ -98,6 +98,10 @@ pub const LEDGER_DIR: &str = "ledger";
 /// Name of the verifier key file inside the data directory.
 pub const VKEY_FILE: &str = "ledger.vkey";
 
+/// The hub's default [`HubOptions::commit_delay`]: shorter than one `fdatasync` on the disks
+/// measured (BENCHMARKS.md), it about halves the flushes per request under load.
+pub const DEFAULT_COMMIT_DELAY: Duration = Duration::from_micros(200);
+
 /// How to start a hub.
 #[derive(Debug, Clone)]
 pub struct HubOptions {
@@ -111,6 +115,9 @@ pub struct HubOptions {
     pub origin: String,
     /// How often to sign a checkpoint while the ledger grows.
     pub checkpoint_interval: Duration,
+    /// How long the ledger's writer gathers appends under load before each durable write
+    /// ([`ledger::Options::commit_delay`]); a lone request is never delayed.
+    pub commit_delay: Duration,
     /// Keep the ledger, tokens, review queue and keys in PostgreSQL, shared by every replica
     /// of the region, instead of the data directory (which then only holds `sources/`).
     pub store: Option<pgstate::PgStore>,
@@ -120,7 +127,8 @@ pub struct HubOptions {
 }
 
 impl HubOptions {
-    /// Options with the default origin (`fusionguard.local/hub`) and a one-second checkpoint cadence.
+    /// Options with the default origin (`fusionguard.local/hub`), a one-second checkpoint cadence
+    /// and a [`DEFAULT_COMMIT_DELAY`].
     pub fn new(deployment: PathBuf, laws: PathBuf, data: PathBuf) -> Self {
         Self {
             deployment,
@@ -128,6 +136,7 @@ impl HubOptions {
             data,
             origin: "fusionguard.local/hub".into(),
             checkpoint_interval: Duration::from_secs(1),
+            commit_delay: DEFAULT_COMMIT_DELAY,
             store: None,
             sources_db: None,
         }
@@ -177,7 +186,11 @@ impl Hub {
         std::fs::create_dir_all(data).map_err(|e| HubError::Io(format!("{}: {e}", data.display())))?;
         let engine = load_engine(&options.deployment, &options.laws)?;
         let connectors = sources::Connectors::load_with(data, engine.deployment(), options.sources_db.as_deref())?;
-        let ledger_options = Options { checkpoint_interval: Some(options.checkpoint_interval), ..Default::default() };
+        let ledger_options = Options {
+            checkpoint_interval: Some(options.checkpoint_interval),
+            commit_delay: options.commit_delay,
+            ..Default::default()
+        };
         let (opener, vkey, tokens, reviews, key, outbox): (ledger_slot::Opener, _, _, _, _, _) = match &options.store {
             None => {
                 let vkey = init_ledger(data, &options.origin)?;

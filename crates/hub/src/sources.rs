@@ -229,9 +229,11 @@ pub fn check_columns<S: AsRef<str>>(source: &Source, columns: &[S], what: &str) 
     }
 }
 
-/// Per subject kind, the statement `SELECT <select> FROM <from> WHERE <key(c1)> = $1 OR ... LIMIT n`
-/// over the key columns of that kind that `columns` has; a kind with none is absent (it matches
-/// nothing). `$1` is a bind parameter in PostgreSQL and SQLite alike.
+/// Per subject kind, the statement `SELECT <select> FROM <from> WHERE <key(c1)> = <key($1)> OR ...
+/// LIMIT n` over the key columns of that kind that `columns` has; a kind with none is absent (it
+/// matches nothing). `key` turns a quoted column, or the subject, into its normalised form (trimmed,
+/// case-folded) in the database's own SQL, so that both sides fold alike (SQLite's `lower` folds
+/// ASCII letters only, Rust's folds all). `$1` is a bind parameter in PostgreSQL and SQLite alike.
 fn select_by_kind(
     select: &str,
     from: &str,
@@ -243,7 +245,7 @@ fn select_by_kind(
         let keys: Vec<String> = columns_for(kind)
             .iter()
             .filter(|c| columns.iter().any(|x| x == *c))
-            .map(|c| format!("{} = $1", key(c)))
+            .map(|c| format!("{} = {}", key(&quote_ident(c)), key("$1")))
             .collect();
         if !keys.is_empty() {
             by_kind
@@ -310,7 +312,7 @@ impl PgSources {
         let (schema, name) = table.split_once('.').unwrap_or(("public", table));
         let select = source.fields.iter().map(|f| format!("{}::text", quote_ident(f))).collect::<Vec<_>>().join(", ");
         let from = format!("{}.{}", quote_ident(schema), quote_ident(name));
-        let by_kind = select_by_kind(&select, &from, columns, |c| format!("lower(btrim({}::text))", quote_ident(c)));
+        let by_kind = select_by_kind(&select, &from, columns, |e| format!("lower(btrim({e}::text))"));
         self.tables.insert(source.id.clone(), by_kind);
         Ok(())
     }
@@ -318,8 +320,7 @@ impl PgSources {
     fn lookup(&self, source: &Source, subject: &Subject) -> Option<Result<Vec<Record>, String>> {
         let by_kind = self.tables.get(&source.id)?;
         let Some(sql) = by_kind.get(subject.kind.as_str()) else { return Some(Ok(Vec::new())) };
-        let key = normalize(&subject.value);
-        let rows = match self.with(|c| c.query(sql.as_str(), &[&key])) {
+        let rows = match self.with(|c| c.query(sql.as_str(), &[&subject.value])) {
             Ok(r) => r,
             Err(e) => return Some(Err(e)),
         };

@@ -19,7 +19,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Map, Value};
 
-use super::{normalize, quote_ident, select_by_kind, Record, KEY_COLUMNS};
+use super::{quote_ident, select_by_kind, Record, KEY_COLUMNS};
 use crate::HubError;
 
 /// The file name of the embedded store inside `DATA/sources/`.
@@ -92,9 +92,7 @@ impl LiteSources {
     /// a statement that cannot be prepared is a configuration error at start.
     pub(super) fn prepare(&mut self, source: &Source, table: &str, columns: &[String]) -> Result<(), HubError> {
         let select = source.fields.iter().map(|f| quote_ident(f)).collect::<Vec<_>>().join(", ");
-        let by_kind = select_by_kind(&select, &quote_ident(local(table)), columns, |c| {
-            format!("lower(trim({}))", quote_ident(c))
-        });
+        let by_kind = select_by_kind(&select, &quote_ident(local(table)), columns, |e| format!("lower(trim({e}))"));
         for sql in by_kind.values() {
             self.with(|c| c.prepare_cached(sql).map(drop)).map_err(HubError::Config)?;
         }
@@ -143,10 +141,9 @@ impl LiteSources {
     pub(super) fn lookup(&self, source: &Source, subject: &Subject) -> Option<Result<Vec<Record>, String>> {
         let by_kind = self.tables.get(&source.id)?;
         let Some(sql) = by_kind.get(subject.kind.as_str()) else { return Some(Ok(Vec::new())) };
-        let key = normalize(&subject.value);
         Some(self.with(|c| {
             let mut stmt = c.prepare_cached(sql)?;
-            let mut rows = stmt.query([&key])?;
+            let mut rows = stmt.query([&subject.value])?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
                 let mut rec = Map::with_capacity(source.fields.len());
@@ -254,10 +251,10 @@ mod tests {
         let n = write_table(
             &path,
             "x-alpr",
-            &rows("plate,read_time,secret\n7ABC123,t1,s1\n 7abc123 ,t2,s2\n9ZZZ999,t3,s3\n"),
+            &rows("plate,read_time,secret\n7ABC123,t1,s1\n 7abc123 ,t2,s2\n9ZZZ999,t3,s3\nÉTÉ1,t4,s4\n"),
         )
         .unwrap();
-        assert_eq!(n, 3);
+        assert_eq!(n, 4);
         let mut sql = store(&path);
         let s = source("x-alpr", &["plate", "read_time"]);
         assert!(sql.add(&s, "x-alpr", true).unwrap());
@@ -266,6 +263,10 @@ mod tests {
         let times: Vec<&str> = got.iter().map(|r| r["read_time"].as_str().unwrap()).collect();
         assert_eq!(times, ["t1", "t2"]);
         assert!(got.iter().all(|r| !r.contains_key("secret")));
+        // A key with non-ASCII letters is found as it is stored (SQLite folds ASCII only, on
+        // both sides of the comparison alike).
+        let ete = lite.lookup(&s, &Subject { kind: "plate".into(), value: " ÉtÉ1".into() }).unwrap().unwrap();
+        assert_eq!(ete.len(), 1, "{ete:?}");
         // A kind with no column matches nothing; an injection attempt is only a value.
         assert!(lite.lookup(&s, &Subject { kind: "name".into(), value: "x".into() }).unwrap().unwrap().is_empty());
         let evil = Subject { kind: "plate".into(), value: "x' OR '1'='1".into() };

@@ -238,12 +238,19 @@ pub fn race_verdicts(hubs: &[&TestHub], n: usize) -> Vec<Value> {
         sorted.sort_unstable();
         assert_eq!(sorted, [200, 409], "review {id}: one verdict wins, the other is refused: {statuses:?}");
     }
-    let size: u64 = a
-        .get("/metrics", None)
-        .text
-        .lines()
-        .find_map(|l| l.strip_prefix("fusionguard_ledger_size "))
-        .and_then(|v| v.trim().parse().ok())
+    // The largest ledger any of the hubs has seen (a replica learns of the others' entries
+    // when it next appends or polls), which the first one's checkpoint then reaches.
+    let size = hubs
+        .iter()
+        .map(|h| {
+            h.get("/metrics", None)
+                .text
+                .lines()
+                .find_map(|l| l.strip_prefix("fusionguard_ledger_size "))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap()
+        })
+        .max()
         .unwrap();
     let (_, entries) = a.verified_entries(size);
     entries
