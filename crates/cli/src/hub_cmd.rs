@@ -61,7 +61,8 @@ pub struct ServeArgs {
     #[arg(long, requires = "tls_cert")]
     client_ca: Option<PathBuf>,
     /// A certificate revocation list (PEM) of the client CA; repeat for several. Certificates it
-    /// revokes, or whose status it cannot tell, fail the handshake. Read at start.
+    /// revokes, or whose status it cannot tell, fail the handshake. The TLS files are re-read when
+    /// they change (checked every second).
     #[arg(long, requires = "client_ca")]
     client_crl: Vec<PathBuf>,
     /// The ledger's origin (name in checkpoints), used when the ledger is created.
@@ -231,7 +232,14 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
-            Some(hub::tls::server_config(cert, key, args.client_ca.as_deref(), &args.client_crl)?)
+            let files = hub::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: args.client_ca.clone(),
+                client_crls: args.client_crl.clone(),
+            };
+            files.config()?; // refused before anything starts
+            Some(files)
         }
         _ => None,
     };
@@ -253,7 +261,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         println!("{} sources connected from {}", hub.connected_sources(), args.data.join("sources").display());
         match tls {
-            Some(config) => hub.serve_tls(listener, config, ctrl_c()).await?,
+            Some(files) => hub.serve_tls(listener, files, ctrl_c()).await?,
             None => hub.serve(listener, ctrl_c()).await?,
         }
         println!("stopped");

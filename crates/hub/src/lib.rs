@@ -238,6 +238,7 @@ impl Hub {
             connectors,
             ledger: slot,
             reviews,
+            unstored: Default::default(),
             outbox,
             reports: duties::ReportCounts::default(),
             metrics: metrics::Metrics::new(),
@@ -271,37 +272,43 @@ impl Hub {
         self.run(listener, None, shutdown).await
     }
 
-    /// Like [`Hub::serve`], over TLS with `config` ([`tls::server_config`]); with a client CA
-    /// there, a client certificate names the caller instead of a bearer token.
+    /// Like [`Hub::serve`], over TLS with the settings in `files` ([`tls::server_config`]),
+    /// reloaded when they change; with a client CA there, a client certificate names the caller
+    /// instead of a bearer token.
     pub async fn serve_tls<F>(
         self,
         listener: tokio::net::TcpListener,
-        config: Arc<rustls::ServerConfig>,
+        files: tls::TlsFiles,
         shutdown: F,
     ) -> Result<(), HubError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        self.run(listener, Some(config), shutdown).await
+        self.run(listener, Some(files), shutdown).await
     }
 
     async fn run<F>(
         self,
         listener: tokio::net::TcpListener,
-        tls: Option<Arc<rustls::ServerConfig>>,
+        tls: Option<tls::TlsFiles>,
         shutdown: F,
     ) -> Result<(), HubError>
     where
         F: Future<Output = ()> + Send + 'static,
     {
         let state = Arc::clone(&self.state);
-        // Token revocations and new tokens are picked up within a second.
+        // Token revocations and new tokens are picked up within a second, and logged verdicts
+        // the review queue could not store are stored once it can.
         let reload = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
                 let st = Arc::clone(&state);
-                let _ = tokio::task::spawn_blocking(move || st.tokens.reload()).await;
+                let _ = tokio::task::spawn_blocking(move || {
+                    let _ = st.tokens.reload();
+                    st.store_logged_verdicts();
+                })
+                .await;
             }
         });
         let result = match tls {
@@ -313,9 +320,12 @@ impl Hub {
                 });
                 axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
             }
-            Some(config) => {
+            Some(files) => {
                 let app = self.router().into_make_service_with_connect_info::<tls::ClientCert>();
-                axum::serve(tls::TlsListener::new(listener, config), app).with_graceful_shutdown(shutdown).await
+                match tls::TlsListener::new(listener, files) {
+                    Ok(l) => axum::serve(l, app).with_graceful_shutdown(shutdown).await,
+                    Err(e) => Err(std::io::Error::other(e.to_string())),
+                }
             }
         }
         .map_err(|e| HubError::Io(format!("serve: {e}")));

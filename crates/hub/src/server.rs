@@ -40,6 +40,9 @@ pub struct AppState {
     pub(crate) connectors: Connectors,
     pub(crate) ledger: Arc<LedgerSlot>,
     pub(crate) reviews: ReviewStore,
+    /// Verdicts in the ledger that the review queue could not store yet, by review id: retried
+    /// every second ([`AppState::store_logged_verdicts`]); meanwhile no other verdict is accepted.
+    pub(crate) unstored: std::sync::Mutex<std::collections::HashMap<String, Verdict>>,
     pub(crate) outbox: crate::duties::Outbox,
     pub(crate) reports: crate::duties::ReportCounts,
     pub(crate) metrics: Metrics,
@@ -116,6 +119,27 @@ async fn track(State(st): St, req: HttpRequest<Body>, next: Next) -> Response {
 }
 
 impl AppState {
+    /// Stores the verdicts that were logged but that the review queue could not store at the
+    /// time; those it now takes (or finds decided) are done, the others stay for the next try.
+    pub(crate) fn store_logged_verdicts(&self) {
+        let Ok(waiting) = self.unstored.lock().map(|u| u.clone()) else { return };
+        for (id, verdict) in waiting {
+            let done = match self.reviews.decide(&id, verdict) {
+                Ok(_) => {
+                    self.metrics.reviews_decided.fetch_add(1, Ordering::Relaxed);
+                    true
+                }
+                Err(HubError::Conflict(_) | HubError::NotFound(_)) => true,
+                Err(_) => false,
+            };
+            if done {
+                if let Ok(mut u) = self.unstored.lock() {
+                    u.remove(&id);
+                }
+            }
+        }
+    }
+
     /// The caller's identity: from the client certificate of a mutual-TLS connection, else from
     /// the bearer token. A token issued on another replica is looked up in the shared store.
     async fn authenticate(self: &Arc<Self>, headers: &HeaderMap, cert: Cert) -> Result<TokenRecord, Problem> {
@@ -568,6 +592,15 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
         ))
         .into_response();
     }
+    // A verdict already in the ledger that the queue has not stored yet is the verdict.
+    if let Some(at) = st.unstored.lock().ok().and_then(|u| u.get(&id).map(|v| v.ledger_index)) {
+        return Problem::new(
+            StatusCode::CONFLICT,
+            "already-decided",
+            format!("review {id:?} is decided by the verdict at ledger index {at}; the hub is still storing it"),
+        )
+        .into_response();
+    }
     // Claim the review before logging the verdict: of two supervisors deciding at once, on one
     // replica or two, one gets 409 and only one verdict ever reaches the ledger.
     let id2 = id.clone();
@@ -604,7 +637,7 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
         ledger_index: index,
         time,
     };
-    let id2 = id.clone();
+    let (id2, kept) = (id.clone(), verdict.clone());
     match st.blocking(move |st| st.reviews.decide(&id2, verdict)).await {
         Ok(r) => {
             st.metrics.reviews_decided.fetch_add(1, Ordering::Relaxed);
@@ -613,12 +646,22 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
             (StatusCode::OK, Json(body)).into_response()
         }
         Err(HubError::Conflict(m)) => Problem::new(StatusCode::CONFLICT, "already-decided", m).into_response(),
-        _ => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "review-queue-unavailable",
-            format!("the verdict is recorded at ledger index {index} but the review queue cannot store it"),
-        )
-        .into_response(),
+        _ => {
+            // The ledger holds the verdict, so it stands: keep it and store it when the queue is back.
+            if let Ok(mut u) = st.unstored.lock() {
+                u.insert(id.clone(), kept);
+            }
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "review-queue-unavailable",
+                format!(
+                    "the verdict is recorded at ledger index {index} and stands, but the review queue cannot store it now; \
+                     the hub stores it as soon as it can (no other verdict is accepted meanwhile)"
+                ),
+            )
+            .with("ledger", st.receipt(index))
+            .into_response()
+        }
     }
 }
 

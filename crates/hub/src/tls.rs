@@ -178,31 +178,91 @@ pub fn server_config(
     Ok(Arc::new(config))
 }
 
+/// How often a serving hub looks for changed TLS files ([`TlsFiles`]).
+pub const RELOAD_EVERY: Duration = Duration::from_secs(1);
+
+/// The files of `serve`'s TLS settings (see [`server_config`]). A serving hub re-reads them when one
+/// changes (checked every [`RELOAD_EVERY`]): a new CRL, or a renewed server certificate, takes effect
+/// for the next handshakes without a restart. A change that does not load (a damaged or half-written
+/// file) is reported on standard error and the settings in force stay, with every revocation they
+/// hold; they keep failing closed once their CRLs pass `nextUpdate`.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// The server's certificate chain (PEM).
+    pub cert: PathBuf,
+    /// The server's private key (PEM).
+    pub key: PathBuf,
+    /// The CA whose client certificates are accepted (none: bearer tokens only).
+    pub client_ca: Option<PathBuf>,
+    /// That CA's certificate revocation lists (PEM).
+    pub client_crls: Vec<PathBuf>,
+}
+
+impl TlsFiles {
+    /// Loads the settings ([`server_config`]).
+    pub fn config(&self) -> Result<Arc<rustls::ServerConfig>, HubError> {
+        server_config(&self.cert, &self.key, self.client_ca.as_deref(), &self.client_crls)
+    }
+
+    /// Modification time and length of every file (`None` for one that cannot be read).
+    fn stamp(&self) -> Vec<Option<(std::time::SystemTime, u64)>> {
+        let files = [&self.cert, &self.key].into_iter().chain(&self.client_ca).chain(&self.client_crls);
+        files.map(|f| std::fs::metadata(f).ok().and_then(|m| Some((m.modified().ok()?, m.len())))).collect()
+    }
+}
+
 /// A TCP listener that hands out TLS connections whose handshake succeeded.
 pub struct TlsListener {
     rx: tokio::sync::mpsc::Receiver<(TlsStream<TcpStream>, (SocketAddr, ClientCert))>,
-    task: tokio::task::JoinHandle<()>,
+    tasks: [tokio::task::JoinHandle<()>; 2],
 }
 
 impl Drop for TlsListener {
     fn drop(&mut self) {
-        self.task.abort();
+        self.tasks.iter().for_each(|t| t.abort());
     }
 }
 
 impl TlsListener {
-    /// Accepts on `tcp`, handshaking with `config`.
-    pub fn new(tcp: TcpListener, config: Arc<rustls::ServerConfig>) -> Self {
+    /// Accepts on `tcp`, handshaking with the settings of `files` (loaded once to check them),
+    /// and reloads them when the files change.
+    pub fn new(tcp: TcpListener, files: TlsFiles) -> Result<Self, HubError> {
+        let current = Arc::new(std::sync::RwLock::new(TlsAcceptor::from(files.config()?)));
+        let reload = {
+            let current = Arc::clone(&current);
+            tokio::spawn(async move {
+                let mut seen = files.stamp();
+                loop {
+                    tokio::time::sleep(RELOAD_EVERY).await;
+                    let stamp = files.stamp();
+                    if stamp == seen {
+                        continue;
+                    }
+                    seen = stamp;
+                    let f = files.clone();
+                    match tokio::task::spawn_blocking(move || f.config()).await {
+                        Ok(Ok(config)) => {
+                            if let Ok(mut a) = current.write() {
+                                *a = TlsAcceptor::from(config);
+                            }
+                            eprintln!("TLS settings reloaded (certificate, key, client CA and CRLs)");
+                        }
+                        Ok(Err(e)) => eprintln!("TLS settings not reloaded, the previous ones stay in force: {e}"),
+                        Err(e) => eprintln!("TLS settings not reloaded: {e}"),
+                    }
+                }
+            })
+        };
         let (tx, rx) = tokio::sync::mpsc::channel(64);
-        let acceptor = TlsAcceptor::from(config);
-        let task = tokio::spawn(async move {
+        let accept = tokio::spawn(async move {
             loop {
                 let Ok((stream, addr)) = tcp.accept().await else {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let (acceptor, tx) = (acceptor.clone(), tx.clone());
+                let Ok(acceptor) = current.read().map(|a| a.clone()) else { return };
+                let tx = tx.clone();
                 tokio::spawn(async move {
                     let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await
                     else {
@@ -213,7 +273,7 @@ impl TlsListener {
                 });
             }
         });
-        Self { rx, task }
+        Ok(Self { rx, tasks: [accept, reload] })
     }
 }
 

@@ -107,6 +107,16 @@ impl Pki {
         self.0.join(f)
     }
 
+    /// The hub's TLS files: its certificate, with `ca.pem` as the client CA if `client_ca`, and `crls`.
+    fn files(&self, client_ca: bool, crls: &[&str]) -> hub::tls::TlsFiles {
+        hub::tls::TlsFiles {
+            cert: self.path("server.pem"),
+            key: self.path("server.key"),
+            client_ca: client_ca.then(|| self.path("ca.pem")),
+            client_crls: crls.iter().map(|c| self.path(c)).collect(),
+        }
+    }
+
     fn client(&self, who: Option<&str>) -> Arc<rustls::ClientConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut roots = rustls::RootCertStore::empty();
@@ -169,11 +179,8 @@ fn alpr(agency: &str, user: &str) -> String {
 #[test]
 fn client_certificates_name_the_caller() {
     let (_tmp, pki) = pki();
-    let config =
-        hub::tls::server_config(&pki.path("server.pem"), &pki.path("server.key"), Some(&pki.path("ca.pem")), &[])
-            .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let hub = TestHub::start_tls(dir.path(), config);
+    let hub = TestHub::start_tls(dir.path(), pki.files(true, &[]));
     let ramos = pki.client(Some("ramos"));
 
     // The certificate is the credential: no token needed.
@@ -223,9 +230,8 @@ fn plain_http_and_bad_files_are_refused() {
     let err =
         hub::tls::server_config(&pki.path("server.key"), &pki.path("server.key"), None, &[]).unwrap_err().to_string();
     assert!(err.contains("server.key"), "{err}");
-    let config = hub::tls::server_config(&pki.path("server.pem"), &pki.path("server.key"), None, &[]).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let hub = TestHub::start_tls(dir.path(), config);
+    let hub = TestHub::start_tls(dir.path(), pki.files(false, &[]));
     // Plain HTTP to the TLS port gets no HTTP answer.
     let addr = hub.url.strip_prefix("https://").unwrap();
     let mut s = std::net::TcpStream::connect(addr).unwrap();
@@ -263,12 +269,8 @@ fn crl(dir: &Path, ca: &str, revoke: Option<&str>, out: &str) {
 fn revoked_client_certificates_fail_the_handshake() {
     let (_tmp, pki) = pki();
     crl(&pki.0, "ca", Some("ortiz"), "ca-crl.pem");
-    let config = |crls: &[&str]| {
-        let crls: Vec<PathBuf> = crls.iter().map(|c| pki.path(c)).collect();
-        hub::tls::server_config(&pki.path("server.pem"), &pki.path("server.key"), Some(&pki.path("ca.pem")), &crls)
-    };
     let dir = tempfile::tempdir().unwrap();
-    let hub = TestHub::start_tls(dir.path(), config(&["ca-crl.pem"]).unwrap());
+    let hub = TestHub::start_tls(dir.path(), pki.files(true, &["ca-crl.pem"]));
     // A certificate the CRL does not list still works; the revoked one is refused in the handshake.
     let (status, body) =
         https(&hub, pki.client(Some("ramos")), "POST", "/v1/requests", None, &alpr("oc-sheriff", "det-ramos")).unwrap();
@@ -282,12 +284,46 @@ fn revoked_client_certificates_fail_the_handshake() {
     // Only a CRL of another issuer: no certificate's status is known, so none is accepted.
     crl(&pki.0, "rogue", None, "rogue-crl.pem");
     let dir = tempfile::tempdir().unwrap();
-    let hub = TestHub::start_tls(dir.path(), config(&["rogue-crl.pem"]).unwrap());
+    let hub = TestHub::start_tls(dir.path(), pki.files(true, &["rogue-crl.pem"]));
     assert!(
         https(&hub, pki.client(Some("ramos")), "POST", "/v1/requests", None, &alpr("oc-sheriff", "det-ramos")).is_err()
     );
 
     // A file that holds no CRL is a configuration error naming it.
-    let err = config(&["ca.pem"]).unwrap_err().to_string();
+    let err = pki.files(true, &["ca.pem"]).config().unwrap_err().to_string();
     assert!(err.contains("ca.pem") && err.contains("no PEM certificate revocation list"), "{err}");
+}
+
+#[test]
+fn a_new_crl_takes_effect_without_a_restart_and_a_bad_one_changes_nothing() {
+    let (_tmp, pki) = pki();
+    crl(&pki.0, "ca", None, "ca-crl.pem");
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_tls(dir.path(), pki.files(true, &["ca-crl.pem"]));
+    let reviews = |who: &str| https(&hub, pki.client(Some(who)), "GET", "/v1/reviews", None, "").map(|r| r.0);
+    assert_eq!(reviews("ortiz"), Ok(200), "nothing is revoked yet");
+
+    // The CA revokes ortiz and publishes a new list in place (written aside, then renamed).
+    crl(&pki.0, "ca", Some("ortiz"), "ca-crl.new");
+    std::fs::rename(pki.path("ca-crl.new"), pki.path("ca-crl.pem")).unwrap();
+    let deadline = std::time::Instant::now() + hub::tls::RELOAD_EVERY * 10;
+    while reviews("ortiz").is_ok() {
+        assert!(std::time::Instant::now() < deadline, "the new CRL was not taken up");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Others are unaffected.
+    assert_eq!(
+        https(&hub, pki.client(Some("ramos")), "POST", "/v1/requests", None, &alpr("oc-sheriff", "det-ramos"))
+            .unwrap()
+            .0,
+        200
+    );
+
+    // A damaged list (half-written, or not a CRL) does not load: the one in force stays, so the
+    // revoked certificate stays refused and the others keep working.
+    std::fs::write(pki.path("ca-crl.pem"), "-----BEGIN X509 CRL-----\nnot base64\n").unwrap();
+    std::thread::sleep(hub::tls::RELOAD_EVERY * 3);
+    assert!(reviews("ortiz").is_err(), "a damaged CRL undid a revocation");
+    assert_eq!(https(&hub, pki.client(None), "GET", "/healthz", None, "").unwrap().0, 200);
+    assert_eq!(reviews("ramos"), Ok(403), "ramos is a detective: an answer, refused by role, not by TLS");
 }

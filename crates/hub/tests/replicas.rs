@@ -223,3 +223,63 @@ fn two_supervisors_on_two_replicas_log_one_verdict() {
         assert_eq!(got["status"], want, "{got:#}");
     }
 }
+
+#[test]
+fn a_logged_verdict_the_queue_cannot_store_stands_and_is_stored_later() {
+    let schema = Schema::new("unstored");
+    let s = &schema.0;
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_pg(dir.path(), &schema.store("unstored"));
+    let det = hub.token("denver-pd", "det-lee", "detective");
+    let (ortiz, kim) = (hub.token("lapd", "sgt-ortiz", "supervisor"), hub.token("lapd", "lt-kim", "supervisor"));
+    let held = hub.post("/v1/requests", Some(&det), &calgang_request()).json();
+    let id = held["review"]["id"].as_str().unwrap().to_string();
+    let verdict = |decision: &str| json!({"decision": decision, "reason": "checked"}).to_string();
+
+    // The real database refuses to store any verdict (a trigger), while claims still work.
+    schema
+        .client()
+        .batch_execute(&format!(
+            "CREATE FUNCTION {s}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'queue down'; END $$;
+             CREATE TRIGGER refuse BEFORE UPDATE ON {s}.hub_reviews FOR EACH ROW WHEN (NEW.decided) EXECUTE FUNCTION {s}.refuse();"
+        ))
+        .unwrap();
+    let r = hub.post(&format!("/v1/reviews/{id}"), Some(&ortiz), &verdict("approve"));
+    assert_eq!(r.status, 503, "{}", r.text);
+    let body = r.json();
+    assert_eq!(body["type"].as_str().map(|t| t.ends_with("review-queue-unavailable")), Some(true), "{body:#}");
+    let at = body["ledger"]["index"].as_u64().unwrap();
+    // The logged verdict stands: another supervisor cannot put a second one in the ledger.
+    let r = hub.post(&format!("/v1/reviews/{id}"), Some(&kim), &verdict("deny"));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.text.contains(&format!("ledger index {at}")), "{}", r.text);
+    assert_eq!(hub.get(&format!("/v1/requests/{id}"), Some(&det)).json()["status"], "pending");
+
+    // The database takes verdicts again: the hub stores the logged one by itself.
+    schema.client().batch_execute(&format!("DROP TRIGGER refuse ON {s}.hub_reviews")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let got = hub.get(&format!("/v1/requests/{id}"), Some(&det)).json();
+        if got["status"] == "approved" {
+            assert_eq!(got["verdict"]["ledger_index"], at, "{got:#}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the logged verdict was never stored: {got:#}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // One verdict in the ledger for the review.
+    let size = hub
+        .get("/metrics", None)
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("fusionguard_ledger_size "))
+        .map(|v| v.trim().parse::<u64>().unwrap())
+        .unwrap();
+    let (_, entries) = hub.verified_entries(size);
+    let verdicts = entries
+        .iter()
+        .map(|e| serde_json::from_slice::<Value>(e).unwrap())
+        .filter(|e| e["type"] == "review" && e["decision_id"] == id.as_str())
+        .count();
+    assert_eq!(verdicts, 1);
+}

@@ -55,15 +55,11 @@ impl TestHub {
     }
 
     /// Starts a hub serving HTTPS with `tls` (its `url` is then `https://...`).
-    pub fn start_tls(data: &Path, tls: std::sync::Arc<rustls::ServerConfig>) -> Self {
+    pub fn start_tls(data: &Path, tls: hub::tls::TlsFiles) -> Self {
         Self::launch(data, |_| {}, Some(tls))
     }
 
-    fn launch(
-        data: &Path,
-        adjust: impl FnOnce(&mut hub::HubOptions),
-        tls: Option<std::sync::Arc<rustls::ServerConfig>>,
-    ) -> Self {
+    fn launch(data: &Path, adjust: impl FnOnce(&mut hub::HubOptions), tls: Option<hub::tls::TlsFiles>) -> Self {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let deployment = model::Deployment::load(&repo().join("examples/seed-world")).unwrap();
         if !data.join(hub::sources::SOURCES_DIR).exists() {
@@ -87,7 +83,7 @@ impl TestHub {
                     let _ = stop_rx.await;
                 };
                 match tls {
-                    Some(config) => hub.serve_tls(listener, config, stop).await.unwrap(),
+                    Some(files) => hub.serve_tls(listener, files, stop).await.unwrap(),
                     None => hub.serve(listener, stop).await.unwrap(),
                 }
             });
