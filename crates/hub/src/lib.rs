@@ -238,7 +238,7 @@ impl Hub {
             connectors,
             ledger: slot,
             reviews,
-            unstored: Default::default(),
+            unstored: reviews::UnstoredVerdicts::open(data)?,
             outbox,
             reports: duties::ReportCounts::default(),
             metrics: metrics::Metrics::new(),

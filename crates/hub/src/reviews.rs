@@ -18,6 +18,79 @@ use crate::HubError;
 /// How long a claim on a review lasts when the replica that made it dies before the verdict.
 pub const CLAIM_SECS: u64 = 120;
 
+/// Name of the file (in the data directory) that keeps the logged verdicts the queue has not
+/// stored yet ([`UnstoredVerdicts`]); absent when there are none.
+pub const UNSTORED_FILE: &str = "unstored-verdicts.json";
+
+/// Verdicts that the ledger holds but that the review queue could not store at the time, by
+/// review id. They stand: no other verdict is accepted for those reviews, and the hub stores them
+/// once the queue takes writes. Kept in memory and in [`UNSTORED_FILE`], so that a restart in
+/// between does not forget them (the data directory is local even when the queue is in PostgreSQL).
+#[derive(Debug)]
+pub struct UnstoredVerdicts {
+    dir: PathBuf,
+    map: Mutex<HashMap<String, Verdict>>,
+}
+
+impl UnstoredVerdicts {
+    /// Reads the verdicts left by a previous run from `dir` (none if the file is absent). A file
+    /// that does not parse is an error naming it: starting without it could accept a second verdict.
+    pub fn open(dir: &Path) -> Result<Self, HubError> {
+        let path = dir.join(UNSTORED_FILE);
+        let map = match std::fs::read(&path) {
+            Ok(data) => serde_json::from_slice(&data).map_err(|e| {
+                HubError::Config(format!(
+                    "{}: {e}; it lists verdicts the ledger holds that the review queue has not stored",
+                    path.display()
+                ))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
+            Err(e) => return Err(HubError::Io(format!("{}: {e}", path.display()))),
+        };
+        Ok(Self { dir: dir.to_path_buf(), map: Mutex::new(map) })
+    }
+
+    /// The ledger index of review `id`'s unstored verdict, if it has one.
+    pub fn ledger_index(&self, id: &str) -> Option<u64> {
+        self.map.lock().ok()?.get(id).map(|v| v.ledger_index)
+    }
+
+    /// Every unstored verdict.
+    pub fn all(&self) -> Vec<(String, Verdict)> {
+        self.map.lock().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
+    }
+
+    /// Keeps `verdict` of review `id` until [`UnstoredVerdicts::stored`]; an error if it could
+    /// only be kept in memory.
+    pub fn keep(&self, id: &str, verdict: Verdict) -> Result<(), HubError> {
+        let mut map = self.map.lock().map_err(|_| HubError::Io("unstored verdicts: poisoned lock".into()))?;
+        map.insert(id.to_string(), verdict);
+        self.persist(&map)
+    }
+
+    /// Review `id`'s verdict is in the queue now (or the review is gone): forgets it.
+    pub fn stored(&self, id: &str) -> Result<(), HubError> {
+        let mut map = self.map.lock().map_err(|_| HubError::Io("unstored verdicts: poisoned lock".into()))?;
+        if map.remove(id).is_some() {
+            self.persist(&map)?;
+        }
+        Ok(())
+    }
+
+    fn persist(&self, map: &HashMap<String, Verdict>) -> Result<(), HubError> {
+        if map.is_empty() {
+            return match std::fs::remove_file(self.dir.join(UNSTORED_FILE)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(HubError::Io(format!("{}: {e}", self.dir.join(UNSTORED_FILE).display())))
+                }
+                _ => Ok(()),
+            };
+        }
+        let data = serde_json::to_vec_pretty(map).map_err(|e| HubError::Io(e.to_string()))?;
+        crate::tokens::write_private(&self.dir, UNSTORED_FILE, &data)
+    }
+}
+
 /// Name of the queue file inside the data directory.
 pub const REVIEWS_FILE: &str = "reviews.jsonl";
 
@@ -287,5 +360,42 @@ fn apply(map: &mut HashMap<String, Review>, event: Event) {
                 r.verdict = Some(verdict);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(index: u64) -> Verdict {
+        Verdict {
+            status: ReviewStatus::Approved,
+            by: "sgt-ortiz".into(),
+            agency: "lapd".into(),
+            reason: "checked".into(),
+            ledger_index: index,
+            time: 1,
+        }
+    }
+
+    #[test]
+    fn unstored_verdicts_survive_a_restart_and_a_damaged_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let u = UnstoredVerdicts::open(dir.path()).unwrap();
+        assert!(u.all().is_empty() && !dir.path().join(UNSTORED_FILE).exists());
+        u.keep("r1", verdict(7)).unwrap();
+        u.keep("r2", verdict(9)).unwrap();
+        // A restart reads them back.
+        let again = UnstoredVerdicts::open(dir.path()).unwrap();
+        assert_eq!((again.ledger_index("r1"), again.ledger_index("r2")), (Some(7), Some(9)));
+        again.stored("r1").unwrap();
+        assert_eq!(UnstoredVerdicts::open(dir.path()).unwrap().all(), vec![("r2".to_string(), verdict(9))]);
+        // The last one stored: the file is gone.
+        again.stored("r2").unwrap();
+        assert!(!dir.path().join(UNSTORED_FILE).exists());
+        // A damaged file stops the start, naming it.
+        std::fs::write(dir.path().join(UNSTORED_FILE), "{\"r3\": {\"status\":").unwrap();
+        let err = UnstoredVerdicts::open(dir.path()).unwrap_err().to_string();
+        assert!(err.contains(UNSTORED_FILE), "{err}");
     }
 }

@@ -21,7 +21,7 @@ use crate::keys::SubjectKey;
 use crate::ledger_slot::{AppendError, LedgerSlot};
 use crate::metrics::Metrics;
 use crate::problem::Problem;
-use crate::reviews::{Review, ReviewStatus, ReviewStore, Verdict};
+use crate::reviews::{Review, ReviewStatus, ReviewStore, UnstoredVerdicts, Verdict};
 use crate::sources::{Connectors, Record};
 use crate::tls::ClientCert;
 use crate::tokens::{now, TokenRecord, TokenRefusal, TokenStore, SUPERVISOR};
@@ -40,9 +40,9 @@ pub struct AppState {
     pub(crate) connectors: Connectors,
     pub(crate) ledger: Arc<LedgerSlot>,
     pub(crate) reviews: ReviewStore,
-    /// Verdicts in the ledger that the review queue could not store yet, by review id: retried
-    /// every second ([`AppState::store_logged_verdicts`]); meanwhile no other verdict is accepted.
-    pub(crate) unstored: std::sync::Mutex<std::collections::HashMap<String, Verdict>>,
+    /// Verdicts in the ledger that the review queue could not store yet: retried every second
+    /// ([`AppState::store_logged_verdicts`]); meanwhile no other verdict is accepted.
+    pub(crate) unstored: UnstoredVerdicts,
     pub(crate) outbox: crate::duties::Outbox,
     pub(crate) reports: crate::duties::ReportCounts,
     pub(crate) metrics: Metrics,
@@ -122,8 +122,7 @@ impl AppState {
     /// Stores the verdicts that were logged but that the review queue could not store at the
     /// time; those it now takes (or finds decided) are done, the others stay for the next try.
     pub(crate) fn store_logged_verdicts(&self) {
-        let Ok(waiting) = self.unstored.lock().map(|u| u.clone()) else { return };
-        for (id, verdict) in waiting {
+        for (id, verdict) in self.unstored.all() {
             let done = match self.reviews.decide(&id, verdict) {
                 Ok(_) => {
                     self.metrics.reviews_decided.fetch_add(1, Ordering::Relaxed);
@@ -133,9 +132,7 @@ impl AppState {
                 Err(_) => false,
             };
             if done {
-                if let Ok(mut u) = self.unstored.lock() {
-                    u.remove(&id);
-                }
+                let _ = self.unstored.stored(&id);
             }
         }
     }
@@ -593,7 +590,7 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
         .into_response();
     }
     // A verdict already in the ledger that the queue has not stored yet is the verdict.
-    if let Some(at) = st.unstored.lock().ok().and_then(|u| u.get(&id).map(|v| v.ledger_index)) {
+    if let Some(at) = st.unstored.ledger_index(&id) {
         return Problem::new(
             StatusCode::CONFLICT,
             "already-decided",
@@ -648,9 +645,7 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
         Err(HubError::Conflict(m)) => Problem::new(StatusCode::CONFLICT, "already-decided", m).into_response(),
         _ => {
             // The ledger holds the verdict, so it stands: keep it and store it when the queue is back.
-            if let Ok(mut u) = st.unstored.lock() {
-                u.insert(id.clone(), kept);
-            }
+            let _ = st.unstored.keep(&id, kept); // in memory at least, if the data directory fails too
             Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "review-queue-unavailable",

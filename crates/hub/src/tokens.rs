@@ -116,10 +116,16 @@ fn read_file(path: &Path) -> Result<TokenFile, HubError> {
 }
 
 fn write_file(dir: &Path, file: &TokenFile) -> Result<(), HubError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let path = dir.join(TOKENS_FILE);
-    let tmp = dir.join(format!("{TOKENS_FILE}.tmp"));
     let data = serde_json::to_vec_pretty(file).map_err(|e| HubError::Io(e.to_string()))?;
+    write_private(dir, TOKENS_FILE, &data)
+}
+
+/// Replaces `dir/name` with `data` atomically and durably (a temporary file, fsynced, renamed,
+/// then the directory fsynced), readable by the owner only.
+pub(crate) fn write_private(dir: &Path, name: &str, data: &[u8]) -> Result<(), HubError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join(name);
+    let tmp = dir.join(format!("{name}.tmp"));
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -127,7 +133,7 @@ fn write_file(dir: &Path, file: &TokenFile) -> Result<(), HubError> {
         .mode(0o600)
         .open(&tmp)
         .map_err(|e| io(&tmp, e))?;
-    f.write_all(&data).and_then(|()| f.sync_all()).map_err(|e| io(&tmp, e))?;
+    f.write_all(data).and_then(|()| f.sync_all()).map_err(|e| io(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| io(&path, e))?;
     std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io(dir, e))
 }

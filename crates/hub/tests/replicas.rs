@@ -225,7 +225,7 @@ fn two_supervisors_on_two_replicas_log_one_verdict() {
 }
 
 #[test]
-fn a_logged_verdict_the_queue_cannot_store_stands_and_is_stored_later() {
+fn a_logged_verdict_the_queue_cannot_store_stands_across_a_restart_and_is_stored_later() {
     let schema = Schema::new("unstored");
     let s = &schema.0;
     let dir = tempfile::tempdir().unwrap();
@@ -255,6 +255,16 @@ fn a_logged_verdict_the_queue_cannot_store_stands_and_is_stored_later() {
     assert!(r.text.contains(&format!("ledger index {at}")), "{}", r.text);
     assert_eq!(hub.get(&format!("/v1/requests/{id}"), Some(&det)).json()["status"], "pending");
 
+    // The hub stops before the queue is back; the verdict is kept in the data directory, and the
+    // next start honours it (still the only verdict accepted).
+    let unstored = dir.path().join(hub::reviews::UNSTORED_FILE);
+    assert!(std::fs::read_to_string(&unstored).unwrap().contains(&id));
+    drop(hub);
+    let hub = TestHub::start_pg(dir.path(), &schema.store("unstored"));
+    let r = hub.post(&format!("/v1/reviews/{id}"), Some(&kim), &verdict("deny"));
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.text.contains(&format!("ledger index {at}")), "{}", r.text);
+
     // The database takes verdicts again: the hub stores the logged one by itself.
     schema.client().batch_execute(&format!("DROP TRIGGER refuse ON {s}.hub_reviews")).unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -266,6 +276,10 @@ fn a_logged_verdict_the_queue_cannot_store_stands_and_is_stored_later() {
         }
         assert!(Instant::now() < deadline, "the logged verdict was never stored: {got:#}");
         std::thread::sleep(Duration::from_millis(200));
+    }
+    while unstored.exists() {
+        assert!(Instant::now() < deadline, "{} is still there", unstored.display());
+        std::thread::sleep(Duration::from_millis(50));
     }
     // One verdict in the ledger for the review.
     let size = hub
