@@ -63,7 +63,7 @@ pub fn now() -> u64 {
 }
 
 fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    crate::keys::to_hex(&Sha256::digest(token.as_bytes()))
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> HubError {
