@@ -645,7 +645,9 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
         Err(HubError::Conflict(m)) => Problem::new(StatusCode::CONFLICT, "already-decided", m).into_response(),
         _ => {
             // The ledger holds the verdict, so it stands: keep it and store it when the queue is back.
-            let _ = st.unstored.keep(&id, kept); // in memory at least, if the data directory fails too
+            // (In memory at least, if the data directory cannot take it either.)
+            let id2 = id.clone();
+            let _ = st.blocking(move |st| st.unstored.keep(&id2, kept)).await;
             Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "review-queue-unavailable",
