@@ -157,6 +157,27 @@ impl TestHub {
         panic!("no checkpoint covering {size} entries");
     }
 
+    /// The ledger size this hub reports in /metrics.
+    pub fn ledger_size(&self) -> u64 {
+        self.get("/metrics", None)
+            .text
+            .lines()
+            .find_map(|l| l.strip_prefix("fusionguard_ledger_size "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("fusionguard_ledger_size in /metrics")
+    }
+
+    /// The verdict (`review`) entries for the reviews `ids` in the published log, once a
+    /// checkpoint covers `size`.
+    pub fn verdict_entries(&self, size: u64, ids: &[String]) -> Vec<Value> {
+        let (_, entries) = self.verified_entries(size);
+        entries
+            .iter()
+            .map(|e| serde_json::from_slice::<Value>(e).unwrap())
+            .filter(|e| e["type"] == "review" && ids.iter().any(|id| e["decision_id"] == id.as_str()))
+            .collect()
+    }
+
     /// The entries of the published log (raw bytes), once a checkpoint covers `size`, read
     /// through this hub's /ledger/ and verified against its key.
     pub fn verified_entries(&self, size: u64) -> (ledger::tiles::VerifiedLog, Vec<Vec<u8>>) {
@@ -236,24 +257,8 @@ pub fn race_verdicts(hubs: &[&TestHub], n: usize) -> Vec<Value> {
     }
     // The largest ledger any of the hubs has seen (a replica learns of the others' entries
     // when it next appends or polls), which the first one's checkpoint then reaches.
-    let size = hubs
-        .iter()
-        .map(|h| {
-            h.get("/metrics", None)
-                .text
-                .lines()
-                .find_map(|l| l.strip_prefix("fusionguard_ledger_size "))
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap()
-        })
-        .max()
-        .unwrap();
-    let (_, entries) = a.verified_entries(size);
-    entries
-        .iter()
-        .map(|e| serde_json::from_slice::<Value>(e).unwrap())
-        .filter(|e| e["type"] == "review" && ids.iter().any(|id| e["decision_id"] == id.as_str()))
-        .collect()
+    let size = hubs.iter().map(|h| h.ledger_size()).max().unwrap();
+    a.verdict_entries(size, &ids)
 }
 
 pub const CONNINFO: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
