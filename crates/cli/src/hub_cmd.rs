@@ -23,6 +23,9 @@ pub struct DemoArgs {
     /// Address to listen on (if the default port is taken, a free one is used).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// `off` lifts the deployment's request rates and held-review quotas (load benchmarks only).
+    #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+    limits: String,
 }
 
 /// Arguments of `fusionguard serve`.
@@ -76,6 +79,19 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = hub::DEFAULT_COMMIT_DELAY.as_micros() as u64,
           value_parser = clap::value_parser!(u64).range(0..=100_000))]
     commit_delay_us: u64,
+    /// `on` enforces the deployment's `[limits]` (requests a second per token and per agency, held
+    /// reviews outstanding); `off` lifts them, for load benchmarks only (said on start).
+    #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+    limits: String,
+    /// Most connections open at once; over it, new connections are closed when accepted.
+    #[arg(long, default_value_t = hub::serve::Connections::default().max as u64,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// Seconds a client has to send a request's headers (also how long an idle keep-alive
+    /// connection is kept).
+    #[arg(long, default_value_t = hub::serve::Connections::default().header_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout_secs: u64,
 }
 
 /// Arguments of `fusionguard sources`.
@@ -118,7 +134,7 @@ pub fn sources(args: SourcesArgs) -> anyhow::Result<ExitCode> {
     let header: Vec<&str> = rows.first().map(|h| h.iter().map(|c| c.trim()).collect()).unwrap_or_default();
     hub::sources::check_columns(s, &header, &file.display().to_string())?;
     let dir = data.join(hub::sources::SOURCES_DIR);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    hub::keys::create_private_dir(&data).and_then(|()| hub::keys::create_private_dir(&dir))?;
     let db = dir.join(hub::sources::EMBEDDED_DB);
     let n = hub::sources::write_table(&db, &source, &rows).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     println!("imported {n} rows of {} into {}, table {source:?}", file.display(), db.display());
@@ -227,6 +243,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.checkpoint_interval = Duration::from_millis(args.checkpoint_ms.max(10));
     options.commit_delay = Duration::from_micros(args.commit_delay_us);
     options.sources_db = args.sources_db.clone();
+    options.limits = args.limits == "on";
+    options.connections.max = usize::try_from(args.max_connections)?;
+    options.connections.header_timeout = Duration::from_secs(args.header_timeout_secs);
     if let (Some(store), Some(schema)) = (&args.store, &args.schema) {
         options.store = Some(hub::pgstate::PgStore::new(store, schema)?);
     }
@@ -254,6 +273,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         println!("fusionguard hub listening on {scheme}://{addr}");
         if args.client_ca.is_some() {
             println!("client certificates accepted (subject O = agency, CN = user, OU = role)");
+        }
+        if args.limits == "off" {
+            println!("LIMITS OFF: no request rates or held-review quotas are enforced (for benchmarks only)");
         }
         println!("ledger verifier key: {}", hub.vkey());
         if let Some(schema) = &args.schema {
@@ -343,6 +365,10 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let mut options = HubOptions::new(args.config.clone(), args.laws.clone(), data.clone());
     options.origin = "fusionguard.local/demo".into();
+    options.limits = args.limits == "on";
+    if !options.limits {
+        println!("LIMITS OFF: no request rates or held-review quotas are enforced (for benchmarks only)");
+    }
     let hub = Hub::open(options)
         .context("cannot start the hub (run from the repository root, or pass --laws and --config)")?;
     let mut tokens = Vec::new();

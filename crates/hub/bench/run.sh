@@ -4,6 +4,8 @@
 # Env: CONNS (64), THREADS (2), ROUNDS (3: healthz, POST, healthz per round, alternating),
 #      SOAK=1 for the mixed soak instead (SOAK_DUR, default 600s; RSS sampled every RSS_EVERY s,
 #      default 5, into $RSS_LOG, default ./hub-soak-rss.tsv).
+#      LIMITS=on (default: the seed world's [limits] raised far above the offered load, so every
+#      request passes through the rate limiter and is counted) or LIMITS=off (`demo --limits off`).
 set -euo pipefail
 BIN=${1:-target/release/fusionguard}
 DUR=${2:-20s}
@@ -12,7 +14,17 @@ THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 DATA=$(mktemp -d "${BENCH_DIR:-$PWD}/hub-bench.XXXXXX")   # on the real disk: fsync is real
-"$BIN" demo --data "$DATA" --listen 127.0.0.1:0 > "$DATA/demo.out" 2>&1 &
+LIMITS=${LIMITS:-on}
+if [ "$LIMITS" = off ]; then
+  LIMIT_ARGS=(--limits off)
+else
+  mkdir -p "$DATA/config"
+  { cat examples/seed-world/deployment.toml
+    printf '\n[limits]\ntoken_per_second = 1000000\ntoken_burst = 1000000\nagency_per_second = 1000000\nagency_burst = 1000000\n'
+  } > "$DATA/config/deployment.toml"
+  LIMIT_ARGS=(--config "$DATA/config")
+fi
+"$BIN" demo --data "$DATA" --listen 127.0.0.1:0 "${LIMIT_ARGS[@]}" > "$DATA/demo.out" 2>&1 &
 PID=$!
 trap 'kill -INT $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
 for _ in $(seq 1 100); do grep -q "Press Ctrl-C" "$DATA/demo.out" 2>/dev/null && break; sleep 0.1; done
@@ -20,7 +32,7 @@ URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$DATA/demo.out" | head -1)
 export T_DET=$(grep -o 'T_DET_RAMOS=.*' "$DATA/demo.out" | cut -d= -f2)
 export T_ERO=$(grep -o 'T_ERO_OFFICER=.*' "$DATA/demo.out" | cut -d= -f2)
 export EXAMPLES="$DATA/examples" BODY_FILE="$DATA/examples/8-sheriff-alpr.json" TOKEN="$T_DET"
-echo "hub at $URL, data in $DATA, $(nproc) cores, wrk -t$THREADS -c$CONNS, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "hub at $URL (limits $LIMITS), data in $DATA, $(nproc) cores, wrk -t$THREADS -c$CONNS, load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 cpu() { awk '{print ($14 + $15) / 100}' /proc/$PID/stat; }   # hub CPU seconds (USER_HZ 100)
 rss_kb() { awk '/VmRSS/ {print $2}' /proc/$PID/status; }
 metric() { curl -s "$URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }

@@ -18,12 +18,12 @@
 //! * `record_dissemination` is the ledger entry itself.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use model::{Decision, Outcome, Reason, Request, Subject};
+use model::{ChainLink, Decision, Outcome, Reason, Request, Subject};
 use policy::Obligation;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -123,6 +123,11 @@ pub struct Notification {
     pub requester_agency: String,
     /// The requesting user.
     pub requester: String,
+    /// Everyone who asked, originator first and the requester last (the `on_behalf_of` chain,
+    /// then the requester): N.Y. VTL 201(12)(a) requires naming the agency that asked, which
+    /// for a forwarded request is the originator, not the agency that forwarded it.
+    #[serde(default)]
+    pub asked_by: Vec<ChainLink>,
     /// The source asked.
     pub source: String,
     /// The decision (`permit`, `deny`, `review`).
@@ -149,6 +154,15 @@ impl Notification {
             subject: request.subject.clone(),
             requester_agency: request.requester.agency.clone(),
             requester: request.requester.id.clone(),
+            asked_by: request
+                .on_behalf_of
+                .iter()
+                .cloned()
+                .chain(std::iter::once(ChainLink {
+                    id: request.requester.id.clone(),
+                    agency: request.requester.agency.clone(),
+                }))
+                .collect(),
             source: request.source.clone(),
             decision: decision.decision.as_str().to_string(),
             obligation: format!("notify_subject:{days}{}", if business { "bd" } else { "d" }),
@@ -204,7 +218,7 @@ impl Outbox {
                 _ => return Err(HubError::Config(format!("{}: line {} is damaged", path.display(), i + 1))),
             }
         }
-        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(err)?;
+        let file = crate::keys::open_private_append(&path)?;
         if good < text.len() {
             file.set_len(good as u64).map_err(err)?;
         }

@@ -8,12 +8,20 @@
 //! * `refused`: a token tried to speak for someone else (403); who held the token, whom it claimed.
 //! * `review`: a supervisor approved or denied a held request.
 //! * `notified`: the owning agency told the person about a request (`notify_subject`).
+//! * `release`: the requester fetched an approved review's data.
+//!
+//! Nothing a requester types reaches the public ledger in clear: every string is an id of the
+//! deployment (agency, source, a source's field), a word of a closed vocabulary (action, purpose,
+//! legal-basis kind, certification, obligation, citation), the id of the token used (whose user
+//! and agency the operator issued), or else a keyed hash written `hmac:<hex>` (subjects,
+//! justifications, case numbers, a legal basis's reference and issuer, the people named in an
+//! `on_behalf_of` chain or claimed in a refused attempt, an unknown agency, source or field).
 
 use model::entry::{
-    Citation, DecisionEntry, Entry, EntryRequester, HashedSubject, NotifiedEntry, RefusedEntry, ReviewEntry,
-    Supervisor, TokenHolder, Verdict,
+    Citation, DecisionEntry, Entry, EntryRequester, HashedSubject, NotifiedEntry, RefusedEntry, ReleaseEntry,
+    ReviewEntry, Supervisor, TokenHolder, Verdict, HMAC_PREFIX,
 };
-use model::{ChainLink, Decision, Request};
+use model::{ChainLink, Decision, Deployment, LegalBasis, Request};
 
 use crate::keys::SubjectKey;
 use crate::tokens::TokenRecord;
@@ -21,12 +29,46 @@ use crate::tokens::TokenRecord;
 pub use model::entry::ENTRY_VERSION;
 
 fn hashed_subject(key: &SubjectKey, request: &Request) -> HashedSubject {
+    // The kind is a closed vocabulary (checked when the request was parsed).
     HashedSubject { kind: request.subject.kind.clone(), hmac: key.hash(&request.subject.kind, &request.subject.value) }
+}
+
+/// Free text as it may appear in the ledger: `hmac:` and its keyed hash in `domain`.
+pub fn hashed(key: &SubjectKey, domain: &str, value: &str) -> String {
+    format!("{HMAC_PREFIX}{}", key.hash(domain, value))
+}
+
+/// `value` if the deployment knows it, else its keyed hash.
+fn known_or_hashed(key: &SubjectKey, domain: &str, value: &str, known: bool) -> String {
+    if known {
+        value.to_string()
+    } else {
+        hashed(key, domain, value)
+    }
+}
+
+/// An agency id as the ledger holds it.
+fn agency(key: &SubjectKey, deployment: &Deployment, id: &str) -> String {
+    known_or_hashed(key, "agency", id, deployment.agency(id).is_some())
+}
+
+/// A source id as the ledger holds it.
+fn source(key: &SubjectKey, deployment: &Deployment, id: &str) -> String {
+    known_or_hashed(key, "source", id, deployment.source(id).is_some())
+}
+
+/// A chain as the ledger holds it: people hashed, agencies the deployment knows in clear.
+fn chain(key: &SubjectKey, deployment: &Deployment, links: &[ChainLink]) -> Vec<ChainLink> {
+    links
+        .iter()
+        .map(|l| ChainLink { id: hashed(key, "person", &l.id), agency: agency(key, deployment, &l.agency) })
+        .collect()
 }
 
 /// The ledger entry of a decision.
 pub fn decision(
     key: &SubjectKey,
+    deployment: &Deployment,
     request: &Request,
     decision: &Decision,
     token: &TokenRecord,
@@ -43,12 +85,16 @@ pub fn decision(
             role: token.role.clone(),
         },
         token: token.id.clone(),
-        on_behalf_of: request.on_behalf_of.clone(),
-        source: request.source.clone(),
+        on_behalf_of: chain(key, deployment, &request.on_behalf_of),
+        source: source(key, deployment, &request.source),
         owner: owner.to_string(),
         action: request.action.clone(),
         purpose: request.purpose.clone(),
-        legal_basis: request.legal_basis.clone(),
+        legal_basis: LegalBasis {
+            kind: request.legal_basis.kind.clone(),
+            reference: request.legal_basis.reference.as_deref().map(|r| hashed(key, "legal_basis.reference", r)),
+            issued_by: request.legal_basis.issued_by.as_deref().map(|r| hashed(key, "legal_basis.issued_by", r)),
+        },
         case_number: request
             .case_number
             .as_deref()
@@ -56,7 +102,10 @@ pub fn decision(
             .map(|c| key.hash("case_number", c)),
         justification: key.hash("justification", &request.justification),
         subject: hashed_subject(key, request),
-        fields: request.fields.clone(),
+        fields: request.fields.as_ref().map(|fields| {
+            let known = deployment.source(&request.source).map(|s| s.fields.as_slice()).unwrap_or_default();
+            fields.iter().map(|f| known_or_hashed(key, "field", f, known.contains(f))).collect()
+        }),
         decision: decision.decision,
         citations: decision
             .reasons
@@ -70,8 +119,13 @@ pub fn decision(
     })
 }
 
-/// The ledger entry of a refused attempt to speak for another agency or user.
-pub fn refused(key: &SubjectKey, request: &Request, token: &TokenRecord, why: &str, time: u64) -> Entry {
+/// Why a refused attempt was refused, as its ledger entry says: the token's user or agency is
+/// not the requester the request names.
+pub const REFUSED_NOT_REQUESTER: &str = "the token is not the requester's";
+
+/// The ledger entry of a refused attempt to speak for another agency or user (the claimed user,
+/// and the claimed agency unless the deployment knows it, as keyed hashes).
+pub fn refused(key: &SubjectKey, deployment: &Deployment, request: &Request, token: &TokenRecord, time: u64) -> Entry {
     Entry::Refused(RefusedEntry {
         v: ENTRY_VERSION,
         time,
@@ -81,13 +135,16 @@ pub fn refused(key: &SubjectKey, request: &Request, token: &TokenRecord, why: &s
             user: token.user.clone(),
             role: token.role.clone(),
         },
-        claimed: ChainLink { id: request.requester.id.clone(), agency: request.requester.agency.clone() },
-        on_behalf_of: request.on_behalf_of.clone(),
-        source: request.source.clone(),
+        claimed: ChainLink {
+            id: hashed(key, "person", &request.requester.id),
+            agency: agency(key, deployment, &request.requester.agency),
+        },
+        on_behalf_of: chain(key, deployment, &request.on_behalf_of),
+        source: source(key, deployment, &request.source),
         action: request.action.clone(),
         purpose: request.purpose.clone(),
         subject: hashed_subject(key, request),
-        why: why.to_string(),
+        why: REFUSED_NOT_REQUESTER.to_string(),
     })
 }
 
@@ -139,5 +196,18 @@ pub fn notified(
             token: supervisor.id.clone(),
         },
         method: key.hash("notice_method", method),
+    })
+}
+
+/// The ledger entry of a fetch of an approved review's data by its requester.
+pub fn release(review_id: &str, decision_index: u64, verdict_index: u64, requester: &TokenRecord, time: u64) -> Entry {
+    Entry::Release(ReleaseEntry {
+        v: ENTRY_VERSION,
+        time,
+        decision_id: review_id.to_string(),
+        decision_index,
+        verdict_index,
+        requester: ChainLink { id: requester.user.clone(), agency: requester.agency.clone() },
+        token: requester.id.clone(),
     })
 }

@@ -13,6 +13,24 @@ use crate::HubError;
 /// Name of the subject key file inside the data directory (mode 0600).
 pub const SUBJECT_KEY_FILE: &str = "subject.key";
 
+/// Creates `dir` (and its parents) if absent and makes it private: mode 0700, so that the files
+/// in it (requests, tokens, keys, the people requests are about) are the hub's user's alone.
+pub fn create_private_dir(dir: &Path) -> Result<(), HubError> {
+    use std::os::unix::fs::PermissionsExt;
+    let err = |e: std::io::Error| HubError::Io(format!("{}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)
+}
+
+/// Opens `path` for appending, creating it with mode 0600 (and making an existing file 0600).
+pub fn open_private_append(path: &Path) -> Result<std::fs::File, HubError> {
+    use std::os::unix::fs::PermissionsExt;
+    let err = |e: std::io::Error| HubError::Io(format!("{}: {e}", path.display()));
+    let f = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path).map_err(err)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    Ok(f)
+}
+
 /// Fills a buffer with random bytes from the operating system.
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], HubError> {
     let mut b = [0u8; N];

@@ -43,11 +43,13 @@ pub mod enforce;
 pub mod entry;
 pub mod keys;
 pub mod ledger_slot;
+pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod pgstate;
 pub mod problem;
 pub mod reviews;
+pub mod serve;
 pub mod server;
 pub mod sources;
 pub mod tls;
@@ -124,6 +126,11 @@ pub struct HubOptions {
     /// The sources database instead of the embedded store `DATA/sources/embedded.sqlite`: a
     /// PostgreSQL URL or libpq string, or the path of a SQLite file (see [`sources`]).
     pub sources_db: Option<String>,
+    /// Enforce the deployment's rates and quotas ([`limits`]); false only for benchmarks
+    /// (`serve --limits off`).
+    pub limits: bool,
+    /// Limits on connections: count, timeouts, lifetime ([`serve::Connections`]).
+    pub connections: serve::Connections,
 }
 
 impl HubOptions {
@@ -139,6 +146,8 @@ impl HubOptions {
             commit_delay: DEFAULT_COMMIT_DELAY,
             store: None,
             sources_db: None,
+            limits: true,
+            connections: serve::Connections::default(),
         }
     }
 }
@@ -170,6 +179,7 @@ pub fn init_ledger(data: &Path, origin: &str) -> Result<String, HubError> {
 /// A running hub's state: checkpoint, ledger, tokens, sources, review queue.
 pub struct Hub {
     state: Arc<server::AppState>,
+    connections: serve::Connections,
 }
 
 impl std::fmt::Debug for Hub {
@@ -183,7 +193,7 @@ impl Hub {
     /// (creating the ledger and keys on first use). Blocking: call it before starting the runtime or from `spawn_blocking`.
     pub fn open(options: HubOptions) -> Result<Self, HubError> {
         let data = &options.data;
-        std::fs::create_dir_all(data).map_err(|e| HubError::Io(format!("{}: {e}", data.display())))?;
+        keys::create_private_dir(data)?;
         let engine = load_engine(&options.deployment, &options.laws)?;
         let connectors = sources::Connectors::load_with(data, engine.deployment(), options.sources_db.as_deref())?;
         let ledger_options = Options {
@@ -231,6 +241,9 @@ impl Hub {
         };
         let slot = ledger_slot::LedgerSlot::open(opener)?;
         let origin = slot.get().map(|l| l.origin().to_string()).unwrap_or_default();
+        let limiter = limits::Limiter::new(engine.deployment().limits().clone(), options.limits);
+        limiter.recount_held(&reviews.pending()?);
+        let certifications = engine.library().certifications();
         let state = server::AppState {
             engine,
             tokens,
@@ -244,8 +257,12 @@ impl Hub {
             metrics: metrics::Metrics::new(),
             vkey,
             origin,
+            limiter,
+            certifications,
         };
-        Ok(Self { state: Arc::new(state) })
+        let state = Arc::new(state);
+        state.upkeep(false);
+        Ok(Self { state, connections: options.connections })
     }
 
     /// The ledger's verifier key.
@@ -301,34 +318,28 @@ impl Hub {
         // the review queue could not store are stored once it can.
         let reload = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
-            loop {
+            for n in 0u64.. {
                 tick.tick().await;
                 let st = Arc::clone(&state);
                 let _ = tokio::task::spawn_blocking(move || {
                     let _ = st.tokens.reload();
                     st.store_logged_verdicts();
+                    // Decided reviews leave memory; a shared queue's held counts are re-read.
+                    st.upkeep(st.shared() && n % limits::HELD_REFRESH_SECS == 0);
                 })
                 .await;
             }
         });
-        let result = match tls {
-            None => {
-                // Answers go out as soon as they are written (no Nagle delay behind the client's
-                // delayed ACKs on keep-alive connections).
-                let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-                    let _ = tcp.set_nodelay(true);
-                });
-                axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+        let tls = match tls.map(tls::Handshaker::new).transpose() {
+            Ok(t) => t,
+            Err(e) => {
+                reload.abort();
+                return Err(e);
             }
-            Some(files) => {
-                let app = self.router().into_make_service_with_connect_info::<tls::ClientCert>();
-                match tls::TlsListener::new(listener, files) {
-                    Ok(l) => axum::serve(l, app).with_graceful_shutdown(shutdown).await,
-                    Err(e) => Err(std::io::Error::other(e.to_string())),
-                }
-            }
-        }
-        .map_err(|e| HubError::Io(format!("serve: {e}")));
+        };
+        let result = serve::run(listener, tls, self.router(), self.connections, shutdown)
+            .await
+            .map_err(|e| HubError::Io(format!("serve: {e}")));
         reload.abort();
         let _ = reload.await;
         let state = Arc::clone(&self.state);

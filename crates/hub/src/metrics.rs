@@ -38,8 +38,6 @@ pub struct Metrics {
     pub refused: AtomicU64,
     /// Reviews decided.
     pub reviews_decided: AtomicU64,
-    /// Records released.
-    pub records_released: AtomicU64,
     /// Permits answered 503 because their source's database could not answer.
     pub source_errors: AtomicU64,
 }
@@ -130,12 +128,6 @@ impl Metrics {
                 "Reviews approved or denied.",
                 "counter",
                 self.reviews_decided.load(Ordering::Relaxed),
-            ),
-            (
-                "fusionguard_records_released_total",
-                "Records released after obligations.",
-                "counter",
-                self.records_released.load(Ordering::Relaxed),
             ),
             (
                 "fusionguard_source_errors_total",

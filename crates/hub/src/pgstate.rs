@@ -267,11 +267,24 @@ impl PgState {
 
     /// The pending reviews of sources owned by `agency`, oldest first.
     pub fn pending_for(&self, agency: &str) -> Result<Vec<Review>, HubError> {
+        self.pending_where("owner = $1 AND", &[&agency])
+    }
+
+    /// Every pending review, oldest first.
+    pub fn pending_all(&self) -> Result<Vec<Review>, HubError> {
+        self.pending_where("", &[])
+    }
+
+    fn pending_where(
+        &self,
+        filter: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Review>, HubError> {
         let s = &self.store.schema;
         self.with(|c| {
             c.query(
-                &format!("SELECT data FROM {s}.hub_reviews WHERE owner = $1 AND NOT decided ORDER BY created, id"),
-                &[&agency],
+                &format!("SELECT data FROM {s}.hub_reviews WHERE {filter} NOT decided ORDER BY created, id"),
+                params,
             )
             .map_err(|e| db("read reviews", e))?
             .iter()

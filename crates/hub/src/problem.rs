@@ -15,6 +15,8 @@ pub struct Problem {
     pub detail: String,
     /// Extension members (e.g. `field`, `line`, `column`).
     pub extra: Map<String, Value>,
+    /// Seconds for the `Retry-After` header (503 answers get 1 without it).
+    pub retry_after: Option<u64>,
 }
 
 /// Base of the `type` URIs (documented in the OpenAPI document).
@@ -23,7 +25,13 @@ pub const TYPE_BASE: &str = "urn:fusionguard:problem:";
 impl Problem {
     /// A problem with no extension members.
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, kind, detail: detail.into(), extra: Map::new() }
+        Self { status, kind, detail: detail.into(), extra: Map::new(), retry_after: None }
+    }
+
+    /// Sets `Retry-After` (seconds), also given as the `retry_after` member.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self.with("retry_after", seconds)
     }
 
     /// Adds an extension member.
@@ -82,8 +90,14 @@ impl IntoResponse for Problem {
         if self.status == StatusCode::UNAUTHORIZED {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        match self.retry_after {
+            Some(s) => {
+                h.insert(header::RETRY_AFTER, HeaderValue::from(s));
+            }
+            None if self.status == StatusCode::SERVICE_UNAVAILABLE => {
+                h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            None => {}
         }
         r
     }

@@ -4,7 +4,7 @@
 //! or, for replicas sharing a region, in PostgreSQL ([`crate::pgstate`]). The ledger holds the public, hashed record of both the decision and the verdict.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -123,6 +123,38 @@ pub struct Verdict {
     pub time: u64,
 }
 
+/// What the file queue keeps of a decided review once the review leaves memory (denied, or
+/// approved and past its approval time): enough to answer its requester and to refuse a second
+/// verdict, without the request itself (the ledger holds the public record of both).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settled {
+    /// Approved or denied.
+    pub status: ReviewStatus,
+    /// The agency that owns the source.
+    pub owner: String,
+    /// The requester's agency.
+    pub requester_agency: String,
+    /// The requester's user id.
+    pub requester: String,
+    /// The ledger index of the verdict.
+    pub verdict_index: u64,
+    /// When the verdict was given (Unix seconds).
+    pub time: u64,
+}
+
+impl Settled {
+    fn of(review: &Review, verdict: &Verdict) -> Self {
+        Self {
+            status: verdict.status,
+            owner: review.owner.clone(),
+            requester_agency: review.request.requester.agency.clone(),
+            requester: review.request.requester.id.clone(),
+            verdict_index: verdict.ledger_index,
+            time: verdict.time,
+        }
+    }
+}
+
 /// A held request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Review {
@@ -225,6 +257,31 @@ impl ReviewStore {
             Self::Pg(pg) => pg.pending_for(agency),
         }
     }
+
+    /// Every pending review (to count them per requester).
+    pub fn pending(&self) -> Result<Vec<Review>, HubError> {
+        match self {
+            Self::File(q) => Ok(q.pending()),
+            Self::Pg(pg) => pg.pending_all(),
+        }
+    }
+
+    /// What is left of a decided review the file queue no longer keeps in memory (`None` for a
+    /// review it keeps, or never had, and always with PostgreSQL, which keeps every review).
+    pub fn settled(&self, id: &str) -> Option<Settled> {
+        match self {
+            Self::File(q) => q.settled(id),
+            Self::Pg(_) => None,
+        }
+    }
+
+    /// Lets decided reviews leave memory: denied ones at once, approved ones once `approval_secs`
+    /// have passed since the verdict (the file queue; PostgreSQL keeps nothing in memory).
+    pub fn evict_decided(&self, now: u64, approval_secs: u64) {
+        if let Self::File(q) = self {
+            q.evict_decided(now, approval_secs);
+        }
+    }
 }
 
 /// The review queue of one hub in `DATA/reviews.jsonl`.
@@ -238,6 +295,8 @@ pub struct FileQueue {
 struct QueueState {
     file: File,
     reviews: HashMap<String, Review>,
+    /// Decided reviews that left memory (see [`Settled`]).
+    settled: HashMap<String, Settled>,
     /// Reviews whose verdict is being logged (claims live in memory: one process owns the file).
     claimed: HashSet<String>,
 }
@@ -254,13 +313,14 @@ impl FileQueue {
             Err(e) => return Err(err(e)),
         };
         let mut reviews = HashMap::new();
+        let mut settled = HashMap::new();
         let mut good_len = 0usize;
         let lines: Vec<&str> = text.split_inclusive('\n').collect();
         for (i, line) in lines.iter().enumerate() {
             let complete = line.ends_with('\n');
             match serde_json::from_str::<Event>(line.trim_end()) {
                 Ok(event) if complete => {
-                    apply(&mut reviews, event);
+                    apply(&mut reviews, &mut settled, event);
                     good_len += line.len();
                 }
                 _ if i + 1 == lines.len() => break,
@@ -269,11 +329,11 @@ impl FileQueue {
                 }
             }
         }
-        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(err)?;
+        let file = crate::keys::open_private_append(&path)?;
         if good_len < text.len() {
             file.set_len(good_len as u64).map_err(err)?;
         }
-        Ok(Self { path, state: Mutex::new(QueueState { file, reviews, claimed: HashSet::new() }) })
+        Ok(Self { path, state: Mutex::new(QueueState { file, reviews, settled, claimed: HashSet::new() }) })
     }
 
     fn write(&self, file: &mut File, event: &Event) -> Result<(), HubError> {
@@ -300,6 +360,9 @@ impl FileQueue {
     pub fn claim(&self, id: &str) -> Result<Review, HubError> {
         let mut st = self.lock()?;
         let review = match st.reviews.get(id) {
+            None if st.settled.contains_key(id) => {
+                return Err(HubError::Conflict(format!("review {id:?} is already decided")))
+            }
             None => return Err(HubError::NotFound(format!("no review {id:?}"))),
             Some(r) if r.verdict.is_some() => {
                 return Err(HubError::Conflict(format!("review {id:?} is already decided")))
@@ -322,6 +385,9 @@ impl FileQueue {
     pub fn decide(&self, id: &str, verdict: Verdict) -> Result<Review, HubError> {
         let mut st = self.lock()?;
         match st.reviews.get(id) {
+            None if st.settled.contains_key(id) => {
+                return Err(HubError::Conflict(format!("review {id:?} is already decided")))
+            }
             None => return Err(HubError::NotFound(format!("no review {id:?}"))),
             Some(r) if r.verdict.is_some() => {
                 return Err(HubError::Conflict(format!("review {id:?} is already decided")))
@@ -330,9 +396,37 @@ impl FileQueue {
         }
         self.write(&mut st.file, &Event::Decided { id: id.to_string(), verdict: verdict.clone() })?;
         st.claimed.remove(id);
-        let r = st.reviews.get_mut(id).ok_or_else(|| HubError::NotFound(id.to_string()))?;
-        r.verdict = Some(verdict);
-        Ok(r.clone())
+        let st = &mut *st;
+        decided(&mut st.reviews, &mut st.settled, id, verdict).ok_or_else(|| HubError::NotFound(id.to_string()))
+    }
+
+    /// See [`ReviewStore::settled`].
+    pub fn settled(&self, id: &str) -> Option<Settled> {
+        self.state.lock().ok()?.settled.get(id).cloned()
+    }
+
+    /// See [`ReviewStore::evict_decided`].
+    pub fn evict_decided(&self, now: u64, approval_secs: u64) {
+        let Ok(mut st) = self.state.lock() else { return };
+        let expired: Vec<String> = st
+            .reviews
+            .values()
+            .filter(|r| r.verdict.as_ref().is_some_and(|v| v.time.saturating_add(approval_secs) <= now))
+            .map(|r| r.id.clone())
+            .collect();
+        for id in expired {
+            if let Some(r) = st.reviews.remove(&id) {
+                if let Some(v) = &r.verdict {
+                    st.settled.insert(id, Settled::of(&r, v));
+                }
+            }
+        }
+    }
+
+    /// Every pending review.
+    pub fn pending(&self) -> Vec<Review> {
+        let Ok(st) = self.state.lock() else { return Vec::new() };
+        st.reviews.values().filter(|r| r.verdict.is_none()).cloned().collect()
     }
 
     /// One review.
@@ -350,17 +444,34 @@ impl FileQueue {
     }
 }
 
-fn apply(map: &mut HashMap<String, Review>, event: Event) {
+fn apply(map: &mut HashMap<String, Review>, settled: &mut HashMap<String, Settled>, event: Event) {
     match event {
         Event::Held { review } => {
             map.insert(review.id.clone(), *review);
         }
         Event::Decided { id, verdict } => {
-            if let Some(r) = map.get_mut(&id) {
-                r.verdict = Some(verdict);
-            }
+            decided(map, settled, &id, verdict);
         }
     }
+}
+
+/// Records `verdict` on review `id`: a denied review leaves memory at once (only its
+/// [`Settled`] stays); an approved one stays until its approval expires.
+fn decided(
+    map: &mut HashMap<String, Review>,
+    settled: &mut HashMap<String, Settled>,
+    id: &str,
+    verdict: Verdict,
+) -> Option<Review> {
+    if verdict.status == ReviewStatus::Denied {
+        let mut r = map.remove(id)?;
+        settled.insert(id.to_string(), Settled::of(&r, &verdict));
+        r.verdict = Some(verdict);
+        return Some(r);
+    }
+    let r = map.get_mut(id)?;
+    r.verdict = Some(verdict);
+    Some(r.clone())
 }
 
 #[cfg(test)]

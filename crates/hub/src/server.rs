@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Request as HttpRequest, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -48,6 +48,10 @@ pub struct AppState {
     pub(crate) metrics: Metrics,
     pub(crate) vkey: String,
     pub(crate) origin: String,
+    /// Rates per token and agency, held-review quotas.
+    pub(crate) limiter: crate::limits::Limiter,
+    /// The certifications the law library asks for (`certify:WHAT`): the only ones a request may carry.
+    pub(crate) certifications: Vec<String>,
 }
 
 type St = State<Arc<AppState>>;
@@ -62,7 +66,7 @@ enum Unreleased {
 }
 
 /// The client certificate of the connection, when served over mutual TLS.
-type Cert = Option<Extension<ConnectInfo<ClientCert>>>;
+type Cert = Option<Extension<ClientCert>>;
 
 /// The router of the hub's API.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -124,8 +128,9 @@ impl AppState {
     pub(crate) fn store_logged_verdicts(&self) {
         for (id, verdict) in self.unstored.all() {
             let done = match self.reviews.decide(&id, verdict) {
-                Ok(_) => {
+                Ok(r) => {
                     self.metrics.reviews_decided.fetch_add(1, Ordering::Relaxed);
+                    self.limiter.held_changed(&r.request, false);
                     true
                 }
                 Err(HubError::Conflict(_) | HubError::NotFound(_)) => true,
@@ -140,9 +145,27 @@ impl AppState {
     /// The caller's identity: from the client certificate of a mutual-TLS connection, else from
     /// the bearer token. A token issued on another replica is looked up in the shared store.
     async fn authenticate(self: &Arc<Self>, headers: &HeaderMap, cert: Cert) -> Result<TokenRecord, Problem> {
-        // A verified client certificate (mutual TLS) names the caller; it takes precedence.
-        if let Some(Extension(ConnectInfo(ClientCert(Some(id))))) = cert {
-            return Ok(id.record());
+        let record = self.identify(headers, cert).await?;
+        self.limiter.admit(&record.id, &record.agency)?;
+        Ok(record)
+    }
+
+    /// The caller's identity, before any limit is applied.
+    async fn identify(self: &Arc<Self>, headers: &HeaderMap, cert: Cert) -> Result<TokenRecord, Problem> {
+        // A verified client certificate (mutual TLS) names the caller; it takes precedence. It is
+        // checked again on every request, so a certificate revoked or expired since the
+        // handshake stops working on open connections too.
+        if let Some(Extension(cert)) = cert {
+            if let Some(id) = &cert.identity {
+                cert.still_valid().map_err(Problem::unauthorized)?;
+                if self.engine.deployment().agency(&id.agency).is_none() {
+                    return Err(Problem::unauthorized(format!(
+                        "the client certificate names agency {:?} (subject O), which is not an agency of this deployment",
+                        id.agency
+                    )));
+                }
+                return Ok(id.record());
+            }
         }
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(Problem::unauthorized("an Authorization: Bearer token is required"));
@@ -199,9 +222,11 @@ impl AppState {
                 "entry-too-large",
                 format!("request too large to record: {m}"),
             )),
-            Err(AppendError::Unavailable(m)) => {
-                Err(Problem::ledger_unavailable(format!("{m}; nothing was released, retry later")))
-            }
+            Err(AppendError::Unavailable(m)) => Err(unavailable(
+                "ledger-unavailable",
+                "the ledger cannot record now; nothing was released, retry later",
+                &m,
+            )),
         }
     }
 
@@ -231,7 +256,6 @@ impl AppState {
             .map_err(Unreleased::SourceDown)?;
         let out = enforce::apply(obligations, request.fields.as_deref(), records)
             .map_err(|e| Unreleased::Refused(e.to_string()))?;
-        self.metrics.records_released.fetch_add(out.len() as u64, Ordering::Relaxed);
         Ok(out)
     }
 
@@ -249,15 +273,53 @@ impl AppState {
             Err(Unreleased::Refused(why)) => body["data_error"] = json!(why),
             Err(Unreleased::SourceDown(why)) => {
                 self.metrics.source_errors.fetch_add(1, Ordering::Relaxed);
-                return Err(Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
+                return Err(unavailable(
                     "source-unavailable",
-                    format!("the decision is recorded at ledger index {index} but source {:?} cannot answer ({why}); nothing was released, retry later", request.source),
+                    format!("the decision is recorded at ledger index {index} but source {:?} cannot answer now; nothing was released, retry later", request.source),
+                    &why,
                 )
                 .with("ledger", self.receipt(index)));
             }
         }
         Ok(())
+    }
+
+    /// True when the review queue is shared with other replicas (PostgreSQL).
+    pub(crate) fn shared(&self) -> bool {
+        matches!(self.reviews, ReviewStore::Pg(_))
+    }
+
+    /// Seconds an approval may be fetched after its verdict.
+    pub(crate) fn approval_secs(&self) -> u64 {
+        (self.limiter.limits().approval_hours * 3600.0).round() as u64
+    }
+
+    /// Refuses a certification the law library does not ask for (a 400 naming it): the ledger
+    /// records certifications in clear, so they come from that closed vocabulary.
+    fn check_certifications(&self, request: Request) -> Result<Request, Problem> {
+        for (i, c) in request.certifications.iter().enumerate() {
+            if !self.certifications.contains(c) {
+                return Err(Problem::bad_field(
+                    &format!("certifications[{i}]"),
+                    format!(
+                        "certification {c:?} is not one the law library asks for; known: {}",
+                        self.certifications.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(request)
+    }
+
+    /// Periodic upkeep: decided reviews leave memory, and the held-review counts are re-read
+    /// from a shared queue (`recount`).
+    pub(crate) fn upkeep(&self, recount: bool) {
+        self.reviews.evict_decided(now(), self.approval_secs());
+        if recount {
+            if let Ok(pending) = self.reviews.pending() {
+                self.limiter.recount_held(&pending);
+            }
+        }
     }
 
     fn owner_of(&self, source: &str) -> String {
@@ -286,9 +348,21 @@ fn backticked(message: &str) -> Option<&str> {
     Some(&message[start..start + len])
 }
 
-/// Parses and checks a request body; a 400 names the field at fault.
+/// TEMPORARY until model::canon lands.
+fn canonical_subject(kind: &str, value: &str) -> String {
+    let v = value.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
+    if kind == "plate" {
+        v.replace([' ', '-'], "")
+    } else {
+        v
+    }
+}
+
+/// Parses and checks a request body; a 400 names the field at fault. The subject comes back in
+/// its canonical form ([`model::canon::subject`]), the one both the source lookup and the
+/// ledger's keyed hash see.
 pub fn parse_request(body: &[u8]) -> Result<Request, Problem> {
-    let request = match Request::from_json_slice(body) {
+    let mut request = match Request::from_json_slice(body) {
         Ok(r) => r,
         Err(e) => {
             let parsed = serde_json::from_slice::<Value>(body);
@@ -338,6 +412,7 @@ pub fn parse_request(body: &[u8]) -> Result<Request, Problem> {
         ("action", &request.action, vocab::ACTIONS),
         ("purpose", &request.purpose, vocab::PURPOSES),
         ("legal_basis.kind", &request.legal_basis.kind, vocab::LEGAL_BASIS_KINDS),
+        ("subject.kind", &request.subject.kind, vocab::SUBJECT_KINDS),
     ];
     for (field, v, known) in closed {
         if !vocab::is_known(known, v) {
@@ -355,6 +430,11 @@ pub fn parse_request(body: &[u8]) -> Result<Request, Problem> {
             return Err(Problem::bad_field(&format!("on_behalf_of[{i}]"), "each link needs an `id` and an `agency`"));
         }
     }
+    crate::limits::check_caps(&request)?;
+    request.subject.value = canonical_subject(&request.subject.kind, &request.subject.value);
+    if request.subject.value.is_empty() {
+        return Err(Problem::bad_field("subject.value", "`subject.value` has nothing to look up once canonicalised"));
+    }
     Ok(request)
 }
 
@@ -363,17 +443,18 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
         Ok(t) => t,
         Err(p) => return p.into_response(),
     };
-    let request = match parse_request(&body) {
+    let request = match parse_request(&body).and_then(|r| st.check_certifications(r)) {
         Ok(r) => r,
         Err(p) => return p.into_response(),
     };
+    let deployment = st.engine.deployment();
     if token.agency != request.requester.agency || token.user != request.requester.id {
         let why = format!(
             "the token is for user {:?} of agency {:?}, the request names user {:?} of agency {:?}",
             token.user, token.agency, request.requester.id, request.requester.agency
         );
         st.metrics.refused.fetch_add(1, Ordering::Relaxed);
-        let e = entry::refused(&st.key, &request, &token, &why, now());
+        let e = entry::refused(&st.key, deployment, &request, &token, now());
         return match st.log(&e).await {
             Ok(index) => Problem::forbidden(format!("{why}; this attempt is recorded in the ledger"))
                 .with("ledger", st.receipt(index))
@@ -384,9 +465,15 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
     let mut decision = st.engine.decide(&request);
     // A law that releases only against a certification: without it, a deny naming it.
     let missing = duties::require_certifications(&mut decision, &request);
+    if decision.decision == Outcome::Review {
+        // Nothing is logged for a request refused for its held-review quota: it was not decided.
+        if let Err(p) = st.limiter.check_held(&request) {
+            return p.into_response();
+        }
+    }
     let owner = st.owner_of(&request.source);
     let time = now();
-    let e = entry::decision(&st.key, &request, &decision, &token, &owner, time);
+    let e = entry::decision(&st.key, deployment, &request, &decision, &token, &owner, time);
     // Log before release: nothing below runs unless the decision is durable.
     let index = match st.log(&e).await {
         Ok(i) => i,
@@ -394,14 +481,15 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
     };
     // The notice owed to the person is durable in the owner's outbox before anything is released.
     let notice = duties::Notification::owed(&request, &decision, &owner, index, time);
-    let notice_json =
-        notice.as_ref().map(|n| json!({"id": n.id, "owner": n.owner, "due": n.due, "obligation": n.obligation}));
+    let notice_json = notice.as_ref().map(
+        |n| json!({"id": n.id, "owner": n.owner, "due": n.due, "obligation": n.obligation, "asked_by": n.asked_by}),
+    );
     if let Some(n) = notice {
         if let Err(e) = st.blocking(move |st| st.outbox.queue(n)).await {
-            return Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+            return unavailable(
                 "notification-outbox-unavailable",
-                format!("the decision is recorded at ledger index {index} but the notice it owes cannot be stored ({e}); nothing was released"),
+                format!("the decision is recorded at ledger index {index} but the notice it owes cannot be stored; nothing was released"),
+                &e,
             )
             .into_response();
         }
@@ -430,6 +518,8 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
             }
         }
         Outcome::Review => {
+            st.limiter.held_changed(&request, true);
+            let held_request = st.limiter.is_on().then(|| request.clone());
             let review = Review {
                 id: decision.decision_id.clone(),
                 owner,
@@ -447,15 +537,18 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
                         "url": format!("/v1/requests/{}", decision.decision_id),
                     });
                 }
-                _ => {
-                    return Problem::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
+                Err(e) => {
+                    if let Some(r) = &held_request {
+                        st.limiter.held_changed(r, false);
+                    }
+                    return unavailable(
                         "review-queue-unavailable",
                         format!(
                             "the decision is recorded at ledger index {index} but the review queue cannot store it"
                         ),
+                        &e,
                     )
-                    .into_response()
+                    .into_response();
                 }
             }
         }
@@ -464,12 +557,15 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
     (StatusCode::OK, Json(body)).into_response()
 }
 
+/// A 503 of kind `kind` saying `detail`; the error itself, which may name files of the data
+/// directory, goes to standard error only (answers to clients never carry paths).
+fn unavailable(kind: &'static str, detail: impl Into<String>, error: &dyn std::fmt::Display) -> Problem {
+    eprintln!("{kind}: {error}");
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, kind, detail)
+}
+
 fn queue_unavailable(e: &HubError) -> Problem {
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "review-queue-unavailable",
-        format!("the review queue cannot be read right now ({e}); retry later"),
-    )
+    unavailable("review-queue-unavailable", "the review queue cannot be read right now; retry later", e)
 }
 
 fn review_json(r: &Review) -> Value {
@@ -496,10 +592,7 @@ async fn get_request(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Pa
     let id2 = id.clone();
     let review = match st.blocking(move |st| st.reviews.get(&id2)).await {
         Ok(Some(r)) => r,
-        Ok(None) => {
-            return Problem::not_found(format!("no held request {id:?} (only reviewed requests are kept)"))
-                .into_response()
-        }
+        Ok(None) => return settled_request(&st, &token, &id),
         Err(e) => return queue_unavailable(&e).into_response(),
     };
     let is_requester = token.agency == review.request.requester.agency && token.user == review.request.requester.id;
@@ -509,16 +602,60 @@ async fn get_request(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Pa
             .into_response();
     }
     let mut body = review_json(&review);
-    if is_requester && review.status() == ReviewStatus::Approved {
-        if let Some(v) = &review.verdict {
-            body["ledger"] = st.receipt(v.ledger_index);
-            if let Err(p) =
-                st.attach_data(&mut body, &review.request, &review.decision.obligations, v.ledger_index).await
-            {
-                return p.into_response();
-            }
-        }
+    let Some(v) = review.verdict.as_ref().filter(|v| is_requester && v.status == ReviewStatus::Approved) else {
+        return (StatusCode::OK, Json(body)).into_response();
+    };
+    let time = now();
+    let expires = v.time.saturating_add(st.approval_secs());
+    body["approval_expires"] = json!(expires);
+    if time >= expires {
+        return approval_expired(&id, expires, v.ledger_index);
     }
+    // Every release is in the ledger: each fetch of the approved data is logged before it leaves.
+    let index = match st.log(&entry::release(&id, review.ledger_index, v.ledger_index, &token, time)).await {
+        Ok(i) => i,
+        Err(p) => return p.into_response(),
+    };
+    body["ledger"] = st.receipt(index);
+    if let Err(p) = st.attach_data(&mut body, &review.request, &review.decision.obligations, index).await {
+        return p.into_response();
+    }
+    let mut r = (StatusCode::OK, Json(body)).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// 410: an approval past its time releases nothing.
+fn approval_expired(id: &str, expired: u64, verdict_index: u64) -> Response {
+    Problem::new(
+        StatusCode::GONE,
+        "approval-expired",
+        format!(
+            "the approval of request {id:?} (ledger index {verdict_index}) expired at {expired} (Unix time); nothing was released: send a new request"
+        ),
+    )
+    .into_response()
+}
+
+/// The answer about a decided review the queue no longer keeps in memory.
+fn settled_request(st: &AppState, token: &TokenRecord, id: &str) -> Response {
+    let Some(s) = st.reviews.settled(id) else {
+        return Problem::not_found(format!("no held request {id:?} (only reviewed requests are kept)")).into_response();
+    };
+    let is_requester = token.agency == s.requester_agency && token.user == s.requester;
+    let is_supervisor = token.role == SUPERVISOR && token.agency == s.owner;
+    if !is_requester && !is_supervisor {
+        return Problem::forbidden("only the requester or a supervisor of the owning agency may see this request")
+            .into_response();
+    }
+    if s.status == ReviewStatus::Approved && is_requester {
+        return approval_expired(id, s.time.saturating_add(st.approval_secs()), s.verdict_index);
+    }
+    let body = json!({
+        "id": id, "status": s.status, "owner": s.owner,
+        "verdict": {"status": s.status, "ledger_index": s.verdict_index, "time": s.time},
+        "note": "the request itself is no longer kept by this hub; the ledger holds its record",
+    });
     (StatusCode::OK, Json(body)).into_response()
 }
 
@@ -579,13 +716,36 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
     let id2 = id.clone();
     let review = match st.blocking(move |st| st.reviews.get(&id2)).await {
         Ok(Some(r)) => r,
-        Ok(None) => return Problem::not_found(format!("no review {id:?}")).into_response(),
+        Ok(None) => {
+            return match st.reviews.settled(&id) {
+                Some(s) if token.role == SUPERVISOR && token.agency == s.owner => Problem::new(
+                    StatusCode::CONFLICT,
+                    "already-decided",
+                    format!("review {id:?} is already decided (ledger index {})", s.verdict_index),
+                )
+                .into_response(),
+                _ => Problem::not_found(format!("no review {id:?}")).into_response(),
+            }
+        }
         Err(e) => return queue_unavailable(&e).into_response(),
     };
     if token.role != SUPERVISOR || token.agency != review.owner {
         return Problem::forbidden(format!(
             "only a supervisor of {:?}, the agency that owns the source, may decide",
             review.owner
+        ))
+        .into_response();
+    }
+    // Separation of duties: whoever asked, or is in the chain the request was made for, never
+    // gives the verdict on it.
+    let r = &review.request;
+    let asked = std::iter::once((&r.requester.agency, &r.requester.id))
+        .chain(r.on_behalf_of.iter().map(|l| (&l.agency, &l.id)))
+        .any(|(agency, user)| *agency == token.agency && *user == token.user);
+    if asked {
+        return Problem::forbidden(format!(
+            "user {:?} made this request (or is in its on_behalf_of chain) and may not decide it; another supervisor of {:?} must",
+            token.user, review.owner
         ))
         .into_response();
     }
@@ -638,6 +798,7 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
     match st.blocking(move |st| st.reviews.decide(&id2, verdict)).await {
         Ok(r) => {
             st.metrics.reviews_decided.fetch_add(1, Ordering::Relaxed);
+            st.limiter.held_changed(&r.request, false);
             let mut body = review_json(&r);
             body["ledger"] = st.receipt(index);
             (StatusCode::OK, Json(body)).into_response()
@@ -673,12 +834,8 @@ async fn list_notifications(State(st): St, headers: HeaderMap, cert: Cert) -> Re
     let agency = token.agency.clone();
     match st.blocking(move |st| st.outbox.pending_for(&agency)).await {
         Ok(list) => (StatusCode::OK, Json(json!({"agency": token.agency, "notifications": list}))).into_response(),
-        Err(e) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "notification-outbox-unavailable",
-            format!("the outbox cannot be read now ({e})"),
-        )
-        .into_response(),
+        Err(e) => unavailable("notification-outbox-unavailable", "the outbox cannot be read now; retry later", &e)
+            .into_response(),
     }
 }
 
@@ -713,7 +870,7 @@ async fn mark_notification_sent(
         Ok(Some(n)) => n,
         Ok(None) => return Problem::not_found(format!("no notification {id:?}")).into_response(),
         Err(e) => {
-            return Problem::new(StatusCode::SERVICE_UNAVAILABLE, "notification-outbox-unavailable", e.to_string())
+            return unavailable("notification-outbox-unavailable", "the outbox cannot be read now; retry later", &e)
                 .into_response()
         }
     };
@@ -738,10 +895,10 @@ async fn mark_notification_sent(
             (StatusCode::OK, Json(body)).into_response()
         }
         Err(HubError::Conflict(m)) => Problem::new(StatusCode::CONFLICT, "already-sent", m).into_response(),
-        Err(e) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
+        Err(e) => unavailable(
             "notification-outbox-unavailable",
-            format!("the notice is recorded at ledger index {index} but the outbox cannot store it ({e})"),
+            format!("the notice is recorded at ledger index {index} but the outbox cannot store it"),
+            &e,
         )
         .into_response(),
     }
@@ -759,8 +916,12 @@ async fn reports(State(st): St) -> Response {
     .await;
     match counted {
         Ok(Ok(v)) => (StatusCode::OK, Json(v)).into_response(),
-        Ok(Err(e)) => Problem::ledger_unavailable(format!("cannot read the published ledger: {e}")).into_response(),
-        Err(e) => Problem::ledger_unavailable(e.to_string()).into_response(),
+        Ok(Err(e)) => {
+            unavailable("ledger-unavailable", "cannot read the published ledger; retry later", &e).into_response()
+        }
+        Err(e) => {
+            unavailable("ledger-unavailable", "cannot count the published ledger; retry later", &e).into_response()
+        }
     }
 }
 

@@ -590,8 +590,9 @@ pub fn synthetic_rows(source: &Source, seed: u64) -> Vec<Vec<String>> {
 /// Writes the synthetic rows of every source of the deployment into the embedded store
 /// `DATA/sources/embedded.sqlite`, one table per source named by its id.
 pub fn write_synthetic(data: &Path, deployment: &Deployment, seed: u64) -> Result<(), HubError> {
+    crate::keys::create_private_dir(data)?;
     let dir = data.join(SOURCES_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| HubError::Io(format!("{}: {e}", dir.display())))?;
+    crate::keys::create_private_dir(&dir)?;
     let path = dir.join(EMBEDDED_DB);
     for s in deployment.sources() {
         write_table(&path, &s.id, &synthetic_rows(s, seed))?;

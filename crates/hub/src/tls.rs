@@ -7,20 +7,22 @@
 //! without one), so a certificate of agency A that asks as agency B gets the same 403, logged, as
 //! a token would. rustls with the ring provider does the TLS; handshakes run concurrently, each
 //! limited to ten seconds.
+//!
+//! A certificate is checked at the handshake and again on every request against the settings in
+//! force ([`ClientCert::still_valid`]), so one revoked by a new CRL, or past its `notAfter`,
+//! stops working on connections already open. A certificate whose subject repeats `O`, `CN` or
+//! `OU` names no one for sure: its connection is closed after the handshake, with the reason on
+//! standard error. Its `O` must be an agency of the deployment (checked per request).
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
+use rustls::server::danger::ClientCertVerifier;
 use rustls::server::WebPkiClientVerifier;
 use sha2::{Digest, Sha256};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 use crate::tokens::TokenRecord;
@@ -55,9 +57,55 @@ impl CertIdentity {
     }
 }
 
-/// The client certificate of a connection, if it presented one (the connect info handlers see).
+/// The client certificate of a connection, if it presented one (a request extension handlers see).
 #[derive(Clone, Debug, Default)]
-pub struct ClientCert(pub Option<CertIdentity>);
+pub struct ClientCert {
+    /// Who the certificate names (none: no certificate; the caller needs a bearer token).
+    pub identity: Option<CertIdentity>,
+    check: Option<Arc<CertCheck>>,
+}
+
+/// How a connection's certificate is checked again on each request.
+#[derive(Debug)]
+struct CertCheck {
+    chain: Vec<CertificateDer<'static>>,
+    settings: Arc<RwLock<TlsSettings>>,
+    /// The settings' generation and time of the last successful check.
+    last: Mutex<(u64, Instant)>,
+}
+
+/// How often a connection's certificate is checked again while the TLS settings stay the same
+/// (for its expiry and its CRLs' `nextUpdate`); a change of settings (a new CRL) checks it on
+/// the next request.
+pub const RECHECK_EVERY: Duration = Duration::from_secs(1);
+
+impl ClientCert {
+    /// A connection's certificate chain (end entity first) as checked against `settings`.
+    fn new(chain: Vec<CertificateDer<'static>>, settings: Arc<RwLock<TlsSettings>>) -> Result<Self, String> {
+        let Some(end) = chain.first() else { return Ok(Self::default()) };
+        let identity = identity_of(end)?;
+        let generation = settings.read().map(|s| s.generation).unwrap_or(0);
+        let check = CertCheck { chain, settings, last: Mutex::new((generation, Instant::now())) };
+        Ok(Self { identity: Some(identity), check: Some(Arc::new(check)) })
+    }
+
+    /// Checks the certificate against the TLS settings in force now (CA, CRLs, validity period):
+    /// an error says why it no longer names its holder.
+    pub fn still_valid(&self) -> Result<(), String> {
+        let Some(check) = &self.check else { return Ok(()) };
+        let settings = check.settings.read().map_err(|_| "TLS settings unavailable".to_string())?;
+        let mut last = check.last.lock().map_err(|_| "TLS settings unavailable".to_string())?;
+        if last.0 == settings.generation && last.1.elapsed() < RECHECK_EVERY {
+            return Ok(());
+        }
+        let verifier = settings.client_verifier.as_ref().ok_or("the hub no longer accepts client certificates")?;
+        verifier
+            .verify_client_cert(&check.chain[0], &check.chain[1..], UnixTime::now())
+            .map_err(|e| format!("the client certificate is no longer valid ({e})"))?;
+        *last = (settings.generation, Instant::now());
+        Ok(())
+    }
+}
 
 /// One DER element: (tag, contents, rest).
 fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
@@ -77,8 +125,13 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
 }
 
-/// Reads `O`, `CN` and `OU` from the subject of a DER certificate.
-pub fn identity_of(der: &[u8]) -> Option<CertIdentity> {
+/// Reads `O`, `CN` and `OU` from the subject of a DER certificate; an error when one of them is
+/// repeated (which one would name the holder?), `O` or `CN` is missing, or the DER is malformed.
+pub fn identity_of(der: &[u8]) -> Result<CertIdentity, String> {
+    subject_of(der).ok_or_else(|| "the certificate's subject cannot be read".to_string())?
+}
+
+fn subject_of(der: &[u8]) -> Option<Result<CertIdentity, String>> {
     const SEQ: u8 = 0x30;
     let (SEQ, cert, _) = tlv(der)? else { return None };
     let (SEQ, mut tbs, _) = tlv(cert)? else { return None };
@@ -100,20 +153,26 @@ pub fn identity_of(der: &[u8]) -> Option<CertIdentity> {
             let (0x06, oid, value) = tlv(atv)? else { return None };
             let (_, text, _) = tlv(value)?;
             let text = std::str::from_utf8(text).ok()?.to_string();
-            match oid {
-                [0x55, 0x04, 0x03] => cn = Some(text),
-                [0x55, 0x04, 0x0a] => o = Some(text),
-                [0x55, 0x04, 0x0b] => ou = Some(text),
-                _ => {}
+            let (slot, name) = match oid {
+                [0x55, 0x04, 0x03] => (&mut cn, "CN"),
+                [0x55, 0x04, 0x0a] => (&mut o, "O"),
+                [0x55, 0x04, 0x0b] => (&mut ou, "OU"),
+                _ => continue,
+            };
+            if slot.replace(text).is_some() {
+                return Some(Err(format!("the certificate's subject repeats {name}")));
             }
         }
     }
-    Some(CertIdentity {
-        agency: o?,
-        user: cn?,
+    let (Some(agency), Some(user)) = (o, cn) else {
+        return Some(Err("the certificate's subject needs O (the agency) and CN (the user)".into()));
+    };
+    Some(Ok(CertIdentity {
+        agency,
+        user,
         role: ou.unwrap_or_else(|| "analyst".into()),
         fingerprint: hex::encode(&Sha256::digest(der)[..8]),
-    })
+    }))
 }
 
 /// Every PEM object of kind `T` in `path`; none is an error that says `what` was expected.
@@ -143,12 +202,20 @@ pub fn server_config(
     client_ca: Option<&Path>,
     client_crls: &[PathBuf],
 ) -> Result<Arc<rustls::ServerConfig>, HubError> {
+    settings(cert, key, client_ca, client_crls).map(|(config, _)| config)
+}
+
+type Settings = (Arc<rustls::ServerConfig>, Option<Arc<dyn ClientCertVerifier>>);
+
+/// [`server_config`], and the client certificate verifier in it.
+fn settings(cert: &Path, key: &Path, client_ca: Option<&Path>, client_crls: &[PathBuf]) -> Result<Settings, HubError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let chain = read_certs(cert)?;
     let key = PrivateKeyDer::from_pem_file(key).map_err(|e| HubError::Config(format!("{}: {e}", key.display())))?;
     let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| HubError::Config(e.to_string()))?;
+    let mut client_verifier = None;
     let builder = match client_ca {
         None => builder.with_no_client_auth(),
         Some(ca) => {
@@ -169,13 +236,14 @@ pub fn server_config(
                 verifier = verifier.with_crls(crls).only_check_end_entity_revocation().enforce_revocation_expiration();
             }
             let verifier = verifier.build().map_err(|e| HubError::Config(format!("{}: {e}", ca.display())))?;
+            client_verifier = Some(Arc::clone(&verifier));
             builder.with_client_cert_verifier(verifier)
         }
     };
     let mut config =
         builder.with_single_cert(chain, key).map_err(|e| HubError::Config(format!("{}: {e}", cert.display())))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    Ok((Arc::new(config), client_verifier))
 }
 
 /// How often a serving hub looks for changed TLS files ([`TlsFiles`]).
@@ -204,6 +272,10 @@ impl TlsFiles {
         server_config(&self.cert, &self.key, self.client_ca.as_deref(), &self.client_crls)
     }
 
+    fn settings(&self) -> Result<Settings, HubError> {
+        settings(&self.cert, &self.key, self.client_ca.as_deref(), &self.client_crls)
+    }
+
     /// Modification time and length of every file (`None` for one that cannot be read).
     fn stamp(&self) -> Vec<Option<(std::time::SystemTime, u64)>> {
         let files = [&self.cert, &self.key].into_iter().chain(&self.client_ca).chain(&self.client_crls);
@@ -211,91 +283,88 @@ impl TlsFiles {
     }
 }
 
-/// A TCP listener that hands out TLS connections whose handshake succeeded.
-pub struct TlsListener {
-    rx: tokio::sync::mpsc::Receiver<(TlsStream<TcpStream>, (SocketAddr, ClientCert))>,
-    tasks: [tokio::task::JoinHandle<()>; 2],
+/// The TLS settings in force, numbered so that a connection knows when they changed.
+struct TlsSettings {
+    acceptor: TlsAcceptor,
+    client_verifier: Option<Arc<dyn ClientCertVerifier>>,
+    generation: u64,
 }
 
-impl Drop for TlsListener {
-    fn drop(&mut self) {
-        self.tasks.iter().for_each(|t| t.abort());
+impl std::fmt::Debug for TlsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsSettings").field("generation", &self.generation).finish_non_exhaustive()
     }
 }
 
-impl TlsListener {
-    /// Accepts on `tcp`, handshaking with the settings of `files` (loaded once to check them),
-    /// and reloads them when the files change.
-    pub fn new(tcp: TcpListener, files: TlsFiles) -> Result<Self, HubError> {
-        let current = Arc::new(std::sync::RwLock::new(TlsAcceptor::from(files.config()?)));
-        let reload = {
-            let current = Arc::clone(&current);
-            tokio::spawn(async move {
-                let mut seen = files.stamp();
-                loop {
-                    tokio::time::sleep(RELOAD_EVERY).await;
-                    let stamp = files.stamp();
-                    if stamp == seen {
-                        continue;
-                    }
-                    seen = stamp;
-                    let f = files.clone();
-                    match tokio::task::spawn_blocking(move || f.config()).await {
-                        Ok(Ok(config)) => {
-                            if let Ok(mut a) = current.write() {
-                                *a = TlsAcceptor::from(config);
-                            }
-                            eprintln!("TLS settings reloaded (certificate, key, client CA and CRLs)");
-                        }
-                        Ok(Err(e)) => eprintln!("TLS settings not reloaded, the previous ones stay in force: {e}"),
-                        Err(e) => eprintln!("TLS settings not reloaded: {e}"),
-                    }
-                }
-            })
-        };
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        let accept = tokio::spawn(async move {
+/// Handshakes with the settings of [`TlsFiles`] in force, reloading them when the files change
+/// (checked every [`RELOAD_EVERY`]); dropping it stops the reloading.
+#[derive(Debug)]
+pub struct Handshaker {
+    settings: Arc<RwLock<TlsSettings>>,
+    reload: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Handshaker {
+    fn drop(&mut self) {
+        self.reload.abort();
+    }
+}
+
+/// How long a TLS handshake may take.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Handshaker {
+    /// Loads the settings of `files` (an error if they do not load) and watches the files.
+    pub fn new(files: TlsFiles) -> Result<Self, HubError> {
+        let (config, client_verifier) = files.settings()?;
+        let settings =
+            Arc::new(RwLock::new(TlsSettings { acceptor: TlsAcceptor::from(config), client_verifier, generation: 0 }));
+        let current = Arc::clone(&settings);
+        let reload = tokio::spawn(async move {
+            let mut seen = files.stamp();
             loop {
-                let Ok((stream, addr)) = tcp.accept().await else {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(RELOAD_EVERY).await;
+                let stamp = files.stamp();
+                if stamp == seen {
                     continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let Ok(acceptor) = current.read().map(|a| a.clone()) else { return };
-                let tx = tx.clone();
-                tokio::spawn(async move {
-                    let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await
-                    else {
-                        return; // a failed handshake (wrong CA, plain HTTP, timeout) just closes
-                    };
-                    let cert = tls.get_ref().1.peer_certificates().and_then(|c| c.first()).and_then(|c| identity_of(c));
-                    let _ = tx.send((tls, (addr, ClientCert(cert)))).await;
-                });
+                }
+                seen = stamp;
+                let f = files.clone();
+                match tokio::task::spawn_blocking(move || f.settings()).await {
+                    Ok(Ok((config, client_verifier))) => {
+                        if let Ok(mut s) = current.write() {
+                            let generation = s.generation + 1;
+                            *s = TlsSettings { acceptor: TlsAcceptor::from(config), client_verifier, generation };
+                        }
+                        eprintln!("TLS settings reloaded (certificate, key, client CA and CRLs)");
+                    }
+                    Ok(Err(e)) => eprintln!("TLS settings not reloaded, the previous ones stay in force: {e}"),
+                    Err(e) => eprintln!("TLS settings not reloaded: {e}"),
+                }
             }
         });
-        Ok(Self { rx, tasks: [accept, reload] })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = (SocketAddr, ClientCert);
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(c) => c,
-            // The accept task is gone: nothing more will come.
-            None => std::future::pending().await,
-        }
+        Ok(Self { settings, reload })
     }
 
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Err(std::io::Error::other("a TLS listener's address is that of its TCP listener"))
-    }
-}
-
-impl Connected<IncomingStream<'_, TlsListener>> for ClientCert {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        stream.remote_addr().1.clone()
+    /// Handshakes on `stream` with the settings in force (within [`HANDSHAKE_TIMEOUT`]); the
+    /// error says why the connection is refused.
+    pub async fn handshake<IO>(&self, stream: IO) -> Result<(tokio_rustls::server::TlsStream<IO>, ClientCert), String>
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let acceptor = self.settings.read().map_err(|_| "TLS settings unavailable".to_string())?.acceptor.clone();
+        let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => return Err(format!("TLS handshake failed: {e}")),
+            Err(_) => return Err("TLS handshake timed out".into()),
+        };
+        let chain: Vec<CertificateDer<'static>> = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+            .unwrap_or_default();
+        let cert = ClientCert::new(chain, Arc::clone(&self.settings))?;
+        Ok((tls, cert))
     }
 }

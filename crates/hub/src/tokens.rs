@@ -227,7 +227,18 @@ enum Backing {
 pub struct TokenStore {
     backing: Backing,
     state: RwLock<(Stamp, HashMap<String, TokenRecord>)>,
+    /// Ids looked up in PostgreSQL and not found, with when: not looked up again for
+    /// [`UNKNOWN_TTL`], so that bogus tokens do not cost a database round trip each.
+    unknown: std::sync::Mutex<HashMap<String, std::time::Instant>>,
 }
+
+/// How long an id PostgreSQL does not know is answered as unknown without asking it again (a
+/// token issued on another replica in the meantime works at most this much later; the
+/// once-a-second reload of every record usually finds it first).
+pub const UNKNOWN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Most unknown ids remembered at once (the memory is dropped whole when full).
+const MAX_UNKNOWN: usize = 100_000;
 
 impl TokenStore {
     /// Opens the store of data directory `dir` (an absent file means no tokens yet).
@@ -241,7 +252,7 @@ impl TokenStore {
     }
 
     fn with(backing: Backing) -> Result<Self, HubError> {
-        let store = Self { backing, state: RwLock::new((None, HashMap::new())) };
+        let store = Self { backing, state: RwLock::new((None, HashMap::new())), unknown: Default::default() };
         store.reload()?;
         Ok(store)
     }
@@ -275,15 +286,28 @@ impl TokenStore {
     /// where [`TokenStore::fetch`] (blocking) may find it: issued on another replica.
     pub fn should_fetch(&self, token: &str) -> bool {
         let Backing::Pg(_) = self.backing else { return false };
-        token_id(token).is_some_and(|id| self.state.read().is_ok_and(|s| !s.1.contains_key(id)))
+        let Some(id) = token_id(token) else { return false };
+        let recently_unknown =
+            self.unknown.lock().is_ok_and(|u| u.get(id).is_some_and(|at| at.elapsed() < UNKNOWN_TTL));
+        !recently_unknown && self.state.read().is_ok_and(|s| !s.1.contains_key(id))
     }
 
     /// Looks up the record of `token`'s id in PostgreSQL (one indexed row) and keeps it.
     pub fn fetch(&self, token: &str) -> Result<(), HubError> {
         let (Backing::Pg(pg), Some(id)) = (&self.backing, token_id(token)) else { return Ok(()) };
-        if let Some(record) = pg.token(id)? {
-            if let Ok(mut s) = self.state.write() {
-                s.1.insert(record.id.clone(), record);
+        match pg.token(id)? {
+            Some(record) => {
+                if let Ok(mut s) = self.state.write() {
+                    s.1.insert(record.id.clone(), record);
+                }
+            }
+            None => {
+                if let Ok(mut u) = self.unknown.lock() {
+                    if u.len() >= MAX_UNKNOWN {
+                        u.clear();
+                    }
+                    u.insert(id.to_string(), std::time::Instant::now());
+                }
             }
         }
         Ok(())

@@ -102,6 +102,7 @@ fn a_store_that_stops_answering_gives_503_and_releases_nothing() {
     let p = r.json();
     assert_eq!(p["type"], "urn:fusionguard:problem:source-unavailable");
     assert!(p["detail"].as_str().unwrap().contains("ociac-alpr"), "{p}");
+    assert!(!r.text.contains(data.to_str().unwrap()), "no path of the hub's in an answer: {p}");
     assert!(p.get("data").is_none() && !r.text.contains("synthetic camera"), "nothing released: {p}");
     // The permit was decided and logged: the problem carries its receipt.
     let index = p["ledger"]["index"].as_u64().unwrap();

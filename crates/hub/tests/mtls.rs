@@ -245,7 +245,7 @@ fn plain_http_and_bad_files_are_refused() {
     let der = CertificateDer::from_pem_file(pki.path("ramos.pem")).unwrap();
     let id = hub::tls::identity_of(&der).unwrap();
     assert_eq!((id.agency.as_str(), id.user.as_str(), id.role.as_str()), ("oc-sheriff", "det-ramos", "detective"));
-    assert!(hub::tls::identity_of(&der[..der.len() / 2]).is_none(), "a truncated certificate names nobody");
+    assert!(hub::tls::identity_of(&der[..der.len() / 2]).is_err(), "a truncated certificate names nobody");
 }
 
 /// Revokes `revoke` (if any) in the CRL of `ca` and writes that CRL to `out` (PEM), with `openssl ca`.
@@ -326,4 +326,86 @@ fn a_new_crl_takes_effect_without_a_restart_and_a_bad_one_changes_nothing() {
     assert!(reviews("ortiz").is_err(), "a damaged CRL undid a revocation");
     assert_eq!(https(&hub, pki.client(None), "GET", "/healthz", None, "").unwrap().0, 200);
     assert_eq!(reviews("ramos"), Ok(403), "ramos is a detective: an answer, refused by role, not by TLS");
+}
+
+/// Reads one HTTP/1.1 answer (status and body by Content-Length) from a kept-alive connection.
+fn read_answer(tls: &mut impl Read) -> std::io::Result<(u16, String)> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if tls.read(&mut byte)? == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_string();
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    tls.read_exact(&mut body)?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+#[test]
+fn a_revoked_certificate_stops_working_on_an_open_connection() {
+    let (_tmp, pki) = pki();
+    crl(&pki.0, "ca", None, "ca-crl.pem");
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_tls(dir.path(), pki.files(true, &["ca-crl.pem"]));
+    let addr = hub.url.strip_prefix("https://").unwrap();
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let conn =
+        rustls::ClientConnection::new(pki.client(Some("ortiz")), ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    let ask = |tls: &mut rustls::StreamOwned<rustls::ClientConnection, std::net::TcpStream>| {
+        tls.write_all(b"GET /v1/reviews HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
+        read_answer(tls)
+    };
+    assert_eq!(ask(&mut tls).unwrap().0, 200);
+    // The CA revokes the supervisor's certificate; the connection stays open.
+    crl(&pki.0, "ca", Some("ortiz"), "ca-crl.new");
+    std::fs::rename(pki.path("ca-crl.new"), pki.path("ca-crl.pem")).unwrap();
+    let deadline = std::time::Instant::now() + hub::tls::RELOAD_EVERY * 10;
+    loop {
+        match ask(&mut tls) {
+            Ok((200, _)) => {}
+            Ok((status, body)) => {
+                assert_eq!(status, 401, "{body}");
+                assert!(body.contains("no longer valid"), "{body}");
+                break;
+            }
+            Err(e) => panic!("the connection broke instead of refusing the request: {e}"),
+        }
+        assert!(std::time::Instant::now() < deadline, "the revoked certificate kept working on its open connection");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn certificates_that_name_two_agencies_or_an_unknown_one_are_refused() {
+    let (_tmp, pki) = pki();
+    leaf(&pki.0, "ca", "twice", "/O=oc-sheriff/O=ice-ero/OU=detective/CN=det-ramos", CLIENT_EXT);
+    leaf(&pki.0, "ca", "twocn", "/O=oc-sheriff/OU=detective/CN=det-ramos/CN=ero-officer", CLIENT_EXT);
+    leaf(&pki.0, "ca", "nowhere", "/O=agency-of-nowhere/OU=detective/CN=someone", CLIENT_EXT);
+    for name in ["twice", "twocn"] {
+        let der = CertificateDer::from_pem_file(pki.path(&format!("{name}.pem"))).unwrap();
+        let err = hub::tls::identity_of(&der).unwrap_err();
+        assert!(err.contains("repeats"), "{name}: {err}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_tls(dir.path(), pki.files(true, &[]));
+    for name in ["twice", "twocn"] {
+        let r = https(&hub, pki.client(Some(name)), "POST", "/v1/requests", None, &alpr("ice-ero", "det-ramos"));
+        assert!(r.is_err(), "{name}: a certificate with a repeated attribute got an answer: {r:?}");
+    }
+    let (status, body) = https(&hub, pki.client(Some("nowhere")), "GET", "/v1/reviews", None, "").unwrap();
+    assert_eq!(status, 401, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("not an agency of this deployment"), "{body}");
+    // Nothing was logged for any of them.
+    let wal = std::fs::read(dir.path().join("ledger/entries.wal")).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&wal).contains("\"type\""), "an entry was logged");
 }

@@ -216,11 +216,76 @@ pub enum DeploymentError {
     },
 }
 
+/// The hub's limits per bearer token (or client certificate) and per agency, from the
+/// deployment's `[limits]` table; every key is optional and falls back to its default here.
+/// `fusionguard serve --limits off` lifts the rates and quotas (for benchmarks only).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Sustained authenticated requests per second of one token (default 20).
+    pub token_per_second: f64,
+    /// Requests one token may send at once above its rate (default 100).
+    pub token_burst: f64,
+    /// Sustained authenticated requests per second of all the tokens of one agency (default 200).
+    pub agency_per_second: f64,
+    /// Requests one agency may send at once above its rate (default 1000).
+    pub agency_burst: f64,
+    /// Held reviews (pending a supervisor) one token may have outstanding (default 50).
+    pub token_held_reviews: u32,
+    /// Held reviews one agency may have outstanding (default 500).
+    pub agency_held_reviews: u32,
+    /// Hours an approved review's data may be fetched after the verdict (default 72; a
+    /// fraction of an hour is allowed).
+    pub approval_hours: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            token_per_second: 20.0,
+            token_burst: 100.0,
+            agency_per_second: 200.0,
+            agency_burst: 1000.0,
+            token_held_reviews: 50,
+            agency_held_reviews: 500,
+            approval_hours: 72.0,
+        }
+    }
+}
+
+impl Limits {
+    /// Checks that every rate and burst is positive and finite and every quota at least 1.
+    pub fn check(&self) -> Result<(), String> {
+        let rates = [
+            ("token_per_second", self.token_per_second),
+            ("token_burst", self.token_burst),
+            ("agency_per_second", self.agency_per_second),
+            ("agency_burst", self.agency_burst),
+            ("approval_hours", self.approval_hours),
+        ];
+        for (name, v) in rates {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!("limits.{name} must be a positive number, found {v}"));
+            }
+        }
+        for (name, v) in
+            [("token_held_reviews", self.token_held_reviews), ("agency_held_reviews", self.agency_held_reviews)]
+        {
+            if v == 0 {
+                return Err(format!("limits.{name} must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DeploymentFile {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    limits: Limits,
     #[serde(default, rename = "agency")]
     agencies: Vec<Agency>,
     #[serde(default, rename = "source")]
@@ -234,6 +299,7 @@ pub struct Deployment {
     pub name: String,
     agencies: Vec<Agency>,
     sources: Vec<Source>,
+    limits: Limits,
     agency_index: HashMap<String, usize>,
     source_index: HashMap<String, usize>,
 }
@@ -260,6 +326,7 @@ impl Deployment {
         let file: DeploymentFile = toml::from_str(text)
             .map_err(|e| DeploymentError::Syntax { path: path.to_string(), message: e.to_string() })?;
         let invalid = |message: String| DeploymentError::Invalid { path: path.to_string(), message };
+        file.limits.check().map_err(invalid)?;
         let mut agency_index = HashMap::new();
         for (i, a) in file.agencies.iter().enumerate() {
             if agency_index.insert(a.id.clone(), i).is_some() {
@@ -300,7 +367,19 @@ impl Deployment {
                 }
             }
         }
-        Ok(Self { name: file.name, agencies: file.agencies, sources: file.sources, agency_index, source_index })
+        Ok(Self {
+            name: file.name,
+            agencies: file.agencies,
+            sources: file.sources,
+            limits: file.limits,
+            agency_index,
+            source_index,
+        })
+    }
+
+    /// The hub's rate limits and quotas (the `[limits]` table, defaults where absent).
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The agency with this id.

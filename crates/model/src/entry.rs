@@ -13,6 +13,13 @@
 //! * `review` ([`ReviewEntry`]): a supervisor approved or denied a held request.
 //! * `notified` ([`NotifiedEntry`]): the owning agency told the person a request was about
 //!   (the `notify_subject` obligation).
+//! * `release` ([`ReleaseEntry`]): the requester fetched the data of an approved review; every
+//!   such fetch is logged before the data leaves.
+//!
+//! Free text never appears in clear: strings a requester can choose that are not ids of the
+//! deployment or words of a closed vocabulary (a legal basis's reference and issuer, the ids of
+//! people in an `on_behalf_of` chain or claimed in a refused attempt, an agency, source or field
+//! the deployment does not know) are written as [`HMAC_PREFIX`] followed by a keyed hash.
 //!
 //! ```
 //! use model::entry::{Entry, Verdict};
@@ -22,7 +29,7 @@
 //! let Entry::Review(review) = Entry::from_json_slice(line).unwrap() else { panic!() };
 //! assert_eq!((review.decision_index, review.verdict), (4, Verdict::Approve));
 //! let err = Entry::from_json_slice(br#"{"type":"memo","v":1}"#).unwrap_err();
-//! assert_eq!(err.to_string(), "unknown entry type \"memo\" (known: decision, refused, review, notified)");
+//! assert_eq!(err.to_string(), "unknown entry type \"memo\" (known: decision, refused, review, notified, release)");
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -34,7 +41,10 @@ use crate::{ChainLink, LegalBasis, Outcome};
 pub const ENTRY_VERSION: u32 = 1;
 
 /// The entry kinds, as their `type` member spells them.
-pub const KINDS: &[&str] = &["decision", "refused", "review", "notified"];
+pub const KINDS: &[&str] = &["decision", "refused", "review", "notified", "release"];
+
+/// How a string field holds a keyed hash instead of free text: `hmac:` and 64 hex digits.
+pub const HMAC_PREFIX: &str = "hmac:";
 
 /// One ledger entry.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -50,6 +60,8 @@ pub enum Entry {
     Review(ReviewEntry),
     /// A notice to the person a request was about.
     Notified(NotifiedEntry),
+    /// A fetch of an approved review's data.
+    Release(ReleaseEntry),
 }
 
 /// The requester as a decision entry records it.
@@ -235,6 +247,27 @@ pub struct NotifiedEntry {
     pub method: String,
 }
 
+/// The `release` entry: the requester fetched the data of an approved review (logged before the
+/// data leaves, once per fetch).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseEntry {
+    /// Entry format version ([`ENTRY_VERSION`]).
+    pub v: u32,
+    /// When the data was fetched (Unix seconds, UTC).
+    pub time: u64,
+    /// The held decision's id.
+    pub decision_id: String,
+    /// The ledger index of the held decision.
+    pub decision_index: u64,
+    /// The ledger index of the approving verdict.
+    pub verdict_index: u64,
+    /// Who fetched it (the requester of the decision).
+    pub requester: ChainLink,
+    /// The id of the token (or `x509:` certificate) used.
+    pub token: String,
+}
+
 /// Why bytes are not a ledger entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EntryError {
@@ -245,7 +278,7 @@ pub enum EntryError {
     #[error("no string `type` member")]
     NoType,
     /// A `type` this version does not define.
-    #[error("unknown entry type {0:?} (known: decision, refused, review, notified)")]
+    #[error("unknown entry type {0:?} (known: decision, refused, review, notified, release)")]
     UnknownType(String),
     /// A `v` other than [`ENTRY_VERSION`].
     #[error("{kind} entry has format version {found}, this reader knows version {ENTRY_VERSION}")]
@@ -292,6 +325,7 @@ impl Entry {
             "decision" => Entry::Decision(serde_json::from_value(value).map_err(malformed)?),
             "refused" => Entry::Refused(serde_json::from_value(value).map_err(malformed)?),
             "review" => Entry::Review(serde_json::from_value(value).map_err(malformed)?),
+            "release" => Entry::Release(serde_json::from_value(value).map_err(malformed)?),
             _ => Entry::Notified(serde_json::from_value(value).map_err(malformed)?),
         })
     }
@@ -302,13 +336,14 @@ impl Entry {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// The `type` member: "decision", "refused", "review" or "notified".
+    /// The `type` member: "decision", "refused", "review", "notified" or "release".
     pub fn kind(&self) -> &'static str {
         match self {
             Entry::Decision(_) => "decision",
             Entry::Refused(_) => "refused",
             Entry::Review(_) => "review",
             Entry::Notified(_) => "notified",
+            Entry::Release(_) => "release",
         }
     }
 
@@ -319,6 +354,7 @@ impl Entry {
             Entry::Refused(e) => e.time,
             Entry::Review(e) => e.time,
             Entry::Notified(e) => e.time,
+            Entry::Release(e) => e.time,
         }
     }
 }

@@ -39,5 +39,5 @@ mod request;
 pub mod vocab;
 
 pub use decision::{Decision, Outcome, Reason};
-pub use deployment::{Agency, AgencyKind, Deployment, DeploymentError, ImmigrationRole, Jurisdiction, Source};
+pub use deployment::{Agency, AgencyKind, Deployment, DeploymentError, ImmigrationRole, Jurisdiction, Limits, Source};
 pub use request::{ChainLink, LegalBasis, Request, RequestError, Requester, Subject};

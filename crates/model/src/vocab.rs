@@ -31,6 +31,10 @@ pub const LEGAL_BASIS_KINDS: &[&str] = &[
     "consent",
 ];
 
+/// Kinds of subject a request may be about: what sources are looked up by (`face_image` matches
+/// nothing: the hub does no biometric matching of its own).
+pub const SUBJECT_KINDS: &[&str] = &["name", "plate", "license_number", "face_image"];
+
 /// What a request asks to do with a source.
 pub const ACTIONS: &[&str] = &["lookup", "bulk_export", "biometric_search"];
 

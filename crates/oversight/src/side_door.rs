@@ -225,7 +225,7 @@ impl<'d> SideDoor<'d> {
                     }
                 }
             }
-            Entry::Refused(_) | Entry::Notified(_) => {}
+            Entry::Refused(_) | Entry::Notified(_) | Entry::Release(_) => {}
         }
     }
 

@@ -491,7 +491,7 @@ impl Report {
                 }
                 Entry::Refused(_) => {}
                 Entry::Notified(n) if in_year(year, n.time) => c.count("notified", &n.supervisor.agency),
-                Entry::Notified(_) => {}
+                Entry::Notified(_) | Entry::Release(_) => {}
             }
         }
         c.totals.pending_review = c.totals.review - c.totals.approved_on_review - c.totals.denied_on_review;

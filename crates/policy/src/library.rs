@@ -398,6 +398,23 @@ impl LawLibrary {
         &self.digest
     }
 
+    /// The certifications the library's policies ask for (`certify:WHAT`), sorted: the
+    /// vocabulary of a request's `certifications`.
+    pub fn certifications(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .policies
+            .iter()
+            .flat_map(|p| &p.obligations)
+            .filter_map(|o| match o {
+                Obligation::Certify(what) => Some(what.clone()),
+                _ => None,
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Policies grouped by jurisdiction, for listing.
     pub fn by_jurisdiction(&self) -> BTreeMap<&str, Vec<&LawPolicy>> {
         let mut map: BTreeMap<&str, Vec<&LawPolicy>> = BTreeMap::new();

@@ -187,6 +187,9 @@ pub fn write_table(path: &Path, name: &str, rows: &[Vec<String>]) -> Result<usiz
             header.len()
         )));
     }
+    // The store holds records about people: the file (and so its WAL, which SQLite creates with
+    // the file's mode) is the hub user's alone.
+    drop(crate::keys::open_private_append(path)?);
     let mut c = Connection::open(path).map_err(err)?;
     c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
     let tx = c.transaction().map_err(err)?;
