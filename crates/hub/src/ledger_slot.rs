@@ -34,6 +34,9 @@ pub struct LedgerSlot {
     recovering: AtomicBool,
     faults: AtomicU64,
     last_error: RwLock<Option<String>>,
+    /// Failed checkpoint publications of the ledgers dropped after write faults (so that
+    /// [`LedgerSlot::checkpoint_faults`] never goes down when the ledger is reopened).
+    checkpoint_faults_before: AtomicU64,
 }
 
 impl std::fmt::Debug for LedgerSlot {
@@ -52,6 +55,7 @@ impl LedgerSlot {
             recovering: AtomicBool::new(false),
             faults: AtomicU64::new(0),
             last_error: RwLock::new(None),
+            checkpoint_faults_before: AtomicU64::new(0),
         }))
     }
 
@@ -68,6 +72,13 @@ impl LedgerSlot {
     /// Number of write faults since start.
     pub fn faults(&self) -> u64 {
         self.faults.load(Ordering::Relaxed)
+    }
+
+    /// Failed checkpoint publications since start, over every reopening of the ledger
+    /// ([`Ledger::checkpoint_faults`]). These stop no append: they are not write faults.
+    pub fn checkpoint_faults(&self) -> u64 {
+        let current = self.get().map_or(0, |l| l.checkpoint_faults());
+        self.checkpoint_faults_before.load(Ordering::Relaxed) + current
     }
 
     /// The last fault's message.
@@ -113,11 +124,18 @@ impl LedgerSlot {
 
     fn recover(&self) {
         let mut old = self.current.write().ok().and_then(|mut c| c.take());
+        // Its checkpoint faults count on (those it adds before it is dropped are added then).
+        let counted = old.as_ref().map_or(0, |l| l.checkpoint_faults());
+        self.checkpoint_faults_before.fetch_add(counted, Ordering::Relaxed);
         // Wait until no request still holds the failed ledger, so that dropping it releases its
         // directory lock (or database lock) and stops its threads.
         while let Some(arc) = old.take() {
             match Arc::try_unwrap(arc) {
-                Ok(ledger) => drop(ledger),
+                Ok(ledger) => {
+                    let later = ledger.checkpoint_faults().saturating_sub(counted);
+                    self.checkpoint_faults_before.fetch_add(later, Ordering::Relaxed);
+                    drop(ledger);
+                }
                 Err(arc) => {
                     old = Some(arc);
                     std::thread::sleep(Duration::from_millis(10));

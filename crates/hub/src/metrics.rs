@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 pub const BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
@@ -23,6 +24,25 @@ impl Histogram {
         self.counts[i].fetch_add(1, Ordering::Relaxed);
         self.sum_micros.fetch_add((secs * 1e6) as u64, Ordering::Relaxed);
     }
+}
+
+/// The ledger's figures for [`Metrics::render`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LedgerFigures {
+    /// Durable entries.
+    pub size: u64,
+    /// Entries covered by the published checkpoint.
+    pub published: u64,
+    /// Whether the ledger accepts appends.
+    pub up: bool,
+    /// Write faults (appends refused, ledger reopened) since start.
+    pub faults: u64,
+    /// Group commits since the ledger was opened.
+    pub group_commits: u64,
+    /// Failed checkpoint publications since start.
+    pub checkpoint_faults: u64,
+    /// How long durable entries have waited for a checkpoint ([`ledger::Publication::lag`]).
+    pub checkpoint_lag: Duration,
 }
 
 /// Every metric of the hub.
@@ -58,8 +78,8 @@ impl Metrics {
         }
     }
 
-    /// The exposition text; `ledger` is (size, published size, up, faults, group commits).
-    pub fn render(&self, ledger: (u64, u64, bool, u64, u64)) -> String {
+    /// The exposition text, with the `ledger`'s figures.
+    pub fn render(&self, ledger: LedgerFigures) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "# HELP fusionguard_decisions_total Decisions by outcome.");
         let _ = writeln!(s, "# TYPE fusionguard_decisions_total counter");
@@ -99,7 +119,8 @@ impl Metrics {
             let _ = writeln!(s, "fusionguard_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}");
             let _ = writeln!(s, "fusionguard_http_request_duration_seconds_count{{route=\"{route}\"}} {cumulative}");
         }
-        let (size, published, up, faults, commits) = ledger;
+        let LedgerFigures { size, published, up, faults, group_commits: commits, checkpoint_faults, checkpoint_lag } =
+            ledger;
         for (name, help, kind, v) in [
             ("fusionguard_ledger_size", "Durable ledger entries.", "gauge", size),
             ("fusionguard_ledger_checkpoint_size", "Entries covered by the published checkpoint.", "gauge", published),
@@ -110,7 +131,18 @@ impl Metrics {
                 size.saturating_sub(published),
             ),
             ("fusionguard_ledger_up", "1 if the ledger accepts appends.", "gauge", u64::from(up)),
-            ("fusionguard_ledger_faults_total", "Ledger write faults since start.", "counter", faults),
+            (
+                "fusionguard_ledger_faults_total",
+                "Ledger write faults since start (appends refused, ledger reopened; checkpoint faults are separate).",
+                "counter",
+                faults,
+            ),
+            (
+                "fusionguard_ledger_checkpoint_faults_total",
+                "Failed checkpoint publications since start (appends go on; the published checkpoint falls behind).",
+                "counter",
+                checkpoint_faults,
+            ),
             (
                 "fusionguard_ledger_group_commits_total",
                 "Durable writes (one flush each) since the ledger was opened.",
@@ -138,6 +170,14 @@ impl Metrics {
         ] {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
         }
+        let name = "fusionguard_ledger_checkpoint_lag_seconds";
+        let _ = writeln!(
+            s,
+            "# HELP {name} How long durable entries have waited for a checkpoint (0: the published checkpoint covers \
+             them all); /healthz reports checkpoint-behind past 10 checkpoint intervals (at least 1 s).\n# TYPE {name} \
+             gauge\n{name} {}",
+            checkpoint_lag.as_secs_f64()
+        );
         s
     }
 }

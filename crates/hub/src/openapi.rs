@@ -140,7 +140,7 @@ pub fn document() -> Value {
                 "operationId": "healthz",
                 "responses": {
                     "200": {"description": "Serving", "content": {"application/json": {"schema": {"type": "object"}}}},
-                    "503": {"description": "The ledger is recovering from a fault", "content": {"application/json": {"schema": {"type": "object"}}}}
+                    "503": {"description": "Degraded: the ledger is recovering from a write fault (ledger: recovering), or entries have waited for a checkpoint past the bound (ledger: checkpoint-behind; requests are still answered)", "content": {"application/json": {"schema": {"type": "object"}}}}
                 }
             }},
             "/metrics": {"get": {

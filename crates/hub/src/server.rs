@@ -1009,23 +1009,46 @@ async fn ledger_tile(State(st): St, Path(path): Path<String>) -> Response {
     read_public(st, format!("tile/{path}"), "application/octet-stream", cache).await
 }
 
+/// 200 `ok`; 503 `degraded` while the ledger recovers from a write fault (`recovering`), or once
+/// entries have waited for a checkpoint past the bound (`checkpoint-behind`: 10 checkpoint
+/// intervals, at least 1 s; requests are still answered). The error names no absolute path.
 async fn healthz(State(st): St) -> Response {
-    if st.ledger.is_up() {
-        (StatusCode::OK, Json(json!({"status": "ok", "ledger": "up"}))).into_response()
-    } else {
+    if !st.ledger.is_up() {
         let why = st.ledger.last_error().unwrap_or_default();
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "degraded", "ledger": "recovering", "error": why})))
-            .into_response()
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "degraded", "ledger": "recovering", "error": why})),
+        )
+            .into_response();
+    }
+    match st.ledger.get().map(|l| l.publication()).filter(ledger::Publication::behind) {
+        None => (StatusCode::OK, Json(json!({"status": "ok", "ledger": "up"}))).into_response(),
+        Some(p) => {
+            let lag = p.lag.as_secs_f64();
+            let why = p.public_error.unwrap_or_else(|| format!("checkpoints are slow: entries have waited {lag:.1} s"));
+            let body = json!({
+                "status": "degraded", "ledger": "checkpoint-behind", "error": why,
+                "checkpoint_lag_seconds": lag, "unpublished_entries": p.unpublished,
+            });
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
     }
 }
 
 async fn metrics(State(st): St) -> Response {
-    let (size, published, commits) = st
-        .ledger
-        .get()
-        .map(|l| (l.size(), l.published().map_or(0, |p| p.checkpoint.size), l.group_commits()))
-        .unwrap_or((0, 0, 0));
-    let text = st.metrics.render((size, published, st.ledger.is_up(), st.ledger.faults(), commits));
+    let mut figures = crate::metrics::LedgerFigures {
+        up: st.ledger.is_up(),
+        faults: st.ledger.faults(),
+        checkpoint_faults: st.ledger.checkpoint_faults(),
+        ..Default::default()
+    };
+    if let Some(l) = st.ledger.get() {
+        figures.size = l.size();
+        figures.published = l.published().map_or(0, |p| p.checkpoint.size);
+        figures.group_commits = l.group_commits();
+        figures.checkpoint_lag = l.publication().lag;
+    }
+    let text = st.metrics.render(figures);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 

@@ -164,3 +164,121 @@ fn full_disk_answers_503_releases_nothing_and_recovers_exactly() {
     drop(hub);
     drop(fault);
 }
+
+/// The value of the metric `name` (a line `name value`) in the hub's /metrics.
+fn metric(hub: &TestHub, name: &str) -> f64 {
+    let text = hub.get("/metrics", None).text;
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+}
+
+/// Polls (every 50 ms, up to 20 s) until `done` holds.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Set (to the data directory) in the child process that runs the hub's half of
+/// `unpublishable_checkpoint_is_a_reported_fault_that_clears_itself`.
+const CHECKPOINT_CHILD: &str = "FUSIONGUARD_TEST_CHECKPOINT_FAULT_DATA";
+
+/// A checkpoint that cannot be published (its tiles' folder is obstructed by a regular file, which
+/// stops root as well as anyone) does not stop requests, whose entries are durable in the
+/// write-ahead log and whose receipts wait for a checkpoint; it is counted in /metrics, reported on
+/// stderr with the path and the OS error (once, not at every attempt), and /healthz answers 503
+/// `checkpoint-behind` once the lag passes its bound (10 checkpoint intervals, at least 1 s: 1 s
+/// here), naming no absolute path. Removing the obstruction is enough: the next checkpoint is
+/// published and everything recovers, without a restart.
+///
+/// The hub runs in a child process (this test, re-run with [`CHECKPOINT_CHILD`] set), so that its
+/// real stderr can be read.
+#[test]
+fn unpublishable_checkpoint_is_a_reported_fault_that_clears_itself() {
+    if let Ok(data) = std::env::var(CHECKPOINT_CHILD) {
+        return unpublishable_checkpoint_in_the_hub(Path::new(&data));
+    }
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let name = "unpublishable_checkpoint_is_a_reported_fault_that_clears_itself";
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHECKPOINT_CHILD, &data)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the hub's half failed:\n{}\n{stderr}", String::from_utf8_lossy(&out.stdout));
+    let reports: Vec<&str> = stderr.lines().filter(|l| l.contains("cannot publish a checkpoint")).collect();
+    let path = data.join("ledger/tiles/tile").display().to_string();
+    assert!(
+        reports.iter().any(|l| l.contains(&path) && l.contains("Not a directory (os error 20)")),
+        "stderr names the path and the OS error:\n{stderr}"
+    );
+    assert!(reports.len() <= 2, "reported once (again only after 10 s), not at every attempt:\n{stderr}");
+    assert!(stderr.contains("checkpoints are published again"), "the recovery is reported:\n{stderr}");
+}
+
+fn unpublishable_checkpoint_in_the_hub(data: &Path) {
+    let hub = TestHub::start(data);
+    let t = hub.token("oc-sheriff", "det-1", "detective");
+    let post = || {
+        let r = hub.post("/v1/requests", Some(&t), &common::alpr("7ABC123"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()
+    };
+    for _ in 0..3 {
+        post();
+    }
+    hub.wait_checkpoint(3);
+    assert_eq!(hub.get("/healthz", None).status, 200);
+
+    // Obstruct the hash tiles' folder: no tile, and so no checkpoint, can be written.
+    let tiles = data.join("ledger/tiles/tile");
+    std::fs::rename(&tiles, data.join("ledger/tiles/tile.away")).unwrap();
+    std::fs::write(&tiles, b"in the way").unwrap();
+    for i in 3..8 {
+        // Answered, with a receipt (the entry is durable in the write-ahead log) that has no
+        // checkpoint yet.
+        let v = post();
+        assert_eq!(v["ledger"]["index"], i, "{v}");
+        assert!(v["ledger"].get("checkpoint").is_none(), "{v}");
+    }
+    wait_for("/healthz to report the lag", || hub.get("/healthz", None).status == 503);
+    let health = hub.get("/healthz", None);
+    let v = health.json();
+    assert_eq!((v["status"].as_str(), v["ledger"].as_str()), (Some("degraded"), Some("checkpoint-behind")), "{v}");
+    let error = v["error"].as_str().unwrap();
+    assert!(error.contains("ledger/tiles/tile/") && error.contains("Not a directory (os error 20)"), "{error}");
+    let root = data.parent().unwrap().display().to_string();
+    assert!(!health.text.contains(&root), "no absolute path in an answer to clients: {}", health.text);
+    assert!(!error.split([' ', '(', ':']).any(|w| w.starts_with('/')), "{error}");
+    // Still answering, and still behind: the published checkpoint stays at 3.
+    assert_eq!(post()["ledger"]["index"], 8);
+    assert_eq!(hub.get("/ledger/checkpoint", None).text.lines().nth(1), Some("3"));
+    assert!(metric(&hub, "fusionguard_ledger_checkpoint_lag_seconds") > 1.0);
+    assert_eq!(metric(&hub, "fusionguard_ledger_lag_entries"), 6.0);
+    assert_eq!(metric(&hub, "fusionguard_ledger_up"), 1.0);
+    assert_eq!(metric(&hub, "fusionguard_ledger_faults_total"), 0.0, "appends never failed");
+    let faults = metric(&hub, "fusionguard_ledger_checkpoint_faults_total");
+    assert!(faults >= 5.0, "retried at every interval: {faults}");
+
+    // Remove the obstruction: the next tick publishes, and the hub is healthy again.
+    std::fs::remove_file(&tiles).unwrap();
+    std::fs::rename(data.join("ledger/tiles/tile.away"), &tiles).unwrap();
+    hub.wait_checkpoint(9);
+    wait_for("/healthz to recover", || hub.get("/healthz", None).status == 200);
+    assert_eq!(hub.get("/healthz", None).json()["status"], "ok");
+    assert_eq!(metric(&hub, "fusionguard_ledger_checkpoint_lag_seconds"), 0.0);
+    assert_eq!(metric(&hub, "fusionguard_ledger_lag_entries"), 0.0);
+    assert!(metric(&hub, "fusionguard_ledger_checkpoint_faults_total") >= faults, "a counter never goes down");
+    let receipt = hub.get("/v1/ledger/proof/5", None).json();
+    assert_eq!(receipt["tree_size"], 9, "{receipt}");
+    let (log, entries) = hub.verified_entries(9);
+    assert_eq!((log.checkpoint.size, entries.len()), (9, 9));
+}

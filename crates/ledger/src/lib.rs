@@ -9,6 +9,7 @@
 //! * [`storage`]: the storage trait and the embedded file backend.
 //! * `pg`: the PostgreSQL backend for replicas sharing one ledger (feature `postgres`, on by default).
 //! * [`witness`]: C2SP tlog-witness server and client.
+//! * [`publication`]: how checkpoint publication is going (failures, lag and its bound).
 //! * [`Ledger`]: the handle an application embeds: group-committed appends,
 //!   signed checkpoints, proofs, public files to serve.
 //!
@@ -47,12 +48,14 @@ pub mod merkle;
 pub mod note;
 #[cfg(feature = "postgres")]
 pub mod pg;
+pub mod publication;
 mod recent;
 pub mod storage;
 pub mod tiles;
 pub mod witness;
 
 pub use log::{Ledger, Options, Pending, Published, KEY_FILE, LOCK_FILE};
+pub use publication::Publication;
 
 /// Errors of the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

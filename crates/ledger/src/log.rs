@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{self, leaf_hash, Hash, HashSource, ProofError};
 use crate::note::{sign_note, Note, NoteSigner, NoteVerifier, ALG_COSIGNATURE_V1};
+use crate::publication::{self, Faults, Publication};
 use crate::recent::{RecentTree, Tile, TileCache, HASHES_PER_TILE};
 use crate::storage::{FileStorage, Storage};
 use crate::tiles::{self, encode_bundle, entries_path, tile_path, tiles_at_level, TILE_HEIGHT, TILE_WIDTH};
@@ -144,6 +145,15 @@ struct State {
     /// nodes are read back from the full hash tiles in storage.
     tree: RecentTree,
     published: Option<Published>,
+    /// Since when the published checkpoint has not covered every durable entry (`None` while it
+    /// does): when it fell behind, or when the tree it last published was snapshotted.
+    behind_since: Option<Instant>,
+}
+
+impl State {
+    fn published_size(&self) -> u64 {
+        self.published.as_ref().map_or(0, |p| p.checkpoint.size)
+    }
 }
 
 /// Hash tiles kept after reading them back for proofs (16 KiB each expanded).
@@ -151,6 +161,9 @@ const TILE_CACHE: usize = 64;
 
 struct Inner {
     storage: Arc<dyn Storage>,
+    /// The ledger directory, for the file backend (to keep absolute paths out of
+    /// [`Publication::public_error`]).
+    dir: Option<PathBuf>,
     signer: NoteSigner,
     clock: NoteSigner,
     origin: String,
@@ -160,6 +173,8 @@ struct Inner {
     options: Options,
     stop: AtomicBool,
     group_commits: AtomicU64,
+    /// Failed checkpoint publications.
+    faults: Faults,
 }
 
 /// An append-only, verifiable log of opaque entries.
@@ -236,7 +251,7 @@ impl Ledger {
             .map_err(|e| LedgerError::Io { what: key_path.display().to_string(), why: e.to_string() })?;
         let signer = NoteSigner::parse(&skey)?;
         let storage = Arc::new(FileStorage::open(dir)?);
-        let mut l = Self::open(storage, signer, options)?;
+        let mut l = Self::open_in(storage, Some(dir), signer, options)?;
         l._lock = Some(lock);
         Ok(l)
     }
@@ -244,6 +259,15 @@ impl Ledger {
     /// Opens a ledger on any storage backend, signing with `signer` (whose
     /// name is the log's origin). Recovers every durable entry first.
     pub fn open(storage: Arc<dyn Storage>, signer: NoteSigner, options: Options) -> Result<Self, LedgerError> {
+        Self::open_in(storage, None, signer, options)
+    }
+
+    fn open_in(
+        storage: Arc<dyn Storage>,
+        dir: Option<&Path>,
+        signer: NoteSigner,
+        options: Options,
+    ) -> Result<Self, LedgerError> {
         let origin = signer.name().to_string();
         let verifier = signer.verifier();
         // The high-water mark first: with several writers, a checkpoint published in between
@@ -296,17 +320,20 @@ impl Ledger {
             }
         }
         let witness_client = WitnessClient::new(options.witnesses.clone());
+        let behind_since = (count > published_size).then(Instant::now);
         let inner = Arc::new(Inner {
             storage,
+            dir: dir.map(Path::to_path_buf),
             clock: signer.with_alg(ALG_COSIGNATURE_V1),
             signer,
             origin,
-            state: RwLock::new(State { tree, published }),
+            state: RwLock::new(State { tree, published, behind_since }),
             tiles: Mutex::new(TileCache::new(TILE_CACHE)),
             checkpoint_lock: Mutex::new(witness_client),
             options,
             stop: AtomicBool::new(false),
             group_commits: AtomicU64::new(0),
+            faults: Faults::default(),
         });
         let (tx, rx) = mpsc::channel::<Msg>();
         let w = Arc::clone(&inner);
@@ -326,8 +353,9 @@ impl Ledger {
                             if t.stop.load(Ordering::Relaxed) {
                                 break;
                             }
-                            // Errors are retried at the next tick; the published
-                            // checkpoint simply stays older (visibly stale).
+                            // Errors are counted, reported on stderr and retried at the next
+                            // tick; the published checkpoint meanwhile stays older (visibly
+                            // stale, see `Ledger::publication`).
                             let _ = t.checkpoint_if_due();
                         }
                     })
@@ -384,8 +412,46 @@ impl Ledger {
     /// Integrates every durable entry: writes entry bundles and hash tiles,
     /// signs a checkpoint (collecting witness cosignatures if configured) and
     /// publishes it. Returns the checkpoint note.
+    ///
+    /// A failure is returned (and counted in [`Ledger::checkpoint_faults`]); the background
+    /// publisher (with [`Options::checkpoint_interval`]) also reports its failures on stderr.
     pub fn checkpoint(&self) -> Result<String, LedgerError> {
-        self.inner.checkpoint()
+        self.inner.checkpoint(false)
+    }
+
+    /// Number of failed checkpoint publications since the ledger was opened (background ones and
+    /// [`Ledger::checkpoint`] calls).
+    pub fn checkpoint_faults(&self) -> u64 {
+        self.inner.faults.count()
+    }
+
+    /// The error of the latest checkpoint publication if it failed, with the full path and the OS
+    /// error (for the operator; clients get [`Publication::public_error`]). `None` once a
+    /// publication succeeds.
+    pub fn last_publish_error(&self) -> Option<String> {
+        self.inner.faults.error().map(|(full, _)| full)
+    }
+
+    /// How the publication of checkpoints is going: failures, the current error, the entries
+    /// not yet published, the lag and its bound ([`Publication::behind`]).
+    pub fn publication(&self) -> Publication {
+        let (unpublished, lag) = self.inner.state.read().map_or((0, Duration::ZERO), |s| {
+            let unpublished = s.tree.size().saturating_sub(s.published_size());
+            let lag = match s.behind_since {
+                Some(t) if unpublished > 0 => t.elapsed(),
+                _ => Duration::ZERO,
+            };
+            (unpublished, lag)
+        });
+        let (error, public_error) = self.inner.faults.error().unzip();
+        Publication {
+            faults: self.inner.faults.count(),
+            error,
+            public_error,
+            unpublished,
+            lag,
+            lag_limit: publication::lag_limit(self.inner.options.checkpoint_interval),
+        }
     }
 
     /// The RFC 9162 root hash of the first `size` entries.
@@ -554,7 +620,12 @@ fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
 fn push_hashes(inner: &Inner, hashes: Vec<Hash>, failed: &mut Option<LedgerError>) -> u64 {
     let n = hashes.len() as u64;
     match inner.state.write() {
-        Ok(mut s) => hashes.into_iter().for_each(|h| s.tree.push(h)),
+        Ok(mut s) => {
+            hashes.into_iter().for_each(|h| s.tree.push(h));
+            if n > 0 && s.behind_since.is_none() {
+                s.behind_since = Some(Instant::now());
+            }
+        }
         Err(_) => *failed = Some(LedgerError::Poisoned),
     }
     n
@@ -570,16 +641,35 @@ impl Inner {
             (grown, stale)
         };
         if grown || stale {
-            self.checkpoint()?;
+            self.checkpoint(true)?;
         }
         Ok(())
     }
 
-    fn checkpoint(&self) -> Result<String, LedgerError> {
+    /// Publishes a checkpoint ([`Inner::publish`]) and records how that went; `background`
+    /// failures are also reported on stderr.
+    fn checkpoint(&self, background: bool) -> Result<String, LedgerError> {
+        let result = self.publish();
+        match &result {
+            Ok(_) => {
+                let size = self.state.read().map_or(0, |s| s.published_size());
+                self.faults.succeeded(&self.origin, size);
+            }
+            Err(e) => {
+                let unpublished = self.state.read().map_or(0, |s| s.tree.size().saturating_sub(s.published_size()));
+                let public = publication::public_text(e, self.dir.as_deref());
+                self.faults.failed(&self.origin, e, public, background, unpublished);
+            }
+        }
+        result
+    }
+
+    fn publish(&self) -> Result<String, LedgerError> {
         let mut witnesses = self.checkpoint_lock.lock().map_err(|_| LedgerError::Poisoned)?;
         // Snapshot what is durable and collect the files to write.
-        let (size, root, files, old, leaves) = {
+        let (size, root, files, old, leaves, taken) = {
             let s = self.state.read().map_err(|_| LedgerError::Poisoned)?;
+            let taken = Instant::now();
             let size = s.tree.size();
             let old = s.published.as_ref().map_or(0, |p| p.checkpoint.size);
             let mut files: Vec<(String, Vec<u8>)> = Vec::new();
@@ -601,7 +691,7 @@ impl Inner {
                 }
             }
             // The peaks of any size the tree has reached are held.
-            (size, merkle::range_hash(&s.tree, 0, size)?, files, old, leaves)
+            (size, merkle::range_hash(&s.tree, 0, size)?, files, old, leaves, taken)
         };
         for (path, data) in &files {
             self.storage.write_public(path, data)?;
@@ -653,6 +743,8 @@ impl Inner {
             note: text.clone(),
             signed_at: Some(Instant::now()),
         });
+        // Entries appended after the snapshot have waited at most since it was taken.
+        s.behind_since = (s.tree.size() > size).then_some(taken);
         // The full tiles of `size` are durable now: proofs can read them back.
         s.tree.prune(size);
         Ok(text)

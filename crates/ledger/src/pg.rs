@@ -34,8 +34,17 @@ use crate::storage::Storage;
 use crate::tiles::{TileFetcher, VerifyError};
 use crate::LedgerError;
 
+/// A database error, with its causes: `postgres::Error` alone says only "db error", while the
+/// server's message ("ERROR: ...") is its source.
 fn db(what: &str, e: postgres::Error) -> LedgerError {
-    LedgerError::Io { what: format!("postgres: {what}"), why: e.to_string() }
+    let mut why = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        why.push_str(": ");
+        why.push_str(&c.to_string().replace('\n', "; "));
+        cause = c.source();
+    }
+    LedgerError::Io { what: format!("postgres: {what}"), why }
 }
 
 /// Checks a schema name: 1 to 63 lower-case letters, digits and `_`, not starting with a digit

@@ -1,6 +1,7 @@
 //! Storage backends behind a [`crate::Ledger`]: the durable entry sequence
 //! (write-ahead log), the public tiles, and the published checkpoint.
 
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -90,8 +91,9 @@ pub struct FileStorage {
     /// Byte offsets of the records of the entries not yet inside a published
     /// full entry bundle (older entries are read from the bundles).
     offsets: Mutex<Offsets>,
-    /// Public files and directories written but not yet flushed.
-    to_sync: Mutex<(Vec<PathBuf>, Vec<PathBuf>)>,
+    /// Public files and directories written but not yet flushed (each once: a checkpoint that
+    /// fails and is retried writes the same files again).
+    to_sync: Mutex<(HashSet<PathBuf>, Vec<PathBuf>)>,
     tmp_counter: AtomicU64,
 }
 
@@ -113,7 +115,7 @@ impl FileStorage {
             wal: Mutex::new(wal),
             reader,
             offsets: Mutex::new(Offsets::default()),
-            to_sync: Mutex::new((Vec::new(), Vec::new())),
+            to_sync: Mutex::new((HashSet::new(), Vec::new())),
             tmp_counter: AtomicU64::new(0),
         })
     }
@@ -131,18 +133,22 @@ impl FileStorage {
     /// Writes `data` to a temporary file and renames it to `dest`, so readers
     /// never see a half-written file. With `sync`, the data is flushed first.
     fn atomic_write(&self, dest: &Path, data: &[u8], sync: bool) -> Result<(), LedgerError> {
-        let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.dir.join("tmp").join(format!("{}-{n}", std::process::id()));
-        let mut f = File::create(&tmp).map_err(|e| io(tmp.display(), e))?;
-        f.write_all(data).map_err(|e| io(tmp.display(), e))?;
-        if sync {
-            f.sync_data().map_err(|e| io(tmp.display(), e))?;
-        }
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io(parent.display(), e))?;
         }
-        std::fs::rename(&tmp, dest).map_err(|e| io(dest.display(), e))?;
-        Ok(())
+        let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
+        let tmp = self.dir.join("tmp").join(format!("{}-{n}", std::process::id()));
+        let mut f = File::create(&tmp).map_err(|e| io(tmp.display(), e))?;
+        let written = f
+            .write_all(data)
+            .and_then(|()| if sync { f.sync_data() } else { Ok(()) })
+            .map_err(|e| io(tmp.display(), e))
+            .and_then(|()| std::fs::rename(&tmp, dest).map_err(|e| io(dest.display(), e)));
+        if written.is_err() {
+            // A failed checkpoint is retried at every interval: leave no temporary file behind.
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
     }
 }
 
@@ -333,14 +339,20 @@ impl Storage for FileStorage {
         // Flushed later, all together, by sync_public (before any checkpoint
         // refers to them). A crash before that leaves only files beyond the
         // published size, which the next checkpoint rewrites.
-        self.atomic_write(&dest, data, false)?;
+        let written = self.atomic_write(&dest, data, false);
         let mut pending = self.to_sync.lock().map_err(|_| LedgerError::Poisoned)?;
+        if let Err(e) = written {
+            // This checkpoint fails; the next one writes (and lists) every file it refers to
+            // again, so forget the list rather than keep paths that may be gone by then.
+            *pending = Default::default();
+            return Err(e);
+        }
         if let Some(parent) = dest.parent() {
             if !pending.1.iter().any(|d| d == parent) {
                 pending.1.push(parent.to_path_buf());
             }
         }
-        pending.0.push(dest);
+        pending.0.insert(dest);
         Ok(())
     }
 
@@ -348,7 +360,7 @@ impl Storage for FileStorage {
         let (files, dirs) = std::mem::take(&mut *self.to_sync.lock().map_err(|_| LedgerError::Poisoned)?);
         // Only the files written, never the whole filesystem (`syncfs` would
         // also wait for other processes' writes and stall the WAL's flushes).
-        sync_files(&files)?;
+        sync_files(&files.into_iter().collect::<Vec<_>>())?;
         for d in dirs {
             sync_dir(&d)?;
         }

@@ -300,3 +300,66 @@ fn damaged_unpublished_entry_is_not_published() {
     assert_eq!(verify_log(&DirFetcher(dir.join("tiles")), &verifier).unwrap().checkpoint.size, 300);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Waits (up to 10 s) until `done` holds.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn failed_publication_is_counted_reported_and_clears_itself() {
+    let dir = tempdir("publish-fault");
+    Ledger::init(&dir, "example.org/publish").unwrap();
+    let options = Options { checkpoint_interval: Some(Duration::from_millis(50)), ..Options::default() };
+    let log = Ledger::open_dir(&dir, options).unwrap();
+    for i in 0..3 {
+        log.append(&entry(i)).unwrap();
+    }
+    wait_until("the first checkpoint", || log.published().is_some_and(|p| p.checkpoint.size == 3));
+    let p = log.publication();
+    assert_eq!((p.faults, p.error.as_deref(), p.unpublished, p.lag), (0, None, 0, Duration::ZERO));
+    assert_eq!(p.lag_limit, Some(Duration::from_secs(1)), "10 intervals, at least 1 s");
+    assert!(!p.behind());
+
+    // Obstruct the hash tiles' folder with a regular file: no tile (and so no checkpoint) can be
+    // written, whoever the process runs as; appends go on (the write-ahead log is elsewhere).
+    let tiles = dir.join("tiles/tile");
+    std::fs::rename(&tiles, dir.join("tiles/tile.away")).unwrap();
+    std::fs::write(&tiles, b"in the way").unwrap();
+    for i in 3..8 {
+        assert_eq!(log.append(&entry(i)).unwrap(), i, "appends are not stopped by publication faults");
+    }
+    wait_until("a failed publication", || log.checkpoint_faults() > 0);
+    let error = log.last_publish_error().expect("the error is kept");
+    assert!(error.contains(&tiles.display().to_string()) && error.contains("os error 20"), "{error}");
+    let p = log.publication();
+    let public = p.public_error.clone().unwrap();
+    assert!(!public.contains(&dir.display().to_string()) && public.contains("os error 20"), "{public}");
+    let name = dir.file_name().unwrap().to_string_lossy();
+    assert!(public.contains(&format!("{name}/tiles/tile/")), "{public}");
+    assert_eq!(p.unpublished, 5);
+    assert!(!p.behind(), "not behind before the bound: {p:?}");
+    wait_until("the lag to pass its bound", || log.publication().behind());
+    assert_eq!(log.published().unwrap().checkpoint.size, 3);
+    let before = log.checkpoint_faults();
+    assert!(log.checkpoint().is_err());
+    assert!(log.checkpoint_faults() > before, "explicit attempts count too");
+
+    // Remove the obstruction: the next tick publishes, and the fault clears without a reopen.
+    std::fs::remove_file(&tiles).unwrap();
+    std::fs::rename(dir.join("tiles/tile.away"), &tiles).unwrap();
+    wait_until("a checkpoint of 8", || log.published().is_some_and(|p| p.checkpoint.size == 8));
+    let p = log.publication();
+    assert!(!p.behind() && p.faults > before);
+    assert_eq!((p.error, p.public_error, p.unpublished, p.lag), (None, None, 0, Duration::ZERO));
+    let verifier = log.verifier();
+    drop(log);
+    assert_eq!(verify_log(&DirFetcher(dir.join("tiles")), &verifier).unwrap().checkpoint.size, 8);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

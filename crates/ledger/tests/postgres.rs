@@ -168,3 +168,45 @@ fn shared_replicas_all_append_without_losing_or_reordering() {
     stale.publish_checkpoint(b"not a checkpoint", 10).unwrap();
     assert_eq!(verify_log(&reader, &signer.verifier()).unwrap().checkpoint.size, 601);
 }
+
+#[test]
+fn postgres_publication_faults_are_counted_and_clear_themselves() {
+    let schema = Schema::new("pubfault");
+    let s = &schema.0;
+    let signer = NoteSigner::generate("example.org/pg-fault", 1).unwrap();
+    let options = Options { checkpoint_interval: Some(Duration::from_millis(50)), ..Options::default() };
+    let log = Ledger::open(Arc::new(PgStorage::connect(CONNINFO, s).unwrap()), signer, options).unwrap();
+    let wait_until = |what: &str, done: &dyn Fn() -> bool| {
+        for _ in 0..200 {
+            if done() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what}");
+    };
+    log.append(b"one").unwrap();
+    wait_until("the first checkpoint", &|| log.published().is_some_and(|p| p.checkpoint.size == 1));
+
+    // A trigger refuses every write of a public file (a superuser cannot bypass it); entries
+    // are still appended.
+    let mut c = postgres::Client::connect(CONNINFO, postgres::NoTls).unwrap();
+    c.batch_execute(&format!(
+        "CREATE FUNCTION {s}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'public files refused'; END $$;
+         CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON {s}.public_files FOR EACH ROW EXECUTE FUNCTION {s}.refuse();"
+    ))
+    .unwrap();
+    assert_eq!(log.append(b"two").unwrap(), 1);
+    wait_until("the lag to pass its bound", &|| log.publication().behind());
+    let p = log.publication();
+    assert!(p.faults > 0 && p.unpublished == 1, "{p:?}");
+    assert!(p.error.as_deref().is_some_and(|e| e.contains("public files refused")), "{p:?}");
+    assert!(p.public_error.as_deref().is_some_and(|e| e.contains("public files refused")), "{p:?}");
+
+    c.batch_execute(&format!("DROP TRIGGER refuse ON {s}.public_files")).unwrap();
+    wait_until("a checkpoint of 2", &|| log.published().is_some_and(|p| p.checkpoint.size == 2));
+    let p = log.publication();
+    assert!(p.error.is_none() && !p.behind() && p.lag == Duration::ZERO, "{p:?}");
+    let reader = PgPublicReader::connect(CONNINFO, s).unwrap();
+    assert_eq!(verify_log(&reader, &log.verifier()).unwrap().checkpoint.size, 2);
+}
