@@ -108,6 +108,9 @@ impl LedgerSlot {
 
     /// Records a fault and starts recovery (once).
     fn fault(self: &Arc<Self>, e: &LedgerError) {
+        if !self.recovering.load(Ordering::Acquire) {
+            eprintln!("ledger fault, nothing is released until it is reopened: {e}");
+        }
         if let Ok(mut l) = self.last_error.write() {
             *l = Some(e.to_string());
         }

@@ -1014,7 +1014,9 @@ async fn ledger_tile(State(st): St, Path(path): Path<String>) -> Response {
 /// intervals, at least 1 s; requests are still answered). The error names no absolute path.
 async fn healthz(State(st): St) -> Response {
     if !st.ledger.is_up() {
-        let why = st.ledger.last_error().unwrap_or_default();
+        // The ledger's error names files of the data directory: it goes to standard error when
+        // the fault happens (`LedgerSlot`), never to this unauthenticated answer.
+        let why = "the ledger cannot write and is being reopened; nothing is released meanwhile (the hub's log says why)";
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "degraded", "ledger": "recovering", "error": why})),

@@ -114,6 +114,7 @@ fn full_disk_answers_503_releases_nothing_and_recovers_exactly() {
                 let v: Value = r.json();
                 assert!(v.get("data").is_none() && !r.text.contains("7ABC123"), "nothing released: {}", r.text);
                 assert!(v["detail"].as_str().unwrap().contains("nothing was released"));
+                assert!(!r.text.contains(".wal") && !r.text.contains("/tmp"), "no path in an answer: {}", r.text);
             }
             other => panic!("unexpected {other}: {}", r.text),
         }
@@ -134,6 +135,10 @@ fn full_disk_answers_503_releases_nothing_and_recovers_exactly() {
         }
     }
     assert_eq!(refused, 5, "a full disk must stop the ledger");
+    // What clients see of the fault names no file of the hub's.
+    let health = hub.get("/healthz", None);
+    let root = data.to_str().unwrap();
+    assert!(!health.text.contains(root) && !health.text.contains("entries.wal"), "{}", health.text);
     let metrics = hub.get("/metrics", None).text;
     assert!(!metrics.contains("fusionguard_ledger_faults_total 0"), "{metrics}");
 
