@@ -155,6 +155,7 @@ pub fn document() -> Value {
                 "responses": {
                     "200": {"description": "HTML page, no script, no external asset", "content": {"text/html": {"schema": {"type": "string"}}}},
                     "400": problem_response("Bad or unknown query parameter"),
+                    "404": problem_response("A year the ledger cannot hold (before its earliest entry's year, or after the current year): type year-not-in-ledger, with first_year and last_year"),
                     "503": problem_response("The ledger is recovering")
                 }
             }},
@@ -165,6 +166,7 @@ pub fn document() -> Value {
                 "responses": {
                     "200": {"description": "The report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TransparencyReport"}}}},
                     "400": problem_response("Bad or unknown query parameter"),
+                    "404": problem_response("A year the ledger cannot hold (before its earliest entry's year, or after the current year): type year-not-in-ledger, with first_year and last_year"),
                     "503": problem_response("The ledger is recovering")
                 }
             }},

@@ -4,40 +4,76 @@
 //! The numbers are [`oversight::transparency::Report`]'s, computed the way an outside auditor
 //! computes them: from the hub's published ledger files, verified against the signed checkpoint
 //! before any entry is counted. So the page shows what `fusionguard report transparency` shows
-//! for the same checkpoint, and entries newer than the latest checkpoint (at most one checkpoint
-//! interval old) are not yet on it. A report is cached per year until the next checkpoint: a new
-//! checkpoint costs one pass over the ledger, however many readers ask.
+//! for the same checkpoint (which the page names, "checkpoint of N entries").
+//!
+//! **Cost.** A count is one pass over the verified ledger that builds the report of every year at
+//! once ([`Report::build_all_audited`]), so no year costs a pass of its own. At most one count runs
+//! at a time, on one blocking thread that owns the count's lock; requests never wait on a blocking
+//! thread. When the checkpoint has moved since the last count, requests get the last count's
+//! reports at once (stale while revalidate: the page names the checkpoint it was counted at) while
+//! one count of the new checkpoint runs; only before the first count do requests wait for it, and
+//! then asynchronously.
+//!
+//! **Years.** The ledger holds the years from the one its earliest entry is dated in (the current
+//! year when it has none) to the current year (or the latest entry's, if later). A year in that
+//! span with no entry gets an empty report; any other year is 404 (`year-not-in-ledger`, naming
+//! the span in `first_year` and `last_year`), so no request costs more than a lookup.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use ledger::tiles::{TileFetcher, VerifyError};
 use ledger::Ledger;
 use oversight::ledger::LedgerReader;
-use oversight::transparency::{LedgerInfo, Report, ReportError, MAX_YEAR, MIN_YEAR};
+use oversight::transparency::{LedgerInfo, Report, MAX_YEAR, MIN_YEAR};
+use tokio::sync::OwnedMutexGuard;
 
 use crate::problem::Problem;
 use crate::server::AppState;
 
-/// Reports kept per year, keyed by the checkpoint size they were computed at.
+/// The reports of every year, counted at one checkpoint.
+struct Counted {
+    /// The checkpoint they were counted at.
+    info: LedgerInfo,
+    /// The report of each year an entry is dated in.
+    reports: BTreeMap<i64, Arc<Year>>,
+    /// The empty reports of the years of the ledger's span with no entry, made on first use.
+    empty: Mutex<BTreeMap<i64, Arc<Year>>>,
+}
+
+/// A year's report as the two bodies served, rendered with the count (off the async workers).
+struct Year {
+    json: Bytes,
+    html: Bytes,
+}
+
+impl Year {
+    fn new(report: &Report) -> Self {
+        Self { json: serde_json::to_vec(report).unwrap_or_default().into(), html: report.html().into() }
+    }
+}
+
+/// The latest count, and the lock of the one count that may run.
 struct Cache {
     app: Arc<AppState>,
-    reports: Mutex<HashMap<i64, (u64, Arc<Report>)>>,
-    /// Held while a report is computed, so that concurrent readers wait for it instead of
-    /// computing it again.
-    computing: Mutex<()>,
+    /// The latest count (the lock is only held to read or replace it).
+    latest: Mutex<Option<Arc<Counted>>>,
+    /// Held while a count runs, by the blocking task that runs it: one count at a time. Requests
+    /// that have no count to serve wait for it here, asynchronously.
+    counting: Arc<tokio::sync::Mutex<()>>,
 }
 
 type St = State<Arc<Cache>>;
 
 /// The routes, with their own state around the hub's (merged into the hub's router).
 pub(crate) fn routes<S>(app: Arc<AppState>) -> Router<S> {
-    let cache = Arc::new(Cache { app, reports: Mutex::new(HashMap::new()), computing: Mutex::new(()) });
+    let cache = Arc::new(Cache { app, latest: Mutex::new(None), counting: Arc::new(tokio::sync::Mutex::new(())) });
     Router::new().route("/transparency", get(page)).route("/v1/transparency", get(json)).with_state(cache)
 }
 
@@ -48,6 +84,12 @@ impl TileFetcher for Published {
     fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, VerifyError> {
         self.0.read_public(path).map_err(|e| VerifyError::Fetch { path: path.to_string(), why: e.to_string() })
     }
+}
+
+/// The current year (UTC).
+fn current_year() -> i64 {
+    let days = i64::try_from(crate::tokens::now() / 86_400).unwrap_or(0);
+    oversight::time::civil_from_days(days).0
 }
 
 /// The `year` query parameter; a 400 names what is wrong.
@@ -68,26 +110,62 @@ fn year_of(query: Option<&str>) -> Result<i64, Problem> {
             }
         }
     }
-    Ok(year.unwrap_or_else(|| {
-        let days = i64::try_from(crate::tokens::now() / 86_400).unwrap_or(0);
-        oversight::time::civil_from_days(days).0
-    }))
+    Ok(year.unwrap_or_else(current_year))
+}
+
+fn unavailable() -> Problem {
+    Problem::ledger_unavailable("the ledger is recovering from a fault; retry later")
 }
 
 impl Cache {
-    /// The report of `year` at the latest checkpoint (blocking: reads the whole ledger when the
-    /// checkpoint moved since the last report of that year).
-    fn report(&self, year: i64) -> Result<Arc<Report>, Problem> {
-        let unavailable = || Problem::ledger_unavailable("the ledger is recovering from a fault; retry later");
+    fn latest(&self) -> Option<Arc<Counted>> {
+        self.latest.lock().ok()?.clone()
+    }
+
+    /// The latest count: at once when there is one (a count of the newer checkpoint starts in
+    /// the background if it moved and none runs), else once the first count is done.
+    async fn counted(self: &Arc<Self>) -> Result<Arc<Counted>, Problem> {
+        let size = self.app.ledger.get().ok_or_else(unavailable)?.published().map_or(0, |p| p.checkpoint.size);
+        if let Some(counted) = self.latest() {
+            if counted.info.tree_size < size {
+                if let Ok(one_at_a_time) = Arc::clone(&self.counting).try_lock_owned() {
+                    drop(self.count(one_at_a_time));
+                }
+            }
+            return Ok(counted);
+        }
+        let one_at_a_time = Arc::clone(&self.counting).lock_owned().await;
+        if let Some(counted) = self.latest() {
+            return Ok(counted);
+        }
+        self.count(one_at_a_time)
+            .await
+            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+    }
+
+    /// Counts every year at the latest checkpoint on a blocking thread, which holds
+    /// `one_at_a_time` until it is done (so a request that goes away cannot start a second
+    /// count), and keeps the count.
+    fn count(
+        self: &Arc<Self>,
+        one_at_a_time: OwnedMutexGuard<()>,
+    ) -> tokio::task::JoinHandle<Result<Arc<Counted>, Problem>> {
+        let cache = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let _one_at_a_time = one_at_a_time;
+            let counted = cache.count_now().map(Arc::new).inspect_err(|p| eprintln!("transparency: {}", p.detail))?;
+            if let Ok(mut latest) = cache.latest.lock() {
+                if latest.as_ref().is_none_or(|l| l.info.tree_size <= counted.info.tree_size) {
+                    *latest = Some(Arc::clone(&counted));
+                }
+            }
+            Ok(counted)
+        })
+    }
+
+    /// One pass over the verified ledger at its latest checkpoint (blocking).
+    fn count_now(&self) -> Result<Counted, Problem> {
         let ledger = self.app.ledger.get().ok_or_else(unavailable)?;
-        let size = ledger.published().map_or(0, |p| p.checkpoint.size);
-        if let Some(r) = self.cached(year, size) {
-            return Ok(r);
-        }
-        let _one_at_a_time = self.computing.lock().map_err(|_| unavailable())?;
-        if let Some(r) = self.cached(year, size) {
-            return Ok(r);
-        }
         let failed = |why: String| {
             Problem::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -98,39 +176,60 @@ impl Cache {
         let reader = LedgerReader::open(Box::new(Published(ledger)), "the hub's ledger".into(), &self.app.vkey)
             .map_err(|e| failed(e.to_string()))?;
         let info = LedgerInfo::of(&reader);
-        let at = info.tree_size;
-        let report =
-            Report::build_audited(year, info, self.app.engine.deployment(), reader.entries()).map_err(|e| match e {
-                ReportError::Year(y) => {
-                    Problem::bad_field("year", format!("year {y} is outside {MIN_YEAR}..={MAX_YEAR}"))
-                }
-                ReportError::Read(e) => failed(e.to_string()),
-            })?;
-        let report = Arc::new(report);
-        if let Ok(mut reports) = self.reports.lock() {
-            reports.insert(year, (at, Arc::clone(&report)));
-        }
-        Ok(report)
-    }
-
-    fn cached(&self, year: i64, size: u64) -> Option<Arc<Report>> {
-        let reports = self.reports.lock().ok()?;
-        reports.get(&year).filter(|(at, _)| *at >= size).map(|(_, r)| Arc::clone(r))
+        let reports = Report::build_all_audited(info.clone(), self.app.engine.deployment(), reader.entries())
+            .map_err(|e| failed(e.to_string()))?;
+        let reports = reports.into_iter().map(|(y, r)| (y, Arc::new(Year::new(&r)))).collect();
+        Ok(Counted { info, reports, empty: Mutex::new(BTreeMap::new()) })
     }
 }
 
-async fn compute(cache: Arc<Cache>, query: Option<String>) -> Result<Arc<Report>, Problem> {
+impl Counted {
+    /// The report of `year`: counted, empty for a year of the ledger's span with no entry, or a
+    /// 404 naming the span.
+    fn report(&self, year: i64, deployment: &model::Deployment) -> Result<Arc<Year>, Problem> {
+        if let Some(report) = self.reports.get(&year) {
+            return Ok(Arc::clone(report));
+        }
+        let now = current_year();
+        let first = self.reports.keys().next().map_or(now, |&y| y.min(now));
+        let last = self.reports.keys().next_back().map_or(now, |&y| y.max(now));
+        if !(first..=last).contains(&year) {
+            let span = if first == last { format!("only {first}") } else { format!("{first} to {last}") };
+            return Err(Problem::new(
+                StatusCode::NOT_FOUND,
+                "year-not-in-ledger",
+                format!(
+                    "no report for {year}: the ledger holds {span} (from its earliest entry's year to the current \
+                     one, at the checkpoint of {} entries)",
+                    self.info.tree_size
+                ),
+            )
+            .with("first_year", first)
+            .with("last_year", last));
+        }
+        let mut empty = self.empty.lock().map_err(|_| unavailable())?;
+        if let Some(report) = empty.get(&year) {
+            return Ok(Arc::clone(report));
+        }
+        let none = std::iter::empty::<Result<(u64, model::entry::Entry), std::convert::Infallible>>();
+        let report = Report::build_audited(year, self.info.clone(), deployment, none)
+            .map_err(|e| Problem::bad_field("year", e.to_string()))?;
+        Ok(Arc::clone(empty.entry(year).or_insert_with(|| Arc::new(Year::new(&report)))))
+    }
+}
+
+async fn compute(cache: Arc<Cache>, query: Option<String>) -> Result<Arc<Year>, Problem> {
     let year = year_of(query.as_deref())?;
-    tokio::task::spawn_blocking(move || cache.report(year))
-        .await
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+    cache.counted().await?.report(year, cache.app.engine.deployment())
 }
 
 async fn json(State(cache): St, RawQuery(query): RawQuery) -> Response {
     match compute(cache, query).await {
-        Ok(report) => {
-            let mut r = (StatusCode::OK, Json(&*report)).into_response();
-            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=5"));
+        Ok(year) => {
+            let mut r = (StatusCode::OK, year.json.clone()).into_response();
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=5"));
             r
         }
         Err(p) => p.into_response(),
@@ -139,8 +238,8 @@ async fn json(State(cache): St, RawQuery(query): RawQuery) -> Response {
 
 async fn page(State(cache): St, RawQuery(query): RawQuery) -> Response {
     match compute(cache, query).await {
-        Ok(report) => {
-            let mut r = (StatusCode::OK, report.html()).into_response();
+        Ok(year) => {
+            let mut r = (StatusCode::OK, year.html.clone()).into_response();
             let h = r.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=5"));
@@ -156,7 +255,54 @@ async fn page(State(cache): St, RawQuery(query): RawQuery) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::year_of;
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+
+    use oversight::transparency::{LedgerInfo, Report};
+
+    use super::{current_year, year_of, Counted, Year};
+
+    #[test]
+    fn years_the_ledger_holds() {
+        let deployment = model::Deployment::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-world"),
+        )
+        .unwrap();
+        let now = current_year();
+        let first = now - 3;
+        let info = LedgerInfo { origin: "test".into(), tree_size: 7, root: "AA==".into() };
+        let none = || std::iter::empty::<Result<(u64, model::entry::Entry), std::convert::Infallible>>();
+        let counted = |years: &[i64]| Counted {
+            info: info.clone(),
+            reports: years
+                .iter()
+                .map(|&y| (y, Arc::new(Year::new(&Report::build(y, info.clone(), None, none()).unwrap()))))
+                .collect(),
+            empty: Mutex::new(BTreeMap::new()),
+        };
+        let c = counted(&[first, now]);
+        // A year of the span with no entry: an empty report, made once.
+        let empty = c.report(first + 1, &deployment).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&empty.json).unwrap();
+        assert_eq!((v["year"].as_i64(), v["totals"]["entries"].as_u64()), (Some(first + 1), Some(0)));
+        assert_eq!(v["ledger"]["tree_size"], 7);
+        assert!(v["findings"]["detectors_ran"].as_bool().unwrap());
+        assert!(Arc::ptr_eq(&empty, &c.report(first + 1, &deployment).unwrap()));
+        assert!(Arc::ptr_eq(&c.reports[&first], &c.report(first, &deployment).unwrap()));
+        // Before the earliest entry's year, or after the current one: 404 naming the span.
+        for year in [first - 1, 1970, now + 1, 9999] {
+            let p = c.report(year, &deployment).err().unwrap();
+            assert_eq!((p.status.as_u16(), p.kind), (404, "year-not-in-ledger"), "{year}");
+            assert_eq!((p.extra["first_year"].as_i64(), p.extra["last_year"].as_i64()), (Some(first), Some(now)));
+            assert!(p.detail.contains(&format!("{first} to {now}")), "{}", p.detail);
+        }
+        // An empty ledger holds the current year only; an entry dated after it extends the span.
+        let c = counted(&[]);
+        assert!(c.report(now, &deployment).is_ok());
+        assert!(c.report(now - 1, &deployment).err().unwrap().detail.contains(&format!("only {now}")));
+        let c = counted(&[now + 2]);
+        assert!(c.report(now + 1, &deployment).is_ok() && c.report(now - 1, &deployment).is_err());
+    }
 
     #[test]
     fn year_parameter() {

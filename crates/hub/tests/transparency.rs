@@ -7,8 +7,11 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
-use common::{repo, TestHub};
+use common::{alpr, repo, TestHub};
 use serde_json::{json, Value};
 
 /// Expected counts, tallied from the requests sent and the hub's answers (not from the ledger).
@@ -292,10 +295,18 @@ fn the_page_counts_exactly_what_the_hub_decided() {
         assert!(!html.text.contains(s.as_str()), "{s:?} is in the HTML page");
     }
 
-    // Another year has nothing; a bad year is a problem detail; the page is read-only.
-    let empty = hub.get(&format!("/v1/transparency?year={}", year - 1), None).json();
-    assert_eq!((empty["totals"]["requests"].as_u64(), empty["totals"]["entries"].as_u64()), (Some(0), Some(0)));
-    assert!(hub.get(&format!("/transparency?year={}", year - 1), None).text.contains("None recorded in"));
+    // A year the ledger cannot hold (before its first entry, after the current year) is a 404
+    // naming the years it holds; a bad year is a 400; the page is read-only.
+    for other in [year - 1, year + 1] {
+        for path in ["/v1/transparency", "/transparency"] {
+            let r = hub.get(&format!("{path}?year={other}"), None);
+            assert_eq!((r.status, r.content_type.as_str()), (404, "application/problem+json"), "{other}: {}", r.text);
+            let p = r.json();
+            assert_eq!(p["type"], "urn:fusionguard:problem:year-not-in-ledger");
+            assert_eq!((p["first_year"].as_i64(), p["last_year"].as_i64()), (Some(year), Some(year)), "{p}");
+            assert!(p["detail"].as_str().unwrap().contains(&format!("only {year}")), "{p}");
+        }
+    }
     for bad in ["year=20x6", "year=1969", "when=2025"] {
         let r = hub.get(&format!("/v1/transparency?{bad}"), None);
         assert_eq!((r.status, r.content_type.as_str()), (400, "application/problem+json"), "{bad}: {}", r.text);
@@ -304,4 +315,123 @@ fn the_page_counts_exactly_what_the_hub_decided() {
     assert_eq!((r.status, r.content_type.as_str()), (405, "application/problem+json"));
     let doc = hub.get("/openapi.json", None).json();
     assert!(doc["paths"]["/transparency"]["get"].is_object() && doc["paths"]["/v1/transparency"]["get"].is_object());
+}
+
+/// One raw HTTP/1.1 GET on its own connection, sent at once; the reply is read later with
+/// [`reply_of`], so that hundreds can be in flight from one thread.
+fn send_get(addr: &str, path: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    s
+}
+
+/// The status and body of the reply on `s` (the hub closes the connection after it).
+fn reply_of(mut s: TcpStream) -> (u16, String) {
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+    (status, body)
+}
+
+/// An attacker asks for hundreds of different years at once. Each once cost a pass over the
+/// whole ledger on a blocking thread parked on one lock, which starved the hub's other blocking
+/// work (14.7 s for `/ledger/checkpoint` with 560 such requests). Now one pass counts every
+/// year, and a year the ledger cannot hold is a 404: the hub keeps answering meanwhile, and the
+/// current year's report is still the auditor's.
+#[test]
+fn a_flood_of_years_does_not_stall_the_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path());
+    // A ledger of a few hundred entries, so that a pass over it takes a while.
+    let det = hub.token("oc-sheriff", "det-1", "detective");
+    let entries: u64 = 400;
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let (hub, det) = (&hub, &det);
+            s.spawn(move || {
+                for i in 0..entries / 8 {
+                    let r = hub.post("/v1/requests", Some(det), &alpr(&format!("FL{t}{i:04}")));
+                    assert_eq!(r.status, 200, "{}", r.text);
+                }
+            });
+        }
+    });
+    hub.wait_checkpoint(entries);
+    let year = oversight::time::civil_from_days((hub::tokens::now() / 86_400) as i64).0;
+
+    // A thousand requests for distinct years (the current one among them), all in flight at
+    // once: more than the runtime's 512 blocking threads.
+    let addr = hub.url.strip_prefix("http://").unwrap().to_string();
+    let years: Vec<i64> = (1970..1970 + 1000).collect();
+    assert!(years.contains(&year));
+    // Meanwhile the hub's other endpoints answer at once: `/ledger/checkpoint` is read on the
+    // blocking pool, as the transparency count is. It is asked after every 100 years sent, and
+    // a few times once all are.
+    let mut slowest = Duration::ZERO;
+    let mut probe = || {
+        let t = Instant::now();
+        let (status, body) = reply_of(send_get(&addr, "/ledger/checkpoint"));
+        assert_eq!(status, 200, "{body}");
+        slowest = slowest.max(t.elapsed());
+    };
+    let started = Instant::now();
+    let mut flood = Vec::new();
+    for (i, y) in years.iter().enumerate() {
+        flood.push(send_get(&addr, &format!("/v1/transparency?year={y}")));
+        if i % 100 == 99 {
+            probe();
+        }
+    }
+    let sent = started.elapsed();
+    for _ in 0..5 {
+        probe();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let replies: Vec<(u16, String)> = flood.into_iter().map(reply_of).collect();
+    eprintln!(
+        "{} years sent in {sent:?}, all answered in {:?}; slowest /ledger/checkpoint meanwhile: {slowest:?}",
+        years.len(),
+        started.elapsed()
+    );
+    assert!(slowest < Duration::from_secs(1), "/ledger/checkpoint took {slowest:?} during the flood");
+
+    // Every year but the current one is a 404 naming the one year the ledger holds.
+    for (y, (status, body)) in years.iter().zip(&replies) {
+        if *y == year {
+            assert_eq!(*status, 200, "{body}");
+            continue;
+        }
+        assert_eq!(*status, 404, "{y}: {body}");
+        let p: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(p["type"], "urn:fusionguard:problem:year-not-in-ledger", "{p}");
+        assert_eq!((p["first_year"].as_i64(), p["last_year"].as_i64()), (Some(year), Some(year)), "{p}");
+    }
+
+    // The current year's report is the auditor's, at the checkpoint it names.
+    let got: serde_json::Value = serde_json::from_str(&replies[(year - 1970) as usize].1).unwrap();
+    let size = got["ledger"]["tree_size"].as_u64().unwrap();
+    assert!(size >= entries, "{size}");
+    let reader = oversight::ledger::LedgerReader::open_data_dir(&hub.data).unwrap();
+    let deployment = model::Deployment::load(&repo().join("examples/seed-world")).unwrap();
+    let info = oversight::transparency::LedgerInfo::of(&reader);
+    let report = oversight::transparency::Report::build_audited(year, info, &deployment, reader.entries()).unwrap();
+    assert_eq!(reader.size(), size);
+    assert_eq!(got, serde_json::to_value(&report).unwrap());
+    assert_eq!(got["totals"]["permit"], entries);
+
+    // A new checkpoint is counted: the page follows it (at once, or one count later).
+    let r = hub.post("/v1/requests", Some(&det), &alpr("FLNEXT"));
+    assert_eq!(r.status, 200, "{}", r.text);
+    hub.wait_checkpoint(entries + 1);
+    let mut counted = 0;
+    for _ in 0..100 {
+        counted = hub.get(&format!("/v1/transparency?year={year}"), None).json()["totals"]["permit"].as_u64().unwrap();
+        if counted == entries + 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(counted, entries + 1);
 }

@@ -15,6 +15,10 @@
 //! whenever the verdict was recorded (up to the checkpoint); safeguards are counted in the year
 //! they were carried out (the permit, or the approval of a held request).
 //!
+//! One pass over the ledger counts one year ([`Report::build`], [`Report::build_audited`]) or every
+//! year at once ([`Report::build_all`], [`Report::build_all_audited`]: the same per-year counting,
+//! each entry dispatched to the year it is dated in, so each year's report is the one-year one).
+//!
 //! [`Report::html`], [`Report::csv`] and JSON (serde) render the same [`Report`]; the JSON format
 //! is documented in the crate README ("Transparency report").
 //!
@@ -35,7 +39,7 @@ mod render;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use model::entry::{Entry, Verdict};
+use model::entry::{DecisionEntry, Entry, ReviewEntry, Verdict};
 use model::{Deployment, Outcome};
 use serde::Serialize;
 
@@ -299,9 +303,10 @@ pub fn year_start(year: i64) -> i64 {
     days_from_civil(year, 1, 1) * 86_400
 }
 
-/// Whether the ledger time `t` (Unix seconds) falls in `year` (UTC).
-fn in_year(year: i64, t: u64) -> bool {
-    i64::try_from(t).is_ok_and(|t| (year_start(year)..year_start(year + 1)).contains(&t))
+/// The year (UTC) the ledger time `t` (Unix seconds) falls in, if a report can cover it.
+fn year_of(t: u64) -> Option<i64> {
+    let t = i64::try_from(t).ok()?;
+    Some(civil_from_days(t.div_euclid(86_400)).0).filter(|y| (MIN_YEAR..=MAX_YEAR).contains(y))
 }
 
 fn rfc3339(secs: i64) -> String {
@@ -335,18 +340,28 @@ enum Table {
     RecipientKind,
 }
 
+/// The counts of one year.
 #[derive(Default)]
 struct Counter {
+    year: i64,
     rows: HashMap<Table, BTreeMap<String, Row>>,
     counts: BTreeMap<&'static str, BTreeMap<String, u64>>,
     totals: Totals,
-    held: HashMap<u64, Held>,
     hours_to_verdict: Vec<f64>,
     releases: u64,
     releases_with_obligations: u64,
 }
 
 impl Counter {
+    /// An empty year (its twelve months listed).
+    fn new(year: i64) -> Self {
+        let mut c = Self { year, ..Self::default() };
+        for m in 1..=12 {
+            c.row(Table::Month, &format!("{year:04}-{m:02}"));
+        }
+        c
+    }
+
     fn row(&mut self, table: Table, key: &str) -> &mut Row {
         self.rows
             .entry(table)
@@ -370,6 +385,188 @@ impl Counter {
             self.count("obligation", o);
         }
     }
+
+    /// A decision dated in this year; a held one is returned, so that its verdict (whenever it
+    /// comes) is credited to this year.
+    fn decision(&mut self, d: &DecisionEntry, deployment: Option<&Deployment>) -> Option<Held> {
+        let category = deployment
+            .and_then(|dep| dep.source(&d.source))
+            .map_or_else(|| "unknown".to_string(), |s| s.category.clone());
+        let outside = d.requester.agency != d.owner;
+        let mut rows = vec![
+            (Table::Source, d.source.clone()),
+            (Table::DataType, category),
+            (Table::Action, d.action.clone()),
+            (Table::Purpose, d.purpose.clone()),
+            (Table::LegalBasis, d.legal_basis.kind.clone()),
+            (Table::Month, month_of(d.time as i64)),
+        ];
+        if outside {
+            let kind = deployment
+                .and_then(|dep| dep.agency(&d.requester.agency))
+                .map_or_else(|| "unknown".to_string(), |a| a.kind.as_str().to_string());
+            rows.push((Table::Recipient, d.requester.agency.clone()));
+            rows.push((Table::RecipientKind, kind));
+        }
+        if let Some(first) = d.on_behalf_of.first() {
+            if first.agency != d.owner {
+                rows.push((Table::Originator, first.agency.clone()));
+            }
+        }
+        for (table, key) in &rows {
+            self.row(*table, key).add(d.decision);
+        }
+        self.totals.requests += 1;
+        match d.decision {
+            Outcome::Permit => self.totals.permit += 1,
+            Outcome::Deny => self.totals.deny += 1,
+            Outcome::Review => self.totals.review += 1,
+        }
+        if outside {
+            self.totals.outside_requests += 1;
+            if d.decision == Outcome::Permit {
+                self.totals.outside_released += 1;
+            }
+        }
+        let cited: BTreeSet<(&str, &str)> =
+            d.citations.iter().map(|r| (r.policy.as_str(), r.citation.as_str())).collect();
+        let list = match d.decision {
+            Outcome::Deny => Some("denial"),
+            Outcome::Review => Some("review_citation"),
+            Outcome::Permit => None,
+        };
+        if let Some(list) = list {
+            for (policy, citation) in cited {
+                self.count(list, &format!("{policy}\u{1f}{citation}"));
+            }
+        }
+        let strengths: BTreeSet<&str> =
+            d.justification_signals.iter().map(|s| s.split(':').next().unwrap_or("").trim()).collect();
+        for s in strengths.into_iter().filter(|s| matches!(*s, "strong" | "weak")) {
+            self.count("signal", &format!("{s}/{}", d.decision.as_str()));
+        }
+        match d.decision {
+            Outcome::Permit => self.released(&d.obligations),
+            Outcome::Review => return Some(Held { time: d.time, rows, outside }),
+            Outcome::Deny => {}
+        }
+        None
+    }
+
+    /// A verdict given in this year, on a request of any year.
+    fn verdict_given(&mut self, r: &ReviewEntry) {
+        self.count("verdict", verdict_str(r.verdict));
+        if r.verdict == Verdict::Approve {
+            self.released(&r.obligations);
+        }
+    }
+
+    /// The verdict `r` (of any year) on `held`, a request this year held.
+    fn verdict_on(&mut self, held: &Held, r: &ReviewEntry) {
+        for (table, key) in &held.rows {
+            self.row(*table, key).verdict(r.verdict);
+        }
+        match r.verdict {
+            Verdict::Approve => {
+                self.totals.approved_on_review += 1;
+                if held.outside {
+                    self.totals.outside_released += 1;
+                }
+            }
+            Verdict::Deny => self.totals.denied_on_review += 1,
+        }
+        self.hours_to_verdict.push(r.time.saturating_sub(held.time) as f64 / 3600.0);
+    }
+}
+
+/// Counts each entry into the year (UTC) it is dated in: one [`Counter`] per year, and the
+/// held requests awaiting a verdict across years.
+struct Years<'d> {
+    deployment: Option<&'d Deployment>,
+    /// Count this year only (the other years' entries are skipped).
+    only: Option<i64>,
+    counters: BTreeMap<i64, Counter>,
+    /// Held decisions by ledger index, with the year they count in.
+    held: HashMap<u64, (i64, Held)>,
+}
+
+impl Years<'_> {
+    /// Counts the entry at `index` (entries come in ledger order, so a verdict comes after the
+    /// request it decides); returns the year it counts in, if one is counted.
+    fn entry(&mut self, index: u64, entry: &Entry) -> Option<i64> {
+        let year = year_of(entry.time()).filter(|y| self.only.is_none_or(|only| only == *y));
+        if let Some(y) = year {
+            let c = self.counters.entry(y).or_insert_with(|| Counter::new(y));
+            c.totals.entries += 1;
+            match entry {
+                Entry::Decision(d) => {
+                    if let Some(held) = c.decision(d, self.deployment) {
+                        self.held.insert(index, (y, held));
+                    }
+                }
+                Entry::Review(r) => c.verdict_given(r),
+                Entry::Refused(r) => {
+                    c.totals.refused += 1;
+                    c.count("refused", &r.token.agency);
+                }
+                Entry::Notified(n) => c.count("notified", &n.supervisor.agency),
+                // Kinds the report does not break down count in `totals.entries` only.
+                #[allow(unreachable_patterns)]
+                _ => {}
+            }
+        }
+        if let Entry::Review(r) = entry {
+            if let Some((y, held)) = self.held.remove(&r.decision_index) {
+                if let Some(c) = self.counters.get_mut(&y) {
+                    c.verdict_on(&held, r);
+                }
+            }
+        }
+        year
+    }
+}
+
+/// One pass over a verified ledger's entries: the report of `only`, or of every year an entry
+/// is dated in. With `audited` (and a deployment), the ledger audit runs over the same entries.
+fn count_years<E>(
+    only: Option<i64>,
+    ledger: LedgerInfo,
+    deployment: Option<&Deployment>,
+    audited: bool,
+    entries: impl Iterator<Item = Result<(u64, Entry), E>>,
+) -> Result<BTreeMap<i64, Report>, E> {
+    let mut years = Years { deployment, only, counters: BTreeMap::new(), held: HashMap::new() };
+    if let Some(y) = only {
+        years.counters.insert(y, Counter::new(y));
+    }
+    let mut detector = deployment.filter(|_| audited).map(|d| crate::side_door::SideDoor::new(d, Default::default()));
+    let mut findings: BTreeMap<i64, Vec<Finding>> = BTreeMap::new();
+    for item in entries {
+        let (index, entry) = item?;
+        let year = years.entry(index, &entry);
+        if let Some(detector) = &mut detector {
+            // A finding counts in the year of the entry that completed it.
+            detector.entry(index, &entry, &mut |f| {
+                if let Some(y) = year {
+                    findings.entry(y).or_default().push(f);
+                }
+            });
+        }
+    }
+    let audited = detector.is_some();
+    Ok(years
+        .counters
+        .into_iter()
+        .map(|(year, mut c)| {
+            c.totals.pending_review = c.totals.review - c.totals.approved_on_review - c.totals.denied_on_review;
+            let report = Report::assemble(ledger.clone(), deployment, c);
+            let report = match audited {
+                true => report.with_findings(findings.get(&year).map_or(&[], Vec::as_slice)),
+                false => report,
+            };
+            (year, report)
+        })
+        .collect())
 }
 
 impl Report {
@@ -382,120 +579,7 @@ impl Report {
         deployment: Option<&Deployment>,
         entries: impl Iterator<Item = Result<(u64, Entry), E>>,
     ) -> Result<Self, ReportError<E>> {
-        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
-            return Err(ReportError::Year(year));
-        }
-        let (start, end) = (year_start(year), year_start(year + 1));
-        let mut c = Counter::default();
-        for m in 1..=12 {
-            c.row(Table::Month, &format!("{year:04}-{m:02}"));
-        }
-        for item in entries {
-            let (index, entry) = item.map_err(ReportError::Read)?;
-            if in_year(year, entry.time()) {
-                c.totals.entries += 1;
-            }
-            match entry {
-                Entry::Decision(d) if in_year(year, d.time) => {
-                    let category = deployment
-                        .and_then(|dep| dep.source(&d.source))
-                        .map_or_else(|| "unknown".to_string(), |s| s.category.clone());
-                    let outside = d.requester.agency != d.owner;
-                    let mut rows = vec![
-                        (Table::Source, d.source.clone()),
-                        (Table::DataType, category),
-                        (Table::Action, d.action.clone()),
-                        (Table::Purpose, d.purpose.clone()),
-                        (Table::LegalBasis, d.legal_basis.kind.clone()),
-                        (Table::Month, month_of(d.time as i64)),
-                    ];
-                    if outside {
-                        let kind = deployment
-                            .and_then(|dep| dep.agency(&d.requester.agency))
-                            .map_or_else(|| "unknown".to_string(), |a| a.kind.as_str().to_string());
-                        rows.push((Table::Recipient, d.requester.agency.clone()));
-                        rows.push((Table::RecipientKind, kind));
-                    }
-                    if let Some(first) = d.on_behalf_of.first() {
-                        if first.agency != d.owner {
-                            rows.push((Table::Originator, first.agency.clone()));
-                        }
-                    }
-                    for (table, key) in &rows {
-                        c.row(*table, key).add(d.decision);
-                    }
-                    c.totals.requests += 1;
-                    match d.decision {
-                        Outcome::Permit => c.totals.permit += 1,
-                        Outcome::Deny => c.totals.deny += 1,
-                        Outcome::Review => c.totals.review += 1,
-                    }
-                    if outside {
-                        c.totals.outside_requests += 1;
-                        if d.decision == Outcome::Permit {
-                            c.totals.outside_released += 1;
-                        }
-                    }
-                    let cited: BTreeSet<(&str, &str)> =
-                        d.citations.iter().map(|r| (r.policy.as_str(), r.citation.as_str())).collect();
-                    let list = match d.decision {
-                        Outcome::Deny => Some("denial"),
-                        Outcome::Review => Some("review_citation"),
-                        Outcome::Permit => None,
-                    };
-                    if let Some(list) = list {
-                        for (policy, citation) in cited {
-                            c.count(list, &format!("{policy}\u{1f}{citation}"));
-                        }
-                    }
-                    let strengths: BTreeSet<&str> =
-                        d.justification_signals.iter().map(|s| s.split(':').next().unwrap_or("").trim()).collect();
-                    for s in strengths.into_iter().filter(|s| matches!(*s, "strong" | "weak")) {
-                        c.count("signal", &format!("{s}/{}", d.decision.as_str()));
-                    }
-                    match d.decision {
-                        Outcome::Permit => c.released(&d.obligations),
-                        Outcome::Review => {
-                            c.held.insert(index, Held { time: d.time, rows, outside });
-                        }
-                        Outcome::Deny => {}
-                    }
-                }
-                Entry::Decision(_) => {}
-                Entry::Review(r) => {
-                    if in_year(year, r.time) {
-                        c.count("verdict", verdict_str(r.verdict));
-                        if r.verdict == Verdict::Approve {
-                            c.released(&r.obligations);
-                        }
-                    }
-                    if let Some(held) = c.held.remove(&r.decision_index) {
-                        for (table, key) in &held.rows {
-                            c.row(*table, key).verdict(r.verdict);
-                        }
-                        match r.verdict {
-                            Verdict::Approve => {
-                                c.totals.approved_on_review += 1;
-                                if held.outside {
-                                    c.totals.outside_released += 1;
-                                }
-                            }
-                            Verdict::Deny => c.totals.denied_on_review += 1,
-                        }
-                        c.hours_to_verdict.push(r.time.saturating_sub(held.time) as f64 / 3600.0);
-                    }
-                }
-                Entry::Refused(r) if in_year(year, r.time) => {
-                    c.totals.refused += 1;
-                    c.count("refused", &r.token.agency);
-                }
-                Entry::Refused(_) => {}
-                Entry::Notified(n) if in_year(year, n.time) => c.count("notified", &n.supervisor.agency),
-                Entry::Notified(_) | Entry::Release(_) => {}
-            }
-        }
-        c.totals.pending_review = c.totals.review - c.totals.approved_on_review - c.totals.denied_on_review;
-        Ok(Self::assemble(year, (start, end), ledger, deployment, c))
+        Self::build_year(year, ledger, deployment, false, entries)
     }
 
     /// Like [`Report::build`], with the ledger audit ([`crate::side_door`], default rules) run over
@@ -507,20 +591,46 @@ impl Report {
         deployment: &Deployment,
         entries: impl Iterator<Item = Result<(u64, Entry), E>>,
     ) -> Result<Self, ReportError<E>> {
-        let mut detector = crate::side_door::SideDoor::new(deployment, Default::default());
-        let mut findings = Vec::new();
-        let entries = entries.inspect(|item| {
-            if let Ok((index, entry)) = item {
-                let counted = in_year(year, entry.time());
-                detector.entry(*index, entry, &mut |f| {
-                    if counted {
-                        findings.push(f)
-                    }
-                });
-            }
-        });
-        let report = Self::build(year, ledger, Some(deployment), entries)?;
-        Ok(report.with_findings(&findings))
+        Self::build_year(year, ledger, Some(deployment), true, entries)
+    }
+
+    fn build_year<E>(
+        year: i64,
+        ledger: LedgerInfo,
+        deployment: Option<&Deployment>,
+        audited: bool,
+        entries: impl Iterator<Item = Result<(u64, Entry), E>>,
+    ) -> Result<Self, ReportError<E>> {
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
+            return Err(ReportError::Year(year));
+        }
+        let mut reports = count_years(Some(year), ledger, deployment, audited, entries).map_err(ReportError::Read)?;
+        Ok(reports.remove(&year).expect("the year asked for is always counted"))
+    }
+
+    /// The reports of every year (UTC) an entry of the ledger is dated in, keyed by year, counted
+    /// in one pass over a verified ledger's entries (all of them, in order). Each equals what
+    /// [`Report::build`] gives for its year. A year missing from the map has no entry: its report
+    /// is [`Report::build`] over no entries. Entries dated outside [`MIN_YEAR`]..=[`MAX_YEAR`]
+    /// count in no report.
+    pub fn build_all<E>(
+        ledger: LedgerInfo,
+        deployment: Option<&Deployment>,
+        entries: impl Iterator<Item = Result<(u64, Entry), E>>,
+    ) -> Result<BTreeMap<i64, Self>, E> {
+        count_years(None, ledger, deployment, false, entries)
+    }
+
+    /// Like [`Report::build_all`], with the ledger audit run once over the entries, each finding
+    /// counted in the year of the entry that completed it: each report equals what
+    /// [`Report::build_audited`] gives for its year, and a year missing from the map has the
+    /// report [`Report::build_audited`] gives over no entries.
+    pub fn build_all_audited<E>(
+        ledger: LedgerInfo,
+        deployment: &Deployment,
+        entries: impl Iterator<Item = Result<(u64, Entry), E>>,
+    ) -> Result<BTreeMap<i64, Self>, E> {
+        count_years(None, ledger, Some(deployment), true, entries)
     }
 
     /// Adds the findings of oversight detectors run over the same ledger (counted by kind and
@@ -538,13 +648,9 @@ impl Report {
         self
     }
 
-    fn assemble(
-        year: i64,
-        (start, end): (i64, i64),
-        ledger: LedgerInfo,
-        deployment: Option<&Deployment>,
-        mut c: Counter,
-    ) -> Self {
+    fn assemble(ledger: LedgerInfo, deployment: Option<&Deployment>, mut c: Counter) -> Self {
+        let year = c.year;
+        let (start, end) = (year_start(year), year_start(year + 1));
         let agency_name = |id: &str| deployment.and_then(|d| d.agency(id)).map(|a| a.name.clone());
         let mut take = |table: Table, label: &dyn Fn(&str) -> Option<String>, by_count: bool| {
             let mut rows: Vec<Row> = c.rows.remove(&table).unwrap_or_default().into_values().collect();

@@ -376,6 +376,46 @@ fn years_are_cut_at_midnight_utc() {
     assert_eq!(err.to_string(), "year 10000 is outside 1970..=9999");
 }
 
+#[test]
+fn one_pass_over_every_year_equals_the_per_year_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    write_ledger(dir.path(), &entries());
+    let dep = deployment();
+    let reader = LedgerReader::open_data_dir(dir.path()).unwrap();
+    let info = LedgerInfo::of(&reader);
+    let none = || std::iter::empty::<Result<(u64, Entry), std::convert::Infallible>>();
+    for deployment in [None, Some(&dep)] {
+        let all = Report::build_all(info.clone(), deployment, reader.entries()).unwrap();
+        assert_eq!(all.keys().copied().collect::<Vec<_>>(), [2024, 2025, 2026]);
+        for year in 2023..=2027 {
+            let one = Report::build(year, info.clone(), deployment, reader.entries()).unwrap();
+            match all.get(&year) {
+                Some(r) => assert_eq!(r, &one, "{year}"),
+                None => assert_eq!(Report::build(year, info.clone(), deployment, none()).unwrap(), one, "{year}"),
+            }
+        }
+    }
+    // With the ledger audit: each finding in the year of the entry that completed it.
+    let all = Report::build_all_audited(info.clone(), &dep, reader.entries()).unwrap();
+    assert_eq!(all.keys().copied().collect::<Vec<_>>(), [2024, 2025, 2026]);
+    assert!(all[&2025].violations.high_severity_findings > 0, "{:?}", all[&2025].findings);
+    for year in 2023..=2027 {
+        let one = Report::build_audited(year, info.clone(), &dep, reader.entries()).unwrap();
+        assert!(one.findings.detectors_ran);
+        match all.get(&year) {
+            Some(r) => assert_eq!(r, &one, "{year}"),
+            None => assert_eq!(Report::build_audited(year, info.clone(), &dep, none()).unwrap(), one, "{year}"),
+        }
+    }
+    // An entry dated past 9999 counts in no year; a read error is the pass's error.
+    let far = vec![Ok((0, refused(i64::MAX as u64))), Ok((1, refused(u64::MAX))), Ok((2, refused(Y2025)))];
+    let all = Report::build_all::<String>(info.clone(), None, far.into_iter()).unwrap();
+    assert_eq!(all.keys().copied().collect::<Vec<_>>(), [2025]);
+    assert_eq!(all[&2025].totals.entries, 1);
+    let broken = vec![Ok((0, refused(Y2025))), Err("entry 1 does not verify".to_string())];
+    assert_eq!(Report::build_all(info, None, broken.into_iter()).unwrap_err(), "entry 1 does not verify");
+}
+
 /// Every number of the JSON form, as (section, key, measure) -> value text.
 fn json_numbers(v: &Value) -> BTreeMap<(String, String, String), String> {
     let mut out = BTreeMap::new();
