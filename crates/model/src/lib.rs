@@ -32,6 +32,7 @@
 //! assert_eq!(request.chain().count(), 1);
 //! ```
 
+pub mod canon;
 mod decision;
 mod deployment;
 pub mod entry;
