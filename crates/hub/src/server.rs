@@ -348,13 +348,13 @@ fn backticked(message: &str) -> Option<&str> {
     Some(&message[start..start + len])
 }
 
-/// TEMPORARY until model::canon lands.
+/// The one form of a subject that is looked up and hashed ([`model::canon::subject`]); a
+/// `face_image` value is an opaque reference (the hub matches no images), kept as sent, trimmed.
 fn canonical_subject(kind: &str, value: &str) -> String {
-    let v = value.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
-    if kind == "plate" {
-        v.replace([' ', '-'], "")
+    if kind == "face_image" {
+        value.trim().to_string()
     } else {
-        v
+        model::canon::subject(kind, value)
     }
 }
 
