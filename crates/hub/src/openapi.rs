@@ -26,15 +26,16 @@ pub fn document() -> Value {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Request"}}}},
                 "responses": {
                     "200": {"description": "Decided (permit, deny or review) and durably logged", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DecisionResponse"}}}},
-                    "400": problem_response("Malformed request; `field` names the field at fault"),
+                    "400": problem_response("Malformed request, a free-text field over its cap, or a certification the law library does not ask for; `field` names the field at fault"),
                     "401": problem_response("No valid bearer token"),
                     "403": problem_response("The token's agency or user is not the requester's; the attempt is logged"),
                     "413": problem_response("Request too large"),
+                    "429": problem_response("`rate-limited`: over the token's or the agency's request rate, or its quota of held reviews outstanding; nothing decided or logged; retry after `Retry-After` seconds"),
                     "503": problem_response("The ledger cannot record decisions now, or (`source-unavailable`) the permit is logged but its source's database cannot answer; nothing was released")
                 }
             }},
             "/v1/requests/{id}": {"get": {
-                "summary": "A held (reviewed) request: its status, and the data once approved (requester only)",
+                "summary": "A held (reviewed) request: its status, and the data once approved (requester only; each fetch is a `release` ledger entry, logged first; approvals expire)",
                 "operationId": "getRequest",
                 "security": bearer,
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
@@ -43,6 +44,8 @@ pub fn document() -> Value {
                     "401": problem_response("No valid bearer token"),
                     "403": problem_response("Neither the requester nor a supervisor of the owning agency"),
                     "404": problem_response("No such held request"),
+                    "410": problem_response("`approval-expired`: the approval is past its time; nothing released"),
+                    "429": problem_response("Over the token's or the agency's request rate"),
                     "503": problem_response("The review queue cannot be read now (database unreachable)")
                 }
             }},
@@ -67,7 +70,7 @@ pub fn document() -> Value {
                     "200": {"description": "Decided and logged", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Review"}}}},
                     "400": problem_response("Malformed verdict"),
                     "401": problem_response("No valid bearer token"),
-                    "403": problem_response("Not a supervisor of the owning agency"),
+                    "403": problem_response("Not a supervisor of the owning agency, or the requester (or someone in its chain) deciding their own request"),
                     "404": problem_response("No such review"),
                     "409": problem_response("Already decided, or being decided by another supervisor right now"),
                     "503": problem_response("The ledger cannot record the verdict now")

@@ -1016,7 +1016,8 @@ async fn healthz(State(st): St) -> Response {
     if !st.ledger.is_up() {
         // The ledger's error names files of the data directory: it goes to standard error when
         // the fault happens (`LedgerSlot`), never to this unauthenticated answer.
-        let why = "the ledger cannot write and is being reopened; nothing is released meanwhile (the hub's log says why)";
+        let why =
+            "the ledger cannot write and is being reopened; nothing is released meanwhile (the hub's log says why)";
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "degraded", "ledger": "recovering", "error": why})),

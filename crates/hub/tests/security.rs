@@ -364,3 +364,19 @@ fn private_files_are_private_and_answers_carry_no_paths() {
     // Unauthenticated /metrics holds no count that could be matched against single queries.
     assert!(!hub.get("/metrics", None).text.contains("records_released"));
 }
+
+#[test]
+fn unknown_token_ids_cost_postgres_one_lookup_not_one_per_request() {
+    let schema = common::Schema::new("unknown_tokens");
+    let pg = std::sync::Arc::new(hub::pgstate::PgState::connect(&schema.store("unknown-tokens")).unwrap());
+    let store = hub::tokens::TokenStore::open_pg(std::sync::Arc::clone(&pg)).unwrap();
+    let bogus = "fgt_0123456789abcdef_bogus";
+    assert!(store.should_fetch(bogus), "an id never seen is looked up");
+    store.fetch(bogus).unwrap();
+    assert!(!store.should_fetch(bogus), "an id PostgreSQL does not know is not looked up again at once");
+    // A token issued on another replica is still found: its id was never refused.
+    let (token, _) = hub::tokens::issue_pg(&pg, "lapd", "sgt-ortiz", "supervisor", 3600).unwrap();
+    assert!(store.should_fetch(&token));
+    store.fetch(&token).unwrap();
+    assert!(store.verify(&token).is_ok());
+}
