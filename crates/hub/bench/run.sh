@@ -5,7 +5,8 @@
 #      SOAK=1 for the mixed soak instead (SOAK_DUR, default 600s; RSS sampled every RSS_EVERY s,
 #      default 5, into $RSS_LOG, default ./hub-soak-rss.tsv).
 #      LIMITS=on (default: the seed world's [limits] raised far above the offered load, so every
-#      request passes through the rate limiter and is counted) or LIMITS=off (`demo --limits off`).
+#      request passes through the rate limiter and is counted), LIMITS=off (`demo --limits off`), or
+#      LIMITS=none (no flag: for a binary from before the limits, to compare side by side).
 set -euo pipefail
 BIN=${1:-target/release/fusionguard}
 DUR=${2:-20s}
@@ -17,6 +18,8 @@ DATA=$(mktemp -d "${BENCH_DIR:-$PWD}/hub-bench.XXXXXX")   # on the real disk: fs
 LIMITS=${LIMITS:-on}
 if [ "$LIMITS" = off ]; then
   LIMIT_ARGS=(--limits off)
+elif [ "$LIMITS" = none ]; then
+  LIMIT_ARGS=()
 else
   mkdir -p "$DATA/config"
   { cat examples/seed-world/deployment.toml

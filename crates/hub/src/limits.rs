@@ -87,12 +87,30 @@ struct Bucket {
     at: Instant,
 }
 
+/// The buckets by token id and by agency id.
+#[derive(Debug, Default)]
+struct Buckets {
+    tokens: HashMap<String, Bucket>,
+    agencies: HashMap<String, Bucket>,
+}
+
+/// The bucket of `key`, new (full) or refilled at `rate` a second up to `burst`.
+fn refill<'m>(map: &'m mut HashMap<String, Bucket>, key: &str, rate: f64, burst: f64, now: Instant) -> &'m mut Bucket {
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), Bucket { level: burst, at: now });
+    }
+    let b = map.get_mut(key).expect("inserted above if absent");
+    b.level = (b.level + now.duration_since(b.at).as_secs_f64() * rate).min(burst);
+    b.at = now;
+    b
+}
+
 /// The rate limits and held-review quotas of a serving hub.
 #[derive(Debug)]
 pub struct Limiter {
     limits: Limits,
     on: bool,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    buckets: Mutex<Buckets>,
     /// Pending reviews by `user:AGENCY/USER` and `agency:AGENCY`.
     held: Mutex<HashMap<String, u32>>,
 }
@@ -105,7 +123,7 @@ fn too_many(detail: String, retry_after: u64) -> Problem {
 impl Limiter {
     /// A limiter enforcing `limits`, or none at all when `on` is false (`serve --limits off`).
     pub fn new(limits: Limits, on: bool) -> Self {
-        Self { limits, on, buckets: Mutex::new(HashMap::new()), held: Mutex::new(HashMap::new()) }
+        Self { limits, on, buckets: Mutex::default(), held: Mutex::new(HashMap::new()) }
     }
 
     /// True when rates and quotas are enforced.
@@ -127,39 +145,23 @@ impl Limiter {
         let l = &self.limits;
         let now = Instant::now();
         let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
-        let mut level = |key: String, rate: f64, burst: f64| -> (String, f64) {
-            let b = buckets.entry(key.clone()).or_insert(Bucket { level: burst, at: now });
-            b.level = (b.level + now.duration_since(b.at).as_secs_f64() * rate).min(burst);
-            b.at = now;
-            (key, b.level)
-        };
-        let (tkey, tlevel) = level(format!("t:{token}"), l.token_per_second, l.token_burst);
-        let (akey, alevel) = level(format!("a:{agency}"), l.agency_per_second, l.agency_burst);
-        if tlevel < 1.0 {
-            let wait = ((1.0 - tlevel) / l.token_per_second).ceil() as u64;
-            return Err(too_many(
-                format!(
-                    "this token may send {} requests a second (burst {}); retry later",
-                    l.token_per_second, l.token_burst
-                ),
-                wait,
-            ));
-        }
-        if alevel < 1.0 {
-            let wait = ((1.0 - alevel) / l.agency_per_second).ceil() as u64;
-            return Err(too_many(
-                format!(
-                    "agency {agency:?} may send {} requests a second in all (burst {}); retry later",
-                    l.agency_per_second, l.agency_burst
-                ),
-                wait,
-            ));
-        }
-        for key in [tkey, akey] {
-            if let Some(b) = buckets.get_mut(&key) {
-                b.level -= 1.0;
+        let Buckets { tokens, agencies } = &mut *buckets;
+        let t = refill(tokens, token, l.token_per_second, l.token_burst, now);
+        let a = refill(agencies, agency, l.agency_per_second, l.agency_burst, now);
+        let checks = [
+            (t.level, l.token_per_second, l.token_burst, "this token".to_string()),
+            (a.level, l.agency_per_second, l.agency_burst, format!("agency {agency:?}, all its tokens together,")),
+        ];
+        for (level, rate, burst, who) in checks {
+            if level < 1.0 {
+                return Err(too_many(
+                    format!("{who} may send {rate} requests a second (burst {burst}); retry later"),
+                    ((1.0 - level) / rate).ceil() as u64,
+                ));
             }
         }
+        t.level -= 1.0;
+        a.level -= 1.0;
         Ok(())
     }
 
