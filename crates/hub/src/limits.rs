@@ -260,7 +260,7 @@ mod tests {
             l.admit("t1", "lapd").unwrap();
         }
         let p = l.admit("t1", "lapd").unwrap_err();
-        assert_eq!((p.status.as_u16(), p.retry_after), (429, Some(1)));
+        assert_eq!((p.status.as_u16(), &p.extra["retry_after"]), (429, &serde_json::json!(1)));
         // Another token of the agency still has its own bucket.
         l.admit("t2", "lapd").unwrap();
         // Off: nothing is counted.

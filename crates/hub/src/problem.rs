@@ -13,10 +13,9 @@ pub struct Problem {
     pub kind: &'static str,
     /// Human-readable explanation of this occurrence.
     pub detail: String,
-    /// Extension members (e.g. `field`, `line`, `column`).
+    /// Extension members (e.g. `field`, `line`, `column`; `retry_after`, also sent as the
+    /// `Retry-After` header, which 503 answers get as 1 without it).
     pub extra: Map<String, Value>,
-    /// Seconds for the `Retry-After` header (503 answers get 1 without it).
-    pub retry_after: Option<u64>,
 }
 
 /// Base of the `type` URIs (documented in the OpenAPI document).
@@ -25,12 +24,11 @@ pub const TYPE_BASE: &str = "urn:fusionguard:problem:";
 impl Problem {
     /// A problem with no extension members.
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, kind, detail: detail.into(), extra: Map::new(), retry_after: None }
+        Self { status, kind, detail: detail.into(), extra: Map::new() }
     }
 
     /// Sets `Retry-After` (seconds), also given as the `retry_after` member.
-    pub fn retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds);
+    pub fn retry_after(self, seconds: u64) -> Self {
         self.with("retry_after", seconds)
     }
 
@@ -90,7 +88,7 @@ impl IntoResponse for Problem {
         if self.status == StatusCode::UNAUTHORIZED {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        match self.retry_after {
+        match self.extra.get("retry_after").and_then(Value::as_u64) {
             Some(s) => {
                 h.insert(header::RETRY_AFTER, HeaderValue::from(s));
             }

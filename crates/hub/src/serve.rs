@@ -120,7 +120,7 @@ where
             },
         };
         let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
-            if refused.fetch_add(1, Ordering::Relaxed) % 1000 == 0 {
+            if refused.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
                 eprintln!(
                     "connection cap of {} reached: connections are closed on accept ({} so far)",
                     limits.max,
