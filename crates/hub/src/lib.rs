@@ -12,15 +12,15 @@
 //! Ledger entries hold keyed hashes (HMAC-SHA256) of subjects and free text, never the data
 //! released; the key (`DATA/subject.key`) stays beside the ledger, outside its public tiles.
 //!
-//! Data directory layout:
+//! Data directory layout (DATA itself and DATA/sources are 0700):
 //! ```text
 //! DATA/ledger/        the ledger (tiles/ is public, served at /ledger/)
 //! DATA/ledger.vkey    the ledger's verifier key (public)
 //! DATA/subject.key    HMAC key for subjects (private, 0600)
 //! DATA/tokens.json    hashed bearer tokens (private, 0600)
-//! DATA/reviews.jsonl  the review queue (private: holds full requests)
-//! DATA/notifications.jsonl  notices owed to people (`notify_subject`; private)
-//! DATA/sources/embedded.sqlite  the embedded store: one table per source (`sources::sqlite`)
+//! DATA/reviews.jsonl  the review queue (private, 0600: holds full requests)
+//! DATA/notifications.jsonl  notices owed to people (`notify_subject`; private, 0600)
+//! DATA/sources/embedded.sqlite  the embedded store: one table per source (`sources::sqlite`; 0600)
 //! DATA/sources/*.csv  a CSV file per source (takes precedence over the store)
 //! ```
 //!

@@ -101,7 +101,8 @@ pub async fn run<F>(
 where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
-    let slots = Arc::new(Semaphore::new(fitted_cap(limits.max)));
+    let cap = fitted_cap(limits.max);
+    let slots = Arc::new(Semaphore::new(cap));
     let tls = tls.map(Arc::new);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
@@ -122,8 +123,7 @@ where
         let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
             if refused.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
                 eprintln!(
-                    "connection cap of {} reached: connections are closed on accept ({} so far)",
-                    limits.max,
+                    "connection cap of {cap} reached: connections are closed on accept ({} so far)",
                     refused.load(Ordering::Relaxed)
                 );
             }
