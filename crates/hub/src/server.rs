@@ -60,8 +60,10 @@ type St = State<Arc<AppState>>;
 enum Unreleased {
     /// The source's database cannot answer now (transient: 503).
     SourceDown(String),
-    /// The hub cannot serve it (no connector, an obligation that cannot be applied): the answer
-    /// says so in `data_error`.
+    /// No connector serves the source on this hub (503 until one does).
+    NoConnector,
+    /// The hub cannot serve it (an obligation that cannot be applied): the answer says so in
+    /// `data_error`.
     Refused(String),
 }
 
@@ -117,7 +119,17 @@ fn route_of(path: &str) -> usize {
 async fn track(State(st): St, req: HttpRequest<Body>, next: Next) -> Response {
     let route = route_of(req.uri().path());
     let start = Instant::now();
-    let resp = next.run(req).await;
+    let mut resp = next.run(req).await;
+    // The body limit's own answer is plain text: every error is a problem detail.
+    let is_problem = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json");
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_problem {
+        resp = Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            format!("the request body is over {MAX_BODY} bytes, the most the hub accepts"),
+        )
+        .into_response();
+    }
     st.metrics.record(route, resp.status().as_u16(), start.elapsed().as_secs_f64());
     resp
 }
@@ -252,7 +264,7 @@ impl AppState {
         let records = self
             .connectors
             .fetch(source, &request.subject)
-            .ok_or_else(|| Unreleased::Refused(format!("source {:?} has no connector on this hub", source.id)))?
+            .ok_or(Unreleased::NoConnector)?
             .map_err(Unreleased::SourceDown)?;
         let out = enforce::apply(obligations, request.fields.as_deref(), records)
             .map_err(|e| Unreleased::Refused(e.to_string()))?;
@@ -269,8 +281,25 @@ impl AppState {
         index: u64,
     ) -> Result<(), Problem> {
         match self.release_async(request, obligations).await {
-            Ok(data) => body["data"] = Value::Array(data.into_iter().map(Value::Object).collect()),
+            Ok(data) => {
+                // A lookup that finds nothing says so: `found` is 0, not an error.
+                body["found"] = json!(data.len());
+                body["data"] = Value::Array(data.into_iter().map(Value::Object).collect());
+            }
             Err(Unreleased::Refused(why)) => body["data_error"] = json!(why),
+            Err(Unreleased::NoConnector) => {
+                self.metrics.source_errors.fetch_add(1, Ordering::Relaxed);
+                return Err(Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "source-unavailable",
+                    format!(
+                        "the decision is recorded at ledger index {index} but no connector serves source {:?} on this hub \
+                         (no CSV file, and no table in the sources database); nothing was released",
+                        request.source
+                    ),
+                )
+                .with("ledger", self.receipt(index)));
+            }
             Err(Unreleased::SourceDown(why)) => {
                 self.metrics.source_errors.fetch_add(1, Ordering::Relaxed);
                 return Err(unavailable(

@@ -30,7 +30,9 @@ fn the_demo_sources_are_served_from_the_embedded_store() {
         assert_eq!(r["plate"], hub::sources::DEMO_PLATE);
         assert!(r.as_object().unwrap().keys().all(|k| declared.contains(&k.as_str())), "{r}");
     }
-    assert_eq!(hub.post("/v1/requests", Some(&token), &alpr("0NONE00")).json()["data"], json!([]));
+    let none = hub.post("/v1/requests", Some(&token), &alpr("0NONE00")).json();
+    assert_eq!((&none["data"], &none["found"]), (&json!([]), &json!(0)), "nothing found says so: {none}");
+    assert_eq!(body["found"], 3);
 
     // An import into the running hub's store is served within a second or so, no restart.
     let rows = hub::sources::parse_csv(
@@ -115,4 +117,23 @@ fn a_store_that_stops_answering_gives_503_and_releases_nothing() {
     let body = hub.post("/v1/requests", Some(&token), &alpr("7ABC123")).json();
     assert_eq!(body["data"].as_array().map(Vec::len), Some(3), "{body:#}");
     assert_eq!(body["ledger"]["index"], index + 1);
+}
+
+#[test]
+fn a_permit_on_a_source_no_connector_serves_is_503_logged_and_releases_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let deployment = model::Deployment::load(&repo().join("examples/seed-world")).unwrap();
+    hub::sources::write_synthetic(&data, &deployment, hub::sources::SYNTHETIC_SEED).unwrap();
+    rusqlite::Connection::open(store(&data)).unwrap().execute_batch(r#"DROP TABLE "ociac-alpr""#).unwrap();
+    let hub = TestHub::start(&data);
+    let token = hub.token("oc-sheriff", "det-1", "detective");
+    let r = hub.post("/v1/requests", Some(&token), &alpr("7ABC123"));
+    assert_eq!(r.status, 503, "{}", r.text);
+    let p = r.json();
+    assert_eq!(p["type"], "urn:fusionguard:problem:source-unavailable");
+    assert!(p["detail"].as_str().unwrap().contains("no connector"), "{p}");
+    assert!(p.get("data").is_none(), "nothing released: {p}");
+    assert_eq!(p["ledger"]["index"], 0, "the permit was decided and logged first");
+    assert_eq!(hub.ledger_size(), 1);
 }

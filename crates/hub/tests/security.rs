@@ -261,6 +261,11 @@ fn one_token_cannot_fill_the_ledger_or_the_queue() {
     );
     assert_eq!(hub.get(&format!("/v1/requests/{}", ids[0]), Some(&det)).json()["status"], "denied");
 
+    // A body over the limit is a 413 problem detail, like every other error.
+    let big = hub.post("/v1/requests", Some(&other_token(&hub)), &"x".repeat(hub::server::MAX_BODY + 1));
+    assert_eq!((big.status, big.content_type.as_str()), (413, "application/problem+json"), "{}", big.text);
+    assert_eq!(big.json()["type"], "urn:fusionguard:problem:body-too-large");
+
     // Every free-text field has a cap; over it, a 400 naming the field.
     let mut long: Value = serde_json::from_str(&body).unwrap();
     long["justification"] = json!("x".repeat(hub::limits::MAX_JUSTIFICATION + 1));
@@ -379,4 +384,9 @@ fn unknown_token_ids_cost_postgres_one_lookup_not_one_per_request() {
     assert!(store.should_fetch(&token));
     store.fetch(&token).unwrap();
     assert!(store.verify(&token).is_ok());
+}
+
+/// A fresh token whose buckets are full.
+fn other_token(hub: &TestHub) -> String {
+    hub.token("ice-hsi", "hsi-big", "special_agent")
 }
