@@ -222,9 +222,10 @@ pub fn document() -> Value {
                     "justification_signals": {"type": "array", "items": {"type": "string"}},
                     "ledger": {"$ref": "#/components/schemas/Receipt"},
                     "data": {"type": "array", "items": {"type": "object"}, "description": "Only for a permit: records with obligations applied (redacted fields absent)"},
+                    "found": {"type": "integer", "description": "Only for a permit: how many records were found (0: the lookup found nothing)"},
                     "data_error": {"type": "string"},
                     "missing_certifications": {"type": "array", "items": {"type": "string"}, "description": "Certifications the law requires and the request lacks (the decision is then deny)"},
-                    "notification": {"type": "object", "description": "The notice the owning agency owes the person (notify_subject)", "properties": {"id": {"type": "string"}, "owner": {"type": "string"}, "due": {"type": "integer"}, "obligation": {"type": "string"}}},
+                    "notification": {"type": "object", "description": "The notice the owning agency owes the person (notify_subject)", "properties": {"id": {"type": "string"}, "owner": {"type": "string"}, "due": {"type": "integer"}, "obligation": {"type": "string"}, "asked_by": {"type": "array", "description": "Everyone who asked, originator first", "items": {"type": "object", "properties": {"id": {"type": "string"}, "agency": {"type": "string"}}}}}},
                     "note": {"type": "string"},
                     "review": {"type": "object", "properties": {"id": {"type": "string"}, "status": {"type": "string"}, "url": {"type": "string"}}}
                 }},
