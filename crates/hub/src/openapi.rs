@@ -225,7 +225,7 @@ pub fn document() -> Value {
                     "found": {"type": "integer", "description": "Only for a permit: how many records were found (0: the lookup found nothing)"},
                     "data_error": {"type": "string"},
                     "missing_certifications": {"type": "array", "items": {"type": "string"}, "description": "Certifications the law requires and the request lacks (the decision is then deny)"},
-                    "notification": {"type": "object", "description": "The notice the owning agency owes the person (notify_subject)", "properties": {"id": {"type": "string"}, "owner": {"type": "string"}, "due": {"type": "integer"}, "obligation": {"type": "string"}, "asked_by": {"type": "array", "description": "Everyone who asked, originator first", "items": {"type": "object", "properties": {"id": {"type": "string"}, "agency": {"type": "string"}}}}}},
+                    "notification": {"type": "object", "description": "The notice the owning agency owes the person (notify_subject)", "properties": {"id": {"type": "string"}, "owner": {"type": "string"}, "due": {"type": "integer"}, "obligation": {"type": "string"}, "asked_by": {"type": "array", "description": "Everyone who asked, originator first: [{id, agency}]"}}},
                     "note": {"type": "string"},
                     "review": {"type": "object", "properties": {"id": {"type": "string"}, "status": {"type": "string"}, "url": {"type": "string"}}}
                 }},
