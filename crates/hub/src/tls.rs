@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
-use rustls::server::danger::ClientCertVerifier;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
 use sha2::{Digest, Sha256};
 use tokio_rustls::TlsAcceptor;
@@ -175,6 +175,116 @@ fn subject_of(der: &[u8]) -> Option<Result<CertIdentity, String>> {
     }))
 }
 
+/// The DER content of the `clientAuth` extended key usage (1.3.6.1.5.5.7.3.2).
+const CLIENT_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02];
+
+/// Checks what the hub asks of a client certificate beyond the CA's signature: X.509 v3 with an
+/// extended key usage that includes `clientAuth` (a certificate made for a server, or for any
+/// purpose, is not an agency user's credential). The error says what is missing.
+pub fn client_auth_usage(der: &[u8]) -> Result<(), String> {
+    usage_of(der).unwrap_or_else(|| Err("the certificate cannot be read".into()))
+}
+
+fn usage_of(der: &[u8]) -> Option<Result<(), String>> {
+    const SEQ: u8 = 0x30;
+    let (SEQ, cert, _) = tlv(der)? else { return None };
+    let (SEQ, tbs, _) = tlv(cert)? else { return None };
+    // version [0] EXPLICIT INTEGER, absent in a v1 certificate.
+    let (tag, version, mut rest) = tlv(tbs)?;
+    if tag != 0xa0 || tlv(version)?.1 != [2] {
+        return Some(Err(
+            "the certificate is not X.509 v3; a client certificate must be v3 with extendedKeyUsage clientAuth".into(),
+        ));
+    }
+    // serial, signature algorithm, issuer, validity, subject, public key; then optional fields.
+    for _ in 0..6 {
+        rest = tlv(rest)?.2;
+    }
+    while !rest.is_empty() {
+        let (tag, body, r) = tlv(rest)?;
+        rest = r;
+        if tag != 0xa3 {
+            continue;
+        }
+        let (SEQ, mut extensions, _) = tlv(body)? else { return None };
+        while !extensions.is_empty() {
+            let (_, extension, r) = tlv(extensions)?;
+            extensions = r;
+            let (0x06, oid, after) = tlv(extension)? else { return None };
+            if oid != [0x55, 0x1d, 0x25] {
+                continue;
+            }
+            // An optional `critical` BOOLEAN, then the OCTET STRING holding the purposes.
+            let (tag, value, r) = tlv(after)?;
+            let value = if tag == 0x01 { tlv(r)?.1 } else { value };
+            let (SEQ, mut purposes, _) = tlv(value)? else { return None };
+            while !purposes.is_empty() {
+                let (_, purpose, r) = tlv(purposes)?;
+                purposes = r;
+                if purpose == CLIENT_AUTH {
+                    return Some(Ok(()));
+                }
+            }
+            return Some(Err("the certificate's extendedKeyUsage does not include clientAuth".into()));
+        }
+    }
+    Some(Err("the certificate has no extendedKeyUsage; a client certificate needs extendedKeyUsage clientAuth".into()))
+}
+
+/// The CA's verifier, refusing in the handshake a certificate that fails [`client_auth_usage`]
+/// (the reason goes to standard error).
+#[derive(Debug)]
+struct ClientAuthOnly(Arc<dyn ClientCertVerifier>);
+
+impl ClientCertVerifier for ClientAuthOnly {
+    fn offer_client_auth(&self) -> bool {
+        self.0.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.0.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.0.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if let Err(why) = client_auth_usage(end_entity) {
+            eprintln!("client certificate refused in the TLS handshake: {why}");
+            return Err(rustls::Error::General(why));
+        }
+        self.0.verify_client_cert(end_entity, intermediates, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
 /// Every PEM object of kind `T` in `path`; none is an error that says `what` was expected.
 fn read_pem<T: PemObject>(path: &Path, what: &str) -> Result<Vec<T>, HubError> {
     let items: Vec<T> = T::pem_file_iter(path)
@@ -236,6 +346,7 @@ fn settings(cert: &Path, key: &Path, client_ca: Option<&Path>, client_crls: &[Pa
                 verifier = verifier.with_crls(crls).only_check_end_entity_revocation().enforce_revocation_expiration();
             }
             let verifier = verifier.build().map_err(|e| HubError::Config(format!("{}: {e}", ca.display())))?;
+            let verifier: Arc<dyn ClientCertVerifier> = Arc::new(ClientAuthOnly(verifier));
             client_verifier = Some(Arc::clone(&verifier));
             builder.with_client_cert_verifier(verifier)
         }

@@ -409,3 +409,59 @@ fn certificates_that_name_two_agencies_or_an_unknown_one_are_refused() {
     let wal = std::fs::read(dir.path().join("ledger/entries.wal")).unwrap_or_default();
     assert!(!String::from_utf8_lossy(&wal).contains("\"type\""), "an entry was logged");
 }
+
+#[test]
+fn a_client_certificate_must_be_v3_with_client_auth() {
+    let (_tmp, pki) = pki();
+    // Made for any purpose (no extended key usage), for a server, and an X.509 v1 certificate.
+    leaf(
+        &pki.0,
+        "ca",
+        "anyuse",
+        "/O=oc-sheriff/OU=detective/CN=det-ramos",
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n",
+    );
+    leaf(
+        &pki.0,
+        "ca",
+        "serverish",
+        "/O=oc-sheriff/OU=detective/CN=det-ramos",
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    );
+    let csr = "ramos.csr";
+    openssl(
+        &pki.0,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "v1.pem",
+            "-days",
+            "1",
+        ],
+    );
+    std::fs::copy(pki.path("ramos.key"), pki.path("v1.key")).unwrap();
+    let reason = |name: &str| {
+        let der = CertificateDer::from_pem_file(pki.path(&format!("{name}.pem"))).unwrap();
+        hub::tls::client_auth_usage(&der)
+    };
+    assert_eq!(reason("ramos"), Ok(()));
+    assert!(reason("anyuse").unwrap_err().contains("no extendedKeyUsage"));
+    assert!(reason("serverish").unwrap_err().contains("does not include clientAuth"));
+    assert!(reason("v1").unwrap_err().contains("not X.509 v3"));
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_tls(dir.path(), pki.files(true, &[]));
+    // (rustls will not even present a v1 certificate as a client, so the handshake test is for the others.)
+    for name in ["anyuse", "serverish"] {
+        let r = https(&hub, pki.client(Some(name)), "GET", "/v1/reviews", None, "");
+        assert!(r.is_err(), "{name}: the handshake succeeded: {r:?}");
+    }
+    assert_eq!(https(&hub, pki.client(Some("ramos")), "GET", "/v1/reviews", None, "").unwrap().0, 403);
+}
