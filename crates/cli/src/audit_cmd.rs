@@ -179,6 +179,13 @@ fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     sink.finish()?;
     report_stats(file, &report.stats, out.stats);
+    if report.stats.read == 0 {
+        // Empty results are not silent: nothing was audited, which is not the same as nothing found.
+        eprintln!(
+            "note: no messages were found in {} (an mbox file, an .eml file, an Outlook CSV export, or a folder of them)",
+            file.display()
+        );
+    }
     if out.stats {
         eprintln!("  {} messages in {} threads", report.stats.kept, report.threads.len());
         for (subject, ids) in &report.threads {

@@ -72,19 +72,35 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
                 Ok(r) => r,
                 Err(e) => return failed(&e),
             };
+            if !(oversight::transparency::MIN_YEAR..=oversight::transparency::MAX_YEAR).contains(&year) {
+                bail!("--year {year}: expected a year from 1970 to 9999");
+            }
             let bar = progress(reader.size(), no_progress);
             let entries = reader.entries().inspect(|_| bar.inc(1));
             let info = LedgerInfo::of(&reader);
+            // Every year in one pass, so that an empty year can say which years the ledger holds.
             let built = match &deployment {
-                Some(d) => Report::build_audited(year, info, d, entries),
-                None => Report::build(year, info, None, entries),
+                Some(d) => Report::build_all_audited(info.clone(), d, entries),
+                None => Report::build_all(info.clone(), None, entries),
             };
-            let report = match built {
-                Ok(r) => r,
-                Err(ReportError::Year(y)) => bail!("--year {y}: expected a year from 1970 to 9999"),
-                Err(ReportError::Read(e)) => {
+            let mut years = match built {
+                Ok(years) => years,
+                Err(e) => {
                     bar.finish_and_clear();
                     return failed(&e);
+                }
+            };
+            let report = match years.remove(&year) {
+                Some(r) => r,
+                None => {
+                    let held: Vec<String> = years.keys().map(i64::to_string).collect();
+                    let held = if held.is_empty() { "none: the ledger is empty".to_string() } else { held.join(", ") };
+                    eprintln!("note: the ledger has no entries dated in {year}; the years it holds: {held}");
+                    match Report::build(year, info, deployment.as_ref(), std::iter::empty::<Result<_, ReadError>>()) {
+                        Ok(r) => r,
+                        Err(ReportError::Year(y)) => bail!("--year {y}: expected a year from 1970 to 9999"),
+                        Err(ReportError::Read(e)) => return failed(&e),
+                    }
                 }
             };
             bar.finish_and_clear();

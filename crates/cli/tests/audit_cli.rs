@@ -110,6 +110,20 @@ fn emails_from_a_folder_of_eml_files() {
 }
 
 #[test]
+fn an_empty_mailbox_or_folder_says_no_messages_were_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty_file = dir.path().join("empty.mbox");
+    std::fs::write(&empty_file, "").unwrap();
+    let empty_folder = dir.path().join("nothing");
+    std::fs::create_dir(&empty_folder).unwrap();
+    for path in [empty_file, empty_folder] {
+        let (code, _, stderr) = run(&["audit", "emails", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stderr.contains("no messages were found in"), "{}: {stderr}", path.display());
+    }
+}
+
+#[test]
 fn intelligence_retention() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("gang.csv");

@@ -115,6 +115,7 @@ fn the_three_formats_are_the_reports_renderings() {
         run(&["report", "transparency", "--data", d, "--year", "2024", "--out", out.to_str().unwrap()], b"");
     assert_eq!(code, 0, "{text}");
     assert!(std::fs::read_to_string(&out).unwrap().contains("None recorded in 2024"));
+    assert!(text.contains("no entries dated in 2024; the years it holds: 2025"), "{text}");
     std::fs::remove_dir_all(&data).unwrap();
 }
 
