@@ -61,8 +61,15 @@ enum AuditCommand {
     /// reaching local data around the checkpoint (side doors), and users retried until permitted.
     Ledger {
         /// The hub's data directory (ledger/tiles and ledger.vkey).
-        #[arg(long)]
-        data: PathBuf,
+        #[arg(long, required_unless_present = "tiles", conflicts_with = "tiles")]
+        data: Option<PathBuf>,
+        /// Or a published ledger, as an outside auditor reads it: its tiles directory, or a live
+        /// hub's http://HOST/ledger URL.
+        #[arg(long, requires = "vkey")]
+        tiles: Option<String>,
+        /// The ledger's verifier key (with --tiles; a hub serves it at /v1/ledger/key).
+        #[arg(long, requires = "tiles")]
+        vkey: Option<String>,
         /// The deployment directory the hub runs (holding deployment.toml): agencies' kinds.
         #[arg(long)]
         config: PathBuf,
@@ -107,9 +114,15 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         AuditCommand::Sharing { file, resolutions, out } => sharing(&file, resolutions, &out),
         AuditCommand::Emails { file, out } => emails(&file, &out),
         AuditCommand::Intelligence { file, as_of, out } => intelligence(&file, as_of.as_deref(), &out),
-        AuditCommand::Ledger { data, config, window_hours, retries, out } => {
+        AuditCommand::Ledger { data, tiles, vkey, config, window_hours, retries, out } => {
             let rules = oversight::side_door::LedgerRules { window_secs: window_hours * 3600, retries };
-            ledger(&data, &config, rules, &out)
+            let (opened, shown) = match (&data, &tiles, &vkey) {
+                (Some(d), _, _) => (oversight::ledger::LedgerReader::open_data_dir(d), d.display().to_string()),
+                (None, Some(t), Some(k)) => (oversight::ledger::LedgerReader::open_tiles(t, k), t.clone()),
+                _ => anyhow::bail!("give --data DIR, or --tiles and --vkey"),
+            };
+            let reader = opened.with_context(|| format!("auditing the ledger of {shown}"))?;
+            ledger(&reader, &shown, &config, rules, &out)
         }
     }
 }
@@ -215,15 +228,21 @@ fn intelligence(file: &Path, as_of: Option<&str>, out: &OutputArgs) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-fn ledger(data: &Path, config: &Path, rules: oversight::side_door::LedgerRules, out: &OutputArgs) -> Result<ExitCode> {
+fn ledger(
+    reader: &oversight::ledger::LedgerReader,
+    shown: &str,
+    config: &Path,
+    rules: oversight::side_door::LedgerRules,
+    out: &OutputArgs,
+) -> Result<ExitCode> {
     let deployment =
         model::Deployment::load(config).with_context(|| format!("loading the deployment {}", config.display()))?;
     let mut sink = Sink::new(out.format);
-    let stats = oversight::side_door::audit_data_dir(data, &deployment, rules, &mut |f| sink.push(f))
-        .with_context(|| format!("auditing the ledger of {}", data.display()))?;
+    let stats = oversight::side_door::audit(reader, &deployment, rules, &mut |f| sink.push(f))
+        .with_context(|| format!("auditing the ledger of {shown}"))?;
     sink.finish()?;
     if out.stats {
-        eprintln!("{}: {} entries read; {} findings", data.display(), stats.read, stats.findings);
+        eprintln!("{shown}: {} entries read; {} findings", stats.read, stats.findings);
         for n in &stats.notes {
             eprintln!("  note: {n}");
         }

@@ -132,6 +132,17 @@ fn demo_serves_verifies_and_stops_on_ctrl_c() {
             let text = String::from_utf8_lossy(&out.stdout);
             assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
             assert!(text.contains(&format!("OK: {size} entries")), "{text}");
+            // An outside auditor runs the side-door detectors on the live hub's public ledger,
+            // without its data directory.
+            let out = Command::new(bin())
+                .args(["audit", "ledger", "--tiles", &format!("{url}/ledger"), "--vkey", vkey.trim(), "--stats"])
+                .arg("--config")
+                .arg(repo().join("examples/seed-world"))
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{err}");
+            assert!(err.contains(&format!("{url}/ledger: {size} entries read")), "{err}");
             verified = true;
             break;
         }

@@ -343,7 +343,17 @@ pub fn audit_data_dir(
     rules: LedgerRules,
     out: &mut dyn FnMut(Finding),
 ) -> Result<ImportStats, crate::ledger::ReadError> {
-    let reader = crate::ledger::LedgerReader::open_data_dir(data)?;
+    audit(&crate::ledger::LedgerReader::open_data_dir(data)?, deployment, rules, out)
+}
+
+/// Audits a verified ledger: a data directory's, or one read from published tiles (a live
+/// hub's `/ledger/` URL, with its verifier key), as an outside auditor does.
+pub fn audit(
+    reader: &crate::ledger::LedgerReader,
+    deployment: &Deployment,
+    rules: LedgerRules,
+    out: &mut dyn FnMut(Finding),
+) -> Result<ImportStats, crate::ledger::ReadError> {
     let mut detector = SideDoor::new(deployment, rules);
     for item in reader.entries() {
         let (index, entry) = item?;
