@@ -129,10 +129,36 @@ pub fn sources(args: SourcesArgs) -> anyhow::Result<ExitCode> {
     let Some(s) = deployment.source(&source) else {
         bail!("source {source:?} is not registered in {}", config.display());
     };
-    let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            bail!("{}: line {line}: not UTF-8 text (save the export as UTF-8)", file.display());
+        }
+    };
+    if text.trim().is_empty() {
+        bail!("{}: the file is empty (expected a header line, then one line per record)", file.display());
+    }
     let rows = hub::sources::parse_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let header: Vec<&str> = rows.first().map(|h| h.iter().map(|c| c.trim()).collect()).unwrap_or_default();
     hub::sources::check_columns(s, &header, &file.display().to_string())?;
+    // Data minimisation: only the declared fields (and the columns a subject is matched on) are
+    // stored; the others are dropped, named.
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| s.fields.iter().any(|f| f == header[i]) || hub::sources::KEY_COLUMNS.contains(&header[i]))
+        .collect();
+    let dropped: Vec<&str> = (0..header.len()).filter(|i| !keep.contains(i)).map(|i| header[i]).collect();
+    if !dropped.is_empty() {
+        eprintln!(
+            "warning: {}: column(s) {} are not fields of source {source:?} in the deployment: not stored",
+            file.display(),
+            dropped.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ")
+        );
+    }
+    let rows: Vec<Vec<String>> =
+        rows.iter().map(|r| keep.iter().map(|&i| r.get(i).cloned().unwrap_or_default()).collect()).collect();
     let dir = data.join(hub::sources::SOURCES_DIR);
     hub::keys::create_private_dir(&data).and_then(|()| hub::keys::create_private_dir(&dir))?;
     let db = dir.join(hub::sources::EMBEDDED_DB);

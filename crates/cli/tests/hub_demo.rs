@@ -277,6 +277,15 @@ fn sources_import_puts_a_csv_in_the_embedded_store_the_hub_serves() {
     let (code, out) = import(&file, "ociac-alpr");
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("reads.csv: line 2"), "{out}");
+    // Not UTF-8: the line is named; an empty file says it is empty.
+    std::fs::write(&file, b"plate,read_time,camera_location,vehicle_image\n7ABC123,x,y,z\n8XYZ\xff99,x,y,z\n").unwrap();
+    let (code, out) = import(&file, "ociac-alpr");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("reads.csv: line 3: not UTF-8"), "{out}");
+    std::fs::write(&file, "\n").unwrap();
+    let (code, out) = import(&file, "ociac-alpr");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("reads.csv: the file is empty"), "{out}");
     assert!(!data.join("sources/embedded.sqlite").exists());
 
     std::fs::write(
@@ -290,6 +299,10 @@ fn sources_import_puts_a_csv_in_the_embedded_store_the_hub_serves() {
     let (code, out) = import(&file, "ociac-alpr");
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("imported 3 rows") && out.contains("embedded.sqlite"), "{out}");
+    // The column the deployment does not declare is named and not stored at all.
+    assert!(out.contains("\"owner_note\" are not fields of source \"ociac-alpr\""), "{out}");
+    let db = data.join("sources/embedded.sqlite");
+    assert!(sqlite_holds(&db, "camera_location") && !sqlite_holds(&db, "owner_note"));
 
     // The hub serves the imported table (its other columns stay behind).
     let demo = start_demo(&data);
@@ -306,4 +319,13 @@ fn sources_import_puts_a_csv_in_the_embedded_store_the_hub_serves() {
     drop(demo);
     let _ = std::fs::remove_dir_all(&data);
     let _ = std::fs::remove_dir_all(&csv);
+}
+
+/// True when the SQLite file `db` (or its write-ahead log) holds `text` anywhere: a column name
+/// is in the table's stored `CREATE TABLE` statement.
+fn sqlite_holds(db: &Path, text: &str) -> bool {
+    let wal = db.with_extension("sqlite-wal");
+    [db.to_path_buf(), wal]
+        .iter()
+        .any(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).contains(text))
 }
