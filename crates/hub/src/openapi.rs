@@ -7,6 +7,16 @@ fn problem_response(description: &str) -> Value {
     json!({"description": description, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
 }
 
+/// [`document`], with the kinds of subject each source of `deployment` accepts as
+/// `x-subject-kinds` (source id → kinds).
+pub fn document_for(deployment: &model::Deployment) -> Value {
+    let mut doc = document();
+    let kinds: serde_json::Map<String, Value> =
+        deployment.sources().iter().map(|s| (s.id.clone(), json!(s.subject_kinds()))).collect();
+    doc["x-subject-kinds"] = Value::Object(kinds);
+    doc
+}
+
 /// The document.
 pub fn document() -> Value {
     let bearer = json!([{"bearer": []}]);
@@ -202,7 +212,7 @@ pub fn document() -> Value {
                         "legal_basis": {"type": "object", "additionalProperties": false, "required": ["kind"], "properties": {
                             "kind": {"enum": ["none", "judicial_warrant", "federal_judicial_warrant", "judicial_probable_cause", "court_order", "judicial_subpoena", "grand_jury_subpoena", "administrative_warrant", "detainer", "consent"]},
                             "reference": {"type": ["string", "null"]}, "issued_by": {"type": ["string", "null"]}}},
-                        "subject": {"type": "object", "additionalProperties": false, "required": ["kind", "value"], "properties": {"kind": {"type": "string", "minLength": 1}, "value": {"type": "string", "minLength": 1}}},
+                        "subject": {"type": "object", "additionalProperties": false, "required": ["kind", "value"], "properties": {"kind": {"enum": model::vocab::SUBJECT_KINDS, "description": "Each source accepts the kinds its fields allow (x-subject-kinds lists them per source); another kind is a 400 naming them"}, "value": {"type": "string", "minLength": 1}}},
                         "fields": {"type": ["array", "null"], "items": {"type": "string"}},
                         "certifications": {"type": "array", "items": {"type": "string"}, "description": "Certifications the requesting agency makes (e.g. no_immigration_use); a `certify:WHAT` obligation without WHAT here turns a permit into a deny"}
                     }},

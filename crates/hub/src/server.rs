@@ -477,6 +477,22 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
         Err(p) => return p.into_response(),
     };
     let deployment = st.engine.deployment();
+    if let Some(source) = deployment.source(&request.source) {
+        let kinds = source.subject_kinds();
+        if !kinds.contains(&request.subject.kind.as_str()) {
+            return Problem::bad_field(
+                "subject.kind",
+                format!(
+                    "source {:?} is looked up by {}; `subject.kind` is {:?}",
+                    source.id,
+                    kinds.join(", "),
+                    request.subject.kind
+                ),
+            )
+            .with("accepted_kinds", kinds)
+            .into_response();
+        }
+    }
     if token.agency != request.requester.agency || token.user != request.requester.id {
         let why = format!(
             "the token is for user {:?} of agency {:?}, the request names user {:?} of agency {:?}",
@@ -1084,8 +1100,9 @@ async fn metrics(State(st): St) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
-async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::document().to_string()).into_response()
+async fn openapi(State(st): St) -> Response {
+    let doc = crate::openapi::document_for(st.engine.deployment());
+    ([(header::CONTENT_TYPE, "application/json")], doc.to_string()).into_response()
 }
 
 #[cfg(test)]

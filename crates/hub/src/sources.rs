@@ -134,13 +134,8 @@ pub fn to_csv(rows: &[Vec<String>]) -> String {
 }
 
 /// The columns a subject kind is matched against.
-fn columns_for(kind: &str) -> &[&str] {
-    match kind {
-        "name" => &["name", "student_name"],
-        "plate" => &["plate", "vehicle_registration"],
-        "license_number" => &["license_number"],
-        _ => &[],
-    }
+fn columns_for(kind: &str) -> &'static [&'static str] {
+    model::vocab::subject_columns(kind)
 }
 
 impl Table {

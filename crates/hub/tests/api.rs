@@ -347,3 +347,26 @@ fn openapi_health_metrics_and_key() {
     assert!(m.contains("fusionguard_ledger_size 1"), "{m}");
     assert!(m.contains("fusionguard_http_request_duration_seconds_bucket{route=\"requests\""), "{m}");
 }
+
+#[test]
+fn a_source_is_looked_up_only_by_the_kinds_its_fields_allow() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start(dir.path());
+    let token = hub.token("oc-sheriff", "det-1", "detective");
+    let mut request: Value = serde_json::from_str(&common::alpr("7ABC123")).unwrap();
+    request["subject"] = json!({"kind": "license_number", "value": "D1234567"});
+    let r = hub.post("/v1/requests", Some(&token), &request.to_string());
+    let p = problem(&r, 400);
+    assert_eq!(p["field"], "subject.kind");
+    assert_eq!(p["accepted_kinds"], json!(["plate"]), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("\"ociac-alpr\" is looked up by plate"), "{p}");
+    // A kind outside the vocabulary is refused by name too.
+    request["subject"] = json!({"kind": "ssn", "value": "1"});
+    assert_eq!(problem(&hub.post("/v1/requests", Some(&token), &request.to_string()), 400)["field"], "subject.kind");
+    // Nothing of it was logged; the OpenAPI document lists each source's kinds.
+    assert_eq!(hub.ledger_size(), 0);
+    let doc = hub.get("/openapi.json", None).json();
+    assert_eq!(doc["x-subject-kinds"]["ociac-alpr"], json!(["plate"]));
+    assert_eq!(doc["x-subject-kinds"]["ca-dmv-photos"], json!(["name", "license_number", "face_image"]));
+    assert_eq!(doc["x-subject-kinds"]["ca-dmv-records"], json!(["name", "plate", "license_number"]));
+}

@@ -149,7 +149,8 @@ fn every_release_is_logged_and_approvals_expire() {
     assert_eq!(releases[0]["decision_id"], id.as_str());
     assert_eq!(releases[0]["requester"]["agency"], "denver-pd");
     // Past its time the approval releases nothing, and logs nothing.
-    std::thread::sleep(Duration::from_millis(3700));
+    // (Times are whole seconds: 4 s after a verdict stamped up to 1 s early, plus a margin.)
+    std::thread::sleep(Duration::from_millis(5200));
     let r = hub.get(&url, Some(&det));
     assert_eq!(r.status, 410, "{}", r.text);
     assert_eq!(r.json()["type"], "urn:fusionguard:problem:approval-expired");
@@ -221,6 +222,7 @@ fn one_token_cannot_fill_the_ledger_or_the_queue() {
     })
     .to_string();
     let mut statuses = Vec::new();
+    let start = Instant::now();
     for _ in 0..12 {
         let r = hub.post("/v1/requests", Some(&ice), &body);
         if r.status == 429 {
@@ -231,7 +233,9 @@ fn one_token_cannot_fill_the_ledger_or_the_queue() {
         statuses.push(r.status);
     }
     let logged = statuses.iter().filter(|s| **s == 200).count();
-    assert!((5..=7).contains(&logged), "the burst, and not much more, is logged: {statuses:?}");
+    // The burst, and what the rate refilled meanwhile (2 a second), and no more.
+    let refilled = (start.elapsed().as_secs_f64() * 2.0).ceil() as usize;
+    assert!(logged >= 5 && logged <= 5 + refilled && logged < 12, "{statuses:?} in {:?}", start.elapsed());
     assert_eq!(hub.ledger_size(), logged as u64, "refused requests cost the ledger nothing");
     // Retry-After is a header too.
     let raw = raw_exchange(&hub, &format!(

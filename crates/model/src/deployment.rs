@@ -181,6 +181,19 @@ pub struct Source {
 }
 
 impl Source {
+    /// The kinds of subject this source can be looked up by ([`vocab::SUBJECT_KINDS`]), from the
+    /// fields it declares ([`vocab::SUBJECT_COLUMNS`]; `face_image` for a source with a `photo`).
+    pub fn subject_kinds(&self) -> Vec<&'static str> {
+        vocab::SUBJECT_KINDS
+            .iter()
+            .copied()
+            .filter(|kind| match *kind {
+                "face_image" => self.fields.iter().any(|f| f == "photo"),
+                k => vocab::subject_columns(k).iter().any(|c| self.fields.iter().any(|f| f == c)),
+            })
+            .collect()
+    }
+
     /// True if some record field is citizenship or immigration status (8 U.S.C. 1373 information).
     pub fn holds_status_fields(&self) -> bool {
         self.fields.iter().any(|f| vocab::is_known(vocab::STATUS_FIELDS, f))

@@ -35,6 +35,20 @@ pub const LEGAL_BASIS_KINDS: &[&str] = &[
 /// nothing: the hub does no biometric matching of its own).
 pub const SUBJECT_KINDS: &[&str] = &["name", "plate", "license_number", "face_image"];
 
+/// The record fields a subject of each kind is matched against: a source can be looked up by a
+/// kind when it declares one of these fields (`face_image`, which no field matches, by a source
+/// that declares a `photo`: the hub matches no images, so such a lookup finds nothing).
+pub const SUBJECT_COLUMNS: &[(&str, &[&str])] = &[
+    ("name", &["name", "student_name"]),
+    ("plate", &["plate", "vehicle_registration"]),
+    ("license_number", &["license_number"]),
+];
+
+/// The fields a subject of `kind` is matched against (none for an unknown kind or `face_image`).
+pub fn subject_columns(kind: &str) -> &'static [&'static str] {
+    SUBJECT_COLUMNS.iter().find(|(k, _)| *k == kind).map_or(&[], |(_, c)| c)
+}
+
 /// What a request asks to do with a source.
 pub const ACTIONS: &[&str] = &["lookup", "bulk_export", "biometric_search"];
 
