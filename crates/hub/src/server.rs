@@ -508,6 +508,23 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
         };
     }
     let mut decision = st.engine.decide(&request);
+    if deployment.source(&request.source).is_none() {
+        // Bad input, as `fusionguard decide` says too; the attempt (the engine's deny naming the
+        // unknown source, whose id the entry holds as a keyed hash) is in the ledger.
+        let e = entry::decision(&st.key, deployment, &request, &decision, &token, "", now());
+        return match st.log(&e).await {
+            Ok(index) => Problem::bad_field(
+                "source",
+                format!(
+                    "unknown source {:?}: this hub serves the sources listed in /openapi.json (x-subject-kinds); this attempt is recorded in the ledger",
+                    request.source
+                ),
+            )
+            .with("ledger", st.receipt(index))
+            .into_response(),
+            Err(p) => p.into_response(),
+        };
+    }
     // A law that releases only against a certification: without it, a deny naming it.
     let missing = duties::require_certifications(&mut decision, &request);
     if decision.decision == Outcome::Review {

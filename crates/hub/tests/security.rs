@@ -92,7 +92,11 @@ fn nothing_personal_reaches_the_public_ledger_in_clear() {
     let mut unknown_source = request.clone();
     unknown_source["source"] = json!(secrets[4]);
     unknown_source["on_behalf_of"] = json!([]);
-    assert_eq!(hub.post("/v1/requests", Some(&det), &unknown_source.to_string()).status, 200);
+    // An unknown source is bad input (400, as `fusionguard decide` says), and the attempt is logged.
+    let r = hub.post("/v1/requests", Some(&det), &unknown_source.to_string());
+    assert_eq!(r.status, 400, "{}", r.text);
+    let p = r.json();
+    assert_eq!((&p["field"], p["ledger"]["index"].as_u64()), (&json!("source"), Some(1)), "{p}");
     // A refused attempt: the token claims to be someone else.
     let mut claim = request.clone();
     claim["requester"] = json!({"id": secrets[6], "agency": secrets[3]});
@@ -115,6 +119,10 @@ fn nothing_personal_reaches_the_public_ledger_in_clear() {
     assert!(decision["on_behalf_of"][1]["agency"].as_str().unwrap().starts_with("hmac:"));
     assert_eq!(decision["fields"][0], "plate");
     assert!(all[1]["source"].as_str().unwrap().starts_with("hmac:"));
+    assert_eq!(
+        (&all[1]["decision"], &all[1]["citations"][0]["policy"]),
+        (&json!("deny"), &json!("fusionguard:unknown-source"))
+    );
     assert_eq!(all[2]["type"], "refused");
     assert_eq!(all[2]["why"], hub::entry::REFUSED_NOT_REQUESTER);
 }
