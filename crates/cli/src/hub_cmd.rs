@@ -207,17 +207,17 @@ enum TokenCommand {
         #[arg(long)]
         user: String,
         /// Role (`supervisor` may approve or deny reviews for the agency's sources).
-        #[arg(long, default_value = "analyst")]
+        #[arg(long, default_value = "analyst", value_parser = clap::builder::PossibleValuesParser::new(model::vocab::ROLES))]
         role: String,
-        /// Hours until the token expires.
-        #[arg(long, default_value_t = 24 * 30)]
+        /// Hours until the token expires (at least 1).
+        #[arg(long, default_value_t = 24 * 30, value_parser = clap::value_parser!(u64).range(1..))]
         ttl_hours: u64,
     },
     /// Revoke a token by its id (the 16 hex digits after `fgt_`); a running hub stops accepting it within a second.
     Revoke {
         #[command(flatten)]
         at: StoreArgs,
-        /// Token id.
+        /// Token id: as `token list` prints it, as the token begins (`fgt_<id>`), or the whole token.
         #[arg(long)]
         id: String,
     },
@@ -439,6 +439,11 @@ fn print_banner(addr: &SocketAddr, data: &Path, tokens: &[(&str, &str, &str, &st
     println!("Press Ctrl-C to stop.");
 }
 
+/// Unix seconds as RFC 3339 in UTC.
+fn rfc3339(unix_secs: u64) -> String {
+    oversight::time::rfc3339(i64::try_from(unix_secs).unwrap_or(i64::MAX))
+}
+
 /// `fusionguard token ...`.
 pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
     match args.command {
@@ -453,14 +458,16 @@ pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
                 TokenPlace::Pg(pg) => hub::tokens::issue_pg(&pg, &agency, &user, &role, ttl)?,
             };
             eprintln!(
-                "token {} for {user} ({role}) of {agency}, expires at Unix time {}; only its hash is stored",
-                record.id, record.expires
+                "token {} for {user} ({role}) of {agency}, expires {}; only its hash is stored",
+                record.id,
+                rfc3339(record.expires)
             );
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::Revoke { at, id } => {
             let place = at.describe();
+            let id = hub::tokens::given_id(&id).to_string();
             let found = match at.open()? {
                 TokenPlace::Dir(data) => hub::tokens::revoke(&data, &id)?,
                 TokenPlace::Pg(pg) => pg.revoke_token(&id)?,
@@ -486,7 +493,7 @@ pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     "active"
                 };
-                println!("{}\t{}\t{}\t{}\t{state}\texpires {}", t.id, t.agency, t.user, t.role, t.expires);
+                println!("{}\t{}\t{}\t{}\t{state}\texpires {}", t.id, t.agency, t.user, t.role, rfc3339(t.expires));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -44,3 +44,78 @@ fn writing_into_a_closed_pipe_ends_quietly_with_status_zero() {
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
     }
 }
+
+/// Runs `fusionguard token ARGS --data DATA` (`issue` also gets the seed world's `--config`):
+/// exit code, stdout, stderr.
+fn token(data: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("token").args(args).arg("--data").arg(data);
+    if args.first() == Some(&"issue") {
+        cmd.arg("--config").arg(repo().join("examples/seed-world"));
+    }
+    let out = cmd.output().expect("run fusionguard");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Whether `s` is an RFC 3339 time in UTC with seconds (`2026-05-09T07:29:33Z`).
+fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 20
+        && s.chars().enumerate().all(|(i, c)| match i {
+            4 | 7 => c == '-',
+            10 => c == 'T',
+            13 | 16 => c == ':',
+            19 => c == 'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+#[test]
+fn token_ttl_zero_and_unknown_roles_are_refused_and_roles_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let issue = ["issue", "--agency", "oc-sheriff", "--user", "det-x"];
+    let (code, _, err) = token(dir.path(), &[&issue[..], &["--ttl-hours", "0"]].concat());
+    assert_eq!(code, Some(2), "{err}");
+    let (code, out, err) = token(dir.path(), &[&issue[..], &["--role", "wizard"]].concat());
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(err.contains("wizard") && err.contains("supervisor"), "{err}");
+    let (_, list, _) = token(dir.path(), &["list"]);
+    assert!(list.is_empty(), "nothing issued: {list}");
+    let help = Command::new(BIN).args(["token", "issue", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for role in ["supervisor", "analyst", "detective", "deportation_officer", "special_agent", "clerk"] {
+        assert!(help.contains(role), "{role} not in help: {help}");
+    }
+    let (code, _, err) = token(dir.path(), &[&issue[..], &["--role", "special_agent"]].concat());
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn token_revoke_takes_the_id_as_listed_and_as_the_token_begins_and_times_are_rfc3339() {
+    let dir = tempfile::tempdir().unwrap();
+    let issue = ["issue", "--agency", "oc-sheriff", "--user", "det-x", "--role", "detective"];
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        let (code, out, err) = token(dir.path(), &issue);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(!err.contains("Unix"), "{err}");
+        tokens.push(out.trim().to_string());
+    }
+    let (code, list, _) = token(dir.path(), &["list"]);
+    assert_eq!(code, Some(0));
+    let listed_id = list.lines().next().unwrap().split('\t').next().unwrap().to_string();
+    let expires = list.lines().next().unwrap().rsplit(' ').next().unwrap();
+    assert!(is_rfc3339(expires), "{list}");
+    // As `token list` prints it, as the token begins (`fgt_<id>`), and the whole token.
+    let begins = tokens[1].rsplit_once('_').unwrap().0.to_string();
+    for id in [listed_id.as_str(), &begins, &tokens[2]] {
+        let (code, out, err) = token(dir.path(), &["revoke", "--id", id]);
+        assert_eq!(code, Some(0), "{id}: {out}{err}");
+    }
+    let (_, list, _) = token(dir.path(), &["list"]);
+    assert_eq!(list.lines().filter(|l| l.contains("\trevoked\t")).count(), 3, "{list}");
+}
