@@ -119,3 +119,56 @@ fn token_revoke_takes_the_id_as_listed_and_as_the_token_begins_and_times_are_rfc
     let (_, list, _) = token(dir.path(), &["list"]);
     assert_eq!(list.lines().filter(|l| l.contains("\trevoked\t")).count(), 3, "{list}");
 }
+
+/// Runs `fusionguard ARGS`: exit code and stdout followed by stderr.
+fn fg(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(BIN).args(args).output().expect("run fusionguard");
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
+/// A new ledger of one checkpointed entry in `dir` under `origin`; returns its verifier key.
+fn ledger(dir: &std::path::Path, origin: &str) -> String {
+    let d = dir.to_str().unwrap();
+    let (code, out) = fg(&["ledger", "init", "--dir", d, "--origin", origin]);
+    assert_eq!(code, Some(0), "{out}");
+    let vkey = out.lines().last().unwrap().to_string();
+    let mut child = Command::new(BIN)
+        .args(["ledger", "append", "--dir", d])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"one entry\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(fg(&["ledger", "checkpoint", "--dir", d]).0, Some(0));
+    vkey
+}
+
+#[test]
+fn ledger_verify_says_a_different_key_signed_under_the_right_name() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let _ = ledger(a.path(), "example.org/same");
+    let other_key = ledger(b.path(), "example.org/same");
+    let tiles = a.path().join("tiles");
+    let (code, out) = fg(&["ledger", "verify", "--tiles", tiles.to_str().unwrap(), "--vkey", &other_key]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("signed with a different key"), "{out}");
+    assert!(!out.contains("no signature"), "{out}");
+}
+
+#[test]
+fn ledger_verify_names_a_missing_tiles_folder_and_an_unreachable_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let vkey = ledger(dir.path(), "example.org/edges");
+    let missing = dir.path().join("no-such-tiles");
+    let missing = missing.to_str().unwrap();
+    let (code, out) = fg(&["ledger", "verify", "--tiles", missing, "--vkey", &vkey]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains(missing), "{out}");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/ledger");
+    let (code, out) = fg(&["ledger", "verify", "--tiles", &url, "--vkey", &vkey]);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains(&url), "{out}");
+}
