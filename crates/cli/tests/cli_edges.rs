@@ -172,3 +172,16 @@ fn ledger_verify_names_a_missing_tiles_folder_and_an_unreachable_url() {
     assert_ne!(code, Some(0), "{out}");
     assert!(out.contains(&url), "{out}");
 }
+
+#[test]
+fn an_os_error_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-laws");
+    let (code, out) = fg(&["laws", "--laws", missing.to_str().unwrap(), "check"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert_eq!(out.matches("os error 2").count(), 1, "{out}");
+    let csv = dir.path().join("no-such.csv");
+    let (code, out) = fg(&["audit", "searches", csv.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{out}");
+    assert_eq!(out.matches("os error 2").count(), 1, "{out}");
+}
