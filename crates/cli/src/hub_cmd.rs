@@ -20,8 +20,9 @@ pub struct DemoArgs {
     /// Data directory (default: a fresh folder under the system's temporary directory).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Address to listen on (if the default port is taken, a free one is used).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on, `HOST:PORT` (`localhost:8080` too; if the default port is taken, a free
+    /// one is used).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     listen: SocketAddr,
     /// `off` lifts the deployment's request rates and held-review quotas (load benchmarks only).
     #[arg(long, default_value = "on", value_parser = ["on", "off"])]
@@ -51,8 +52,8 @@ pub struct ServeArgs {
     /// string, or the path of a SQLite file.
     #[arg(long)]
     sources_db: Option<String>,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on, `HOST:PORT` (`localhost:8080` too).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     listen: SocketAddr,
     /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, requires = "tls_key")]
@@ -182,6 +183,17 @@ impl StoreArgs {
             _ => String::new(),
         }
     }
+}
+
+/// A `--listen` address: an IP address and port, or a host name (`localhost`) and port, resolved
+/// to its first address (IPv4 first).
+fn parse_listen(given: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = given.parse() {
+        return Ok(addr);
+    }
+    let addrs: Vec<SocketAddr> =
+        std::net::ToSocketAddrs::to_socket_addrs(given).map_err(|e| format!("{given}: not HOST:PORT ({e})"))?.collect();
+    addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()).copied().ok_or_else(|| format!("{given}: no address"))
 }
 
 /// Arguments of `fusionguard token`.

@@ -185,3 +185,14 @@ fn an_os_error_is_printed_once() {
     assert_eq!(code, Some(2), "{out}");
     assert_eq!(out.matches("os error 2").count(), 1, "{out}");
 }
+
+#[test]
+fn listen_accepts_localhost() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-deployment");
+    let (code, out) =
+        fg(&["serve", "--listen", "localhost:0", "--config", missing.to_str().unwrap(), "--data", "/nonexistent"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(!out.contains("--listen"), "localhost:PORT refused: {out}");
+    assert!(out.contains("cannot start the hub"), "past the arguments: {out}");
+}
