@@ -20,8 +20,9 @@ pub struct DemoArgs {
     /// Data directory (default: a fresh folder under the system's temporary directory).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Address to listen on (if the default port is taken, a free one is used).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on, `HOST:PORT` (`localhost:8080` too; if the default port is taken, a free
+    /// one is used).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     listen: SocketAddr,
     /// `off` lifts the deployment's request rates and held-review quotas (load benchmarks only).
     #[arg(long, default_value = "on", value_parser = ["on", "off"])]
@@ -51,8 +52,8 @@ pub struct ServeArgs {
     /// string, or the path of a SQLite file.
     #[arg(long)]
     sources_db: Option<String>,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on, `HOST:PORT` (`localhost:8080` too).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     listen: SocketAddr,
     /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, requires = "tls_key")]
@@ -210,6 +211,17 @@ impl StoreArgs {
     }
 }
 
+/// A `--listen` address: an IP address and port, or a host name (`localhost`) and port, resolved
+/// to its first address (IPv4 first).
+fn parse_listen(given: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = given.parse() {
+        return Ok(addr);
+    }
+    let addrs: Vec<SocketAddr> =
+        std::net::ToSocketAddrs::to_socket_addrs(given).map_err(|e| format!("{given}: not HOST:PORT ({e})"))?.collect();
+    addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()).copied().ok_or_else(|| format!("{given}: no address"))
+}
+
 /// Arguments of `fusionguard token`.
 #[derive(clap::Args)]
 pub struct TokenArgs {
@@ -233,17 +245,17 @@ enum TokenCommand {
         #[arg(long)]
         user: String,
         /// Role (`supervisor` may approve or deny reviews for the agency's sources).
-        #[arg(long, default_value = "analyst")]
+        #[arg(long, default_value = "analyst", value_parser = clap::builder::PossibleValuesParser::new(model::vocab::ROLES))]
         role: String,
-        /// Hours until the token expires.
-        #[arg(long, default_value_t = 24 * 30)]
+        /// Hours until the token expires (at least 1).
+        #[arg(long, default_value_t = 24 * 30, value_parser = clap::value_parser!(u64).range(1..))]
         ttl_hours: u64,
     },
     /// Revoke a token by its id (the 16 hex digits after `fgt_`); a running hub stops accepting it within a second.
     Revoke {
         #[command(flatten)]
         at: StoreArgs,
-        /// Token id.
+        /// Token id: as `token list` prints it, as the token begins (`fgt_<id>`), or the whole token.
         #[arg(long)]
         id: String,
     },
@@ -465,6 +477,11 @@ fn print_banner(addr: &SocketAddr, data: &Path, tokens: &[(&str, &str, &str, &st
     println!("Press Ctrl-C to stop.");
 }
 
+/// Unix seconds as RFC 3339 in UTC.
+fn rfc3339(unix_secs: u64) -> String {
+    oversight::time::rfc3339(i64::try_from(unix_secs).unwrap_or(i64::MAX))
+}
+
 /// `fusionguard token ...`.
 pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
     match args.command {
@@ -479,14 +496,16 @@ pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
                 TokenPlace::Pg(pg) => hub::tokens::issue_pg(&pg, &agency, &user, &role, ttl)?,
             };
             eprintln!(
-                "token {} for {user} ({role}) of {agency}, expires at Unix time {}; only its hash is stored",
-                record.id, record.expires
+                "token {} for {user} ({role}) of {agency}, expires {}; only its hash is stored",
+                record.id,
+                rfc3339(record.expires)
             );
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }
         TokenCommand::Revoke { at, id } => {
             let place = at.describe();
+            let id = hub::tokens::given_id(&id).to_string();
             let found = match at.open()? {
                 TokenPlace::Dir(data) => hub::tokens::revoke(&data, &id)?,
                 TokenPlace::Pg(pg) => pg.revoke_token(&id)?,
@@ -512,7 +531,7 @@ pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     "active"
                 };
-                println!("{}\t{}\t{}\t{}\t{state}\texpires {}", t.id, t.agency, t.user, t.role, t.expires);
+                println!("{}\t{}\t{}\t{}\t{state}\texpires {}", t.id, t.agency, t.user, t.role, rfc3339(t.expires));
             }
             Ok(ExitCode::SUCCESS)
         }

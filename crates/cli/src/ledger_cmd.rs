@@ -234,6 +234,11 @@ fn append(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Unix seconds as RFC 3339 in UTC.
+fn rfc3339(unix_secs: u64) -> String {
+    oversight::time::rfc3339(i64::try_from(unix_secs).unwrap_or(i64::MAX))
+}
+
 fn verify(
     tiles: &str,
     vkey: &str,
@@ -244,8 +249,10 @@ fn verify(
     let verifier = NoteVerifier::parse(vkey).context("parsing --vkey")?;
     let fetcher: Box<dyn TileFetcher> = if tiles.starts_with("http://") || tiles.starts_with("https://") {
         Box::new(HttpFetcher::new(tiles))
-    } else {
+    } else if std::path::Path::new(tiles).is_dir() {
         Box::new(DirFetcher(PathBuf::from(tiles)))
+    } else {
+        bail!("--tiles {tiles}: no such folder (give the log's tiles folder or its http:// URL)")
     };
     match verify_log(fetcher.as_ref(), &verifier) {
         Ok(v) => {
@@ -276,14 +283,17 @@ fn verify(
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
             // The log's own timestamped signature, if it adds one, shows how fresh the view is.
             if let Ok(Some(t)) = note.verify_by(&verifier.with_alg(ledger::note::ALG_COSIGNATURE_V1)) {
-                println!("signed by the log at {t} ({}s ago)", now.saturating_sub(t));
+                println!("signed by the log at {} ({}s ago)", rfc3339(t), now.saturating_sub(t));
             }
             let mut cosigned = 0;
             for w in witnesses {
                 match note.verify_by(w) {
                     Ok(t) => {
                         cosigned += 1;
-                        println!("cosigned by {} at {}", w.name(), t.unwrap_or(0));
+                        match t {
+                            Some(t) => println!("cosigned by {} at {}", w.name(), rfc3339(t)),
+                            None => println!("cosigned by {}", w.name()),
+                        }
                     }
                     Err(e) => println!("no valid cosignature by {}: {e}", w.name()),
                 }

@@ -41,6 +41,9 @@ fn witness_cosigns_and_quorum_is_enforced() {
         run(&["ledger", "verify", "--tiles", t, "--vkey", &log_vkey, "--witness-vkey", &wkey, "--quorum", "1"], "");
     assert!(ok, "{out}");
     assert!(out.contains("cosigned by board.example/witness at "), "{out}");
+    // At an RFC 3339 time, not Unix seconds.
+    let at = out.split("cosigned by board.example/witness at ").nth(1).unwrap().split_whitespace().next().unwrap();
+    assert!(at.len() == 20 && at.as_bytes()[10] == b'T' && at.ends_with('Z'), "{out}");
     // A checkpoint without it fails that requirement.
     let stripped: String = std::fs::read_to_string(tiles.join("checkpoint"))
         .expect("checkpoint")

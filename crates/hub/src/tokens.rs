@@ -145,6 +145,9 @@ fn new_token(agency: &str, user: &str, role: &str, ttl_secs: u64) -> Result<(Str
             return Err(HubError::Config(format!("token {what} must be 1 to 128 printable characters")));
         }
     }
+    if !model::vocab::is_known(model::vocab::ROLES, role) {
+        return Err(HubError::Config(format!("unknown role {role:?}; roles: {}", model::vocab::ROLES.join(", "))));
+    }
     let id = hex::encode(random_bytes::<8>()?);
     let token = format!("fgt_{id}_{}", B64URL.encode(random_bytes::<32>()?));
     let issued = now();
@@ -190,6 +193,14 @@ pub fn issue_pg(
     let (token, record) = new_token(agency, user, role, ttl_secs)?;
     pg.insert_token(&record)?;
     Ok((token, record))
+}
+
+/// The public id in what a user gives for a token: the id itself (as `token list` prints it),
+/// `fgt_<id>` (as the token begins) or the whole token `fgt_<id>_<secret>`.
+pub fn given_id(given: &str) -> &str {
+    let given = given.trim();
+    let rest = given.strip_prefix("fgt_").unwrap_or(given);
+    rest.split('_').next().unwrap_or(rest)
 }
 
 /// Revokes the token with public id `id` (the part after `fgt_`). Returns false if unknown.
@@ -350,6 +361,18 @@ fn token_id(token: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_roles_are_refused_and_ids_are_found_in_what_users_give() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(issue(dir.path(), "a", "u", "wizard", 60), Err(HubError::Config(_))));
+        for role in model::vocab::ROLES {
+            issue(dir.path(), "a", "u", role, 60).unwrap();
+        }
+        for given in ["0123456789abcdef", "fgt_0123456789abcdef", "fgt_0123456789abcdef_secret"] {
+            assert_eq!(given_id(given), "0123456789abcdef");
+        }
+    }
 
     #[test]
     fn issue_verify_revoke_expire() {

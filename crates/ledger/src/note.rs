@@ -47,6 +47,9 @@ pub enum NoteError {
     /// No signature by any of the given verifiers.
     #[error("note has no signature by {0}")]
     Unverified(String),
+    /// A signature under the verifier's name, made with another key (key id differs).
+    #[error("note under the name {0} is signed with a different key")]
+    OtherKey(String),
 }
 
 /// Computes a key id: the first 4 bytes of SHA-256(name || "\n" || alg || key).
@@ -328,11 +331,16 @@ impl Note {
     /// Finds the signature by `verifier` and checks it. Returns the
     /// cosignature timestamp for cosignature keys.
     pub fn verify_by(&self, verifier: &NoteVerifier) -> Result<Option<u64>, NoteError> {
-        let sig = self
-            .signatures
-            .iter()
-            .find(|s| s.name == verifier.name() && s.key_id == verifier.key_id())
-            .ok_or_else(|| NoteError::Unverified(verifier.name().to_string()))?;
+        let sig =
+            self.signatures.iter().find(|s| s.name == verifier.name() && s.key_id == verifier.key_id()).ok_or_else(
+                || {
+                    if self.signatures.iter().any(|s| s.name == verifier.name()) {
+                        NoteError::OtherKey(verifier.name().to_string())
+                    } else {
+                        NoteError::Unverified(verifier.name().to_string())
+                    }
+                },
+            )?;
         verifier.verify(self.body.as_bytes(), &sig.signature)
     }
 

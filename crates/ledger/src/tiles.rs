@@ -97,7 +97,7 @@ pub enum VerifyError {
     /// A file could not be fetched.
     #[error("cannot fetch {path}: {why}")]
     Fetch {
-        /// Path relative to the log root.
+        /// Path relative to the log root (over HTTP, the whole URL).
         path: String,
         /// Why.
         why: String,
@@ -105,7 +105,7 @@ pub enum VerifyError {
     /// A file is missing.
     #[error("missing {path}")]
     Missing {
-        /// Path relative to the log root.
+        /// Path relative to the log root (over HTTP, the whole URL).
         path: String,
     },
     /// The checkpoint note or its signature is bad.
@@ -192,7 +192,7 @@ impl HttpFetcher {
 impl TileFetcher for HttpFetcher {
     fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, VerifyError> {
         let url = format!("{}/{}", self.base, path);
-        let fail = |why: String| VerifyError::Fetch { path: path.to_string(), why };
+        let fail = |why: String| VerifyError::Fetch { path: url.clone(), why };
         let mut resp = self.agent.get(&url).call().map_err(|e| fail(e.to_string()))?;
         match resp.status().as_u16() {
             200 => {

@@ -60,6 +60,11 @@ pub const SOURCE_CATEGORIES: &[&str] =
 /// says no state or local law may stop an official from sending to or receiving from DHS.
 pub const STATUS_FIELDS: &[&str] = &["immigration_status", "citizenship"];
 
+/// Roles a user can hold (a token's role, a client certificate's OU). `supervisor` may approve or
+/// deny reviews for the agency's sources; the others name what the user does.
+pub const ROLES: &[&str] =
+    &["supervisor", "analyst", "detective", "investigator", "officer", "deportation_officer", "special_agent", "clerk"];
+
 /// Returns true if `value` is one of `vocabulary`.
 pub fn is_known(vocabulary: &[&str], value: &str) -> bool {
     vocabulary.contains(&value)

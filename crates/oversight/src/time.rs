@@ -90,6 +90,13 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
 }
 
+/// `unix_secs` (seconds since 1970-01-01T00:00:00Z) as RFC 3339 in UTC: `2026-05-09T07:29:33Z`.
+pub fn rfc3339(unix_secs: i64) -> String {
+    let (y, mo, d) = civil_from_days(unix_secs.div_euclid(86_400));
+    let s = unix_secs.rem_euclid(86_400);
+    format!("{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
 /// The number of days in a month of a year (proleptic Gregorian).
 pub fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
