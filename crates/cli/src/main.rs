@@ -29,6 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Decide one request (JSON file, or - for standard input) and print the decision as JSON.
+    #[command(after_help = "Examples:\n  fusionguard decide request.json\n  cat request.json | fusionguard decide -")]
     Decide {
         /// The deployment directory (holding deployment.toml).
         #[arg(long, default_value = "examples/seed-world")]
@@ -40,20 +41,40 @@ enum Command {
         request: PathBuf,
     },
     /// The law library: test, check, list, bench.
+    #[command(after_help = "Examples:\n  fusionguard laws test\n  fusionguard laws list | head")]
     Laws(laws_cmd::LawsArgs),
     /// The verifiable ledger: init, append, checkpoint, prove, verify, witness.
+    #[command(
+        after_help = "Examples:\n  fusionguard ledger init --dir D --origin example.org/log\n  fusionguard ledger verify --tiles D/tiles --vkey VKEY"
+    )]
     Ledger(ledger_cmd::LedgerArgs),
     /// Oversight: find circumvention in released records (search audits, sharing lists, emails).
+    #[command(
+        after_help = "Examples:\n  fusionguard audit searches AUDIT.csv --stats\n  fusionguard audit ledger --data HUB_DATA_DIR --config examples/seed-world"
+    )]
     Audit(audit_cmd::AuditArgs),
     /// Reports from a hub's verified ledger: the annual transparency report.
+    #[command(
+        after_help = "Examples:\n  fusionguard report transparency --data DATA --year 2025 --config examples/seed-world --out report.html"
+    )]
     Report(report_cmd::ReportArgs),
     /// Run the sharing hub on the seed world with synthetic data (start here).
+    #[command(after_help = "Examples:\n  fusionguard demo\n  fusionguard demo --listen localhost:8080")]
     Demo(hub_cmd::DemoArgs),
     /// Run the sharing hub for a real deployment.
+    #[command(
+        after_help = "Examples:\n  fusionguard serve --config examples/seed-world --data /var/lib/fusionguard --listen 127.0.0.1:8080"
+    )]
     Serve(hub_cmd::ServeArgs),
     /// Bearer tokens for the hub: issue, revoke, list.
+    #[command(
+        after_help = "Examples:\n  fusionguard token issue --config examples/seed-world --data DATA --agency lapd --user det-1 --role detective\n  fusionguard token list --data DATA"
+    )]
     Token(hub_cmd::TokenArgs),
     /// The hub's embedded store of sources: import a CSV file as a source's table.
+    #[command(
+        after_help = "Examples:\n  fusionguard sources import --config examples/seed-world --data DATA --source ociac-alpr reads.csv"
+    )]
     Sources(hub_cmd::SourcesArgs),
 }
 
