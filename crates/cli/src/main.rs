@@ -103,7 +103,8 @@ fn quiet_on_closed_pipe() {
 }
 
 /// `e` and its causes joined with ": ", each cause once: a library error that already writes its
-/// source (`cannot read X: No such file or directory (os error 2)`) is not followed by it again.
+/// source (`cannot read X: No such file or directory (os error 2)`) is not followed by it again,
+/// and a cause that begins with the path its context ends with does not repeat the path.
 fn message(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
@@ -111,6 +112,11 @@ fn message(e: &anyhow::Error) -> String {
         if out.contains(&text) {
             continue;
         }
+        // `reading X` followed by `X: why`: the path once.
+        let text = match text.split_once(": ") {
+            Some((path, why)) if !path.is_empty() && out.ends_with(path) => why.to_string(),
+            _ => text,
+        };
         if !out.is_empty() {
             out.push_str(": ");
         }

@@ -184,6 +184,7 @@ fn an_os_error_is_printed_once() {
     let (code, out) = fg(&["audit", "searches", csv.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{out}");
     assert_eq!(out.matches("os error 2").count(), 1, "{out}");
+    assert_eq!(out.matches(csv.to_str().unwrap()).count(), 1, "the path once: {out}");
 }
 
 #[test]
