@@ -21,6 +21,9 @@ pub struct AuditArgs {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// An ALPR search audit (Flock portal export, organization or network audit), as CSV.
+    #[command(
+        after_help = "Examples:\n  fusionguard audit searches okaloosa-fl-org-audit-2025-11.csv --stats\n  fusionguard audit searches AUDIT.csv --format jsonl"
+    )]
     Searches {
         /// The CSV file.
         file: PathBuf,
@@ -29,6 +32,7 @@ enum AuditCommand {
     },
     /// A sharing list (who gives whom access), resolved through the agency directory and checked
     /// against California SB 34 and 625 ILCS 5/2-130.
+    #[command(after_help = "Examples:\n  fusionguard audit sharing flock-agency-access-2024-04-26.csv --resolutions")]
     Sharing {
         /// The CSV file (src_agency, external_agency, ...).
         file: PathBuf,
@@ -40,6 +44,9 @@ enum AuditCommand {
     },
     /// An email production: an Outlook CSV export, an mbox file, an .eml file or a folder of .eml
     /// files (picked by extension, else by the file's first line).
+    #[command(
+        after_help = "Examples:\n  fusionguard audit emails production.mbox --stats\n  fusionguard audit emails emails.csv --format jsonl"
+    )]
     Emails {
         /// The CSV, mbox or .eml file, or a folder of .eml files.
         file: PathBuf,
@@ -48,6 +55,7 @@ enum AuditCommand {
     },
     /// A criminal intelligence system's records (e.g. a gang database export), as CSV: records held
     /// more than five years after entry or their last review (28 CFR 23.20(h)).
+    #[command(after_help = "Examples:\n  fusionguard audit intelligence gang-db.csv --as-of 2025-11-25")]
     Intelligence {
         /// The CSV file (record_id, entry_date, last_review, purge_date, ...).
         file: PathBuf,
@@ -59,6 +67,7 @@ enum AuditCommand {
     },
     /// A hub's ledger (verified against its checkpoint and key first): immigration enforcement
     /// reaching local data around the checkpoint (side doors), and users retried until permitted.
+    #[command(after_help = "Examples:\n  fusionguard audit ledger --data HUB_DATA_DIR --config examples/seed-world")]
     Ledger {
         /// The hub's data directory (ledger/tiles and ledger.vkey).
         #[arg(long, required_unless_present = "tiles", conflicts_with = "tiles")]

@@ -108,6 +108,9 @@ enum SourcesCommand {
     /// DATA/sources/embedded.sqlite, replacing that source's table in one transaction. A running
     /// hub serves the new rows within a second; a source it had no table for, from its next
     /// start. DATA/sources/ID.csv, if it exists, takes precedence.
+    #[command(
+        after_help = "Examples:\n  fusionguard sources import --config examples/seed-world --data DATA --source ociac-alpr reads.csv"
+    )]
     Import {
         /// The deployment directory (the source must be registered there).
         #[arg(long)]
@@ -232,6 +235,9 @@ pub struct TokenArgs {
 #[derive(clap::Subcommand)]
 enum TokenCommand {
     /// Issue a bearer token for one user of one agency; prints the token (shown once) on the last line.
+    #[command(
+        after_help = "Examples:\n  fusionguard token issue --config examples/seed-world --data DATA --agency lapd --user det-1 --role detective"
+    )]
     Issue {
         /// The deployment directory (the agency must be registered there).
         #[arg(long)]
@@ -252,6 +258,9 @@ enum TokenCommand {
         ttl_hours: u64,
     },
     /// Revoke a token by its id (the 16 hex digits after `fgt_`); a running hub stops accepting it within a second.
+    #[command(
+        after_help = "Examples:\n  fusionguard token revoke --data DATA --id 0123456789abcdef\n  fusionguard token revoke --data DATA --id fgt_0123456789abcdef"
+    )]
     Revoke {
         #[command(flatten)]
         at: StoreArgs,
@@ -260,6 +269,7 @@ enum TokenCommand {
         id: String,
     },
     /// List tokens (ids, users, agencies, expiry; never the tokens).
+    #[command(after_help = "Examples:\n  fusionguard token list --data DATA")]
     List {
         #[command(flatten)]
         at: StoreArgs,

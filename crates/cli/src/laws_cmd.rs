@@ -22,6 +22,7 @@ pub struct LawsArgs {
 #[derive(Subcommand)]
 enum LawsCommand {
     /// Run every scenario (*.cases.json) and report per-policy coverage.
+    #[command(after_help = "Examples:\n  fusionguard laws test\n  fusionguard laws test --verbose | grep FAIL")]
     Test {
         /// The deployment the scenarios use.
         #[arg(long, default_value = "examples/seed-world")]
@@ -31,12 +32,15 @@ enum LawsCommand {
         verbose: bool,
     },
     /// Validate the library against the schema (strict) and check every annotation.
+    #[command(after_help = "Examples:\n  fusionguard laws check\n  fusionguard laws --laws ./my-laws check")]
     Check,
     /// Print the library as a table: id, jurisdiction, citation, summary.
+    #[command(after_help = "Examples:\n  fusionguard laws list | grep us-ca")]
     List,
     /// Show the slice for one (source, agency, action): the policies that can apply, specialised
     /// to that agency and source (every probe is a permit; the checkpoint applies each policy's
     /// effect and class itself).
+    #[command(after_help = "Examples:\n  fusionguard laws slice --source ociac-alpr --agency fbi --action lookup")]
     Slice {
         /// The deployment.
         #[arg(long, default_value = "examples/seed-world")]
@@ -52,6 +56,7 @@ enum LawsCommand {
         action: String,
     },
     /// Measure decision latency over a realistic mix, sliced and unsliced.
+    #[command(after_help = "Examples:\n  fusionguard laws bench --config examples/seed-world --json")]
     Bench {
         /// The deployment to generate requests for.
         #[arg(long, default_value = "examples/seed-world")]

@@ -24,6 +24,7 @@ pub struct LedgerArgs {
 #[derive(clap::Subcommand)]
 enum LedgerCommand {
     /// Create a ledger directory and print its verifier key (last line).
+    #[command(after_help = "Examples:\n  fusionguard ledger init --dir D --origin example.org/log")]
     Init {
         /// Ledger directory (created).
         #[arg(long)]
@@ -33,12 +34,14 @@ enum LedgerCommand {
         origin: String,
     },
     /// Append entries read from standard input, one per line; print each index once durable.
+    #[command(after_help = "Examples:\n  printf 'entry one\\nentry two\\n' | fusionguard ledger append --dir D")]
     Append {
         /// Ledger directory.
         #[arg(long)]
         dir: PathBuf,
     },
     /// Integrate durable entries: write tiles and a signed checkpoint, and print it.
+    #[command(after_help = "Examples:\n  fusionguard ledger checkpoint --dir D")]
     Checkpoint {
         /// Ledger directory.
         #[arg(long)]
@@ -51,11 +54,15 @@ enum LedgerCommand {
         quorum: usize,
     },
     /// Print a proof as JSON with base64 `hashes`.
+    #[command(after_help = "Examples:\n  fusionguard ledger prove inclusion --dir D --index 3 --size 10")]
     Prove {
         #[command(subcommand)]
         proof: ProveCommand,
     },
     /// Verify a whole published log: entries -> tiles -> root -> signature.
+    #[command(
+        after_help = "Examples:\n  fusionguard ledger verify --tiles D/tiles --vkey VKEY\n  fusionguard ledger verify --tiles http://HUB/ledger --vkey \"$(curl -s http://HUB/v1/ledger/key)\""
+    )]
     Verify {
         /// The published tiles directory, or an http:// URL.
         #[arg(long)]
@@ -74,6 +81,7 @@ enum LedgerCommand {
         quorum: usize,
     },
     /// Run a tlog-witness that cosigns only consistent checkpoints.
+    #[command(after_help = "Examples:\n  fusionguard ledger witness --dir W --log-vkey VKEY --listen 127.0.0.1:7380")]
     Witness {
         /// Witness state directory (its key and what it saw).
         #[arg(long)]
@@ -93,6 +101,7 @@ enum LedgerCommand {
 #[derive(clap::Subcommand)]
 enum ProveCommand {
     /// Inclusion proof of entry INDEX in the tree of SIZE entries.
+    #[command(after_help = "Examples:\n  fusionguard ledger prove inclusion --dir D --index 3 --size 10")]
     Inclusion {
         /// Ledger directory.
         #[arg(long)]
@@ -105,6 +114,7 @@ enum ProveCommand {
         size: u64,
     },
     /// Consistency proof from tree size FROM to tree size TO.
+    #[command(after_help = "Examples:\n  fusionguard ledger prove consistency --dir D --from 5 --to 10")]
     Consistency {
         /// Ledger directory.
         #[arg(long)]

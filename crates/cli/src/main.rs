@@ -29,6 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Decide one request (JSON file, or - for standard input) and print the decision as JSON.
+    #[command(after_help = "Examples:\n  fusionguard decide request.json\n  cat request.json | fusionguard decide -")]
     Decide {
         /// The deployment directory (holding deployment.toml).
         #[arg(long, default_value = "examples/seed-world")]
@@ -40,20 +41,40 @@ enum Command {
         request: PathBuf,
     },
     /// The law library: test, check, list, bench.
+    #[command(after_help = "Examples:\n  fusionguard laws test\n  fusionguard laws list | head")]
     Laws(laws_cmd::LawsArgs),
     /// The verifiable ledger: init, append, checkpoint, prove, verify, witness.
+    #[command(
+        after_help = "Examples:\n  fusionguard ledger init --dir D --origin example.org/log\n  fusionguard ledger verify --tiles D/tiles --vkey VKEY"
+    )]
     Ledger(ledger_cmd::LedgerArgs),
     /// Oversight: find circumvention in released records (search audits, sharing lists, emails).
+    #[command(
+        after_help = "Examples:\n  fusionguard audit searches AUDIT.csv --stats\n  fusionguard audit ledger --data HUB_DATA_DIR --config examples/seed-world"
+    )]
     Audit(audit_cmd::AuditArgs),
     /// Reports from a hub's verified ledger: the annual transparency report.
+    #[command(
+        after_help = "Examples:\n  fusionguard report transparency --data DATA --year 2025 --config examples/seed-world --out report.html"
+    )]
     Report(report_cmd::ReportArgs),
     /// Run the sharing hub on the seed world with synthetic data (start here).
+    #[command(after_help = "Examples:\n  fusionguard demo\n  fusionguard demo --listen localhost:8080")]
     Demo(hub_cmd::DemoArgs),
     /// Run the sharing hub for a real deployment.
+    #[command(
+        after_help = "Examples:\n  fusionguard serve --config examples/seed-world --data /var/lib/fusionguard --listen 127.0.0.1:8080"
+    )]
     Serve(hub_cmd::ServeArgs),
     /// Bearer tokens for the hub: issue, revoke, list.
+    #[command(
+        after_help = "Examples:\n  fusionguard token issue --config examples/seed-world --data DATA --agency lapd --user det-1 --role detective\n  fusionguard token list --data DATA"
+    )]
     Token(hub_cmd::TokenArgs),
     /// The hub's embedded store of sources: import a CSV file as a source's table.
+    #[command(
+        after_help = "Examples:\n  fusionguard sources import --config examples/seed-world --data DATA --source ociac-alpr reads.csv"
+    )]
     Sources(hub_cmd::SourcesArgs),
 }
 
@@ -82,7 +103,8 @@ fn quiet_on_closed_pipe() {
 }
 
 /// `e` and its causes joined with ": ", each cause once: a library error that already writes its
-/// source (`cannot read X: No such file or directory (os error 2)`) is not followed by it again.
+/// source (`cannot read X: No such file or directory (os error 2)`) is not followed by it again,
+/// and a cause that begins with the path its context ends with does not repeat the path.
 fn message(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
@@ -90,6 +112,11 @@ fn message(e: &anyhow::Error) -> String {
         if out.contains(&text) {
             continue;
         }
+        // `reading X` followed by `X: why`: the path once.
+        let text = match text.split_once(": ") {
+            Some((path, why)) if !path.is_empty() && out.ends_with(path) => why.to_string(),
+            _ => text,
+        };
         if !out.is_empty() {
             out.push_str(": ");
         }

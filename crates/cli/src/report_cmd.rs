@@ -23,6 +23,9 @@ enum ReportCommand {
     /// The annual transparency report: uses, outside sharing, denials by citation, reviews,
     /// safeguards, findings, complaints and violations, counted from the verified ledger
     /// (aggregates only, no personal data). Entries count in the year of their time in UTC.
+    #[command(
+        after_help = "Examples:\n  fusionguard report transparency --data DATA --year 2025 --config examples/seed-world --out report.html"
+    )]
     Transparency {
         /// The hub's data directory (reads DIR/ledger/tiles and DIR/ledger.vkey).
         #[arg(long, required_unless_present = "tiles", conflicts_with = "tiles")]

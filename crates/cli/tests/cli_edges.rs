@@ -184,6 +184,7 @@ fn an_os_error_is_printed_once() {
     let (code, out) = fg(&["audit", "searches", csv.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{out}");
     assert_eq!(out.matches("os error 2").count(), 1, "{out}");
+    assert_eq!(out.matches(csv.to_str().unwrap()).count(), 1, "the path once: {out}");
 }
 
 #[test]
@@ -195,4 +196,53 @@ fn listen_accepts_localhost() {
     assert_eq!(code, Some(2), "{out}");
     assert!(!out.contains("--listen"), "localhost:PORT refused: {out}");
     assert!(out.contains("cannot start the hub"), "past the arguments: {out}");
+}
+
+#[test]
+fn every_subcommands_help_ends_with_examples() {
+    let commands = [
+        "decide",
+        "laws",
+        "laws test",
+        "laws check",
+        "laws list",
+        "laws slice",
+        "laws bench",
+        "ledger",
+        "ledger init",
+        "ledger append",
+        "ledger checkpoint",
+        "ledger prove",
+        "ledger prove inclusion",
+        "ledger prove consistency",
+        "ledger verify",
+        "ledger witness",
+        "audit",
+        "audit searches",
+        "audit sharing",
+        "audit emails",
+        "audit intelligence",
+        "audit ledger",
+        "report",
+        "report transparency",
+        "demo",
+        "serve",
+        "token",
+        "token issue",
+        "token revoke",
+        "token list",
+        "sources",
+        "sources import",
+    ];
+    for command in commands {
+        let args: Vec<&str> = command.split(' ').chain(["--help"]).collect();
+        let (code, out) = fg(&args);
+        assert_eq!(code, Some(0), "{command}: {out}");
+        let tail: Vec<&str> = out.trim_end().lines().rev().take_while(|l| !l.starts_with("Examples:")).collect();
+        assert!(out.contains("\nExamples:\n"), "{command}: {out}");
+        assert!(
+            !tail.is_empty() && tail.len() <= 2 && tail.iter().all(|l| l.contains("fusionguard ")),
+            "{command}: {out}"
+        );
+    }
 }
