@@ -129,7 +129,7 @@ enum SourcesCommand {
 /// `fusionguard sources ...`.
 pub fn sources(args: SourcesArgs) -> anyhow::Result<ExitCode> {
     let SourcesCommand::Import { config, data, source, file } = args.command;
-    let deployment = model::Deployment::load(&config)?;
+    let deployment = model::Deployment::load(&crate::embedded::config(&config)?)?;
     let Some(s) = deployment.source(&source) else {
         bail!("source {source:?} is not registered in {}", config.display());
     };
@@ -286,7 +286,8 @@ async fn ctrl_c() {
 
 /// `fusionguard serve`.
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let mut options = HubOptions::new(args.config, args.laws, args.data.clone());
+    let mut options =
+        HubOptions::new(crate::embedded::config(&args.config)?, crate::embedded::laws(&args.laws)?, args.data.clone());
     options.origin = args.origin;
     options.checkpoint_interval = Duration::from_millis(args.checkpoint_ms.max(10));
     options.commit_delay = Duration::from_micros(args.commit_delay_us);
@@ -401,7 +402,9 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     };
     std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
-    let deployment = model::Deployment::load(&args.config)
+    let config = crate::embedded::config(&args.config)?;
+    let laws = crate::embedded::laws(&args.laws)?;
+    let deployment = model::Deployment::load(&config)
         .context("cannot load the seed world (run from the repository root, or pass --config)")?;
     if !data.join(hub::sources::SOURCES_DIR).exists() {
         hub::sources::write_synthetic(&data, &deployment, hub::sources::SYNTHETIC_SEED)?;
@@ -411,7 +414,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     for (name, body) in demo_examples() {
         std::fs::write(examples_dir.join(name), body + "\n")?;
     }
-    let mut options = HubOptions::new(args.config.clone(), args.laws.clone(), data.clone());
+    let mut options = HubOptions::new(config, laws, data.clone());
     options.origin = "fusionguard.local/demo".into();
     options.limits = args.limits == "on";
     if !options.limits {
@@ -496,7 +499,7 @@ fn rfc3339(unix_secs: u64) -> String {
 pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         TokenCommand::Issue { config, at, agency, user, role, ttl_hours } => {
-            let deployment = model::Deployment::load(&config)?;
+            let deployment = model::Deployment::load(&crate::embedded::config(&config)?)?;
             if deployment.agency(&agency).is_none() {
                 bail!("agency {agency:?} is not registered in {}", config.display());
             }

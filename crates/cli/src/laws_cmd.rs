@@ -79,14 +79,14 @@ fn load_library(laws: &Path) -> anyhow::Result<Arc<LawLibrary>> {
 
 fn load_engine(laws: &Path, config: &Path) -> anyhow::Result<Engine> {
     let library = load_library(laws)?;
-    let deployment = model::Deployment::load(config)?;
+    let deployment = model::Deployment::load(&crate::embedded::config(config)?)?;
     Ok(Engine::new(library, deployment)?)
 }
 
 /// `fusionguard decide`: exit 0 for any decision, 2 for bad input (malformed JSON with line and
 /// column; an unknown id, purpose, action or legal basis by name).
 pub fn decide(config: &Path, laws: &Path, request: &Path) -> anyhow::Result<ExitCode> {
-    let engine = load_engine(laws, config)?;
+    let engine = load_engine(&crate::embedded::laws(laws)?, config)?;
     let (shown, bytes) = if request == Path::new("-") {
         let mut buf = Vec::new();
         std::io::stdin().read_to_end(&mut buf).context("reading the request from standard input")?;
@@ -105,7 +105,8 @@ pub fn decide(config: &Path, laws: &Path, request: &Path) -> anyhow::Result<Exit
 }
 
 /// Runs `fusionguard laws ...`.
-pub fn run(args: LawsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: LawsArgs) -> anyhow::Result<ExitCode> {
+    args.laws = crate::embedded::laws(&args.laws)?;
     match args.command {
         LawsCommand::Check => {
             let library = load_library(&args.laws)?;

@@ -3,6 +3,7 @@
 //! a job done); 1 means a check failed (tests, verification); 2 means bad input or configuration.
 
 mod audit_cmd;
+mod embedded;
 mod hub_cmd;
 mod laws_cmd;
 mod ledger_cmd;
@@ -127,6 +128,8 @@ fn message(e: &anyhow::Error) -> String {
 
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
+    // Removes the embedded law library and seed world if this run extracted them.
+    let _cleanup = embedded::Cleanup;
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decide { config, laws, request } => laws_cmd::decide(&config, &laws, &request),

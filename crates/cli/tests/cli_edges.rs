@@ -246,3 +246,32 @@ fn every_subcommands_help_ends_with_examples() {
         );
     }
 }
+
+#[test]
+fn the_law_library_and_the_seed_world_are_embedded_so_any_folder_works() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let request = elsewhere.path().join("request.json");
+    std::fs::write(
+        &request,
+        r#"{"requester": {"id": "ero-officer", "agency": "ice-ero"}, "source": "ociac-alpr", "action": "lookup",
+            "purpose": "civil_immigration_enforcement", "legal_basis": {"kind": "none"},
+            "subject": {"kind": "plate", "value": "7ABC123"}}"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| Command::new(BIN).current_dir(elsewhere.path()).args(args).output().unwrap();
+    // No laws/ or examples/ here: the embedded defaults decide, as from the repository.
+    let out = run(&["decide", "request.json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("\"decision\": \"deny\"") || text.contains("\"decision\":\"deny\""), "{text}");
+    let out = run(&["laws", "check"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // A path given and missing names the flag to pass.
+    let out = run(&["laws", "check", "--laws", "my-laws"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--laws my-laws") && err.contains("pass --laws"), "{err}");
+    let out = run(&["decide", "--config", "my-world", "request.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --config"));
+}
