@@ -639,11 +639,17 @@ fn review_json(r: &Review) -> Value {
         "decision": decision_json(&r.decision),
         "ledger_index": r.ledger_index,
         "created": r.created,
+        "created_at": rfc3339(r.created),
         "verdict": r.verdict.as_ref().map(|v| json!({
             "status": v.status, "by": v.by, "agency": v.agency, "reason": v.reason,
-            "ledger_index": v.ledger_index, "time": v.time,
+            "ledger_index": v.ledger_index, "time": v.time, "time_at": rfc3339(v.time),
         })),
     })
+}
+
+/// Unix seconds as RFC 3339 (UTC), beside the number in answers people read.
+fn rfc3339(secs: u64) -> String {
+    oversight::time::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 async fn get_request(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Path<String>) -> Response {
@@ -670,6 +676,7 @@ async fn get_request(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Pa
     let time = now();
     let expires = v.time.saturating_add(st.approval_secs());
     body["approval_expires"] = json!(expires);
+    body["approval_expires_at"] = json!(rfc3339(expires));
     if time >= expires {
         return approval_expired(&id, expires, v.ledger_index);
     }

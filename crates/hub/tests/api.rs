@@ -263,6 +263,10 @@ fn reviews_wait_for_a_supervisor_of_the_owner() {
     // The requester now gets the data, obligations applied; the supervisor sees no data.
     let mine = hub.get(&format!("/v1/requests/{id}"), Some(&det)).json();
     assert_eq!(mine["status"], "approved");
+    // Times people read are RFC 3339 too, beside the Unix seconds.
+    let at = mine["created_at"].as_str().unwrap();
+    assert!(at.len() == 20 && at.ends_with('Z') && at.as_bytes()[10] == b'T', "{at}");
+    assert!(mine["verdict"]["time_at"].as_str().unwrap().starts_with(&at[..4]));
     let data = mine["data"].as_array().unwrap();
     assert!(!data.is_empty());
     assert!(data.iter().all(|r| r["name"] == "J. Doe"));
