@@ -175,14 +175,14 @@ pub fn sources(args: SourcesArgs) -> anyhow::Result<ExitCode> {
 #[derive(clap::Args)]
 #[group(required = true, multiple = true)]
 struct StoreArgs {
-    /// Data directory of the hub.
-    #[arg(long, conflicts_with = "store")]
+    /// Data directory of the hub (or --store with --schema).
+    #[arg(long, conflicts_with = "store", value_name = "DIR")]
     data: Option<PathBuf>,
-    /// The hub's PostgreSQL store (as for `serve --store`).
-    #[arg(long, requires = "schema")]
+    /// The hub's PostgreSQL store, with --schema (as for `serve --store`).
+    #[arg(long, requires = "schema", value_name = "URL")]
     store: Option<String>,
-    /// The PostgreSQL schema (as for `serve --schema`).
-    #[arg(long, requires = "store")]
+    /// The PostgreSQL schema, with --store (as for `serve --schema`).
+    #[arg(long, requires = "store", value_name = "NAME")]
     schema: Option<String>,
 }
 
@@ -236,7 +236,8 @@ pub struct TokenArgs {
 enum TokenCommand {
     /// Issue a bearer token for one user of one agency; prints the token (shown once) on the last line.
     #[command(
-        after_help = "Examples:\n  fusionguard token issue --config examples/seed-world --data DATA --agency lapd --user det-1 --role detective"
+        after_help = "Examples:\n  fusionguard token issue --config examples/seed-world --data DATA --agency lapd --user det-1 --role detective",
+        override_usage = "fusionguard token issue --config DIR (--data DIR | --store URL --schema NAME) --agency ID --user ID [--role ROLE] [--ttl-hours N]"
     )]
     Issue {
         /// The deployment directory (the agency must be registered there).
@@ -259,7 +260,8 @@ enum TokenCommand {
     },
     /// Revoke a token by its id (the 16 hex digits after `fgt_`); a running hub stops accepting it within a second.
     #[command(
-        after_help = "Examples:\n  fusionguard token revoke --data DATA --id 0123456789abcdef\n  fusionguard token revoke --data DATA --id fgt_0123456789abcdef"
+        after_help = "Examples:\n  fusionguard token revoke --data DATA --id 0123456789abcdef\n  fusionguard token revoke --data DATA --id fgt_0123456789abcdef",
+        override_usage = "fusionguard token revoke (--data DIR | --store URL --schema NAME) --id ID"
     )]
     Revoke {
         #[command(flatten)]
@@ -269,7 +271,10 @@ enum TokenCommand {
         id: String,
     },
     /// List tokens (ids, users, agencies, expiry; never the tokens).
-    #[command(after_help = "Examples:\n  fusionguard token list --data DATA")]
+    #[command(
+        after_help = "Examples:\n  fusionguard token list --data DATA",
+        override_usage = "fusionguard token list (--data DIR | --store URL --schema NAME)"
+    )]
     List {
         #[command(flatten)]
         at: StoreArgs,

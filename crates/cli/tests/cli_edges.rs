@@ -277,3 +277,13 @@ fn the_law_library_and_the_seed_world_are_embedded_so_any_folder_works() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pass --config"));
 }
+
+#[test]
+fn token_usage_says_schema_goes_with_store() {
+    for sub in ["list", "revoke", "issue"] {
+        let out = Command::new(BIN).args(["token", sub]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("(--data DIR | --store URL --schema NAME)"), "token {sub}: {err}");
+    }
+}
