@@ -11,13 +11,14 @@ use std::time::{Duration, Instant};
 
 use common::{bin, http, repo};
 
-const URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+#[path = "../../ledger/tests/support/pg_server.rs"]
+mod pg_server;
 
 struct Schema(String);
 
 impl Drop for Schema {
     fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(URL, postgres::NoTls) {
+        if let Ok(mut c) = postgres::Client::connect(pg_server::conninfo(), postgres::NoTls) {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
         }
     }
@@ -42,7 +43,7 @@ fn serve(data: &Path, schema: &str) -> Replica {
     let mut child = Command::new(bin())
         .current_dir(repo())
         .args(["serve", "--config", "examples/seed-world", "--listen", "127.0.0.1:0", "--checkpoint-ms", "100"])
-        .args(["--store", URL, "--schema", schema, "--data"])
+        .args(["--store", pg_server::conninfo(), "--schema", schema, "--data"])
         .arg(data)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -70,7 +71,16 @@ fn serve(data: &Path, schema: &str) -> Replica {
 fn token(schema: &str, agency: &str, user: &str) -> String {
     let out = Command::new(bin())
         .current_dir(repo())
-        .args(["token", "issue", "--config", "examples/seed-world", "--store", URL, "--schema", schema])
+        .args([
+            "token",
+            "issue",
+            "--config",
+            "examples/seed-world",
+            "--store",
+            pg_server::conninfo(),
+            "--schema",
+            schema,
+        ])
         .args(["--agency", agency, "--user", user, "--role", "detective"])
         .output()
         .unwrap();
@@ -136,12 +146,15 @@ fn two_serve_processes_share_a_schema_and_survive_a_kill() {
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 
     // The token store is the schema's: listing and revoking work with --store too.
-    let list = Command::new(bin()).args(["token", "list", "--store", URL, "--schema", &schema.0]).output().unwrap();
+    let list = Command::new(bin())
+        .args(["token", "list", "--store", pg_server::conninfo(), "--schema", &schema.0])
+        .output()
+        .unwrap();
     let listed = String::from_utf8(list.stdout).unwrap();
     let id = t.split('_').nth(1).unwrap();
     assert!(listed.contains(id) && listed.contains("active"), "{listed}");
     let revoke = Command::new(bin())
-        .args(["token", "revoke", "--store", URL, "--schema", &schema.0, "--id", id])
+        .args(["token", "revoke", "--store", pg_server::conninfo(), "--schema", &schema.0, "--id", id])
         .output()
         .unwrap();
     assert!(revoke.status.success());
@@ -151,7 +164,7 @@ fn two_serve_processes_share_a_schema_and_survive_a_kill() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let both = Command::new(bin())
-        .args(["token", "list", "--data", "/tmp", "--store", URL, "--schema", &schema.0])
+        .args(["token", "list", "--data", "/tmp", "--store", pg_server::conninfo(), "--schema", &schema.0])
         .output()
         .unwrap();
     assert!(!both.status.success(), "--data and --store exclude each other");

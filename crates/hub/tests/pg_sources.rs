@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{alpr, repo, Schema, TestHub, CONNINFO};
+use common::{alpr, conninfo, repo, Schema, TestHub};
 
 /// The seed world with `ociac-alpr` served from `table`, written into `dir`.
 fn deployment_with_table(dir: &std::path::Path, table: &str) -> std::path::PathBuf {
@@ -39,7 +39,7 @@ fn a_source_served_from_a_postgres_table() {
     let data = dir.path().join("data");
     let hub = TestHub::start_custom(&data, |o| {
         o.deployment = deployment.clone();
-        o.sources_db = Some(CONNINFO.to_string());
+        o.sources_db = Some(conninfo().to_string());
     });
     let token = hub.token("oc-sheriff", "det-1", "detective");
 
@@ -74,7 +74,7 @@ fn a_source_served_from_a_postgres_table() {
         o.sources_db = sources_db.map(str::to_string);
         hub::Hub::open(o).map(|_| ()).unwrap_err().to_string()
     };
-    let err = open(Some(CONNINFO));
+    let err = open(Some(conninfo()));
     assert!(err.contains("camera_location") && err.contains("alpr_reads"), "{err}");
     // No database given, or none reachable: clear errors.
     assert!(open(None).contains("--sources-db"));
@@ -100,7 +100,7 @@ fn a_sources_database_that_goes_away_gives_503_and_releases_nothing() {
     let app = format!("fg_src_{}", std::process::id());
     let hub = TestHub::start_custom(&dir.path().join("data"), |o| {
         o.deployment = deployment.clone();
-        o.sources_db = Some(format!("{CONNINFO} application_name={app}"));
+        o.sources_db = Some(format!("{} application_name={app}", conninfo()));
     });
     let token = hub.token("oc-sheriff", "det-1", "detective");
     assert_eq!(

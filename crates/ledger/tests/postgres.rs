@@ -1,5 +1,5 @@
-//! The PostgreSQL backend against the server at 127.0.0.1:5432 (database
-//! `test`, user `postgres`); each test creates and drops its own schema.
+//! The PostgreSQL backend against the tests' server (`support/pg_server.rs`: CI's at
+//! 127.0.0.1:5432, `FUSIONGUARD_TEST_PG`, or a private cluster); each test creates and drops its own schema.
 #![cfg(feature = "postgres")]
 
 use std::sync::Arc;
@@ -11,7 +11,9 @@ use ledger::pg::{PgPublicReader, PgStorage};
 use ledger::tiles::verify_log;
 use ledger::{Ledger, LedgerError, Options};
 
-const CONNINFO: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
+#[path = "support/pg_server.rs"]
+mod pg_server;
+use pg_server::conninfo;
 
 struct Schema(String);
 
@@ -25,7 +27,7 @@ impl Schema {
 
 impl Drop for Schema {
     fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(CONNINFO, postgres::NoTls) {
+        if let Ok(mut c) = postgres::Client::connect(conninfo(), postgres::NoTls) {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
         }
     }
@@ -36,7 +38,7 @@ fn postgres_ledger_appends_checkpoints_recovers_and_verifies() {
     let schema = Schema::new("basic");
     let signer = NoteSigner::generate("example.org/pg", 1).unwrap();
     let log = Arc::new(
-        Ledger::open(Arc::new(PgStorage::connect(CONNINFO, &schema.0).unwrap()), signer.clone(), Options::default())
+        Ledger::open(Arc::new(PgStorage::connect(conninfo(), &schema.0).unwrap()), signer.clone(), Options::default())
             .unwrap(),
     );
     let threads: Vec<_> = (0..4u64)
@@ -51,13 +53,13 @@ fn postgres_ledger_appends_checkpoints_recovers_and_verifies() {
     drop(log);
 
     // Any replica can read and verify the published log without the lock.
-    let reader = PgPublicReader::connect(CONNINFO, &schema.0).unwrap();
+    let reader = PgPublicReader::connect(conninfo(), &schema.0).unwrap();
     let v = verify_log(&reader, &signer.verifier()).unwrap();
     assert_eq!(v.checkpoint.size, 1200);
 
     // Reopen: recovers everything.
     let log =
-        Ledger::open(Arc::new(PgStorage::connect(CONNINFO, &schema.0).unwrap()), signer, Options::default()).unwrap();
+        Ledger::open(Arc::new(PgStorage::connect(conninfo(), &schema.0).unwrap()), signer, Options::default()).unwrap();
     assert_eq!(log.size(), 1200);
     assert_eq!(log.append(b"after reopen").unwrap(), 1200);
     let note = log.checkpoint().unwrap();
@@ -67,7 +69,7 @@ fn postgres_ledger_appends_checkpoints_recovers_and_verifies() {
     // Old entries' hashes are read back from the tiles in the database (only the right edge
     // of the tree is held in memory).
     assert!(log.memory_hashes() < 2 * 256 * 2, "{} hashes held", log.memory_hashes());
-    let reader = PgPublicReader::connect(CONNINFO, &schema.0).unwrap();
+    let reader = PgPublicReader::connect(conninfo(), &schema.0).unwrap();
     let bundle = reader.read("tile/entries/000").unwrap().unwrap();
     let root = verify_log(&reader, &log.verifier()).unwrap().checkpoint.root;
     for (i, e) in ledger::tiles::decode_bundle(&bundle).unwrap().iter().enumerate().step_by(17) {
@@ -81,18 +83,18 @@ fn one_replica_sequences_the_others_wait_then_take_over() {
     let schema = Schema::new("replicas");
     let signer = NoteSigner::generate("example.org/replicas", 1).unwrap();
     let a =
-        Ledger::open(Arc::new(PgStorage::connect(CONNINFO, &schema.0).unwrap()), signer.clone(), Options::default())
+        Ledger::open(Arc::new(PgStorage::connect(conninfo(), &schema.0).unwrap()), signer.clone(), Options::default())
             .unwrap();
     for i in 0..100 {
         assert_eq!(a.append(format!("a{i}").as_bytes()).unwrap(), i);
     }
     // A second replica cannot sequence while the first holds the lock.
-    let err = PgStorage::try_connect(CONNINFO, &schema.0).unwrap_err();
+    let err = PgStorage::try_connect(conninfo(), &schema.0).unwrap_err();
     assert!(matches!(err, LedgerError::Locked(_)), "{err}");
     // A waiting replica takes over as soon as the first goes away.
     let (s2, name) = (signer.clone(), schema.0.clone());
     let waiter = std::thread::spawn(move || {
-        let storage = PgStorage::connect(CONNINFO, &name).unwrap();
+        let storage = PgStorage::connect(conninfo(), &name).unwrap();
         let b = Ledger::open(Arc::new(storage), s2, Options::default()).unwrap();
         let idx = b.append(b"from b").unwrap();
         b.checkpoint().unwrap();
@@ -103,7 +105,7 @@ fn one_replica_sequences_the_others_wait_then_take_over() {
     a.checkpoint().unwrap();
     drop(a);
     assert_eq!(waiter.join().unwrap(), 100, "it continues after the first replica's entries");
-    let reader = PgPublicReader::connect(CONNINFO, &schema.0).unwrap();
+    let reader = PgPublicReader::connect(conninfo(), &schema.0).unwrap();
     assert_eq!(verify_log(&reader, &signer.verifier()).unwrap().checkpoint.size, 101);
 }
 
@@ -114,7 +116,7 @@ fn shared_replicas_all_append_without_losing_or_reordering() {
     let open = || {
         Arc::new(
             Ledger::open(
-                Arc::new(PgStorage::connect_shared(CONNINFO, &schema.0).unwrap()),
+                Arc::new(PgStorage::connect_shared(conninfo(), &schema.0).unwrap()),
                 signer.clone(),
                 Options::default(),
             )
@@ -146,7 +148,7 @@ fn shared_replicas_all_append_without_losing_or_reordering() {
     let last = replicas[0].append(b"last").unwrap();
     assert_eq!(last, 600);
     replicas[0].checkpoint().unwrap();
-    let reader = PgPublicReader::connect(CONNINFO, &schema.0).unwrap();
+    let reader = PgPublicReader::connect(conninfo(), &schema.0).unwrap();
     let v = verify_log(&reader, &signer.verifier()).unwrap();
     assert_eq!(v.checkpoint.size, 601);
     for (i, e) in &acked {
@@ -163,7 +165,7 @@ fn shared_replicas_all_append_without_losing_or_reordering() {
     let late = open();
     drop(replicas);
     assert_eq!(late.size(), 601);
-    let stale = PgStorage::connect_shared(CONNINFO, &schema.0).unwrap();
+    let stale = PgStorage::connect_shared(conninfo(), &schema.0).unwrap();
     use ledger::storage::Storage;
     stale.publish_checkpoint(b"not a checkpoint", 10).unwrap();
     assert_eq!(verify_log(&reader, &signer.verifier()).unwrap().checkpoint.size, 601);
@@ -175,7 +177,7 @@ fn postgres_publication_faults_are_counted_and_clear_themselves() {
     let s = &schema.0;
     let signer = NoteSigner::generate("example.org/pg-fault", 1).unwrap();
     let options = Options { checkpoint_interval: Some(Duration::from_millis(50)), ..Options::default() };
-    let log = Ledger::open(Arc::new(PgStorage::connect(CONNINFO, s).unwrap()), signer, options).unwrap();
+    let log = Ledger::open(Arc::new(PgStorage::connect(conninfo(), s).unwrap()), signer, options).unwrap();
     let wait_until = |what: &str, done: &dyn Fn() -> bool| {
         for _ in 0..200 {
             if done() {
@@ -190,7 +192,7 @@ fn postgres_publication_faults_are_counted_and_clear_themselves() {
 
     // A trigger refuses every write of a public file (a superuser cannot bypass it); entries
     // are still appended.
-    let mut c = postgres::Client::connect(CONNINFO, postgres::NoTls).unwrap();
+    let mut c = postgres::Client::connect(conninfo(), postgres::NoTls).unwrap();
     c.batch_execute(&format!(
         "CREATE FUNCTION {s}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'public files refused'; END $$;
          CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON {s}.public_files FOR EACH ROW EXECUTE FUNCTION {s}.refuse();"
@@ -207,6 +209,6 @@ fn postgres_publication_faults_are_counted_and_clear_themselves() {
     wait_until("a checkpoint of 2", &|| log.published().is_some_and(|p| p.checkpoint.size == 2));
     let p = log.publication();
     assert!(p.error.is_none() && !p.behind() && p.lag == Duration::ZERO, "{p:?}");
-    let reader = PgPublicReader::connect(CONNINFO, s).unwrap();
+    let reader = PgPublicReader::connect(conninfo(), s).unwrap();
     assert_eq!(verify_log(&reader, &log.verifier()).unwrap().checkpoint.size, 2);
 }

@@ -261,7 +261,13 @@ pub fn race_verdicts(hubs: &[&TestHub], n: usize) -> Vec<Value> {
     a.verdict_entries(size, &ids)
 }
 
-pub const CONNINFO: &str = "host=127.0.0.1 port=5432 user=postgres dbname=test";
+#[path = "../../../ledger/tests/support/pg_server.rs"]
+mod pg_server;
+
+/// The PostgreSQL server of the tests (CI's, `FUSIONGUARD_TEST_PG`, or a private cluster).
+pub fn conninfo() -> &'static str {
+    pg_server::conninfo()
+}
 
 /// A uniquely named schema in the CI PostgreSQL, dropped at the end.
 pub struct Schema(pub String);
@@ -274,17 +280,17 @@ impl Schema {
     }
 
     pub fn store(&self, application_name: &str) -> hub::pgstate::PgStore {
-        hub::pgstate::PgStore::new(&format!("{CONNINFO} application_name={application_name}"), &self.0).unwrap()
+        hub::pgstate::PgStore::new(&format!("{} application_name={application_name}", conninfo()), &self.0).unwrap()
     }
 
     pub fn client(&self) -> postgres::Client {
-        postgres::Client::connect(CONNINFO, postgres::NoTls).unwrap()
+        postgres::Client::connect(conninfo(), postgres::NoTls).unwrap()
     }
 }
 
 impl Drop for Schema {
     fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(CONNINFO, postgres::NoTls) {
+        if let Ok(mut c) = postgres::Client::connect(conninfo(), postgres::NoTls) {
             let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
         }
     }
