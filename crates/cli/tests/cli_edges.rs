@@ -23,19 +23,11 @@ fn into_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
     (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-/// A request the seed world denies.
-const REQUEST: &str = r#"{
-  "requester": {"id": "ero-officer", "agency": "ice-ero", "role": "deportation_officer"},
-  "source": "ociac-alpr", "action": "lookup", "purpose": "civil_immigration_enforcement",
-  "justification": "please run [CA plate]", "case_number": null,
-  "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": "7ABC123"}
-}"#;
-
 #[test]
 fn writing_into_a_closed_pipe_ends_quietly_with_status_zero() {
     let dir = tempfile::tempdir().unwrap();
     let request = dir.path().join("r.json");
-    std::fs::write(&request, REQUEST).unwrap();
+    std::fs::write(&request, common::SCENARIO_1).unwrap();
     let request = request.display().to_string();
     for args in [&["laws", "test", "--verbose"][..], &["laws", "list"], &["laws", "check"], &["decide", &request]] {
         let (code, stderr) = into_closed_pipe(args);

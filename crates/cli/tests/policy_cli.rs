@@ -1,11 +1,10 @@
 //! The `decide` and `laws` commands, run as a user would run them.
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::repo;
 
 fn fusionguard(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_fusionguard")).args(args).current_dir(repo()).output().expect("runs")
@@ -18,16 +17,9 @@ fn write_temp(name: &str, text: &str) -> (tempfile::TempDir, String) {
     (dir, path.display().to_string())
 }
 
-const SCENARIO_1: &str = r#"{
-  "requester": {"id": "ero-officer", "agency": "ice-ero", "role": "deportation_officer"},
-  "source": "ociac-alpr", "action": "lookup", "purpose": "civil_immigration_enforcement",
-  "justification": "please run [CA plate]", "case_number": null,
-  "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": "7ABC123"}
-}"#;
-
 #[test]
 fn decide_prints_the_decision_and_exits_zero_even_for_a_deny() {
-    let (_dir, path) = write_temp("r.json", SCENARIO_1);
+    let (_dir, path) = write_temp("r.json", common::SCENARIO_1);
     let out = fusionguard(&["decide", "--config", "examples/seed-world", &path]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let decision: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
@@ -51,7 +43,7 @@ fn malformed_json_is_refused_with_line_and_column() {
 
 #[test]
 fn an_unknown_id_is_refused_by_name() {
-    let (_dir, path) = write_temp("r.json", &SCENARIO_1.replace("ociac-alpr", "ociac-alrp"));
+    let (_dir, path) = write_temp("r.json", &common::SCENARIO_1.replace("ociac-alpr", "ociac-alrp"));
     let out = fusionguard(&["decide", &path]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown source \"ociac-alrp\""));

@@ -173,25 +173,19 @@ impl Limiter {
         }
         let Ok(held) = self.held.lock() else { return Ok(()) };
         let (user, agency) = keys(request);
-        let (u, a) = (held.get(&user).copied().unwrap_or(0), held.get(&agency).copied().unwrap_or(0));
         let l = &self.limits;
-        if u >= l.token_held_reviews {
-            return Err(too_many(
-                format!(
-                    "user {:?} has {u} requests waiting for review, the most allowed ({}); wait for verdicts",
-                    request.requester.id, l.token_held_reviews
-                ),
-                60,
-            ));
-        }
-        if a >= l.agency_held_reviews {
-            return Err(too_many(
-                format!(
-                    "agency {:?} has {a} requests waiting for review, the most allowed ({}); wait for verdicts",
-                    request.requester.agency, l.agency_held_reviews
-                ),
-                60,
-            ));
+        let checks = [
+            (held.get(&user), l.token_held_reviews, format!("user {:?}", request.requester.id)),
+            (held.get(&agency), l.agency_held_reviews, format!("agency {:?}", request.requester.agency)),
+        ];
+        for (count, most, who) in checks {
+            let n = count.copied().unwrap_or(0);
+            if n >= most {
+                return Err(too_many(
+                    format!("{who} has {n} requests waiting for review, the most allowed ({most}); wait for verdicts"),
+                    60,
+                ));
+            }
         }
         Ok(())
     }

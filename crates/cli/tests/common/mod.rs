@@ -66,3 +66,11 @@ pub fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &st
     let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     (status, body)
 }
+
+/// Scenario 1 of the public record, a request the seed world denies (ICE asks OCIAC to run a plate).
+pub const SCENARIO_1: &str = r#"{
+  "requester": {"id": "ero-officer", "agency": "ice-ero", "role": "deportation_officer"},
+  "source": "ociac-alpr", "action": "lookup", "purpose": "civil_immigration_enforcement",
+  "justification": "please run [CA plate]", "case_number": null,
+  "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": "7ABC123"}
+}"#;
