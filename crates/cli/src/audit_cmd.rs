@@ -67,18 +67,12 @@ enum AuditCommand {
     },
     /// A hub's ledger (verified against its checkpoint and key first): immigration enforcement
     /// reaching local data around the checkpoint (side doors), and users retried until permitted.
-    #[command(after_help = "Examples:\n  fusionguard audit ledger --data HUB_DATA_DIR --config examples/seed-world")]
+    #[command(
+        after_help = "Examples:\n  fusionguard audit ledger --data HUB_DATA_DIR --config examples/seed-world\n  fusionguard audit ledger --tiles http://HOST/ledger --vkey \"$(curl -s http://HOST/v1/ledger/key)\" --config examples/seed-world"
+    )]
     Ledger {
-        /// The hub's data directory (ledger/tiles and ledger.vkey).
-        #[arg(long, required_unless_present = "tiles", conflicts_with = "tiles")]
-        data: Option<PathBuf>,
-        /// Or a published ledger, as an outside auditor reads it: its tiles directory, or a live
-        /// hub's http://HOST/ledger URL.
-        #[arg(long, requires = "vkey")]
-        tiles: Option<String>,
-        /// The ledger's verifier key (with --tiles; a hub serves it at /v1/ledger/key).
-        #[arg(long, requires = "tiles")]
-        vkey: Option<String>,
+        #[command(flatten)]
+        at: crate::report_cmd::LedgerAt,
         /// The deployment directory the hub runs (holding deployment.toml): agencies' kinds.
         #[arg(long)]
         config: PathBuf,
@@ -123,14 +117,10 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         AuditCommand::Sharing { file, resolutions, out } => sharing(&file, resolutions, &out),
         AuditCommand::Emails { file, out } => emails(&file, &out),
         AuditCommand::Intelligence { file, as_of, out } => intelligence(&file, as_of.as_deref(), &out),
-        AuditCommand::Ledger { data, tiles, vkey, config, window_hours, retries, out } => {
+        AuditCommand::Ledger { at, config, window_hours, retries, out } => {
             let rules = oversight::side_door::LedgerRules { window_secs: window_hours * 3600, retries };
-            let (opened, shown) = match (&data, &tiles, &vkey) {
-                (Some(d), _, _) => (oversight::ledger::LedgerReader::open_data_dir(d), d.display().to_string()),
-                (None, Some(t), Some(k)) => (oversight::ledger::LedgerReader::open_tiles(t, k), t.clone()),
-                _ => anyhow::bail!("give --data DIR, or --tiles and --vkey"),
-            };
-            let reader = opened.with_context(|| format!("auditing the ledger of {shown}"))?;
+            let shown = at.shown();
+            let reader = at.open()?.with_context(|| format!("auditing the ledger of {shown}"))?;
             ledger(&reader, &shown, &config, rules, &out)
         }
     }

@@ -27,15 +27,8 @@ enum ReportCommand {
         after_help = "Examples:\n  fusionguard report transparency --data DATA --year 2025 --config examples/seed-world --out report.html"
     )]
     Transparency {
-        /// The hub's data directory (reads DIR/ledger/tiles and DIR/ledger.vkey).
-        #[arg(long, required_unless_present = "tiles", conflicts_with = "tiles")]
-        data: Option<PathBuf>,
-        /// Or a published ledger: its tiles directory, or a hub's http://HOST/ledger URL.
-        #[arg(long, requires = "vkey")]
-        tiles: Option<String>,
-        /// The ledger's verifier key (with --tiles; a hub serves it at /v1/ledger/key).
-        #[arg(long, requires = "tiles")]
-        vkey: Option<String>,
+        #[command(flatten)]
+        at: LedgerAt,
         /// The calendar year.
         #[arg(long)]
         year: i64,
@@ -56,7 +49,7 @@ enum ReportCommand {
 /// Runs `fusionguard report`.
 pub fn run(args: ReportArgs) -> Result<ExitCode> {
     match args.command {
-        ReportCommand::Transparency { data, tiles, vkey, year, config, out, no_progress } => {
+        ReportCommand::Transparency { at, year, config, out, no_progress } => {
             let render: fn(&Report) -> String = match out.extension().and_then(|e| e.to_str()) {
                 Some("html" | "htm") => Report::html,
                 Some("csv") => Report::csv,
@@ -66,12 +59,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
             let deployment = config
                 .map(|c| model::Deployment::load(&c).with_context(|| format!("--config {}", c.display())))
                 .transpose()?;
-            let opened = match (&data, &tiles, &vkey) {
-                (Some(d), _, _) => LedgerReader::open_data_dir(d),
-                (None, Some(t), Some(k)) => LedgerReader::open_tiles(t, k),
-                _ => bail!("give --data DIR, or --tiles and --vkey"),
-            };
-            let reader = match opened {
+            let reader = match at.open()? {
                 Ok(r) => r,
                 Err(e) => return failed(&e),
             };
@@ -123,6 +111,37 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Where a command reads a hub's ledger: its data directory, or its published tiles and key (as
+/// an outside auditor reads a live hub's `/ledger/`).
+#[derive(clap::Args)]
+pub struct LedgerAt {
+    /// The hub's data directory (reads DIR/ledger/tiles and DIR/ledger.vkey).
+    #[arg(long, required_unless_present = "tiles", conflicts_with = "tiles")]
+    data: Option<PathBuf>,
+    /// Or a published ledger: its tiles directory, or a hub's http://HOST/ledger URL.
+    #[arg(long, requires = "vkey")]
+    tiles: Option<String>,
+    /// The ledger's verifier key (with --tiles; a hub serves it at /v1/ledger/key).
+    #[arg(long, requires = "tiles")]
+    vkey: Option<String>,
+}
+
+impl LedgerAt {
+    /// Opens the ledger, verified against its checkpoint and key (the reader, or why not).
+    pub fn open(&self) -> Result<Result<LedgerReader, ReadError>> {
+        Ok(match (&self.data, &self.tiles, &self.vkey) {
+            (Some(d), _, _) => LedgerReader::open_data_dir(d),
+            (None, Some(t), Some(k)) => LedgerReader::open_tiles(t, k),
+            _ => bail!("give --data DIR, or --tiles and --vkey"),
+        })
+    }
+
+    /// The ledger as messages name it: the data directory or the tiles' location.
+    pub fn shown(&self) -> String {
+        self.data.as_ref().map(|d| d.display().to_string()).or_else(|| self.tiles.clone()).unwrap_or_default()
     }
 }
 
