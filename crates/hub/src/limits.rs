@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::http::StatusCode;
-use model::{Limits, Request};
+use model::{Limits, Request, Requester};
 
 use crate::problem::Problem;
 use crate::reviews::Review;
@@ -126,11 +126,6 @@ impl Limiter {
         Self { limits, on, buckets: Mutex::default(), held: Mutex::new(HashMap::new()) }
     }
 
-    /// True when rates and quotas are enforced.
-    pub fn is_on(&self) -> bool {
-        self.on
-    }
-
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.limits
@@ -148,12 +143,17 @@ impl Limiter {
         let Buckets { tokens, agencies } = &mut *buckets;
         let t = refill(tokens, token, l.token_per_second, l.token_burst, now);
         let a = refill(agencies, agency, l.agency_per_second, l.agency_burst, now);
+        // Who is named only when refused: an admitted request allocates nothing here.
         let checks = [
-            (t.level, l.token_per_second, l.token_burst, "this token".to_string()),
-            (a.level, l.agency_per_second, l.agency_burst, format!("agency {agency:?}, all its tokens together,")),
+            (t.level, l.token_per_second, l.token_burst, None),
+            (a.level, l.agency_per_second, l.agency_burst, Some(agency)),
         ];
-        for (level, rate, burst, who) in checks {
+        for (level, rate, burst, of_agency) in checks {
             if level < 1.0 {
+                let who = match of_agency {
+                    None => "this token".to_string(),
+                    Some(a) => format!("agency {a:?}, all its tokens together,"),
+                };
                 return Err(too_many(
                     format!("{who} may send {rate} requests a second (burst {burst}); retry later"),
                     ((1.0 - level) / rate).ceil() as u64,
@@ -165,18 +165,18 @@ impl Limiter {
         Ok(())
     }
 
-    /// Refuses a new held review for `request` when its user or agency has its quota of pending
-    /// reviews outstanding.
-    pub fn check_held(&self, request: &Request) -> Result<(), Problem> {
+    /// Refuses a new held review for `requester` when its user or agency has its quota of
+    /// pending reviews outstanding.
+    pub fn check_held(&self, requester: &Requester) -> Result<(), Problem> {
         if !self.on {
             return Ok(());
         }
         let Ok(held) = self.held.lock() else { return Ok(()) };
-        let (user, agency) = keys(request);
+        let [user, agency] = keys(requester);
         let l = &self.limits;
         let checks = [
-            (held.get(&user), l.token_held_reviews, format!("user {:?}", request.requester.id)),
-            (held.get(&agency), l.agency_held_reviews, format!("agency {:?}", request.requester.agency)),
+            (held.get(&user), l.token_held_reviews, format!("user {:?}", requester.id)),
+            (held.get(&agency), l.agency_held_reviews, format!("agency {:?}", requester.agency)),
         ];
         for (count, most, who) in checks {
             let n = count.copied().unwrap_or(0);
@@ -190,10 +190,10 @@ impl Limiter {
         Ok(())
     }
 
-    /// Counts a review held for `request` (`+1`) or decided (`-1`).
-    pub fn held_changed(&self, request: &Request, held: bool) {
+    /// Counts a review held for `requester` (`+1`) or decided (`-1`).
+    pub fn held_changed(&self, requester: &Requester, held: bool) {
         let Ok(mut map) = self.held.lock() else { return };
-        for key in <[String; 2]>::from(keys(request)) {
+        for key in keys(requester) {
             let n = map.entry(key.clone()).or_insert(0);
             *n = if held { n.saturating_add(1) } else { n.saturating_sub(1) };
             if *n == 0 {
@@ -206,7 +206,7 @@ impl Limiter {
     pub fn recount_held(&self, pending: &[Review]) {
         let mut map = HashMap::new();
         for r in pending {
-            for key in <[String; 2]>::from(keys(&r.request)) {
+            for key in keys(&r.request.requester) {
                 *map.entry(key).or_insert(0u32) += 1;
             }
         }
@@ -216,11 +216,9 @@ impl Limiter {
     }
 }
 
-fn keys(request: &Request) -> (String, String) {
-    (
-        format!("user:{}/{}", request.requester.agency, request.requester.id),
-        format!("agency:{}", request.requester.agency),
-    )
+/// The held-review counters a requester's reviews count in: its user's and its agency's.
+fn keys(requester: &Requester) -> [String; 2] {
+    [format!("user:{}/{}", requester.agency, requester.id), format!("agency:{}", requester.agency)]
 }
 
 #[cfg(test)]
@@ -269,11 +267,12 @@ mod tests {
         let limits = Limits { token_held_reviews: 2, ..Limits::default() };
         let l = Limiter::new(limits, true);
         let r = request();
-        l.held_changed(&r, true);
-        l.check_held(&r).unwrap();
-        l.held_changed(&r, true);
-        assert_eq!(l.check_held(&r).unwrap_err().status.as_u16(), 429);
-        l.held_changed(&r, false);
-        l.check_held(&r).unwrap();
+        let r = &r.requester;
+        l.held_changed(r, true);
+        l.check_held(r).unwrap();
+        l.held_changed(r, true);
+        assert_eq!(l.check_held(r).unwrap_err().status.as_u16(), 429);
+        l.held_changed(r, false);
+        l.check_held(r).unwrap();
     }
 }

@@ -301,6 +301,21 @@ struct QueueState {
     claimed: HashSet<String>,
 }
 
+impl QueueState {
+    /// Review `id` while it waits for a verdict; a conflict once decided (kept or settled), not
+    /// found if it never was held.
+    fn pending(&self, id: &str) -> Result<&Review, HubError> {
+        match self.reviews.get(id) {
+            Some(r) if r.verdict.is_none() => Ok(r),
+            Some(_) => Err(HubError::Conflict(format!("review {id:?} is already decided"))),
+            None if self.settled.contains_key(id) => {
+                Err(HubError::Conflict(format!("review {id:?} is already decided")))
+            }
+            None => Err(HubError::NotFound(format!("no review {id:?}"))),
+        }
+    }
+}
+
 impl FileQueue {
     /// Opens (creating) `DIR/reviews.jsonl` and replays it. A torn last line (a crash mid-write,
     /// never acknowledged) is cut off; damage anywhere else is refused.
@@ -359,16 +374,7 @@ impl FileQueue {
     /// Claims a pending review (see [`ReviewStore::claim`]).
     pub fn claim(&self, id: &str) -> Result<Review, HubError> {
         let mut st = self.lock()?;
-        let review = match st.reviews.get(id) {
-            None if st.settled.contains_key(id) => {
-                return Err(HubError::Conflict(format!("review {id:?} is already decided")))
-            }
-            None => return Err(HubError::NotFound(format!("no review {id:?}"))),
-            Some(r) if r.verdict.is_some() => {
-                return Err(HubError::Conflict(format!("review {id:?} is already decided")))
-            }
-            Some(r) => r.clone(),
-        };
+        let review = st.pending(id)?.clone();
         if !st.claimed.insert(id.to_string()) {
             return Err(HubError::Conflict(format!("review {id:?} is being decided by another supervisor")));
         }
@@ -384,16 +390,7 @@ impl FileQueue {
     /// Records a verdict (durably). Fails if the review is unknown or already decided.
     pub fn decide(&self, id: &str, verdict: Verdict) -> Result<Review, HubError> {
         let mut st = self.lock()?;
-        match st.reviews.get(id) {
-            None if st.settled.contains_key(id) => {
-                return Err(HubError::Conflict(format!("review {id:?} is already decided")))
-            }
-            None => return Err(HubError::NotFound(format!("no review {id:?}"))),
-            Some(r) if r.verdict.is_some() => {
-                return Err(HubError::Conflict(format!("review {id:?} is already decided")))
-            }
-            Some(_) => {}
-        }
+        st.pending(id)?;
         self.write(&mut st.file, &Event::Decided { id: id.to_string(), verdict: verdict.clone() })?;
         st.claimed.remove(id);
         let st = &mut *st;

@@ -142,7 +142,7 @@ impl AppState {
             let done = match self.reviews.decide(&id, verdict) {
                 Ok(r) => {
                     self.metrics.reviews_decided.fetch_add(1, Ordering::Relaxed);
-                    self.limiter.held_changed(&r.request, false);
+                    self.limiter.held_changed(&r.request.requester, false);
                     true
                 }
                 Err(HubError::Conflict(_) | HubError::NotFound(_)) => true,
@@ -350,10 +350,6 @@ impl AppState {
             }
         }
     }
-
-    fn owner_of(&self, source: &str) -> String {
-        self.engine.deployment().source(source).map(|s| s.owner.clone()).unwrap_or_default()
-    }
 }
 
 fn decision_json(d: &Decision) -> Value {
@@ -477,7 +473,8 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
         Err(p) => return p.into_response(),
     };
     let deployment = st.engine.deployment();
-    if let Some(source) = deployment.source(&request.source) {
+    let source = deployment.source(&request.source);
+    if let Some(source) = source {
         let kinds = source.subject_kinds();
         if !kinds.contains(&request.subject.kind.as_str()) {
             return Problem::bad_field(
@@ -508,7 +505,7 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
         };
     }
     let mut decision = st.engine.decide(&request);
-    if deployment.source(&request.source).is_none() {
+    let Some(source) = source else {
         // Bad input, as `fusionguard decide` says too; the attempt (the engine's deny naming the
         // unknown source, whose id the entry holds as a keyed hash) is in the ledger.
         let e = entry::decision(&st.key, deployment, &request, &decision, &token, "", now());
@@ -524,16 +521,16 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
             .into_response(),
             Err(p) => p.into_response(),
         };
-    }
+    };
     // A law that releases only against a certification: without it, a deny naming it.
     let missing = duties::require_certifications(&mut decision, &request);
     if decision.decision == Outcome::Review {
         // Nothing is logged for a request refused for its held-review quota: it was not decided.
-        if let Err(p) = st.limiter.check_held(&request) {
+        if let Err(p) = st.limiter.check_held(&request.requester) {
             return p.into_response();
         }
     }
-    let owner = st.owner_of(&request.source);
+    let owner = source.owner.clone();
     let time = now();
     let e = entry::decision(&st.key, deployment, &request, &decision, &token, &owner, time);
     // Log before release: nothing below runs unless the decision is durable.
@@ -580,8 +577,7 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
             }
         }
         Outcome::Review => {
-            st.limiter.held_changed(&request, true);
-            let held_request = st.limiter.is_on().then(|| request.clone());
+            let requester = request.requester.clone();
             let review = Review {
                 id: decision.decision_id.clone(),
                 owner,
@@ -593,6 +589,7 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
             };
             match st.blocking(move |st| st.reviews.hold(review)).await {
                 Ok(()) => {
+                    st.limiter.held_changed(&requester, true);
                     body["review"] = json!({
                         "id": decision.decision_id,
                         "status": "pending",
@@ -600,9 +597,6 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
                     });
                 }
                 Err(e) => {
-                    if let Some(r) = &held_request {
-                        st.limiter.held_changed(r, false);
-                    }
                     return unavailable(
                         "review-queue-unavailable",
                         format!(
@@ -663,12 +657,11 @@ async fn get_request(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Pa
         Ok(None) => return settled_request(&st, &token, &id),
         Err(e) => return queue_unavailable(&e).into_response(),
     };
-    let is_requester = token.agency == review.request.requester.agency && token.user == review.request.requester.id;
-    let is_supervisor = token.role == SUPERVISOR && token.agency == review.owner;
-    if !is_requester && !is_supervisor {
-        return Problem::forbidden("only the requester or a supervisor of the owning agency may see this request")
-            .into_response();
-    }
+    let requester = &review.request.requester;
+    let is_requester = match viewer(&token, &requester.agency, &requester.id, &review.owner) {
+        Ok(r) => r,
+        Err(p) => return p.into_response(),
+    };
     let mut body = review_json(&review);
     let Some(v) = review.verdict.as_ref().filter(|v| is_requester && v.status == ReviewStatus::Approved) else {
         return (StatusCode::OK, Json(body)).into_response();
@@ -706,17 +699,26 @@ fn approval_expired(id: &str, expired: u64, verdict_index: u64) -> Response {
     .into_response()
 }
 
+/// Who `token` is to a held request of `requester` (agency, user) on `owner`'s source: true for
+/// the requester, false for a supervisor of the owner; 403 for anyone else.
+fn viewer(token: &TokenRecord, agency: &str, user: &str, owner: &str) -> Result<bool, Problem> {
+    let is_requester = token.agency == agency && token.user == user;
+    if is_requester || (token.role == SUPERVISOR && token.agency == owner) {
+        Ok(is_requester)
+    } else {
+        Err(Problem::forbidden("only the requester or a supervisor of the owning agency may see this request"))
+    }
+}
+
 /// The answer about a decided review the queue no longer keeps in memory.
 fn settled_request(st: &AppState, token: &TokenRecord, id: &str) -> Response {
     let Some(s) = st.reviews.settled(id) else {
         return Problem::not_found(format!("no held request {id:?} (only reviewed requests are kept)")).into_response();
     };
-    let is_requester = token.agency == s.requester_agency && token.user == s.requester;
-    let is_supervisor = token.role == SUPERVISOR && token.agency == s.owner;
-    if !is_requester && !is_supervisor {
-        return Problem::forbidden("only the requester or a supervisor of the owning agency may see this request")
-            .into_response();
-    }
+    let is_requester = match viewer(token, &s.requester_agency, &s.requester, &s.owner) {
+        Ok(r) => r,
+        Err(p) => return p.into_response(),
+    };
     if s.status == ReviewStatus::Approved && is_requester {
         return approval_expired(id, s.time.saturating_add(st.approval_secs()), s.verdict_index);
     }
@@ -867,7 +869,7 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
     match st.blocking(move |st| st.reviews.decide(&id2, verdict)).await {
         Ok(r) => {
             st.metrics.reviews_decided.fetch_add(1, Ordering::Relaxed);
-            st.limiter.held_changed(&r.request, false);
+            st.limiter.held_changed(&r.request.requester, false);
             let mut body = review_json(&r);
             body["ledger"] = st.receipt(index);
             (StatusCode::OK, Json(body)).into_response()
