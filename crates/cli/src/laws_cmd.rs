@@ -30,13 +30,31 @@ enum LawsCommand {
         /// Print every case, not only failures.
         #[arg(long, short)]
         verbose: bool,
+        /// Decide the cases that name no day (`"at"`) by the law in force on this day
+        /// (YYYY-MM-DD) instead of today.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        at: Option<model::Date>,
     },
     /// Validate the library against the schema (strict) and check every annotation.
     #[command(after_help = "Examples:\n  fusionguard laws check\n  fusionguard laws --laws ./my-laws check")]
     Check,
-    /// Print the library as a table: id, jurisdiction, citation, summary.
-    #[command(after_help = "Examples:\n  fusionguard laws list | grep us-ca")]
-    List,
+    /// Print the library as a table: id, jurisdiction, citation, the day it takes effect (and
+    /// lapses), how far it was verified against the text, and its summary.
+    #[command(
+        after_help = "Verified: text (the enacted text was read: the day and address follow), summary (only a\nsecondary source was read) or unverified (what is missing follows).\n\nExamples:\n  fusionguard laws list --unverified\n  fusionguard laws list --json | jq -r 'select(.verified == \"text\") | .id'"
+    )]
+    List {
+        /// One JSON object per line and policy (id, jurisdiction, citation, summary, effective,
+        /// expires, verified, verified_detail, file).
+        #[arg(long)]
+        json: bool,
+        /// Only the policies whose text was not read (verified `summary` or `unverified`): the gaps.
+        #[arg(long)]
+        unverified: bool,
+        /// A Markdown table (the README's law table is this output).
+        #[arg(long, conflicts_with = "json")]
+        markdown: bool,
+    },
     /// Show the slice for one (source, agency, action): the policies that can apply, specialised
     /// to that agency and source (every probe is a permit; the checkpoint applies each policy's
     /// effect and class itself).
@@ -84,8 +102,9 @@ fn load_engine(laws: &Path, config: &Path) -> anyhow::Result<Engine> {
 }
 
 /// `fusionguard decide`: exit 0 for any decision, 2 for bad input (malformed JSON with line and
-/// column; an unknown id, purpose, action or legal basis by name).
-pub fn decide(config: &Path, laws: &Path, request: &Path) -> anyhow::Result<ExitCode> {
+/// column; an unknown id, purpose, action or legal basis by name). `at`: decide by the law in force
+/// on that day instead of today.
+pub fn decide(config: &Path, laws: &Path, at: Option<model::Date>, request: &Path) -> anyhow::Result<ExitCode> {
     let engine = load_engine(&crate::embedded::laws(laws)?, config)?;
     let (shown, bytes) = if request == Path::new("-") {
         let mut buf = Vec::new();
@@ -96,7 +115,7 @@ pub fn decide(config: &Path, laws: &Path, request: &Path) -> anyhow::Result<Exit
         (request.display().to_string(), bytes)
     };
     let request = model::Request::from_json_slice(&bytes).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
-    let decision = engine.decide(&request);
+    let decision = engine.decide_on(&request, at.unwrap_or_else(model::Date::today));
     if let Some(reason) = decision.reasons.iter().find(|r| r.policy.starts_with("fusionguard:unknown-")) {
         bail!("{shown}: {}", reason.summary);
     }
@@ -124,23 +143,76 @@ pub fn run(mut args: LawsArgs) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        LawsCommand::List => {
+        LawsCommand::List { json, unverified, markdown } => {
             let library = load_library(&args.laws)?;
-            let mut table = format!("{:<48} {:<20} {:<60} SUMMARY\n", "ID", "JURISDICTION", "CITATION");
+            let mut out = String::new();
+            if markdown {
+                out.push_str("| Jurisdiction | Policy | Citation | In force | Verified |\n|---|---|---|---|---|\n");
+            } else if !json {
+                out.push_str(&format!(
+                    "{:<48} {:<20} {:<52} {:<23} {:<10} SUMMARY\n",
+                    "ID", "JURISDICTION", "CITATION", "EFFECTIVE", "VERIFIED"
+                ));
+            }
             for (jurisdiction, policies) in library.by_jurisdiction() {
-                for p in policies {
-                    table.push_str(&format!("{:<48} {:<20} {:<60} {}\n", p.id, jurisdiction, p.citation, p.summary));
+                for p in policies.into_iter().filter(|p| !unverified || p.verified.level() != "text") {
+                    let expires = p.expires.map(|e| e.to_string());
+                    let span = match &expires {
+                        Some(e) => format!("{} to {e}", p.effective),
+                        None => format!("from {}", p.effective),
+                    };
+                    if markdown {
+                        let cell = |t: &str| t.replace('|', "\\|");
+                        let verified = match &p.verified {
+                            policy::Verified::Text { read_on, address } => {
+                                format!("text, read {read_on} ([source]({address}))")
+                            }
+                            policy::Verified::Summary { .. } => "summary only".to_string(),
+                            policy::Verified::Unverified { missing } => format!("**unverified**: {}", cell(missing)),
+                        };
+                        out.push_str(&format!(
+                            "| {jurisdiction} | `{}` | {} | {span} | {verified} |\n",
+                            p.id,
+                            cell(&p.citation)
+                        ));
+                    } else if json {
+                        let line = serde_json::json!({
+                            "id": p.id,
+                            "jurisdiction": jurisdiction,
+                            "citation": p.citation,
+                            "summary": p.summary,
+                            "effective": p.effective.to_string(),
+                            "expires": expires,
+                            "verified": p.verified.level(),
+                            "verified_detail": p.verified.detail(),
+                            "file": p.file.display().to_string(),
+                        });
+                        out.push_str(&format!("{line}\n"));
+                    } else {
+                        let summary = if unverified {
+                            format!("{} [{}]", p.summary, p.verified.detail())
+                        } else {
+                            p.summary.clone()
+                        };
+                        out.push_str(&format!(
+                            "{:<48} {:<20} {:<52} {span:<23} {:<10} {summary}\n",
+                            p.id,
+                            jurisdiction,
+                            p.citation,
+                            p.verified.level()
+                        ));
+                    }
                 }
             }
             // A reader that stops early (`| head`) is not an error.
-            match std::io::stdout().lock().write_all(table.as_bytes()) {
+            match std::io::stdout().lock().write_all(out.as_bytes()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
                 _ => Ok(ExitCode::SUCCESS),
             }
         }
-        LawsCommand::Test { config, verbose } => {
+        LawsCommand::Test { config, verbose, at } => {
             let engine = load_engine(&args.laws, &config)?;
-            let report = policy::scenarios::run(&engine, &args.laws)?;
+            let report = policy::scenarios::run(&engine, &args.laws, at.unwrap_or_else(model::Date::today))?;
             for r in &report.results {
                 if r.failures.is_empty() {
                     if verbose {

@@ -30,7 +30,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Decide one request (JSON file, or - for standard input) and print the decision as JSON.
-    #[command(after_help = "Examples:\n  fusionguard decide request.json\n  cat request.json | fusionguard decide -")]
+    #[command(
+        after_help = "Examples:\n  cat request.json | fusionguard decide -\n  fusionguard decide --at 2025-03-01 request.json   # by the law in force that day"
+    )]
     Decide {
         /// The deployment directory (holding deployment.toml).
         #[arg(long, default_value = "examples/seed-world")]
@@ -38,6 +40,10 @@ enum Command {
         /// The law library directory.
         #[arg(long, default_value = "laws")]
         laws: PathBuf,
+        /// Decide by the law in force on this day (YYYY-MM-DD, UTC) instead of today: what the
+        /// checkpoint decided, or would have decided, on the day of a past ledger entry.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        at: Option<model::Date>,
         /// The request file.
         request: PathBuf,
     },
@@ -132,7 +138,7 @@ fn main() -> ExitCode {
     let _cleanup = embedded::Cleanup;
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Decide { config, laws, request } => laws_cmd::decide(&config, &laws, &request),
+        Command::Decide { config, laws, at, request } => laws_cmd::decide(&config, &laws, at, &request),
         Command::Laws(args) => laws_cmd::run(args),
         Command::Ledger(args) => ledger_cmd::run(args),
         Command::Audit(args) => audit_cmd::run(args),

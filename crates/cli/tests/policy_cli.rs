@@ -87,3 +87,72 @@ fn a_broken_library_is_a_configuration_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("schema.cedarschema:1:"));
 }
+
+#[test]
+fn decide_at_a_day_applies_the_law_in_force_that_day() {
+    // New Mexico's Driver Privacy and Safety Act (SB 40) applies from 1 July 2026: an out-of-state
+    // recipient of Albuquerque ALPR data must affirm no immigration use from that day, not before.
+    let request = r#"{"requester": {"id": "u-1", "agency": "tx-dps", "role": "analyst"},
+        "source": "abq-alpr", "action": "lookup", "purpose": "criminal_investigation",
+        "justification": "homicide suspect vehicle", "case_number": "TX-26-9",
+        "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": "7ABC123"}}"#;
+    let (_dir, path) = write_temp("r.json", request);
+    let obligations = |at: &str| -> Vec<String> {
+        let out = fusionguard(&["decide", "--at", at, &path]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        d["obligations"].as_array().unwrap().iter().map(|o| o.as_str().unwrap().to_string()).collect()
+    };
+    let before = obligations("2026-06-30");
+    let after = obligations("2026-07-01");
+    assert!(!before.iter().any(|o| o.starts_with("certify:nm_")), "{before:?}");
+    assert!(after.iter().any(|o| o.starts_with("certify:nm_")), "{after:?}");
+
+    for bad in ["2026-02-30", "July 1", ""] {
+        let out = fusionguard(&["decide", "--at", bad, &path]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--at"), "{bad}");
+    }
+}
+
+#[test]
+fn laws_list_says_when_each_policy_applies_and_how_far_it_was_verified() {
+    let out = fusionguard(&["laws", "list", "--json"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).expect("one object per line")).collect();
+    assert!(rows.len() > 60, "{}", rows.len());
+    for row in &rows {
+        for key in ["id", "jurisdiction", "citation", "effective", "verified"] {
+            assert!(row[key].is_string(), "{key} in {row}");
+        }
+        assert!(row["expires"].is_null() || row["expires"].is_string(), "{row}");
+        assert!(["text", "summary", "unverified"].contains(&row["verified"].as_str().unwrap()), "{row}");
+    }
+    let gaps = fusionguard(&["laws", "list", "--unverified"]);
+    let gaps = String::from_utf8_lossy(&gaps.stdout);
+    let unverified = rows.iter().filter(|r| r["verified"] != "text").count();
+    assert_eq!(gaps.lines().count(), unverified + 1, "a header and one line per gap:\n{gaps}");
+    assert!(unverified > 0);
+    for line in gaps.lines().skip(1) {
+        let id = line.split_whitespace().next().unwrap();
+        let row = rows.iter().find(|r| r["id"] == id).expect("a policy of the library");
+        assert_ne!(row["verified"], "text", "{line}");
+    }
+}
+
+#[test]
+fn the_readme_law_table_is_the_library_as_it_is() {
+    let out = fusionguard(&["laws", "list", "--markdown"]);
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme.find("<!-- law-table:start -->").expect("README has the law table") + 24;
+    let end = readme.find("<!-- law-table:end -->").unwrap();
+    assert_eq!(
+        readme[start..end].trim(),
+        table.trim(),
+        "README's law table is stale: replace it with `fusionguard laws list --markdown`"
+    );
+}

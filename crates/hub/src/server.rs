@@ -504,7 +504,8 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
             Err(p) => p.into_response(),
         };
     }
-    let mut decision = st.engine.decide(&request);
+    // The law in force on the day the request arrives decides it (UTC).
+    let mut decision = st.engine.decide_on(&request, model::Date::from_unix(now() as i64));
     let Some(source) = source else {
         // Bad input, as `fusionguard decide` says too; the attempt (the engine's deny naming the
         // unknown source, whose id the entry holds as a keyed hash) is in the ledger.

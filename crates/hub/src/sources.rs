@@ -629,6 +629,7 @@ mod tests {
             owner: "o".into(),
             fields: vec!["plate".into(), "read_time".into()],
             agreements: vec![],
+            part23: false,
             table: None,
         };
         let a = synthetic_rows(&s, SYNTHETIC_SEED);

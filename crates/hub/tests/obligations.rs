@@ -8,12 +8,15 @@ mod common;
 use common::{repo, Schema, TestHub};
 use serde_json::{json, Value};
 
-/// Public-record scenario 10: ICE-HSI, federal judicial warrant, New York DMV record: a permit
-/// that owes the person a notice within three days (N.Y. VTL 201(12)(a)).
+/// Public-record scenario 10 with a warrant signed by an Article III judge (the scenario's own
+/// warrant is a magistrate judge's, which N.Y. VTL 201(12)(a) does not accept): ICE-HSI gets the New
+/// York DMV record, and the person is owed a notice within three days.
 fn ny_request() -> Value {
     let cases: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(repo().join("laws/public-record.cases.json")).unwrap()).unwrap();
-    cases.into_iter().find(|c| c["request"]["source"] == "ny-dmv-records").unwrap()["request"].clone()
+        serde_json::from_str(&std::fs::read_to_string(repo().join("laws/us-ny/new-york.cases.json")).unwrap()).unwrap();
+    let case =
+        cases.into_iter().find(|c| c["name"].as_str().unwrap().starts_with("Public-record scenario 10, other side"));
+    case.expect("the Article III side of scenario 10")["request"].clone()
 }
 
 fn notice_owed_listed_and_sent(hub: &TestHub) {

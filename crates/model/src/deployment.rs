@@ -173,6 +173,11 @@ pub struct Source {
     /// Local agreements the owner has adopted for this source (see `laws/templates/`).
     #[serde(default)]
     pub agreements: Vec<String>,
+    /// True for a criminal intelligence system operating with funds of the Omnibus Crime Control
+    /// and Safe Streets Act, which 28 CFR Part 23 binds (23.3): a property of the system, not of
+    /// its category.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub part23: bool,
     /// The table (`table` or `schema.table`; `main.table` in a SQLite file) of the sources
     /// database the hub reads this source's records from; absent: `DATA/sources/<id>.csv`, else
     /// the table named by the id.

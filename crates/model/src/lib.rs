@@ -33,12 +33,14 @@
 //! ```
 
 pub mod canon;
+pub mod date;
 mod decision;
 mod deployment;
 pub mod entry;
 mod request;
 pub mod vocab;
 
+pub use date::Date;
 pub use decision::{Decision, Outcome, Reason};
 pub use deployment::{Agency, AgencyKind, Deployment, DeploymentError, ImmigrationRole, Jurisdiction, Limits, Source};
 pub use request::{ChainLink, LegalBasis, Request, RequestError, Requester, Subject};

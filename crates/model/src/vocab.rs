@@ -17,13 +17,19 @@ pub const PURPOSES: &[&str] = &[
 pub const IMMIGRATION_PURPOSES: &[&str] = &["civil_immigration_enforcement", "criminal_immigration_enforcement"];
 
 /// Kinds of legal basis. Administrative warrants and detainers are signed by immigration officers,
-/// not judges; they are kept distinct because no sanctuary law accepts them.
+/// not judges; they are kept distinct because no sanctuary law accepts them. Laws that ask for a
+/// judge "appointed pursuant to Article III" (N.Y. VTL 201(12)(a), 940 CMR 37.04) tell the federal
+/// kinds apart: `federal_judicial_warrant` and `federal_court_order` are signed by an Article III
+/// judge, `federal_magistrate_warrant` by a United States magistrate judge (28 U.S.C. 631, not
+/// Article III); `judicial_warrant` and `court_order` are any judge's or court's, state or federal.
 pub const LEGAL_BASIS_KINDS: &[&str] = &[
     "none",
     "judicial_warrant",
     "federal_judicial_warrant",
+    "federal_magistrate_warrant",
     "judicial_probable_cause",
     "court_order",
+    "federal_court_order",
     "judicial_subpoena",
     "grand_jury_subpoena",
     "administrative_warrant",
@@ -52,9 +58,10 @@ pub fn subject_columns(kind: &str) -> &'static [&'static str] {
 /// What a request asks to do with a source.
 pub const ACTIONS: &[&str] = &["lookup", "bulk_export", "biometric_search"];
 
-/// Categories of data source.
+/// Categories of data source. `clets` is a state message switch (California's CLETS): queries
+/// that reach DMV and other state files through it, governed by their own rules (Gov. Code 15160).
 pub const SOURCE_CATEGORIES: &[&str] =
-    &["alpr", "dmv_record", "dmv_photo", "gang_database", "immigration_status", "rms", "school_incident"];
+    &["alpr", "dmv_record", "dmv_photo", "gang_database", "immigration_status", "rms", "school_incident", "clets"];
 
 /// Fields that carry only citizenship or immigration status: the information 8 U.S.C. 1373(a)
 /// says no state or local law may stop an official from sending to or receiving from DHS.

@@ -147,11 +147,12 @@ pub fn run(engine: &Engine, mix: usize, rounds: usize) -> BenchReport {
     for r in requests.iter().take(200) {
         std::hint::black_box(engine.decide(r));
     }
+    let today = model::Date::today();
     for round in 0..rounds {
         for (mode, out) in [(Slicing::Sliced, &mut sliced), (Slicing::Unsliced, &mut unsliced)] {
             for r in &requests {
                 let start = Instant::now();
-                let d = engine.decide_with(r, mode);
+                let d = engine.decide_with(r, mode, today);
                 out.push(start.elapsed().as_secs_f64() * 1e6);
                 if round == 0 && mode == Slicing::Sliced {
                     outcomes[match d.decision {

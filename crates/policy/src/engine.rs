@@ -19,7 +19,7 @@ use cedar_policy::{
     Authorizer, Context, Effect, Entities, Entity, EntityId, EntityTypeName, EntityUid, Policy, PolicyId, PolicySet,
     Request as CedarRequest, RestrictedExpression,
 };
-use model::{vocab, Agency, Decision, Deployment, Outcome, Reason, Request, Source};
+use model::{vocab, Agency, Date, Decision, Deployment, Outcome, Reason, Request, Source};
 use serde_json::{json, Map, Value};
 
 use crate::justification::{self, Signal};
@@ -73,8 +73,15 @@ fn context_domain(field: &str) -> usize {
 }
 
 /// The boolean context attributes, in the order of [`ContextKey::flags`].
-const FLAGS: [&str; 6] =
-    ["has_case_number", "immigration_purpose", "forwarded", "via_fusion_center", "via_immigration", "status_only"];
+const FLAGS: [&str; 7] = [
+    "has_case_number",
+    "has_justification",
+    "immigration_purpose",
+    "forwarded",
+    "via_fusion_center",
+    "via_immigration",
+    "status_only",
+];
 
 /// True if the enumeration in `can_hold` knows every value of this context attribute.
 fn enumerable(field: &str) -> bool {
@@ -100,7 +107,7 @@ struct ContextKey {
     purpose: usize,
     legal_basis: usize,
     signal: Signal,
-    flags: [bool; 6],
+    flags: [bool; 7],
 }
 
 /// A request checked and translated into one Cedar request per agency of the chain.
@@ -221,6 +228,7 @@ impl Engine {
                 "locality": owner.jurisdiction.locality,
                 "holds_status": src.holds_status_fields(),
                 "agreements": src.agreements,
+                "part23": src.part23,
             });
             let attrs = attrs.as_object().cloned().unwrap_or_default();
             let mut cedar = cedar_attrs(&attrs);
@@ -286,9 +294,15 @@ impl Engine {
         Some(self.slice(Slicing::Sliced, s, a, act).members.len())
     }
 
-    /// Decides a request against the sliced library.
+    /// Decides a request against the sliced library, by the law in force today (UTC).
     pub fn decide(&self, request: &Request) -> Decision {
-        self.decide_with(request, Slicing::Sliced)
+        self.decide_on(request, Date::today())
+    }
+
+    /// Decides a request by the law in force on `date`: what the checkpoint would have decided
+    /// (or will decide) that day, for auditing a past entry or testing a law before it applies.
+    pub fn decide_on(&self, request: &Request, date: Date) -> Decision {
+        self.decide_with(request, Slicing::Sliced, date)
     }
 
     fn next_id(&self) -> String {
@@ -364,6 +378,7 @@ impl Engine {
             signal: classification.signal,
             flags: [
                 request.has_case_number(),
+                !request.justification.trim().is_empty(),
                 immigration_purpose,
                 request.is_forwarded(),
                 via_fusion_center,
@@ -398,13 +413,14 @@ impl Engine {
         if let Some(c) = self.contexts.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(c.clone());
         }
-        let [has_case_number, immigration_purpose, forwarded, via_fusion_center, via_immigration, status_only] =
+        let [has_case_number, has_justification, immigration_purpose, forwarded, via_fusion_center, via_immigration, status_only] =
             key.flags;
         let b = RestrictedExpression::new_bool;
         let context = Context::from_pairs([
             ("purpose".to_string(), s(vocab::PURPOSES[key.purpose])),
             ("legal_basis".to_string(), s(vocab::LEGAL_BASIS_KINDS[key.legal_basis])),
             ("has_case_number".to_string(), b(has_case_number)),
+            ("has_justification".to_string(), b(has_justification)),
             ("immigration_purpose".to_string(), b(immigration_purpose)),
             ("justification_signal".to_string(), s(key.signal.as_str())),
             ("forwarded".to_string(), b(forwarded)),
@@ -511,7 +527,7 @@ impl Engine {
         let domains: Vec<usize> = fields.iter().map(|f| context_domain(f)).collect();
         let combos: usize = domains.iter().product();
         for n in 0..combos {
-            let mut key = ContextKey { purpose: 0, legal_basis: 0, signal: Signal::None, flags: [false; 6] };
+            let mut key = ContextKey { purpose: 0, legal_basis: 0, signal: Signal::None, flags: [false; 7] };
             let mut rest = n;
             for (field, &d) in fields.iter().zip(&domains) {
                 set_context_field(&mut key, field, rest % d);
@@ -535,9 +551,9 @@ impl Engine {
     }
 
     /// For coverage reports: evaluates every policy of the library against every agency of the
-    /// chain and returns (ids whose conditions hold for some agency, ids that hold for none).
+    /// chain and returns (ids in force on `date` whose conditions hold for some agency, the others).
     /// A policy that holds for an agency whose slice leaves it out is a slicing error.
-    pub fn policy_activity(&self, request: &Request) -> Result<(Vec<String>, Vec<String>), Box<Decision>> {
+    pub fn policy_activity(&self, request: &Request, date: Date) -> Result<(Vec<String>, Vec<String>), Box<Decision>> {
         let prepared = self.prepare(request)?;
         let policies = self.library.policies();
         let mut held = vec![false; policies.len()];
@@ -557,7 +573,7 @@ impl Engine {
                     );
                     return Err(Box::new(self.fail_closed("slicing-error", message, vec![])));
                 }
-                held[i] = true;
+                held[i] = policies[i].in_force(date);
             }
         }
         let (fired, silent): (Vec<_>, Vec<_>) = policies.iter().zip(held).partition(|(_, h)| *h);
@@ -567,8 +583,8 @@ impl Engine {
         ))
     }
 
-    /// Decides a request, choosing whether to slice the library.
-    pub fn decide_with(&self, request: &Request, slicing: Slicing) -> Decision {
+    /// Decides a request by the law in force on `date`, choosing whether to slice the library.
+    pub fn decide_with(&self, request: &Request, slicing: Slicing, date: Date) -> Decision {
         let prepared = match self.prepare(request) {
             Ok(p) => p,
             Err(decision) => return *decision,
@@ -577,8 +593,8 @@ impl Engine {
         let agencies = self.deployment.agencies();
         let mut verdicts = Vec::with_capacity(prepared.links.len());
         for (agency_pos, cedar_request) in &prepared.links {
-            let verdict = self
-                .evaluate(self.slice(slicing, prepared.source_pos, *agency_pos, prepared.action_pos), cedar_request);
+            let slice = self.slice(slicing, prepared.source_pos, *agency_pos, prepared.action_pos);
+            let verdict = self.evaluate(slice, cedar_request, date);
             if !verdict.errors.is_empty() {
                 let message = format!(
                     "policy evaluation failed for agency {:?}: {}",
@@ -615,6 +631,8 @@ impl Engine {
             }
         }
         let policies = self.library.policies();
+        // Where a statute decides, it is cited before any model agreement that says the same.
+        reason_ids.sort_by_key(|&i| policies[i].is_template());
         if outcome == Outcome::Deny && reason_ids.is_empty() {
             return Decision {
                 decision_id: self.next_id(),
@@ -678,12 +696,13 @@ impl Engine {
             .collect()
     }
 
-    /// Cedar's semantics (forbid overrides permit, default deny) applied to the rules that hold,
-    /// then review, obligation and floor policies.
-    fn evaluate(&self, slice: &Slice, request: &CedarRequest) -> LinkVerdict {
+    /// Cedar's semantics (forbid overrides permit, default deny) applied to the rules in force on
+    /// `date` that hold, then review, obligation and floor policies.
+    fn evaluate(&self, slice: &Slice, request: &CedarRequest, date: Date) -> LinkVerdict {
         let mut errors = Vec::new();
-        let holding = self.holding(&slice.probes, request, &mut errors);
         let policies = self.library.policies();
+        let mut holding = self.holding(&slice.probes, request, &mut errors);
+        holding.retain(|&i| policies[i].in_force(date));
         let of = |class: PolicyClass, effect: Effect| -> Vec<usize> {
             holding.iter().copied().filter(|&i| policies[i].class == class && policies[i].effect == effect).collect()
         };

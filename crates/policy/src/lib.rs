@@ -6,7 +6,9 @@
 //! had asked (the originator rule), reads the free-text justification for hidden immigration
 //! purposes, adds a third outcome (review) and obligations (redaction, notice), lets federal
 //! floors (8 U.S.C. 1373) release status alone, and slices the library so that each decision
-//! evaluates only the policies that can apply.
+//! evaluates only the policies that can apply. Every policy carries the day it takes effect (and
+//! may carry the day it lapses): a request is decided by the law in force on its date
+//! ([`Engine::decide_on`]; [`Engine::decide`] uses today's UTC date).
 //!
 //! ```no_run
 //! use std::{path::Path, sync::Arc};
@@ -29,6 +31,7 @@ mod specialize;
 
 pub use engine::{Engine, EngineError, Slicing};
 pub use library::{
-    files_with_extension, folder_for, LawLibrary, LawPolicy, LibraryError, PolicyClass, Side, ANNOTATIONS, SCHEMA_FILE,
+    files_with_extension, folder_for, LawLibrary, LawPolicy, LibraryError, PolicyClass, Side, Verified, ANNOTATIONS,
+    SCHEMA_FILE,
 };
 pub use obligation::Obligation;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use cedar_policy::{ActionConstraint, Effect, Policy, PolicyId, PolicySet, Schema, ValidationMode, Validator};
-use model::vocab;
+use model::{vocab, Date};
 use sha2::{Digest, Sha256};
 
 use crate::obligation::Obligation;
@@ -15,8 +15,92 @@ use crate::obligation::Obligation;
 pub const SCHEMA_FILE: &str = "schema.cedarschema";
 
 /// The annotations a policy may carry; any other is refused (a typo must not pass silently).
-pub const ANNOTATIONS: &[&str] =
-    &["id", "citation", "summary", "jurisdiction", "side", "categories", "obligation", "outcome", "agreement"];
+pub const ANNOTATIONS: &[&str] = &[
+    "id",
+    "citation",
+    "summary",
+    "jurisdiction",
+    "side",
+    "categories",
+    "obligation",
+    "outcome",
+    "agreement",
+    "effective",
+    "expires",
+    "verified",
+];
+
+/// How far the library's authors checked a policy against the law it cites (`@verified`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verified {
+    /// `text YYYY-MM-DD ADDRESS`: the operative words of the enacted text were read on that day at
+    /// that address.
+    Text {
+        /// The day the text was read.
+        read_on: Date,
+        /// Where (a URL).
+        address: String,
+    },
+    /// `summary SOURCE`: only a secondary source (a digest, an analysis, guidance) was read.
+    Summary {
+        /// What was read, and where.
+        source: String,
+    },
+    /// `unverified: WHAT IS MISSING`: the rule is encoded as the catalogue or secondary sources
+    /// describe it, and this says what could not be found.
+    Unverified {
+        /// What is missing.
+        missing: String,
+    },
+}
+
+impl Verified {
+    /// Parses the three forms of `@verified`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let forms = "expected \"text YYYY-MM-DD URL\", \"summary SOURCE\" or \"unverified: WHAT IS MISSING\"";
+        if let Some(rest) = text.strip_prefix("text ") {
+            let (date, address) = rest.trim().split_once(char::is_whitespace).unwrap_or((rest.trim(), ""));
+            let read_on = date.parse::<Date>().map_err(|e| format!("@verified: {e}; {forms}"))?;
+            let address = address.trim();
+            if !(address.starts_with("https://") || address.starts_with("http://")) {
+                return Err(format!(
+                    "@verified(\"text ...\") needs the address (http or https URL) of the text read; {forms}"
+                ));
+            }
+            return Ok(Self::Text { read_on, address: address.to_string() });
+        }
+        if let Some(rest) = text.strip_prefix("summary ") {
+            if !rest.trim().is_empty() {
+                return Ok(Self::Summary { source: rest.trim().to_string() });
+            }
+        }
+        if let Some(rest) = text.strip_prefix("unverified:") {
+            if !rest.trim().is_empty() {
+                return Ok(Self::Unverified { missing: rest.trim().to_string() });
+            }
+        }
+        Err(format!("@verified({text:?}): {forms}"))
+    }
+
+    /// `text`, `summary` or `unverified`: the level, as `laws list` shows it.
+    pub fn level(&self) -> &'static str {
+        match self {
+            Self::Text { .. } => "text",
+            Self::Summary { .. } => "summary",
+            Self::Unverified { .. } => "unverified",
+        }
+    }
+
+    /// What backs the level: the day and address read, the secondary source, or what is missing.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Text { read_on, address } => format!("{read_on} {address}"),
+            Self::Summary { source } => source.clone(),
+            Self::Unverified { missing } => missing.clone(),
+        }
+    }
+}
 
 /// Which party's jurisdiction a law binds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +145,12 @@ pub struct LawPolicy {
     pub obligations: Vec<Obligation>,
     /// `@agreement`: for a template (jurisdiction "*"), the agreement a source must have adopted.
     pub agreement: Option<String>,
+    /// `@effective`: the first day the rule applies.
+    pub effective: Date,
+    /// `@expires`: the first day it no longer applies (repealed, lapsed or superseded), if any.
+    pub expires: Option<Date>,
+    /// `@verified`: how far the rule was checked against the text it cites.
+    pub verified: Verified,
     /// The actions its scope admits (`action == ...`); empty means all.
     pub actions: Vec<String>,
     /// The context attributes its condition reads (`context.NAME`), for static pruning.
@@ -85,6 +175,16 @@ impl LawPolicy {
     /// True if it can apply to a source of this category.
     pub fn covers_category(&self, category: &str) -> bool {
         self.categories.is_empty() || self.categories.iter().any(|c| c == category)
+    }
+
+    /// True if the rule is in force on `date`: on or after `@effective` and before `@expires`.
+    pub fn in_force(&self, date: Date) -> bool {
+        self.effective <= date && self.expires.is_none_or(|e| date < e)
+    }
+
+    /// True for a model agreement or charter (`laws/templates`), false for a statute or rule.
+    pub fn is_template(&self) -> bool {
+        self.jurisdiction == "*"
     }
 
     /// True if its scope admits this action.
@@ -317,6 +417,23 @@ impl LawLibrary {
             }
             (None, false) => {}
         }
+        let date = |key: &str| -> Result<Option<Date>, LibraryError> {
+            policy
+                .annotation(key)
+                .map(|v| v.trim().parse::<Date>().map_err(|e| err(format!("@{key}: {e}"))))
+                .transpose()
+        };
+        let effective = date("effective")?
+            .ok_or_else(|| err("missing @effective(\"YYYY-MM-DD\"): the first day the rule applies".into()))?;
+        let expires = date("expires")?;
+        if expires.is_some_and(|e| e <= effective) {
+            return Err(err("@expires must be after @effective".into()));
+        }
+        let verified = Verified::parse(&required("verified").map_err(|_| {
+            err("missing @verified(\"text YYYY-MM-DD URL\" | \"summary SOURCE\" | \"unverified: WHAT IS MISSING\")"
+                .into())
+        })?)
+        .map_err(err)?;
         let actions = match policy.action_constraint() {
             ActionConstraint::Any => Vec::new(),
             ActionConstraint::Eq(uid) => vec![uid.id().unescaped().to_string()],
@@ -367,6 +484,9 @@ impl LawLibrary {
             categories,
             obligations,
             agreement,
+            effective,
+            expires,
+            verified,
             actions,
             context_fields,
             class,

@@ -9,12 +9,13 @@
 //! ```
 //! `policies` must all be among the decision's reasons; `obligations`, if given, must equal the
 //! decision's obligations (order aside). Every case is also decided without slicing, and the two
-//! decisions must agree: slicing is an optimisation, never a change of law.
+//! decisions must agree: slicing is an optimisation, never a change of law. A case may say on which
+//! day it is decided (`"at": "2026-06-30"`), to show a law before and after it takes effect.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use model::{Decision, Outcome, Request};
+use model::{Date, Decision, Outcome, Request};
 use serde::Deserialize;
 
 use crate::engine::{Engine, Slicing};
@@ -43,6 +44,10 @@ pub struct Case {
     /// Where in the public record it comes from, if it does.
     #[serde(default)]
     pub record: Option<String>,
+    /// The day the request is decided on (`YYYY-MM-DD`), by the law in force that day; absent:
+    /// the day the runner is given (today, for `fusionguard laws test`).
+    #[serde(default)]
+    pub at: Option<Date>,
     /// The request.
     pub request: Request,
     /// The expected decision.
@@ -157,13 +162,15 @@ pub fn comparable(d: &Decision) -> (Outcome, Vec<String>, Vec<String>) {
     (d.decision, reasons, obligations)
 }
 
-/// Runs every case under `root` and computes per-policy coverage.
-pub fn run(engine: &Engine, root: &Path) -> Result<Report, ScenarioError> {
+/// Runs every case under `root` and computes per-policy coverage; a case without `at` is decided
+/// by the law in force on `today`.
+pub fn run(engine: &Engine, root: &Path, today: Date) -> Result<Report, ScenarioError> {
     let mut coverage: BTreeMap<String, Coverage> =
         engine.library().policies().iter().map(|p| (p.id.clone(), Coverage::default())).collect();
     let mut results = Vec::new();
     for (file, case) in load_cases(root)? {
-        let decision = engine.decide(&case.request);
+        let date = case.at.unwrap_or(today);
+        let decision = engine.decide_on(&case.request, date);
         let mut failures = Vec::new();
         if decision.decision != case.expect.decision {
             failures.push(format!(
@@ -186,7 +193,7 @@ pub fn run(engine: &Engine, root: &Path) -> Result<Report, ScenarioError> {
                 failures.push(format!("expected obligations {want:?}, got {got:?}"));
             }
         }
-        let unsliced = engine.decide_with(&case.request, Slicing::Unsliced);
+        let unsliced = engine.decide_with(&case.request, Slicing::Unsliced, date);
         if comparable(&unsliced) != comparable(&decision) {
             failures.push(format!(
                 "sliced and unsliced decisions differ: {:?} vs {:?}",
@@ -194,7 +201,7 @@ pub fn run(engine: &Engine, root: &Path) -> Result<Report, ScenarioError> {
                 comparable(&unsliced)
             ));
         }
-        match engine.policy_activity(&case.request) {
+        match engine.policy_activity(&case.request, date) {
             Ok((fired, silent)) => {
                 for id in fired {
                     coverage.entry(id).or_default().fired += 1;

@@ -87,7 +87,7 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-const HEADER: &str = "@id(\"us-test-erroring-forbid\")\n@citation(\"Test\")\n@summary(\"A forbid that errors at run time.\")\n@jurisdiction(\"US\")\n@side(\"owner\")\n@categories(\"*\")\n";
+const HEADER: &str = "@id(\"us-test-erroring-forbid\")\n@citation(\"Test\")\n@summary(\"A forbid that errors at run time.\")\n@jurisdiction(\"US\")\n@side(\"owner\")\n@categories(\"*\")\n@effective(\"2000-01-01\")\n@verified(\"unverified: a test policy\")\n";
 
 #[test]
 fn a_policy_that_errors_at_run_time_denies_instead_of_being_skipped() {
@@ -125,6 +125,36 @@ fn bad_policy_files_are_refused_with_file_and_position() {
     let ill_typed = format!("{HEADER}permit (principal, action, resource) when {{ principal.shoe_size > 3 }};\n");
     let text = library_with("us/x.cedar", &ill_typed).unwrap_err().to_string();
     assert!(text.contains("schema validation failed") && text.contains("us-test-erroring-forbid"), "{text}");
+
+    // Every policy says from when it applies and how far it was checked against the law.
+    for (annotation, expected) in [
+        ("@effective(\"2000-01-01\")\n", "missing @effective"),
+        ("@verified(\"unverified: a test policy\")\n", "missing @verified"),
+    ] {
+        let text = HEADER.replace(annotation, "") + "permit (principal, action, resource);\n";
+        let text = library_with("us/x.cedar", &text).unwrap_err().to_string();
+        assert!(text.contains("us/x.cedar") && text.contains(expected), "{text}");
+    }
+    for (bad, expected) in [
+        ("@effective(\"2000-02-30\")", "not a day of the calendar"),
+        ("@effective(\"1 July 2026\")", "YYYY-MM-DD"),
+        ("@verified(\"text 2026-12-06\")", "needs the address"),
+        ("@verified(\"text yesterday https://example.org\")", "YYYY-MM-DD"),
+        ("@verified(\"looks right\")", "unverified: WHAT IS MISSING"),
+        ("@verified(\"unverified:\")", "unverified: WHAT IS MISSING"),
+    ] {
+        let field = if bad.starts_with("@effective") {
+            "@effective(\"2000-01-01\")"
+        } else {
+            "@verified(\"unverified: a test policy\")"
+        };
+        let text = HEADER.replace(field, bad) + "permit (principal, action, resource);\n";
+        let text = library_with("us/x.cedar", &text).unwrap_err().to_string();
+        assert!(text.contains(expected), "{bad}: {text}");
+    }
+    let lapses_first = format!("{HEADER}@expires(\"1999-12-31\")\npermit (principal, action, resource);\n");
+    let text = library_with("us/x.cedar", &lapses_first).unwrap_err().to_string();
+    assert!(text.contains("@expires must be after @effective"), "{text}");
 
     let duplicate = HEADER.replace("us-test-erroring-forbid", "us-dppa-2721-b1-agency-function")
         + "permit (principal, action, resource);\n";

@@ -3,7 +3,7 @@
 
 mod common;
 
-use model::{ChainLink, Outcome, Request};
+use model::{ChainLink, Date, Outcome, Request};
 use policy::scenarios::comparable;
 use policy::Slicing;
 use proptest::prelude::*;
@@ -16,13 +16,62 @@ fn rank(o: Outcome) -> u8 {
     }
 }
 
-#[test]
-fn sliced_and_unsliced_decisions_agree_on_a_large_mix() {
-    let engine = common::engine();
-    for r in policy::bench::request_mix(engine.deployment(), 3000, 7) {
-        let (a, b) = (engine.decide_with(&r, Slicing::Sliced), engine.decide_with(&r, Slicing::Unsliced));
-        assert_eq!(comparable(&a), comparable(&b), "request {r:?}");
+/// Today, and the days on each side of every date a policy takes effect or lapses.
+fn law_dates(engine: &policy::Engine) -> Vec<Date> {
+    let mut dates = vec![Date::today()];
+    for p in engine.library().policies() {
+        for d in std::iter::once(p.effective).chain(p.expires) {
+            dates.extend([d, Date::from_days(d.days() - 1)]);
+        }
     }
+    dates.sort();
+    dates.dedup();
+    dates
+}
+
+#[test]
+fn sliced_and_unsliced_decisions_agree_on_a_large_mix_on_every_law_date() {
+    let engine = common::engine();
+    let dates = law_dates(&engine);
+    assert!(dates.len() > 10, "the library's policies take effect on several days");
+    for (n, r) in policy::bench::request_mix(engine.deployment(), 3000, 7).into_iter().enumerate() {
+        let date = dates[n % dates.len()];
+        let (a, b) = (engine.decide_with(&r, Slicing::Sliced, date), engine.decide_with(&r, Slicing::Unsliced, date));
+        assert_eq!(comparable(&a), comparable(&b), "request {r:?} on {date}");
+    }
+}
+
+#[test]
+fn a_statute_is_cited_before_a_model_agreement() {
+    let engine = common::engine();
+    let templates: Vec<&str> =
+        engine.library().policies().iter().filter(|p| p.is_template()).map(|p| p.id.as_str()).collect();
+    let mut both = 0;
+    for r in policy::bench::request_mix(engine.deployment(), 3000, 13) {
+        let d = engine.decide(&r);
+        let is_template: Vec<bool> = d.reasons.iter().map(|x| templates.contains(&x.policy.as_str())).collect();
+        if let Some(first_template) = is_template.iter().position(|t| *t) {
+            assert!(is_template[first_template..].iter().all(|t| *t), "statutes after a template in {:?}", d.reasons);
+            both += usize::from(first_template > 0);
+        }
+    }
+    assert!(both > 0, "the mix has decisions citing both a statute and a template");
+}
+
+#[test]
+fn a_law_decides_only_from_its_effective_day() {
+    let engine = common::engine();
+    let mut checked = 0;
+    for r in policy::bench::request_mix(engine.deployment(), 3000, 17) {
+        let today = engine.decide(&r);
+        for reason in &today.reasons {
+            let Some(p) = engine.library().policies().iter().find(|p| p.id == reason.policy) else { continue };
+            let before = engine.decide_on(&r, Date::from_days(p.effective.days() - 1));
+            assert!(!before.cites_policy(&p.id), "{} cited the day before {}", p.id, p.effective);
+            checked += 1;
+        }
+    }
+    assert!(checked > 100);
 }
 
 #[test]

@@ -239,6 +239,7 @@ mod tests {
             owner: "o".into(),
             fields: fields.iter().map(|f| (*f).to_string()).collect(),
             agreements: vec![],
+            part23: false,
             table: None,
         }
     }
