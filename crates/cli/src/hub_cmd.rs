@@ -457,10 +457,15 @@ fn print_banner(addr: &SocketAddr, data: &Path, tokens: &[(&str, &str, &str, &st
     let url = format!("http://{addr}");
     let ex = data.join("examples");
     println!("FusionGuard demo: the seed world's hub, with synthetic data (no real person).");
+    println!();
+    println!("Open in a browser:");
+    println!("  {url}/console/login    the console: paste one of the tokens below as the access token");
+    println!("  {url}/                 the public portal: totals, agencies, law library, receipts");
+    println!();
     println!("fusionguard hub listening on {url}");
     println!("data directory: {}", data.display());
     println!();
-    println!("Bearer tokens (valid 24 h; issue more with `fusionguard token issue --config examples/seed-world --data {} --agency ID --user ID`):", data.display());
+    println!("Access tokens for the console and the API (valid 24 h; issue more with `fusionguard token issue --config examples/seed-world --data {} --agency ID --user ID`):", data.display());
     for (agency, user, role, what, token) in tokens {
         println!("  {agency}/{user} ({role}): {what}");
         println!("    export T_{}={token}", user.replace('-', "_").to_uppercase());

@@ -38,6 +38,7 @@
 
 #![warn(missing_docs)]
 
+mod console;
 pub mod duties;
 pub mod enforce;
 pub mod entry;
@@ -47,6 +48,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod pgstate;
+mod portal;
 pub mod problem;
 pub mod reviews;
 pub mod serve;
@@ -55,6 +57,7 @@ pub mod sources;
 pub mod tls;
 pub mod tokens;
 mod transparency;
+pub mod web;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -259,6 +262,7 @@ impl Hub {
             origin,
             limiter,
             certifications,
+            secure_cookies: std::sync::atomic::AtomicBool::new(false),
         };
         let state = Arc::new(state);
         state.upkeep(false);
@@ -314,6 +318,7 @@ impl Hub {
         F: Future<Output = ()> + Send + 'static,
     {
         let state = Arc::clone(&self.state);
+        state.secure_cookies.store(tls.is_some(), std::sync::atomic::Ordering::Relaxed);
         // Token revocations and new tokens are picked up within a second, and logged verdicts
         // the review queue could not store are stored once it can.
         let reload = tokio::spawn(async move {

@@ -52,6 +52,8 @@ pub struct AppState {
     pub(crate) limiter: crate::limits::Limiter,
     /// The certifications the law library asks for (`certify:WHAT`): the only ones a request may carry.
     pub(crate) certifications: Vec<String>,
+    /// True when serving TLS: the console's cookies are then `Secure`.
+    pub(crate) secure_cookies: std::sync::atomic::AtomicBool,
 }
 
 type St = State<Arc<AppState>>;
@@ -72,6 +74,7 @@ type Cert = Option<Extension<ClientCert>>;
 
 /// The router of the hub's API.
 pub fn router(state: Arc<AppState>) -> Router {
+    let cache = crate::transparency::Cache::new(Arc::clone(&state));
     Router::new()
         .route("/v1/requests", post(post_request))
         .route("/v1/requests/{id}", get(get_request))
@@ -87,7 +90,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
-        .merge(crate::transparency::routes(Arc::clone(&state)))
+        .merge(crate::transparency::routes(Arc::clone(&cache)))
+        .merge(crate::portal::routes(Arc::clone(&state), cache))
+        .merge(crate::console::routes(Arc::clone(&state)))
         // Both read the body, so that the connection stays usable for the client's next request.
         .fallback(|_body: Bytes| async { Problem::not_found("no such endpoint (see /openapi.json)") })
         .method_not_allowed_fallback(|_body: Bytes| async {
@@ -156,7 +161,11 @@ impl AppState {
 
     /// The caller's identity: from the client certificate of a mutual-TLS connection, else from
     /// the bearer token. A token issued on another replica is looked up in the shared store.
-    async fn authenticate(self: &Arc<Self>, headers: &HeaderMap, cert: Cert) -> Result<TokenRecord, Problem> {
+    pub(crate) async fn authenticate(
+        self: &Arc<Self>,
+        headers: &HeaderMap,
+        cert: Cert,
+    ) -> Result<TokenRecord, Problem> {
         let record = self.identify(headers, cert).await?;
         self.limiter.admit(&record.id, &record.agency)?;
         Ok(record)
@@ -164,20 +173,8 @@ impl AppState {
 
     /// The caller's identity, before any limit is applied.
     async fn identify(self: &Arc<Self>, headers: &HeaderMap, cert: Cert) -> Result<TokenRecord, Problem> {
-        // A verified client certificate (mutual TLS) names the caller; it takes precedence. It is
-        // checked again on every request, so a certificate revoked or expired since the
-        // handshake stops working on open connections too.
-        if let Some(Extension(cert)) = cert {
-            if let Some(id) = &cert.identity {
-                cert.still_valid().map_err(Problem::unauthorized)?;
-                if self.engine.deployment().agency(&id.agency).is_none() {
-                    return Err(Problem::unauthorized(format!(
-                        "the client certificate names agency {:?} (subject O), which is not an agency of this deployment",
-                        id.agency
-                    )));
-                }
-                return Ok(id.record());
-            }
+        if let Some(record) = self.cert_identity(cert.as_ref().map(|Extension(c)| c))? {
+            return Ok(record);
         }
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(Problem::unauthorized("an Authorization: Bearer token is required"));
@@ -188,6 +185,28 @@ impl AppState {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| Problem::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        self.verify_token(token).await
+    }
+
+    /// The identity a verified client certificate (mutual TLS) names, if the connection has one;
+    /// it takes precedence over a token. It is checked again on every request, so a certificate
+    /// revoked or expired since the handshake stops working on open connections too.
+    pub(crate) fn cert_identity(&self, cert: Option<&ClientCert>) -> Result<Option<TokenRecord>, Problem> {
+        let Some(cert) = cert else { return Ok(None) };
+        let Some(id) = &cert.identity else { return Ok(None) };
+        cert.still_valid().map_err(Problem::unauthorized)?;
+        if self.engine.deployment().agency(&id.agency).is_none() {
+            return Err(Problem::unauthorized(format!(
+                "the client certificate names agency {:?} (subject O), which is not an agency of this deployment",
+                id.agency
+            )));
+        }
+        Ok(Some(id.record()))
+    }
+
+    /// The record of a bearer token (expired, revoked or unknown: 401). A token issued on another
+    /// replica is looked up in the shared store.
+    pub(crate) async fn verify_token(self: &Arc<Self>, token: &str) -> Result<TokenRecord, Problem> {
         let verdict = match self.tokens.verify(token) {
             Err(TokenRefusal::Invalid) if self.tokens.should_fetch(token) => {
                 let (st, t) = (Arc::clone(self), token.to_string());
@@ -197,6 +216,20 @@ impl AppState {
             v => v,
         };
         verdict.map_err(|r| Problem::unauthorized(r.describe()))
+    }
+
+    /// What the checkpoint would decide for `request` from `token`'s user, today, without logging
+    /// anything or reading any source (the console's "Preview decision"): the same checks as a
+    /// request (fields, certifications, the requester is the token's user), then the decision with
+    /// missing certifications turned into a deny.
+    pub(crate) fn preview_as(&self, token: &TokenRecord, body: &[u8]) -> Result<Decision, Problem> {
+        let request = parse_request(body).and_then(|r| self.check_certifications(r))?;
+        if token.agency != request.requester.agency || token.user != request.requester.id {
+            return Err(Problem::forbidden("a preview is for requests in your own name"));
+        }
+        let mut decision = self.engine.decide_on(&request, model::Date::from_unix(now() as i64));
+        duties::require_certifications(&mut decision, &request);
+        Ok(decision)
     }
 
     /// Runs blocking work on the hub's state (review queue, database) off the async workers.
@@ -209,7 +242,7 @@ impl AppState {
     }
 
     /// The ledger receipt of entry `index`: with an inclusion proof once a checkpoint covers it.
-    fn receipt(&self, index: u64) -> Value {
+    pub(crate) fn receipt(&self, index: u64) -> Value {
         let mut r = json!({"index": index, "origin": self.origin, "proof_url": format!("/v1/ledger/proof/{index}")});
         if let Some(l) = self.ledger.get() {
             if let Some(p) = l.published() {
@@ -464,10 +497,15 @@ pub fn parse_request(body: &[u8]) -> Result<Request, Problem> {
 }
 
 async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes) -> Response {
-    let token = match st.authenticate(&headers, cert).await {
-        Ok(t) => t,
-        Err(p) => return p.into_response(),
-    };
+    match st.authenticate(&headers, cert).await {
+        Ok(token) => post_request_as(st, token, body).await,
+        Err(p) => p.into_response(),
+    }
+}
+
+/// `post_request` for an identity already authenticated (and admitted by the limiter): the API's handler
+/// and the console both call it, so a page does exactly what the same token could do.
+pub(crate) async fn post_request_as(st: Arc<AppState>, token: TokenRecord, body: Bytes) -> Response {
     let request = match parse_request(&body).and_then(|r| st.check_certifications(r)) {
         Ok(r) => r,
         Err(p) => return p.into_response(),
@@ -643,15 +681,20 @@ fn review_json(r: &Review) -> Value {
 }
 
 /// Unix seconds as RFC 3339 (UTC), beside the number in answers people read.
-fn rfc3339(secs: u64) -> String {
+pub(crate) fn rfc3339(secs: u64) -> String {
     oversight::time::rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
 }
 
 async fn get_request(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Path<String>) -> Response {
-    let token = match st.authenticate(&headers, cert).await {
-        Ok(t) => t,
-        Err(p) => return p.into_response(),
-    };
+    match st.authenticate(&headers, cert).await {
+        Ok(token) => get_request_as(st, token, id).await,
+        Err(p) => p.into_response(),
+    }
+}
+
+/// `get_request` for an identity already authenticated (and admitted by the limiter): the API's handler
+/// and the console both call it, so a page does exactly what the same token could do.
+pub(crate) async fn get_request_as(st: Arc<AppState>, token: TokenRecord, id: String) -> Response {
     let id2 = id.clone();
     let review = match st.blocking(move |st| st.reviews.get(&id2)).await {
         Ok(Some(r)) => r,
@@ -686,6 +729,22 @@ async fn get_request(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Pa
     let mut r = (StatusCode::OK, Json(body)).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// The status of a held request, for its requester or a supervisor of its owner, releasing
+/// nothing (the console's "My requests"; `get_request_as` releases an approved request's data).
+pub(crate) async fn get_request_status_as(st: &Arc<AppState>, token: &TokenRecord, id: &str) -> Response {
+    let id2 = id.to_string();
+    let review = match st.blocking(move |st| st.reviews.get(&id2)).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Problem::not_found(format!("no held request {id:?} in the queue")).into_response(),
+        Err(e) => return queue_unavailable(&e).into_response(),
+    };
+    let requester = &review.request.requester;
+    if let Err(p) = viewer(token, &requester.agency, &requester.id, &review.owner) {
+        return p.into_response();
+    }
+    (StatusCode::OK, Json(review_json(&review))).into_response()
 }
 
 /// 410: an approval past its time releases nothing.
@@ -732,10 +791,15 @@ fn settled_request(st: &AppState, token: &TokenRecord, id: &str) -> Response {
 }
 
 async fn list_reviews(State(st): St, headers: HeaderMap, cert: Cert) -> Response {
-    let token = match st.authenticate(&headers, cert).await {
-        Ok(t) => t,
-        Err(p) => return p.into_response(),
-    };
+    match st.authenticate(&headers, cert).await {
+        Ok(token) => list_reviews_as(st, token).await,
+        Err(p) => p.into_response(),
+    }
+}
+
+/// `list_reviews` for an identity already authenticated (and admitted by the limiter): the API's handler
+/// and the console both call it, so a page does exactly what the same token could do.
+pub(crate) async fn list_reviews_as(st: Arc<AppState>, token: TokenRecord) -> Response {
     if token.role != SUPERVISOR {
         return Problem::forbidden("only a supervisor may list reviews").into_response();
     }
@@ -755,10 +819,15 @@ struct VerdictBody {
 }
 
 async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Path<String>, body: Bytes) -> Response {
-    let token = match st.authenticate(&headers, cert).await {
-        Ok(t) => t,
-        Err(p) => return p.into_response(),
-    };
+    match st.authenticate(&headers, cert).await {
+        Ok(token) => decide_review_as(st, token, id, body).await,
+        Err(p) => p.into_response(),
+    }
+}
+
+/// `decide_review` for an identity already authenticated (and admitted by the limiter): the API's handler
+/// and the console both call it, so a page does exactly what the same token could do.
+pub(crate) async fn decide_review_as(st: Arc<AppState>, token: TokenRecord, id: String, body: Bytes) -> Response {
     let v: VerdictBody = {
         let mut de = serde_json::Deserializer::from_slice(&body);
         match serde_path_to_error::deserialize(&mut de) {
@@ -896,10 +965,15 @@ async fn decide_review(State(st): St, headers: HeaderMap, cert: Cert, Path(id): 
 }
 
 async fn list_notifications(State(st): St, headers: HeaderMap, cert: Cert) -> Response {
-    let token = match st.authenticate(&headers, cert).await {
-        Ok(t) => t,
-        Err(p) => return p.into_response(),
-    };
+    match st.authenticate(&headers, cert).await {
+        Ok(token) => list_notifications_as(st, token).await,
+        Err(p) => p.into_response(),
+    }
+}
+
+/// `list_notifications` for an identity already authenticated (and admitted by the limiter): the API's handler
+/// and the console both call it, so a page does exactly what the same token could do.
+pub(crate) async fn list_notifications_as(st: Arc<AppState>, token: TokenRecord) -> Response {
     if token.role != SUPERVISOR {
         return Problem::forbidden("only a supervisor may list the notices the agency owes").into_response();
     }
@@ -924,10 +998,20 @@ async fn mark_notification_sent(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let token = match st.authenticate(&headers, cert).await {
-        Ok(t) => t,
-        Err(p) => return p.into_response(),
-    };
+    match st.authenticate(&headers, cert).await {
+        Ok(token) => mark_notification_sent_as(st, token, id, body).await,
+        Err(p) => p.into_response(),
+    }
+}
+
+/// `mark_notification_sent` for an identity already authenticated (and admitted by the limiter): the API's handler
+/// and the console both call it, so a page does exactly what the same token could do.
+pub(crate) async fn mark_notification_sent_as(
+    st: Arc<AppState>,
+    token: TokenRecord,
+    id: String,
+    body: Bytes,
+) -> Response {
     let sent: SentBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {

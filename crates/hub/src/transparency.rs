@@ -47,20 +47,29 @@ struct Counted {
     empty: Mutex<BTreeMap<i64, Arc<Year>>>,
 }
 
-/// A year's report as the two bodies served, rendered with the count (off the async workers).
-struct Year {
+/// A year's report, and the three bodies served, rendered with the count (off the async workers).
+pub(crate) struct Year {
+    /// The report (the portal's pages read their numbers from it).
+    pub(crate) report: Report,
     json: Bytes,
     html: Bytes,
+    csv: Bytes,
 }
 
 impl Year {
-    fn new(report: &Report) -> Self {
-        Self { json: serde_json::to_vec(report).unwrap_or_default().into(), html: report.html().into() }
+    fn new(report: Report) -> Self {
+        let csv_href = format!("/transparency.csv?year={}", report.year);
+        Self {
+            json: serde_json::to_vec(&report).unwrap_or_default().into(),
+            html: report.html_with_csv(&csv_href).into(),
+            csv: report.csv().into(),
+            report,
+        }
     }
 }
 
 /// The latest count, and the lock of the one count that may run.
-struct Cache {
+pub(crate) struct Cache {
     app: Arc<AppState>,
     /// The latest count (the lock is only held to read or replace it).
     latest: Mutex<Option<Arc<Counted>>>,
@@ -71,10 +80,27 @@ struct Cache {
 
 type St = State<Arc<Cache>>;
 
+impl Cache {
+    /// The count of the hub's ledger, shared by the transparency report and the portal's pages.
+    pub(crate) fn new(app: Arc<AppState>) -> Arc<Self> {
+        Arc::new(Cache { app, latest: Mutex::new(None), counting: Arc::new(tokio::sync::Mutex::new(())) })
+    }
+
+    /// The report of `year` at the latest count (counting first if none was made yet) and the
+    /// size of the checkpoint it was counted at.
+    pub(crate) async fn year(self: &Arc<Self>, year: i64) -> Result<(Arc<Year>, u64), Problem> {
+        let counted = self.counted().await?;
+        Ok((counted.report(year, self.app.engine.deployment())?, counted.info.tree_size))
+    }
+}
+
 /// The routes, with their own state around the hub's (merged into the hub's router).
-pub(crate) fn routes<S>(app: Arc<AppState>) -> Router<S> {
-    let cache = Arc::new(Cache { app, latest: Mutex::new(None), counting: Arc::new(tokio::sync::Mutex::new(())) });
-    Router::new().route("/transparency", get(page)).route("/v1/transparency", get(json)).with_state(cache)
+pub(crate) fn routes<S>(cache: Arc<Cache>) -> Router<S> {
+    Router::new()
+        .route("/transparency", get(page))
+        .route("/transparency.csv", get(csv))
+        .route("/v1/transparency", get(json))
+        .with_state(cache)
 }
 
 /// Reads the ledger's public files through the ledger itself (whatever its storage backend).
@@ -87,18 +113,34 @@ impl TileFetcher for Published {
 }
 
 /// The current year (UTC).
-fn current_year() -> i64 {
+pub(crate) fn current_year() -> i64 {
     let days = i64::try_from(crate::tokens::now() / 86_400).unwrap_or(0);
     oversight::time::civil_from_days(days).0
 }
 
-/// The `year` query parameter; a 400 names what is wrong.
+/// The `year` query parameter (and `table`, where `tables` allows it); a 400 names what is wrong.
 fn year_of(query: Option<&str>) -> Result<i64, Problem> {
+    query_of(query, false).map(|(y, _)| y)
+}
+
+fn query_of(query: Option<&str>, tables: bool) -> Result<(i64, Option<String>), Problem> {
     let mut year = None;
+    let mut table = None;
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if k == "table" && tables {
+            if v.is_empty() || !v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.') {
+                return Err(Problem::bad_field(
+                    "table",
+                    format!("`table` is {v:?}; expected a section such as uses.by_source"),
+                ));
+            }
+            table = Some(v.to_string());
+            continue;
+        }
         if k != "year" {
-            return Err(Problem::bad_field(k, format!("unknown query parameter {k:?}; the only one is `year`")));
+            let known = if tables { "`year` and `table`" } else { "`year`" };
+            return Err(Problem::bad_field(k, format!("unknown query parameter {k:?}; the only ones are {known}")));
         }
         match v.parse::<i64>() {
             Ok(y) if (MIN_YEAR..=MAX_YEAR).contains(&y) && v.len() == 4 => year = Some(y),
@@ -110,7 +152,7 @@ fn year_of(query: Option<&str>) -> Result<i64, Problem> {
             }
         }
     }
-    Ok(year.unwrap_or_else(current_year))
+    Ok((year.unwrap_or_else(current_year), table))
 }
 
 fn unavailable() -> Problem {
@@ -178,7 +220,7 @@ impl Cache {
         let info = LedgerInfo::of(&reader);
         let reports = Report::build_all_audited(info.clone(), self.app.engine.deployment(), reader.entries())
             .map_err(|e| failed(e.to_string()))?;
-        let reports = reports.into_iter().map(|(y, r)| (y, Arc::new(Year::new(&r)))).collect();
+        let reports = reports.into_iter().map(|(y, r)| (y, Arc::new(Year::new(r)))).collect();
         Ok(Counted { info, reports, empty: Mutex::new(BTreeMap::new()) })
     }
 }
@@ -214,7 +256,7 @@ impl Counted {
         let none = std::iter::empty::<Result<(u64, model::entry::Entry), std::convert::Infallible>>();
         let report = Report::build_audited(year, self.info.clone(), deployment, none)
             .map_err(|e| Problem::bad_field("year", e.to_string()))?;
-        Ok(Arc::clone(empty.entry(year).or_insert_with(|| Arc::new(Year::new(&report)))))
+        Ok(Arc::clone(empty.entry(year).or_insert_with(|| Arc::new(Year::new(report)))))
     }
 }
 
@@ -234,6 +276,51 @@ async fn json(State(cache): St, RawQuery(query): RawQuery) -> Response {
         }
         Err(p) => p.into_response(),
     }
+}
+
+/// `GET /transparency.csv?year=YYYY[&table=SECTION]`: the report's CSV, or one table's rows.
+async fn csv(State(cache): St, RawQuery(query): RawQuery) -> Response {
+    let (year, table) = match query_of(query.as_deref(), true) {
+        Ok(q) => q,
+        Err(p) => return p.into_response(),
+    };
+    let (counted, _) = match cache.year(year).await {
+        Ok(y) => y,
+        Err(p) => return p.into_response(),
+    };
+    let body: Bytes = match &table {
+        None => counted.csv.clone(),
+        Some(t) => {
+            // The report's lists are its tables (`uses.by_source`); anything else is a 404.
+            let json = serde_json::to_value(&counted.report).unwrap_or_default();
+            let is_table = t.split_once('.').is_some_and(|(a, b)| json[a][b].is_array());
+            if !is_table {
+                return Problem::not_found(format!("the report has no table {t:?} (for example uses.by_source)"))
+                    .into_response();
+            }
+            let text = String::from_utf8_lossy(&counted.csv);
+            let prefix = format!("{t},");
+            let mut lines = text.lines();
+            let mut out = format!("{}\n", lines.next().unwrap_or(""));
+            for line in lines.filter(|l| l.starts_with(&prefix)) {
+                out.push_str(line);
+                out.push('\n');
+            }
+            out.into()
+        }
+    };
+    let name = match &table {
+        None => format!("transparency-{year}.csv"),
+        Some(t) => format!("transparency-{year}-{t}.csv"),
+    };
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=5"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
 }
 
 async fn page(State(cache): St, RawQuery(query): RawQuery) -> Response {
@@ -276,7 +363,7 @@ mod tests {
             info: info.clone(),
             reports: years
                 .iter()
-                .map(|&y| (y, Arc::new(Year::new(&Report::build(y, info.clone(), None, none()).unwrap()))))
+                .map(|&y| (y, Arc::new(Year::new(Report::build(y, info.clone(), None, none()).unwrap()))))
                 .collect(),
             empty: Mutex::new(BTreeMap::new()),
         };

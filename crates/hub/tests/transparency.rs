@@ -236,7 +236,26 @@ fn the_page_counts_exactly_what_the_hub_decided() {
     assert_eq!(got, serde_json::to_value(&report).unwrap());
     let html = hub.get(&format!("/transparency?year={year}"), None);
     assert_eq!((html.status, html.content_type.as_str()), (200, "text/html; charset=utf-8"));
-    assert_eq!(html.text, report.html());
+    assert_eq!(html.text, report.html_with_csv(&format!("/transparency.csv?year={year}")));
+    // Beside every chart, the CSV of its rows; and the whole report's CSV.
+    assert!(html.text.matches("class=\"csv\"").count() >= 10);
+    let csv = hub.get(&format!("/transparency.csv?year={year}"), None);
+    assert_eq!((csv.status, csv.content_type.as_str()), (200, "text/csv; charset=utf-8"));
+    assert_eq!(csv.text, report.csv());
+    let table = hub.get(&format!("/transparency.csv?year={year}&table=uses.by_source"), None);
+    assert_eq!(table.status, 200);
+    let rows: Vec<&str> = table.text.lines().collect();
+    assert_eq!(rows[0], "section,key,label,measure,value");
+    assert!(rows.len() > 1 && rows[1..].iter().all(|r| r.starts_with("uses.by_source,")), "{}", table.text);
+    assert_eq!(
+        rows.len() - 1,
+        csv.text.lines().filter(|l| l.starts_with("uses.by_source,")).count(),
+        "every row of the table"
+    );
+    for bad in ["uses.by_nothing", "totals", "UPPER", ""] {
+        let r = hub.get(&format!("/transparency.csv?year={year}&table={bad}"), None);
+        assert!(r.status == 404 || r.status == 400, "{bad}: {}", r.status);
+    }
 
     // Every count, against the tally of what the hub answered.
     let tot = &got["totals"];

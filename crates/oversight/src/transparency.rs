@@ -177,6 +177,8 @@ pub struct Uses {
     pub by_legal_basis: Vec<Row>,
     /// By UTC month, all twelve (`YYYY-MM`).
     pub by_month: Vec<Row>,
+    /// By requesting agency (its own data included).
+    pub by_requester: Vec<Row>,
 }
 
 /// Sharing outside the agency that owns the data.
@@ -188,6 +190,9 @@ pub struct Sharing {
     pub by_originator: Vec<Row>,
     /// Outside requests by kind of recipient agency (federal law enforcement, DHS immigration...).
     pub by_recipient_kind: Vec<Row>,
+    /// Outside requests by the data's owner and the recipient's kind (key `OWNER/KIND`): what
+    /// each agency shared with whom.
+    pub by_owner_and_recipient_kind: Vec<Row>,
 }
 
 /// Denials and holds, by the law that decided them.
@@ -198,6 +203,8 @@ pub struct Citations {
     pub denials: Vec<CountRow>,
     /// Held decisions by each policy they cite.
     pub reviews: Vec<CountRow>,
+    /// Permitted decisions by each policy they cite.
+    pub permits: Vec<CountRow>,
 }
 
 /// Supervisors' reviews.
@@ -338,6 +345,8 @@ enum Table {
     Recipient,
     Originator,
     RecipientKind,
+    Requester,
+    OwnerRecipientKind,
 }
 
 /// The counts of one year.
@@ -400,12 +409,14 @@ impl Counter {
             (Table::Purpose, d.purpose.clone()),
             (Table::LegalBasis, d.legal_basis.kind.clone()),
             (Table::Month, month_of(d.time as i64)),
+            (Table::Requester, d.requester.agency.clone()),
         ];
         if outside {
             let kind = deployment
                 .and_then(|dep| dep.agency(&d.requester.agency))
                 .map_or_else(|| "unknown".to_string(), |a| a.kind.as_str().to_string());
             rows.push((Table::Recipient, d.requester.agency.clone()));
+            rows.push((Table::OwnerRecipientKind, format!("{}/{kind}", d.owner)));
             rows.push((Table::RecipientKind, kind));
         }
         if let Some(first) = d.on_behalf_of.first() {
@@ -431,14 +442,12 @@ impl Counter {
         let cited: BTreeSet<(&str, &str)> =
             d.citations.iter().map(|r| (r.policy.as_str(), r.citation.as_str())).collect();
         let list = match d.decision {
-            Outcome::Deny => Some("denial"),
-            Outcome::Review => Some("review_citation"),
-            Outcome::Permit => None,
+            Outcome::Deny => "denial",
+            Outcome::Review => "review_citation",
+            Outcome::Permit => "permit_citation",
         };
-        if let Some(list) = list {
-            for (policy, citation) in cited {
-                self.count(list, &format!("{policy}\u{1f}{citation}"));
-            }
+        for (policy, citation) in cited {
+            self.count(list, &format!("{policy}\u{1f}{citation}"));
         }
         let strengths: BTreeSet<&str> =
             d.justification_signals.iter().map(|s| s.split(':').next().unwrap_or("").trim()).collect();
@@ -674,11 +683,13 @@ impl Report {
             by_purpose: take(Table::Purpose, &none, true),
             by_legal_basis: take(Table::LegalBasis, &none, true),
             by_month: take(Table::Month, &none, false),
+            by_requester: take(Table::Requester, &agency_name, true),
         };
         let sharing = Sharing {
             by_recipient: take(Table::Recipient, &agency_name, true),
             by_originator: take(Table::Originator, &agency_name, true),
             by_recipient_kind: take(Table::RecipientKind, &none, true),
+            by_owner_and_recipient_kind: take(Table::OwnerRecipientKind, &none, true),
         };
         let mut list = |name: &str| c.counts.remove(name).unwrap_or_default();
         let split_citation = |counts: BTreeMap<String, u64>| -> Vec<CountRow> {
@@ -692,8 +703,11 @@ impl Report {
             rows.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
             rows
         };
-        let citations =
-            Citations { denials: split_citation(list("denial")), reviews: split_citation(list("review_citation")) };
+        let citations = Citations {
+            denials: split_citation(list("denial")),
+            reviews: split_citation(list("review_citation")),
+            permits: split_citation(list("permit_citation")),
+        };
         let mut hours = std::mem::take(&mut c.hours_to_verdict);
         hours.sort_by(f64::total_cmp);
         let median = match hours.len() {
@@ -748,7 +762,13 @@ impl Report {
     /// The report as a self-contained HTML page: inline SVG charts, each with a title, a
     /// description and the table of its numbers; no script, no external asset.
     pub fn html(&self) -> String {
-        render::html(self)
+        render::html(self, None)
+    }
+
+    /// [`Report::html`] as a hub serves it beside its CSV at `csv` (`/transparency.csv?year=2026`):
+    /// every chart links to the CSV of its own rows (`&table=uses.by_source`).
+    pub fn html_with_csv(&self, csv: &str) -> String {
+        render::html(self, Some(csv))
     }
 
     /// The report as CSV: one row per number, `section,key,label,measure,value`.

@@ -452,6 +452,23 @@ impl Engine {
         Some(self.slice(Slicing::Sliced, s, a, act).probes.to_string())
     }
 
+    /// The policies that can apply to some request on `source` (the union of its slices over
+    /// every agency and action: specialised to the source, so a condition it can never meet, such
+    /// as 28 CFR Part 23 on a system without Omnibus funds, leaves the policy out), in library
+    /// order; empty for an unknown source.
+    pub fn policies_for_source(&self, source: &str) -> Vec<&LawPolicy> {
+        let Some(s) = self.deployment.source_position(source) else { return Vec::new() };
+        let mut members = vec![false; self.library.policies().len()];
+        for a in 0..self.deployment.agencies().len() {
+            for act in 0..vocab::ACTIONS.len() {
+                for &i in &self.slice(Slicing::Sliced, s, a, act).members {
+                    members[i] = true;
+                }
+            }
+        }
+        self.library.policies().iter().zip(members).filter(|(_, m)| *m).map(|(p, _)| p).collect()
+    }
+
     /// Builds every slice now (otherwise each is built on first use, in about a millisecond).
     pub fn warm(&self) {
         for s in 0..self.deployment.sources().len() {

@@ -182,6 +182,11 @@ impl LawPolicy {
         self.effective <= date && self.expires.is_none_or(|e| date < e)
     }
 
+    /// True for a forbid (a rule that denies, or a review policy), false for a permit.
+    pub fn is_forbid(&self) -> bool {
+        self.effect == Effect::Forbid
+    }
+
     /// True for a model agreement or charter (`laws/templates`), false for a statute or rule.
     pub fn is_template(&self) -> bool {
         self.jurisdiction == "*"

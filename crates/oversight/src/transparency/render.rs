@@ -84,15 +84,31 @@ const CHART_W: u32 = 720;
 const LABEL_W: u32 = 240;
 const ROW_H: u32 = 22;
 
-struct Page {
+struct Page<'a> {
     out: String,
     charts: u32,
+    /// Where the report's CSV is served (`/transparency.csv?year=2026`): each chart then links to
+    /// its own rows, `&table=SECTION`.
+    csv: Option<&'a str>,
 }
 
-impl Page {
+impl Page<'_> {
     fn id(&mut self) -> String {
         self.charts += 1;
         format!("c{}", self.charts)
+    }
+
+    /// A link to the CSV of one table, when the report is served with its CSV.
+    fn csv_link(&mut self, section: &str, title: &str) {
+        if let Some(csv) = self.csv {
+            let _ = write!(
+                self.out,
+                "<p class=\"csv\"><a href=\"{}&amp;table={}\">CSV: {}</a></p>",
+                esc(csv),
+                esc(section),
+                esc(title)
+            );
+        }
     }
 
     fn none(&mut self, what: &str, year: i64) {
@@ -198,6 +214,7 @@ impl Page {
             );
         }
         self.out.push_str("</tbody></table>");
+        self.csv_link(section, title);
     }
 
     /// A bar chart of counts, and its table.
@@ -256,6 +273,7 @@ impl Page {
             );
         }
         self.out.push_str("</tbody></table>");
+        self.csv_link(section, title);
     }
 
     /// A table of single numbers (no chart: each is one number).
@@ -290,10 +308,10 @@ text-align:left}td[data-m]{text-align:right;font-variant-numeric:tabular-nums}ca
 font-weight:600;padding:.3rem 0}figure{margin:.5rem 0}figcaption{font-size:.85rem;color:#444}\
 svg{max-width:100%;height:auto}.none{font-style:italic}code{font-size:.9em}";
 
-/// The HTML page.
-pub(super) fn html(r: &Report) -> String {
+/// The HTML page; with `csv` (where the report's CSV is served), a CSV link beside every chart.
+pub(super) fn html(r: &Report, csv: Option<&str>) -> String {
     let y = r.year;
-    let mut p = Page { out: String::with_capacity(32 * 1024), charts: 0 };
+    let mut p = Page { out: String::with_capacity(32 * 1024), charts: 0, csv };
     let _ = write!(
         p.out,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -334,6 +352,7 @@ pub(super) fn html(r: &Report) -> String {
     p.decisions("uses.by_purpose", "Requests by purpose", &u.by_purpose, y);
     p.decisions("uses.by_legal_basis", "Requests by legal basis", &u.by_legal_basis, y);
     p.decisions("uses.by_month", "Requests by month (UTC)", &u.by_month, y);
+    p.decisions("uses.by_requester", "Requests by requesting agency", &u.by_requester, y);
     let s = &r.sharing;
     p.out.push_str(
         "<h2 id=\"sharing\">Sharing outside the owning agency</h2><p>Requests from an agency other than the one \
@@ -343,12 +362,19 @@ pub(super) fn html(r: &Report) -> String {
     p.decisions("sharing.by_recipient", "Outside requests by recipient agency", &s.by_recipient, y);
     p.decisions("sharing.by_recipient_kind", "Outside requests by kind of recipient agency", &s.by_recipient_kind, y);
     p.decisions("sharing.by_originator", "Forwarded requests by originating agency", &s.by_originator, y);
+    p.decisions(
+        "sharing.by_owner_and_recipient_kind",
+        "Outside requests by owning agency and kind of recipient",
+        &s.by_owner_and_recipient_kind,
+        y,
+    );
     p.out.push_str(
-        "<h2 id=\"citations\">Denials and reviews by citation</h2><p>Each decision cites the policies of the law \
+        "<h2 id=\"citations\">Decisions by citation</h2><p>Each decision cites the policies of the law \
          library that decided it; a decision citing several is counted under each.</p>",
     );
     p.counts("citations.denials", "Denials by citation", "Citation", &r.citations.denials, y);
     p.counts("citations.reviews", "Requests held for review, by citation", "Citation", &r.citations.reviews, y);
+    p.counts("citations.permits", "Permits by citation", "Citation", &r.citations.permits, y);
     let rv = &r.reviews;
     p.out.push_str("<h2 id=\"reviews\">Reviews and their outcomes</h2>");
     p.scalars(
