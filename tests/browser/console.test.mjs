@@ -285,3 +285,71 @@ test("bad input gets a clear page and the right status, never a 5xx; the session
     await ctx.close();
   }
 });
+
+test("an auditor reads the ledger, audits a real search audit, downloads the findings; and requests nothing", async () => {
+  const auditor = await issueToken(hub, "lapd-oig", "inspector-ng", "auditor");
+  // An auditor may not request data through the API either.
+  const refused = await fetch(`${hub.url}/v1/requests`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${auditor}` },
+    body: JSON.stringify({
+      requester: { id: "inspector-ng", agency: "lapd-oig", role: "auditor" },
+      source: "ociac-alpr", action: "lookup", purpose: "criminal_investigation", justification: "x",
+      legal_basis: { kind: "none" }, subject: { kind: "plate", value: "7ABC123" },
+    }),
+  });
+  assert.equal(refused.status, 403);
+  const ctx = await launch();
+  try {
+    const page = await ctx.newPage();
+    await login(page, auditor);
+    assert.equal(await page.getByRole("link", { name: "New request" }).count(), 0, "an auditor requests no data");
+    await page.getByRole("link", { name: "Ledger" }).first().click();
+    await page.getByRole("heading", { name: "Latest checkpoint" }).waitFor();
+    await checkAxe(page, "/console/ledger");
+    // The entry browser: entry 0 decoded, with its receipt check.
+    await page.getByLabel("Ledger index").fill("0");
+    await page.getByRole("button", { name: "Show entry" }).click();
+    await page.getByRole("heading", { name: "Entry 0" }).waitFor();
+    assert.match(await page.locator("main pre").last().innerText(), /"type"/);
+    await page.getByLabel("Ledger index").fill("zero");
+    await page.getByRole("button", { name: "Show entry" }).click();
+    assert.equal(await page.getByLabel("Ledger index").getAttribute("aria-invalid"), "true");
+    // A second visit after more entries checks consistency between the two checkpoints.
+    await fetch(`${hub.url}/v1/requests`, { method: "POST", headers: { authorization: `Bearer ${tokens.ramos}` }, body: JSON.stringify({
+      requester: { id: "det-ramos", agency: "oc-sheriff", role: "detective" }, source: "ociac-alpr", action: "lookup",
+      purpose: "criminal_investigation", justification: "Armed robbery 2024-118", case_number: "OCSD-2024-118",
+      legal_basis: { kind: "none" }, subject: { kind: "plate", value: "7ABC123" } }) });
+    await page.waitForTimeout(1500);
+    await page.goto(`${hub.url}/console/ledger`);
+    assert.match(await page.locator("main").innerText(), /Consistent: the log of \d+ entries is a prefix/);
+
+    // Audit Eugene's real search audit.
+    await page.goto(`${hub.url}/console/audit`);
+    await page.getByLabel("Kind of file").selectOption("searches");
+    await page.getByLabel("File", { exact: true }).setInputFiles(`${process.cwd()}/../shared/data/flock/eugene-or-search-audit-2025-06.csv`);
+    await page.getByRole("button", { name: "Audit" }).click();
+    await page.getByRole("heading", { name: /Findings in eugene-or-search-audit/ }).waitFor();
+    assert.match(await page.locator("main").innerText(), /records read, \d+ findings/);
+    assert.ok((await page.locator("svg[role=img] title").count()) >= 2, "charts with titles");
+    await checkAxe(page, "/console/audit with findings");
+    await screenshot(page, "console-audit");
+    await page.getByRole("link", { name: "Next page" }).first().click();
+    assert.match(await page.locator("main").innerText(), /Page 2 of/);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: /as CSV/ }).click()]);
+    const csv = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
+    assert.match(csv.split("\n")[0], /^severity,kind,record,line,evidence,rule,citation/);
+    assert.ok(csv.split("\n").length > 10);
+    // A file that is not what it claims: a clear message, 422, nothing kept.
+    await page.getByLabel("Kind of file").selectOption("intelligence");
+    await page.getByLabel("File", { exact: true }).setInputFiles({ name: "notes.csv", mimeType: "text/csv", buffer: Buffer.from("hello\nworld\n") });
+    const [bad] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/console/audit") && r.request().method() === "POST"),
+      page.getByRole("button", { name: "Audit" }).click(),
+    ]);
+    assert.ok([400, 422].includes(bad.status()), `status ${bad.status()}`);
+    assert.match(await page.locator(".errors").innerText(), /notes\.csv/);
+  } finally {
+    await ctx.close();
+  }
+});

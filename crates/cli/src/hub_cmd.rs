@@ -352,6 +352,7 @@ const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
     ("ice-ero", "lesc-analyst", "analyst", "the South Carolina DMV photo (scenario 7): permit"),
     ("denver-pd", "det-lee", "detective", "an out-of-state CalGang query: held for review"),
     ("lapd", "sgt-ortiz", "supervisor", "LAPD supervisor: approves or denies CalGang reviews"),
+    ("lapd-oig", "inspector-ng", "auditor", "an inspector general: the console's ledger and audit pages"),
 ];
 
 fn example(name: &str, body: serde_json::Value) -> (String, String) {

@@ -164,9 +164,17 @@ async fn serve_connection<IO>(
     IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let timeout = limits.request_timeout;
+    const UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         let mut router = router.clone();
         req.extensions_mut().insert(cert.clone());
+        // An auditor's upload (up to 2 GiB) may take longer than an ordinary request; the
+        // connection's lifetime still bounds it.
+        let timeout = if req.method() == hyper::Method::POST && req.uri().path() == "/console/audit" {
+            timeout.max(UPLOAD_TIMEOUT)
+        } else {
+            timeout
+        };
         async move {
             match tokio::time::timeout(timeout, router.call(req.map(Body::new))).await {
                 Ok(Ok(response)) => Ok::<_, Infallible>(response),

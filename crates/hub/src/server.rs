@@ -506,6 +506,10 @@ async fn post_request(State(st): St, headers: HeaderMap, cert: Cert, body: Bytes
 /// `post_request` for an identity already authenticated (and admitted by the limiter): the API's handler
 /// and the console both call it, so a page does exactly what the same token could do.
 pub(crate) async fn post_request_as(st: Arc<AppState>, token: TokenRecord, body: Bytes) -> Response {
+    if token.role == crate::console::AUDITOR {
+        return Problem::forbidden("an auditor reads the ledger and public records; an auditor does not request data")
+            .into_response();
+    }
     let request = match parse_request(&body).and_then(|r| st.check_certifications(r)) {
         Ok(r) => r,
         Err(p) => return p.into_response(),

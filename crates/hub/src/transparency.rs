@@ -104,7 +104,7 @@ pub(crate) fn routes<S>(cache: Arc<Cache>) -> Router<S> {
 }
 
 /// Reads the ledger's public files through the ledger itself (whatever its storage backend).
-struct Published(Arc<Ledger>);
+pub(crate) struct Published(pub(crate) Arc<Ledger>);
 
 impl TileFetcher for Published {
     fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, VerifyError> {

@@ -82,13 +82,16 @@ pub enum AgencyKind {
     School,
     /// A private company (vendor, data host).
     Vendor,
+    /// An oversight body (an inspector general, a privacy commission, a state auditor): reads the
+    /// ledger and public records; holds and asks for no data.
+    Oversight,
 }
 
 impl AgencyKind {
     /// True for a law-enforcement authority (police, sheriff, state police, fusion center, federal
     /// law enforcement, DHS): the recipients 28 CFR 23.20(f)(1) allows and most sanctuary laws bind.
     pub fn is_law_enforcement(self) -> bool {
-        !matches!(self, Self::Dmv | Self::School | Self::Vendor)
+        !matches!(self, Self::Dmv | Self::School | Self::Vendor | Self::Oversight)
     }
 
     /// The snake_case name used in configuration and policies.
@@ -103,6 +106,7 @@ impl AgencyKind {
             Self::Dmv => "dmv",
             Self::School => "school",
             Self::Vendor => "vendor",
+            Self::Oversight => "oversight",
         }
     }
 }

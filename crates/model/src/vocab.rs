@@ -68,9 +68,20 @@ pub const SOURCE_CATEGORIES: &[&str] =
 pub const STATUS_FIELDS: &[&str] = &["immigration_status", "citizenship"];
 
 /// Roles a user can hold (a token's role, a client certificate's OU). `supervisor` may approve or
-/// deny reviews for the agency's sources; the others name what the user does.
-pub const ROLES: &[&str] =
-    &["supervisor", "analyst", "detective", "investigator", "officer", "deportation_officer", "special_agent", "clerk"];
+/// deny reviews for the agency's sources; `auditor` (an oversight body's user) reads the ledger
+/// and audits public records in the console, and may not request data; the others name what the
+/// user does.
+pub const ROLES: &[&str] = &[
+    "supervisor",
+    "analyst",
+    "detective",
+    "investigator",
+    "officer",
+    "deportation_officer",
+    "special_agent",
+    "clerk",
+    "auditor",
+];
 
 /// Returns true if `value` is one of `vocabulary`.
 pub fn is_known(vocabulary: &[&str], value: &str) -> bool {

@@ -36,6 +36,10 @@ use crate::tls::ClientCert;
 use crate::tokens::{now, TokenRecord, SUPERVISOR};
 use crate::web::{self, Lang, Page, Viewer};
 
+mod auditor;
+
+pub use auditor::{AUDITOR, UPLOAD_LIMIT};
+
 /// The session cookie.
 const SESSION_COOKIE: &str = "fg_session";
 /// The cookie that binds the login form's CSRF token before there is a session.
@@ -74,6 +78,13 @@ pub(crate) struct Console {
     app: Arc<AppState>,
     sessions: Mutex<HashMap<String, Session>>,
     mine: Mutex<HashMap<(String, String), Vec<Mine>>>,
+    /// The last checkpoint the ledger page saw, and what the check from it to the next found.
+    seen: Mutex<Option<auditor::Seen>>,
+    consistency: Mutex<Option<auditor::Consistency>>,
+    /// The side-door findings at a checkpoint size.
+    side_doors: Mutex<Option<(u64, Arc<Vec<oversight::finding::Finding>>)>>,
+    /// Each auditor session's last upload's findings (in memory, until the next upload or logout).
+    audits: Mutex<HashMap<String, Arc<auditor::Audited>>>,
 }
 
 type St = State<Arc<Console>>;
@@ -81,7 +92,15 @@ type Cert = Option<Extension<ClientCert>>;
 
 /// The console's routes (merged into the hub's router).
 pub(crate) fn routes<S>(app: Arc<AppState>) -> Router<S> {
-    let console = Arc::new(Console { app, sessions: Mutex::new(HashMap::new()), mine: Mutex::new(HashMap::new()) });
+    let console = Arc::new(Console {
+        app,
+        sessions: Mutex::new(HashMap::new()),
+        mine: Mutex::new(HashMap::new()),
+        seen: Mutex::new(None),
+        consistency: Mutex::new(None),
+        side_doors: Mutex::new(None),
+        audits: Mutex::new(HashMap::new()),
+    });
     Router::new()
         .route("/console", get(home))
         .route("/console/login", get(login_page).post(login))
@@ -93,6 +112,13 @@ pub(crate) fn routes<S>(app: Arc<AppState>) -> Router<S> {
         .route("/console/reviews/{id}", post(decide))
         .route("/console/notifications", get(notifications))
         .route("/console/notifications/{id}", post(mark_sent))
+        .route("/console/ledger", get(auditor::ledger_page))
+        .route(
+            "/console/audit",
+            get(auditor::audit_page)
+                .post(auditor::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT as usize + (1 << 20))),
+        )
         .with_state(console)
 }
 
@@ -151,6 +177,11 @@ async fn json_of(resp: Response) -> (StatusCode, Value) {
 }
 
 impl Console {
+    /// The key of this request's session, if it has a session cookie.
+    fn session_of(&self, headers: &HeaderMap) -> Option<String> {
+        web::cookies(headers).get(SESSION_COOKIE).map(|id| session_key(id))
+    }
+
     /// The session of this request, checked again (token still valid, certificate still
     /// presented, not past its time) and admitted by the limiter; else the login page (or the
     /// limiter's answer).
@@ -234,8 +265,13 @@ fn console_nav(lang: Lang, who: &Who) -> Markup {
     html! {
         nav aria-label=(lang.t("console.nav")) {
             ul.cards {
-                li { a href="/console/requests/new" { (lang.t("console.new")) } }
-                li { a href="/console/requests" { (lang.t("console.mine")) } }
+                @if who.record.role == AUDITOR {
+                    li { a href="/console/ledger" { (lang.t("console.ledger")) } }
+                    li { a href="/console/audit" { (lang.t("console.audit")) } }
+                } @else {
+                    li { a href="/console/requests/new" { (lang.t("console.new")) } }
+                    li { a href="/console/requests" { (lang.t("console.mine")) } }
+                }
                 @if who.record.role == SUPERVISOR {
                     li { a href="/console/reviews" { (lang.t("console.reviews")) } }
                     li { a href="/console/notifications" { (lang.t("console.notifications")) } }
@@ -366,8 +402,9 @@ async fn logout(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQu
     if let Some(r) = c.csrf_refusal(&who, &form, lang) {
         return r;
     }
-    if let Some(id) = web::cookies(&headers).get(SESSION_COOKIE) {
-        c.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(&session_key(id));
+    if let Some(key) = c.session_of(&headers) {
+        c.sessions.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+        c.audits.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
     }
     let mut r = redirect("/console/login");
     r.headers_mut().append(header::SET_COOKIE, cookie(&c.app, SESSION_COOKIE, "", 0));

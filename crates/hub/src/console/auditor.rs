@@ -1,0 +1,567 @@
+//! The auditor's pages (role `auditor`: oversight bodies; read-only, never shown released data).
+//!
+//! - `/console/ledger`: the latest checkpoint, whether it is consistent with the last one this
+//!   console saw (an RFC 9162 consistency proof, checked), the witnesses' cosignatures, an entry
+//!   browser by index (the decoded entry and a link to its receipt check), and the side-door
+//!   findings of `fusionguard audit ledger` over the verified ledger, each linked to its entry.
+//! - `/console/audit`: upload a public-records file (a search audit, a sharing list, an email
+//!   production, an intelligence export); the findings summarised by detector and severity and
+//!   by rule (charts with their data tables), the list paged, and downloads as CSV and JSON lines.
+//!   The upload is streamed to a private temporary file that only lives for the request (size
+//!   limited: [`UPLOAD_LIMIT`]); the findings stay in the auditor's session, in memory, for paging
+//!   and downloads, until the next upload or the end of the session. Nothing is written to the
+//!   data directory.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use axum::extract::{Multipart, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup};
+use oversight::finding::Finding;
+use serde_json::Value;
+
+use super::{lang_of, page, Cert, Console, St, Who};
+use crate::tokens::now;
+use crate::transparency::Published;
+use crate::web::{self, Lang};
+
+/// The role of oversight bodies' users.
+pub const AUDITOR: &str = "auditor";
+/// The largest upload accepted (2 GiB).
+pub const UPLOAD_LIMIT: u64 = 2 << 30;
+/// Findings per page.
+const PAGE: usize = 50;
+
+/// The kinds of file an auditor can upload, and the importer that reads each.
+const KINDS: &[(&str, &str)] = &[
+    ("searches", "audit.kind.searches"),
+    ("sharing", "audit.kind.sharing"),
+    ("emails", "audit.kind.emails"),
+    ("intelligence", "audit.kind.intelligence"),
+];
+
+/// An audit kept in the auditor's session.
+pub(super) struct Audited {
+    file: String,
+    kind: String,
+    findings: Vec<Finding>,
+    records: u64,
+}
+
+/// A checkpoint this console saw, for the next consistency check.
+pub(super) struct Seen {
+    size: u64,
+    root: [u8; 32],
+    time: u64,
+}
+
+/// What the last check between checkpoints found.
+pub(super) struct Consistency {
+    from: u64,
+    to: u64,
+    ok: bool,
+    time: u64,
+}
+
+fn forbidden(who: &Who, lang: Lang, path: &str, title: &str) -> Response {
+    page(
+        who,
+        lang,
+        title,
+        path,
+        StatusCode::FORBIDDEN,
+        html! {
+            h1 { (title) }
+            p.error role="alert" { (lang.t("audit.not_auditor")) }
+        },
+    )
+}
+
+/// A horizontal bar chart with a title and a description, and the table of its numbers beside it
+/// (the chart says nothing the table does not).
+fn chart(id: &str, title: &str, head: &str, rows: &[(String, u64)]) -> Markup {
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1);
+    let height = 24 * rows.len() as u32 + 10;
+    html! {
+        figure {
+            svg role="img" aria-labelledby={ (id) "-t " (id) "-d" } width="640" height=(height) viewBox={ "0 0 640 " (height) } {
+                title id={ (id) "-t" } { (title) }
+                desc id={ (id) "-d" } { @for (k, n) in rows { (k) ": " (n) "; " } }
+                @for (i, (k, n)) in rows.iter().enumerate() {
+                    @let y = 24 * i as u32 + 5;
+                    @let w = (*n as f64 / max as f64 * 360.0).max(1.0);
+                    text x="0" y=(y + 14) font-size="12" fill="#1a1a1a" { (k.chars().take(34).collect::<String>()) }
+                    rect x="240" y=(y) width=(format!("{w:.1}")) height="18" fill="#0b4f8a" {}
+                    text x=(format!("{:.1}", 246.0 + w)) y=(y + 14) font-size="12" fill="#1a1a1a" { (n) }
+                }
+            }
+            figcaption { (title) }
+        }
+        table {
+            caption { (title) }
+            thead { tr { th scope="col" { (head) } th scope="col" .num { "n" } } }
+            tbody { @for (k, n) in rows { tr { th scope="row" { code { (k) } } td.num { (n) } } } }
+        }
+    }
+}
+
+fn counts<'a>(findings: &'a [Finding], key: impl Fn(&'a Finding) -> String) -> Vec<(String, u64)> {
+    let mut by: BTreeMap<String, u64> = BTreeMap::new();
+    for f in findings {
+        *by.entry(key(f)).or_default() += 1;
+    }
+    let mut rows: Vec<(String, u64)> = by.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    rows
+}
+
+fn findings_table(lang: Lang, findings: &[Finding], link_entries: bool) -> Markup {
+    html! {
+        div.table-wrap { table {
+            caption.visually-hidden { (lang.t("audit.findings")) }
+            thead { tr {
+                th scope="col" { (lang.t("audit.severity")) }
+                th scope="col" { (lang.t("audit.detector")) }
+                th scope="col" { (lang.t("audit.record")) }
+                th scope="col" { (lang.t("audit.evidence")) }
+                th scope="col" { (lang.t("audit.rule")) }
+            } }
+            tbody { @for f in findings { tr {
+                td { (f.severity.as_str()) }
+                td { code { (f.kind.as_str()) } }
+                td {
+                    @match &f.subject {
+                        oversight::finding::Subject::LedgerEntry { entry, .. } if link_entries => {
+                            a href={ "/console/ledger?entry=" (entry) } { "#" (entry) }
+                        }
+                        s => { (s.label()) " (" (lang.t("audit.line")) " " (f.line) ")" }
+                    }
+                }
+                td { (f.evidence) }
+                td { code { (f.rule) } @if !f.citation.is_empty() { br; (f.citation) } }
+            } } }
+        } }
+    }
+}
+
+/// The entry at `index` of the published log, as the tiles hold it.
+fn read_entry(app: &crate::server::AppState, index: u64) -> Option<Vec<u8>> {
+    let ledger = app.ledger.get()?;
+    let size = ledger.published()?.checkpoint.size;
+    if index >= size {
+        return None;
+    }
+    let tile = index / 256;
+    let width = (size - tile * 256).min(256);
+    let bundle = ledger
+        .read_public(&ledger::tiles::entries_path(tile, width))
+        .ok()
+        .flatten()
+        .or_else(|| ledger.read_public(&ledger::tiles::entries_path(tile, 256)).ok().flatten())?;
+    let entries = ledger::tiles::decode_bundle(&bundle).ok()?;
+    entries.get((index % 256) as usize).map(|e| e.to_vec())
+}
+
+/// `GET /console/ledger[?entry=N]`.
+pub(super) async fn ledger_page(
+    State(c): St,
+    headers: HeaderMap,
+    cert: Cert,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let query: Vec<(String, String)> = q.clone().into_iter().collect();
+    let (lang, remember) = web::negotiate(&headers, &query);
+    let who = match c.who(&headers, &cert, (lang, remember)).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let path = "/console/ledger";
+    if who.record.role != AUDITOR {
+        return forbidden(&who, lang, path, lang.t("ledger.title"));
+    }
+    let Some(l) = c.app.ledger.get() else {
+        return web::error_page(StatusCode::SERVICE_UNAVAILABLE, lang, path, lang.t("verify.reason.fetch"));
+    };
+    let size = l.size();
+    let published = l.published();
+    // A consistency proof from the last checkpoint this console saw to the latest one, checked.
+    if let Some(p) = &published {
+        let mut seen = c.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = seen.as_ref().filter(|s| s.size > 0 && s.size < p.checkpoint.size) {
+            let ok = l.consistency_proof(s.size, p.checkpoint.size).is_ok_and(|proof| {
+                ledger::merkle::verify_consistency(s.size, p.checkpoint.size, &proof, &s.root, &p.checkpoint.root)
+                    .is_ok()
+            });
+            *c.consistency.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(Consistency { from: s.size, to: p.checkpoint.size, ok, time: now() });
+        }
+        if seen.as_ref().is_none_or(|s| s.size < p.checkpoint.size) {
+            *seen = Some(Seen { size: p.checkpoint.size, root: p.checkpoint.root, time: now() });
+        }
+    }
+    let seen_time = c.seen.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|s| s.time);
+    let consistency =
+        c.consistency.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|k| (k.from, k.to, k.ok, k.time));
+    let cosigners: Vec<String> = published
+        .as_ref()
+        .and_then(|p| ledger::note::Note::parse(p.note.as_bytes()).ok())
+        .map(|n| n.signatures.into_iter().map(|s| s.name).filter(|n| n != l.origin()).collect())
+        .unwrap_or_default();
+    drop(l);
+    // The entry asked for.
+    let asked = q.get("entry").filter(|e| !e.is_empty());
+    let entry = match asked.map(|e| e.parse::<u64>()) {
+        None => None,
+        Some(Err(_)) => Some(Err(lang.t("ledger.bad_index").to_string())),
+        Some(Ok(i)) => {
+            let app = Arc::clone(&c.app);
+            let bytes = tokio::task::spawn_blocking(move || read_entry(&app, i)).await.ok().flatten();
+            Some(bytes.map(|b| (i, b)).ok_or_else(|| lang.t("ledger.no_entry").to_string()))
+        }
+    };
+    // The side-door findings over the verified ledger, counted once per checkpoint.
+    let findings = c.side_door().await;
+    let body = html! {
+        h1 { (lang.t("ledger.title")) }
+        p.lead { (lang.t("ledger.lead")) }
+        h2 { (lang.t("ledger.checkpoint")) }
+        @match &published {
+            None => p { (lang.t("ledger.none")) }
+            Some(p) => {
+                dl.facts {
+                    dt { (lang.t("ledger.origin")) } dd { code { (p.checkpoint.origin) } }
+                    dt { (lang.t("ledger.size")) } dd { (p.checkpoint.size) " / " (size) }
+                    dt { (lang.t("ledger.root")) } dd { code { (base64::Engine::encode(&base64::engine::general_purpose::STANDARD, p.checkpoint.root)) } }
+                    @if let Some(t) = seen_time { dt { (lang.t("ledger.seen")) } dd { (crate::server::rfc3339(t)) } }
+                    dt { (lang.t("ledger.consistency")) }
+                    dd {
+                        @match consistency {
+                            None => { (lang.t("ledger.consistency_none")) }
+                            Some((from, to, true, t)) => { span.decision-permit { (lang.f("ledger.consistent", &[&from.to_string(), &to.to_string(), &crate::server::rfc3339(t)])) } }
+                            Some((from, to, false, t)) => { strong.decision-deny { (lang.f("ledger.inconsistent", &[&from.to_string(), &to.to_string(), &crate::server::rfc3339(t)])) } }
+                        }
+                    }
+                    dt { (lang.t("ledger.cosignatures")) }
+                    dd { @if cosigners.is_empty() { (lang.t("ledger.no_cosignatures")) } @else { @for n in &cosigners { code { (n) } " " } } }
+                }
+                (web::pre(&p.note))
+            }
+        }
+        h2 #entry-h { (lang.t("ledger.entry")) }
+        form method="get" action="/console/ledger" {
+            div.field {
+                label for="entry" { (lang.t("ledger.index")) }
+                input #entry type="text" name="entry" inputmode="numeric" value=(asked.cloned().unwrap_or_default())
+                    aria-invalid=[matches!(entry, Some(Err(_))).then_some("true")] aria-describedby=[matches!(entry, Some(Err(_))).then_some("entry-error")];
+                @if let Some(Err(e)) = &entry { p #entry-error.field-error { (e) } }
+            }
+            button type="submit" { (lang.t("ledger.show")) }
+        }
+        @if let Some(Ok((i, bytes))) = &entry {
+            @let pretty = serde_json::from_slice::<Value>(bytes).map(|v| serde_json::to_string_pretty(&v).unwrap_or_default()).unwrap_or_else(|_| String::from_utf8_lossy(bytes).into_owned());
+            h3 { (lang.f("ledger.entry_n", &[&i.to_string()])) }
+            (web::pre(&pretty))
+            p { a href={ "/verify?receipt=" (i) } { (lang.t("req.verify_link")) } }
+        }
+        h2 { (lang.t("ledger.side_doors")) }
+        @match &findings {
+            Err(e) => p.error { (e) }
+            Ok(f) if f.is_empty() => p { (lang.t("ledger.no_findings")) }
+            Ok(f) => {
+                (chart("sd", lang.t("audit.by_detector"), lang.t("audit.detector"), &counts(f, |x| format!("{}/{}", x.kind.as_str(), x.severity.as_str()))))
+                (findings_table(lang, f, true))
+            }
+        }
+    };
+    page(&who, lang, lang.t("ledger.title"), path, StatusCode::OK, body)
+}
+
+impl Console {
+    /// The side-door findings over the verified ledger at its latest checkpoint (cached per
+    /// checkpoint size).
+    async fn side_door(self: &Arc<Self>) -> Result<Arc<Vec<Finding>>, String> {
+        let size = self.app.ledger.get().and_then(|l| l.published()).map_or(0, |p| p.checkpoint.size);
+        if let Some((s, f)) = self.side_doors.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if *s == size {
+                return Ok(Arc::clone(f));
+            }
+        }
+        let c = Arc::clone(self);
+        let found = tokio::task::spawn_blocking(move || -> Result<Vec<Finding>, String> {
+            let ledger = c.app.ledger.get().ok_or("the ledger is recovering from a fault")?;
+            let reader = oversight::ledger::LedgerReader::open(
+                Box::new(Published(ledger)),
+                "the hub's ledger".into(),
+                &c.app.vkey,
+            )
+            .map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            oversight::side_door::audit(&reader, c.app.engine.deployment(), Default::default(), &mut |f| out.push(f))
+                .map_err(|e| e.to_string())?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| e.to_string())??;
+        let found = Arc::new(found);
+        *self.side_doors.lock().unwrap_or_else(|e| e.into_inner()) = Some((size, Arc::clone(&found)));
+        Ok(found)
+    }
+}
+
+fn upload_form(who: &Who, lang: Lang, error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(e) = error { div.errors role="alert" { p { (e) } } }
+        form.stack method="post" action="/console/audit" enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(who.csrf);
+            div.field {
+                label for="kind" { (lang.t("audit.kind")) }
+                select #kind name="kind" { @for (k, label) in KINDS { option value=(k) { (lang.t(label)) } } }
+            }
+            div.field {
+                label for="file" { (lang.t("audit.file")) }
+                input #file type="file" name="file" aria-describedby="file-hint"
+                    aria-invalid=[error.map(|_| "true")];
+                p #file-hint.hint { (lang.f("audit.file_hint", &[&(UPLOAD_LIMIT >> 30).to_string()])) }
+            }
+            button type="submit" { (lang.t("audit.submit")) }
+        }
+    }
+}
+
+/// `GET /console/audit[?page=N][&download=csv|jsonl]`.
+pub(super) async fn audit_page(
+    State(c): St,
+    headers: HeaderMap,
+    cert: Cert,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let query: Vec<(String, String)> = q.clone().into_iter().collect();
+    let (lang, remember) = web::negotiate(&headers, &query);
+    let who = match c.who(&headers, &cert, (lang, remember)).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let path = "/console/audit";
+    if who.record.role != AUDITOR {
+        return forbidden(&who, lang, path, lang.t("audit.title"));
+    }
+    let key = c.session_of(&headers);
+    let audited = key.as_ref().and_then(|k| c.audits.lock().unwrap_or_else(|e| e.into_inner()).get(k).cloned());
+    if let (Some(kind), Some(a)) = (q.get("download"), &audited) {
+        return download(a, kind);
+    }
+    let page_no: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
+    render_audit(&who, lang, audited.as_deref(), page_no, None, StatusCode::OK)
+}
+
+fn render_audit(
+    who: &Who,
+    lang: Lang,
+    audited: Option<&Audited>,
+    page_no: usize,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let body = html! {
+        h1 { (lang.t("audit.title")) }
+        p.lead { (lang.t("audit.lead")) }
+        (upload_form(who, lang, error))
+        @if let Some(a) = audited {
+            h2 { (lang.f("audit.result", &[&a.file])) }
+            p { (lang.f("audit.summary", &[&a.records.to_string(), &a.findings.len().to_string(), &a.kind])) }
+            p {
+                a href="/console/audit?download=csv" download { (lang.t("audit.csv")) } " · "
+                a href="/console/audit?download=jsonl" download { (lang.t("audit.jsonl")) }
+            }
+            @if !a.findings.is_empty() {
+                (chart("kind", lang.t("audit.by_detector"), lang.t("audit.detector"), &counts(&a.findings, |f| format!("{}/{}", f.kind.as_str(), f.severity.as_str()))))
+                (chart("rule", lang.t("audit.by_rule"), lang.t("audit.rule"), &counts(&a.findings, |f| f.rule.to_string())))
+                h3 { (lang.t("audit.findings")) }
+                @let pages = a.findings.len().div_ceil(PAGE);
+                @let p = page_no.min(pages);
+                (findings_table(lang, &a.findings[(p - 1) * PAGE..(p * PAGE).min(a.findings.len())], false))
+                nav aria-label=(lang.t("audit.pages")) {
+                    p {
+                        (lang.f("audit.page", &[&p.to_string(), &pages.to_string()])) " "
+                        @if p > 1 { a href={ "/console/audit?page=" (p - 1) } { (lang.t("audit.prev")) } " " }
+                        @if p < pages { a href={ "/console/audit?page=" (p + 1) } { (lang.t("audit.next")) } }
+                    }
+                }
+            }
+        }
+    };
+    page(who, lang, lang.t("audit.title"), "/console/audit", status, body)
+}
+
+fn download(a: &Audited, kind: &str) -> Response {
+    let (body, ctype, ext) = match kind {
+        "jsonl" => {
+            let mut out = Vec::new();
+            for f in &a.findings {
+                let _ = f.write_json_line(&mut out);
+            }
+            (out, "application/x-ndjson", "jsonl")
+        }
+        _ => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let _ = w.write_record(["severity", "kind", "record", "line", "evidence", "rule", "citation"]);
+            for f in &a.findings {
+                let _ = w.write_record([
+                    f.severity.as_str(),
+                    f.kind.as_str(),
+                    &f.subject.label(),
+                    &f.line.to_string(),
+                    &f.evidence,
+                    f.rule,
+                    f.citation,
+                ]);
+            }
+            (w.into_inner().unwrap_or_default(), "text/csv; charset=utf-8", "csv")
+        }
+    };
+    let mut r = (StatusCode::OK, body).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"findings.{ext}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+/// A temporary file removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// `POST /console/audit` (multipart: `csrf`, `kind`, `file`).
+pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut form: Multipart) -> Response {
+    let (lang, remember) = lang_of(&headers, None);
+    let who = match c.who(&headers, &cert, (lang, remember)).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let path = "/console/audit";
+    if who.record.role != AUDITOR {
+        return forbidden(&who, lang, path, lang.t("audit.title"));
+    }
+    let fail = |status: StatusCode, message: String| render_audit(&who, lang, None, 1, Some(&message), status);
+    let (mut csrf, mut kind, mut file) = (None, None, None);
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return fail(StatusCode::BAD_REQUEST, format!("{}: {e}", lang.t("audit.bad_form"))),
+        };
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.ok(),
+            "kind" => kind = field.text().await.ok(),
+            "file" => {
+                // The CSRF token and kind come first in the form; a file before them is refused.
+                if !csrf.as_deref().is_some_and(|t| super::same(t, &who.csrf)) {
+                    return web::error_page(StatusCode::FORBIDDEN, lang, path, lang.t("csrf.bad"));
+                }
+                let name = field
+                    .file_name()
+                    .unwrap_or("upload")
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(120)
+                    .collect::<String>();
+                let ext =
+                    std::path::Path::new(&name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+                let ext: String = ext.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+                let tmp = std::env::temp_dir().join(format!(
+                    "fg-audit-{}.{}",
+                    super::random_token(),
+                    if ext.is_empty() { "dat" } else { &ext }
+                ));
+                let guard = TempFile(tmp.clone());
+                let mut out = match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        eprintln!("console audit: cannot create a temporary file: {e}");
+                        return fail(StatusCode::SERVICE_UNAVAILABLE, lang.t("audit.no_space").to_string());
+                    }
+                };
+                let mut field = field;
+                let mut written = 0u64;
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) => {
+                            written += chunk.len() as u64;
+                            if written > UPLOAD_LIMIT {
+                                return fail(
+                                    StatusCode::PAYLOAD_TOO_LARGE,
+                                    lang.f("audit.too_large", &[&(UPLOAD_LIMIT >> 30).to_string()]),
+                                );
+                            }
+                            if out.write_all(&chunk).is_err() {
+                                return fail(StatusCode::SERVICE_UNAVAILABLE, lang.t("audit.no_space").to_string());
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => return fail(StatusCode::BAD_REQUEST, format!("{}: {e}", lang.t("audit.bad_form"))),
+                    }
+                }
+                file = Some((name, guard, written));
+            }
+            other => return fail(StatusCode::BAD_REQUEST, lang.f("audit.unknown_field", &[other])),
+        }
+    }
+    if !csrf.as_deref().is_some_and(|t| super::same(t, &who.csrf)) {
+        return web::error_page(StatusCode::FORBIDDEN, lang, path, lang.t("csrf.bad"));
+    }
+    let Some(kind) = kind.filter(|k| KINDS.iter().any(|(x, _)| x == k)) else {
+        return fail(StatusCode::BAD_REQUEST, lang.t("audit.bad_kind").to_string());
+    };
+    let Some((name, guard, written)) = file.filter(|f| f.2 > 0) else {
+        return fail(StatusCode::BAD_REQUEST, lang.t("audit.no_file").to_string());
+    };
+    let k = kind.clone();
+    let result = tokio::task::spawn_blocking(move || run_audit(&k, &guard.0)).await;
+    let (mut findings, records) = match result {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => return fail(StatusCode::UNPROCESSABLE_ENTITY, lang.f("audit.unreadable", &[&name, &e])),
+        Err(e) => return fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let _ = written;
+    // Most severe first (stable: file order within a severity).
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let audited = Arc::new(Audited { file: name, kind, findings, records });
+    if let Some(key) = c.session_of(&headers) {
+        c.audits.lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&audited));
+    }
+    render_audit(&who, lang, Some(&audited), 1, None, StatusCode::OK)
+}
+
+/// Runs the importer of `kind` over the uploaded file: (findings, records read).
+fn run_audit(kind: &str, path: &std::path::Path) -> Result<(Vec<Finding>, u64), String> {
+    let mut out = Vec::new();
+    let read = match kind {
+        "searches" => {
+            let rules = oversight::search_audit::SearchRules::default();
+            oversight::search_audit::audit_file(path, &rules, &mut |_, _| {}, &mut |f| out.push(f))
+                .map_err(|e| e.to_string())?
+                .read
+        }
+        "sharing" => {
+            let dir = oversight::directory::Directory::builtin().map_err(|e| e.to_string())?;
+            oversight::sharing::audit_file(path, &dir, &mut |f| out.push(f)).map_err(|e| e.to_string())?.stats.read
+        }
+        "emails" => oversight::emails::audit_path(path, &mut |f| out.push(f)).map_err(|e| e.to_string())?.stats.read,
+        _ => {
+            let now_ms = (now() as i64) * 1000;
+            let as_of = oversight::time::Timestamp { millis: now_ms, zone_known: true };
+            oversight::intelligence::audit_file(path, as_of, &mut |f| out.push(f)).map_err(|e| e.to_string())?.read
+        }
+    };
+    Ok((out, read))
+}
