@@ -164,9 +164,12 @@ pub fn document() -> Value {
             "/transparency": {"get": {
                 "summary": "The public transparency page: the year's surveillance-use report as HTML (charts with tables; aggregates only, no personal data), from the verified ledger at its latest checkpoint",
                 "operationId": "transparencyPage",
-                "parameters": [{"name": "year", "in": "query", "required": false, "description": "Calendar year, by entry time in UTC (default: the current year)", "schema": {"type": "integer", "minimum": 1970, "maximum": 9999}}],
+                "parameters": [
+                    {"name": "year", "in": "query", "required": false, "description": "Calendar year, by entry time in UTC (default: the current year)", "schema": {"type": "integer", "minimum": 1970, "maximum": 9999}},
+                    {"name": "lang", "in": "query", "required": false, "description": "The page's language, en or es, remembered in the fg_lang cookie (without it: the cookie, else Accept-Language, else English; any other value is ignored)", "schema": {"type": "string"}}
+                ],
                 "responses": {
-                    "200": {"description": "HTML page, no script, no external asset", "content": {"text/html": {"schema": {"type": "string"}}}},
+                    "200": {"description": "HTML page in English or Spanish (Content-Language), no script, no external asset", "content": {"text/html": {"schema": {"type": "string"}}}},
                     "400": problem_response("Bad or unknown query parameter"),
                     "404": problem_response("A year the ledger cannot hold (before its earliest entry's year, or after the current year): type year-not-in-ledger, with first_year and last_year"),
                     "503": problem_response("The ledger is recovering")

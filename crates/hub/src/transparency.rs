@@ -1,5 +1,7 @@
 //! The public transparency page: `GET /transparency` (HTML) and `GET /v1/transparency` (JSON),
 //! `?year=YYYY` (default: the current UTC year). No token: it is public, and holds aggregates only.
+//! The page is in English or Spanish, picked as the portal's pages pick theirs (`?lang=`, the
+//! `fg_lang` cookie, `Accept-Language`), with a link to the other language and one home.
 //!
 //! The numbers are [`oversight::transparency::Report`]'s, computed the way an outside auditor
 //! computes them: from the hub's published ledger files, verified against the signed checkpoint
@@ -24,18 +26,20 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use ledger::tiles::{TileFetcher, VerifyError};
 use ledger::Ledger;
+use maud::html;
 use oversight::ledger::LedgerReader;
-use oversight::transparency::{LedgerInfo, Report, MAX_YEAR, MIN_YEAR};
+use oversight::transparency::{LedgerInfo, Report, ReportLang, MAX_YEAR, MIN_YEAR};
 use tokio::sync::OwnedMutexGuard;
 
 use crate::problem::Problem;
 use crate::server::AppState;
+use crate::web::Lang;
 
 /// The reports of every year, counted at one checkpoint.
 struct Counted {
@@ -47,24 +51,60 @@ struct Counted {
     empty: Mutex<BTreeMap<i64, Arc<Year>>>,
 }
 
-/// A year's report, and the three bodies served, rendered with the count (off the async workers).
+/// A year's report, and the bodies served, rendered with the count (off the async workers): the
+/// page in each language, so that a page view never renders.
 pub(crate) struct Year {
     /// The report (the portal's pages read their numbers from it).
     pub(crate) report: Report,
     json: Bytes,
-    html: Bytes,
+    /// The page in English, then in Spanish.
+    html: [Bytes; 2],
     csv: Bytes,
 }
 
 impl Year {
     fn new(report: Report) -> Self {
-        let csv_href = format!("/transparency.csv?year={}", report.year);
         Self {
             json: serde_json::to_vec(&report).unwrap_or_default().into(),
-            html: report.html_with_csv(&csv_href).into(),
+            html: [Lang::En, Lang::Es].map(|lang| page_in(&report, lang)),
             csv: report.csv().into(),
             report,
         }
+    }
+
+    /// The page in `lang`.
+    fn html(&self, lang: Lang) -> &Bytes {
+        match lang {
+            Lang::En => &self.html[0],
+            Lang::Es => &self.html[1],
+        }
+    }
+}
+
+/// The report's page in `lang` as the hub serves it: each chart beside its CSV, and at the top a
+/// link home and the switch to the other language (for the same year).
+fn page_in(report: &Report, lang: Lang) -> Bytes {
+    let report_lang = match lang {
+        Lang::En => ReportLang::En,
+        Lang::Es => ReportLang::Es,
+    };
+    let year = report.year;
+    let page = report.html_in(report_lang, Some(&format!("/transparency.csv?year={year}")));
+    let other = lang.other();
+    let nav = html! {
+        nav aria-label=(lang.t("report.nav")) {
+            p {
+                a href="/" { (lang.t("report.home")) }
+                " · "
+                a href={ "/transparency?year=" (year) "&lang=" (other.code()) } lang=(other.code()) hreflang=(other.code()) {
+                    (other.name())
+                }
+            }
+        }
+    };
+    match page.split_once("<body>") {
+        Some((head, body)) => format!("{head}<body>{}{body}", nav.into_string()).into(),
+        None => page.into(),
     }
 }
 
@@ -118,17 +158,32 @@ pub(crate) fn current_year() -> i64 {
     oversight::time::civil_from_days(days).0
 }
 
-/// The `year` query parameter (and `table`, where `tables` allows it); a 400 names what is wrong.
-fn year_of(query: Option<&str>) -> Result<i64, Problem> {
-    query_of(query, false).map(|(y, _)| y)
+/// What else a query may hold besides `year`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Also {
+    /// Nothing (`/v1/transparency`).
+    Nothing,
+    /// `table` (`/transparency.csv`).
+    Table,
+    /// `lang` (`/transparency`; any value: one that is no language of the page is ignored).
+    Lang,
 }
 
-fn query_of(query: Option<&str>, tables: bool) -> Result<(i64, Option<String>), Problem> {
+/// The `year` query parameter; a 400 names what is wrong.
+fn year_of(query: Option<&str>) -> Result<i64, Problem> {
+    query_of(query, Also::Nothing).map(|(y, _)| y)
+}
+
+/// The `year` query parameter (and `table` or `lang`, as `also` allows); a 400 names what is wrong.
+fn query_of(query: Option<&str>, also: Also) -> Result<(i64, Option<String>), Problem> {
     let mut year = None;
     let mut table = None;
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        if k == "table" && tables {
+        if k == "lang" && also == Also::Lang {
+            continue;
+        }
+        if k == "table" && also == Also::Table {
             if v.is_empty() || !v.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'.') {
                 return Err(Problem::bad_field(
                     "table",
@@ -139,7 +194,11 @@ fn query_of(query: Option<&str>, tables: bool) -> Result<(i64, Option<String>), 
             continue;
         }
         if k != "year" {
-            let known = if tables { "`year` and `table`" } else { "`year`" };
+            let known = match also {
+                Also::Nothing => "`year`",
+                Also::Table => "`year` and `table`",
+                Also::Lang => "`year` and `lang`",
+            };
             return Err(Problem::bad_field(k, format!("unknown query parameter {k:?}; the only ones are {known}")));
         }
         match v.parse::<i64>() {
@@ -260,13 +319,16 @@ impl Counted {
     }
 }
 
-async fn compute(cache: Arc<Cache>, query: Option<String>) -> Result<Arc<Year>, Problem> {
-    let year = year_of(query.as_deref())?;
+async fn compute(cache: Arc<Cache>, year: i64) -> Result<Arc<Year>, Problem> {
     cache.counted().await?.report(year, cache.app.engine.deployment())
 }
 
 async fn json(State(cache): St, RawQuery(query): RawQuery) -> Response {
-    match compute(cache, query).await {
+    let year = match year_of(query.as_deref()) {
+        Ok(y) => y,
+        Err(p) => return p.into_response(),
+    };
+    match compute(cache, year).await {
         Ok(year) => {
             let mut r = (StatusCode::OK, year.json.clone()).into_response();
             let h = r.headers_mut();
@@ -280,7 +342,7 @@ async fn json(State(cache): St, RawQuery(query): RawQuery) -> Response {
 
 /// `GET /transparency.csv?year=YYYY[&table=SECTION]`: the report's CSV, or one table's rows.
 async fn csv(State(cache): St, RawQuery(query): RawQuery) -> Response {
-    let (year, table) = match query_of(query.as_deref(), true) {
+    let (year, table) = match query_of(query.as_deref(), Also::Table) {
         Ok(q) => q,
         Err(p) => return p.into_response(),
     };
@@ -323,10 +385,18 @@ async fn csv(State(cache): St, RawQuery(query): RawQuery) -> Response {
     r
 }
 
-async fn page(State(cache): St, RawQuery(query): RawQuery) -> Response {
-    match compute(cache, query).await {
+/// `GET /transparency?year=YYYY[&lang=en|es]`: the report's page, in the language the portal's
+/// pages pick (`?lang=`, remembered in the `fg_lang` cookie; else the cookie; else
+/// `Accept-Language`; else English).
+async fn page(State(cache): St, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let year = match query_of(query.as_deref(), Also::Lang) {
+        Ok((y, _)) => y,
+        Err(p) => return p.into_response(),
+    };
+    let (lang, remember) = crate::web::negotiate(&headers, &crate::web::pairs(query.as_deref().unwrap_or("")));
+    match compute(cache, year).await {
         Ok(year) => {
-            let mut r = (StatusCode::OK, year.html.clone()).into_response();
+            let mut r = (StatusCode::OK, year.html(lang).clone()).into_response();
             let h = r.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=5"));
@@ -334,6 +404,15 @@ async fn page(State(cache): St, RawQuery(query): RawQuery) -> Response {
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'"),
             );
+            h.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
+            h.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
+            if remember {
+                let cookie =
+                    format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax", crate::web::LANG_COOKIE, lang.code());
+                if let Ok(v) = HeaderValue::from_str(&cookie) {
+                    h.append(header::SET_COOKIE, v);
+                }
+            }
             r
         }
         Err(p) => p.into_response(),
@@ -347,7 +426,7 @@ mod tests {
 
     use oversight::transparency::{LedgerInfo, Report};
 
-    use super::{current_year, year_of, Counted, Year};
+    use super::{current_year, query_of, year_of, Also, Counted, Year};
 
     #[test]
     fn years_the_ledger_holds() {
@@ -395,9 +474,15 @@ mod tests {
     fn year_parameter() {
         assert_eq!(year_of(Some("year=2025")).unwrap(), 2025);
         assert!(year_of(None).unwrap() >= 2025);
-        for bad in ["year=25", "year=abc", "year=", "year=10000", "year=+202", "yr=2025", "year=2025&x=1"] {
+        for bad in ["year=25", "year=abc", "year=", "year=10000", "year=+202", "yr=2025", "year=2025&x=1", "lang=es"] {
             let p = year_of(Some(bad)).unwrap_err();
             assert_eq!(p.status, 400, "{bad}");
         }
+        // The page also takes `lang` (whatever its value); the CSV takes `table`.
+        for ok in ["year=2025&lang=es", "lang=xx&year=2025", "year=2025&lang="] {
+            assert_eq!(query_of(Some(ok), Also::Lang).unwrap().0, 2025, "{ok}");
+        }
+        assert_eq!(query_of(Some("year=2025&lang=es"), Also::Table).unwrap_err().status, 400);
+        assert_eq!(query_of(Some("year=2025&table=totals"), Also::Lang).unwrap_err().status, 400);
     }
 }

@@ -2,7 +2,8 @@
 //! scenarios, held requests approved and denied, a refused impersonation) goes through a real hub;
 //! `/v1/transparency` must count exactly what the hub answered, equal the report an auditor
 //! computes from the data directory (`oversight::transparency`, as `fusionguard report
-//! transparency` does), and `/transparency` must be that report's page. No personal data appears.
+//! transparency` does), and `/transparency` must be that report's page, in English and in Spanish
+//! (with the same numbers). No personal data appears.
 
 mod common;
 
@@ -236,7 +237,15 @@ fn the_page_counts_exactly_what_the_hub_decided() {
     assert_eq!(got, serde_json::to_value(&report).unwrap());
     let html = hub.get(&format!("/transparency?year={year}"), None);
     assert_eq!((html.status, html.content_type.as_str()), (200, "text/html; charset=utf-8"));
-    assert_eq!(html.text, report.html_with_csv(&format!("/transparency.csv?year={year}")));
+    let csv_href = format!("/transparency.csv?year={year}");
+    // The auditor's page, in English by default, with a link home and to Spanish at the top.
+    assert_eq!(without_nav(&html.text), report.html_with_csv(&csv_href));
+    assert!(html.text.starts_with("<!DOCTYPE html><html lang=\"en\"><head>"));
+    assert!(html.text.contains("<body><nav aria-label=\"Portal and language\"><p><a href=\"/\">"), "{}", html.text);
+    assert!(html.text.contains(&format!(
+        "<a href=\"/transparency?year={year}&amp;lang=es\" lang=\"es\" hreflang=\"es\">Español</a>"
+    )));
+    languages(&hub, year, &report, &html.text);
     // Beside every chart, the CSV of its rows; and the whole report's CSV.
     assert!(html.text.matches("class=\"csv\"").count() >= 10);
     let csv = hub.get(&format!("/transparency.csv?year={year}"), None);
@@ -334,6 +343,94 @@ fn the_page_counts_exactly_what_the_hub_decided() {
     assert_eq!((r.status, r.content_type.as_str()), (405, "application/problem+json"));
     let doc = hub.get("/openapi.json", None).json();
     assert!(doc["paths"]["/transparency"]["get"].is_object() && doc["paths"]["/v1/transparency"]["get"].is_object());
+}
+
+/// The page without the hub's navigation (its link home and its language switch).
+fn without_nav(page: &str) -> String {
+    let (start, end) = (page.find("<nav").unwrap(), page.find("</nav>").unwrap() + "</nav>".len());
+    format!("{}{}", &page[..start], &page[end..])
+}
+
+/// Every table cell's measure and number, in order.
+fn cells(page: &str) -> Vec<&str> {
+    page.split("<td data-m=\"").skip(1).map(|c| &c[..c.find("</td>").unwrap()]).collect()
+}
+
+/// One raw HTTP/1.1 GET with `headers`: the status, the response headers (lower case) and the body.
+fn get_with(hub: &TestHub, path: &str, headers: &[(&str, &str)]) -> (u16, String, String) {
+    let mut s = TcpStream::connect(hub.url.strip_prefix("http://").unwrap()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    s.write_all(format!("{req}\r\n").as_bytes()).unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+/// `/transparency` in English and Spanish: `?lang=` (remembered in a cookie), else the cookie,
+/// else `Accept-Language`, else English; the same numbers in both; an unknown language is no error.
+fn languages(hub: &TestHub, year: i64, report: &oversight::transparency::Report, english: &str) {
+    use oversight::transparency::ReportLang;
+    let path = format!("/transparency?year={year}");
+    let csv_href = format!("/transparency.csv?year={year}");
+    const COOKIE_EN: &str = "set-cookie: fg_lang=en; path=/; max-age=31536000; samesite=lax";
+    const COOKIE_ES: &str = "set-cookie: fg_lang=es; path=/; max-age=31536000; samesite=lax";
+    const CSP: &str = "content-security-policy: default-src 'none'; style-src 'unsafe-inline'; img-src 'self'";
+
+    // Accept-Language: Spanish. The Spanish page, `lang="es"`, the same numbers; nothing remembered.
+    let (status, head, es) = get_with(hub, &path, &[("Accept-Language", "fr-FR, es-MX;q=0.9, en;q=0.5")]);
+    assert_eq!(status, 200, "{es}");
+    assert!(es.starts_with("<!DOCTYPE html><html lang=\"es\"><head>"), "{}", &es[..80.min(es.len())]);
+    assert!(head.contains("content-language: es") && head.contains(CSP), "{head}");
+    assert!(head.contains("vary: accept-language, cookie") && !head.contains("set-cookie"), "{head}");
+    assert_eq!(without_nav(&es), report.html_in(ReportLang::Es, Some(&csv_href)));
+    assert_eq!(cells(&es), cells(english));
+    assert!(cells(&es).len() > 100, "{}", cells(&es).len());
+    assert!(es.contains("Informe de transparencia") && !es.contains("No complaints are recorded"));
+    assert!(es.contains("<nav aria-label=\"Portal e idioma\"><p><a href=\"/\">Inicio del portal de FusionGuard</a>"));
+    assert!(es.contains(&format!(
+        "<a href=\"/transparency?year={year}&amp;lang=en\" lang=\"en\" hreflang=\"en\">English</a>"
+    )));
+    // The same page for `es` alone, and for the Spanish cookie.
+    assert_eq!(get_with(hub, &path, &[("Accept-Language", "es")]).2, es);
+    let (_, head, page) = get_with(hub, &path, &[("Cookie", "other=1; fg_lang=es")]);
+    assert!(page == es && !head.contains("set-cookie"), "{head}");
+
+    // `?lang=en` wins over the browser's language and the cookie, and is remembered.
+    let (status, head, page) =
+        get_with(hub, &format!("{path}&lang=en"), &[("Accept-Language", "es"), ("Cookie", "fg_lang=es")]);
+    assert_eq!(status, 200);
+    assert_eq!(page, english);
+    assert!(head.contains(COOKIE_EN) && head.contains("content-language: en"), "{head}");
+    // `?lang=es` (first in the query, too) likewise; the cookie then wins over the browser's language.
+    let (_, head, page) = get_with(hub, &format!("/transparency?lang=es&year={year}"), &[]);
+    assert!(page == es && head.contains(COOKIE_ES), "{head}");
+    let (_, head, page) = get_with(hub, &path, &[("Accept-Language", "es"), ("Cookie", "fg_lang=en")]);
+    assert!(page == english && !head.contains("set-cookie"), "{head}");
+
+    // A language the page is not written in: no error, nothing remembered; the cookie, the
+    // browser's language or English decides.
+    for (query, headers, want) in [
+        ("lang=xx", vec![], english),
+        ("lang=", vec![], english),
+        ("lang=fr-FR", vec![("Accept-Language", "es")], es.as_str()),
+        ("lang=de", vec![("Cookie", "fg_lang=es")], es.as_str()),
+        ("lang=%3Cscript%3E", vec![("Cookie", "fg_lang=zz")], english),
+    ] {
+        let (status, head, page) = get_with(hub, &format!("{path}&{query}"), &headers);
+        assert_eq!(status, 200, "{query}: {page}");
+        assert!(page == want && !head.contains("set-cookie"), "{query}: {head}");
+    }
+    // Other parameters are still refused.
+    let (status, _, body) = get_with(hub, &format!("{path}&lang=es&x=1"), &[]);
+    assert_eq!(status, 400, "{body}");
+    let (status, _, _) = get_with(hub, &format!("/v1/transparency?year={year}&lang=es"), &[]);
+    assert_eq!(status, 400);
 }
 
 /// One raw HTTP/1.1 GET on its own connection, sent at once; the reply is read later with

@@ -20,7 +20,9 @@
 //! each entry dispatched to the year it is dated in, so each year's report is the one-year one).
 //!
 //! [`Report::html`], [`Report::csv`] and JSON (serde) render the same [`Report`]; the JSON format
-//! is documented in the crate README ("Transparency report").
+//! is documented in the crate README ("Transparency report"). The HTML page is also written in
+//! Spanish ([`Report::html_in`] with [`ReportLang::Es`]): every message of the page exists in both
+//! languages, side by side in one table; numbers, keys, ids and citations are the same.
 //!
 //! ```
 //! use model::entry::Entry;
@@ -45,6 +47,40 @@ use serde::Serialize;
 
 use crate::finding::Finding;
 use crate::time::{civil_from_days, days_from_civil};
+
+/// A language the HTML page is written in ([`Report::html_in`]). The JSON and CSV forms are
+/// language-neutral (their labels and statement are in English).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ReportLang {
+    /// English.
+    #[default]
+    En,
+    /// Spanish.
+    Es,
+}
+
+impl ReportLang {
+    /// Both languages.
+    pub const ALL: [ReportLang; 2] = [ReportLang::En, ReportLang::Es];
+
+    /// The BCP 47 code (`en`, `es`), as the page's `lang` attribute writes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReportLang::En => "en",
+            ReportLang::Es => "es",
+        }
+    }
+
+    /// The language of a code (`en`, `es`, or a tag such as `es-MX`), if it is one of the report's.
+    pub fn from_code(code: &str) -> Option<Self> {
+        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(ReportLang::En),
+            "es" => Some(ReportLang::Es),
+            _ => None,
+        }
+    }
+}
 
 /// The `format` member of the JSON report.
 pub const FORMAT: &str = "fusionguard.transparency/1";
@@ -762,13 +798,21 @@ impl Report {
     /// The report as a self-contained HTML page: inline SVG charts, each with a title, a
     /// description and the table of its numbers; no script, no external asset.
     pub fn html(&self) -> String {
-        render::html(self, None)
+        render::html(self, ReportLang::En, None)
     }
 
     /// [`Report::html`] as a hub serves it beside its CSV at `csv` (`/transparency.csv?year=2026`):
     /// every chart links to the CSV of its own rows (`&table=uses.by_source`).
     pub fn html_with_csv(&self, csv: &str) -> String {
-        render::html(self, Some(csv))
+        render::html(self, ReportLang::En, Some(csv))
+    }
+
+    /// The page in `lang` (`<html lang="es">`), with a CSV link beside every chart when `csv` is
+    /// given: the same tables, numbers, keys, ids and citations as in English, every word of the
+    /// page in `lang`. `html_in(ReportLang::En, None)` is [`Report::html`], and
+    /// `html_in(ReportLang::En, Some(csv))` is [`Report::html_with_csv`].
+    pub fn html_in(&self, lang: ReportLang, csv: Option<&str>) -> String {
+        render::html(self, lang, csv)
     }
 
     /// The report as CSV: one row per number, `section,key,label,measure,value`.
@@ -796,39 +840,12 @@ fn sorted_counts(counts: BTreeMap<String, u64>, label: impl Fn(&str) -> Option<S
     rows
 }
 
-/// What each kind of obligation means (policy::obligation).
+/// What each kind of obligation means (policy::obligation), in English (the JSON's labels).
 fn obligation_label(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "redact" => "fields removed from released records",
-        "release_only" => "only the listed fields released",
-        "notify_subject" => "the person told of the request",
-        "certify" => "recipient's written certification on file",
-        "record_dissemination" => "dissemination recorded",
-        "report" => "request reported to an oversight body",
-        _ => return None,
-    })
+    render::obligation_label(kind, ReportLang::En)
 }
 
+/// The statement on complaints and violations, in English (the JSON's).
 fn statement(v: &Violations, detectors_ran: bool) -> String {
-    let mut s = String::from(
-        "No complaints are recorded: the ledger records decisions, refused attempts and reviews, not complaints \
-         received by the agency, which it must report alongside this report.",
-    );
-    let refused: u64 = v.refused_by_agency.iter().map(|r| r.count).sum();
-    if refused == 0 {
-        s.push_str(" No attempt to request data under another user's or agency's identity was recorded.");
-    } else {
-        s.push_str(&format!(
-            " {refused} attempt(s) to request data under another user's or agency's identity were refused and recorded; \
-             no data was released for them."
-        ));
-    }
-    if !detectors_ran {
-        s.push_str(" The oversight detectors did not run for this report: no detector violations are counted.");
-    } else if v.high_severity_findings == 0 {
-        s.push_str(" The oversight detectors found no high-severity finding.");
-    } else {
-        s.push_str(&format!(" The oversight detectors found {} high-severity finding(s).", v.high_severity_findings));
-    }
-    s
+    render::statement(v, detectors_ran, ReportLang::En)
 }

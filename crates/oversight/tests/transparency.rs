@@ -14,7 +14,7 @@ use model::entry::{
 };
 use model::{ChainLink, Deployment, LegalBasis, Outcome};
 use oversight::ledger::LedgerReader;
-use oversight::transparency::{LedgerInfo, Report};
+use oversight::transparency::{LedgerInfo, Report, ReportLang};
 use serde_json::Value;
 
 /// 2025-01-01T00:00:00Z and 2026-01-01T00:00:00Z.
@@ -565,4 +565,40 @@ fn no_personal_data_in_any_format() {
             }
         }
     }
+}
+
+#[test]
+fn the_spanish_page_carries_the_english_page_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    write_ledger(dir.path(), &entries());
+    let dep = deployment();
+    for year in [2023, 2024, 2025] {
+        for r in [report(dir.path(), year, Some(&dep)), report(dir.path(), year, Some(&dep)).with_findings(&[])] {
+            let csv = format!("/transparency.csv?year={year}");
+            assert_eq!(r.html_in(ReportLang::En, None), r.html());
+            assert_eq!(r.html_in(ReportLang::En, Some(&csv)), r.html_with_csv(&csv));
+            let (en, es) = (r.html_with_csv(&csv), r.html_in(ReportLang::Es, Some(&csv)));
+            assert!(es.starts_with("<!DOCTYPE html><html lang=\"es\">"), "{year}");
+            assert!(es.contains(&format!("Informe de transparencia sobre el uso de la vigilancia, {year}")));
+            assert!(es.contains("No se registran quejas") && !es.contains("No complaints are recorded"));
+            // Every table cell, the same number for the same section, key and measure.
+            let (from_en, mut from_es) = (html_numbers(&en), html_numbers(&es));
+            for (k, v) in from_es.iter_mut() {
+                if k.2 == "median_hours_to_verdict" && v == "ninguna" {
+                    *v = "none".to_string();
+                }
+            }
+            assert_eq!(from_es, from_en, "{year}");
+            assert!(from_en.len() > 50, "{}", from_en.len());
+            // The same charts and CSV links; policy citations as they are.
+            for mark in ["<svg role=\"img\"", "class=\"csv\"", "&amp;table="] {
+                assert_eq!(es.matches(mark).count(), en.matches(mark).count(), "{mark}");
+            }
+            for c in &r.citations.denials {
+                assert!(es.contains(&c.key), "{}", c.key);
+            }
+        }
+    }
+    assert_eq!(ReportLang::from_code("es-MX"), Some(ReportLang::Es));
+    assert_eq!((ReportLang::from_code("fr"), ReportLang::default().code()), (None, "en"));
 }

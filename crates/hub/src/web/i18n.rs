@@ -93,6 +93,9 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "FusionGuard decide, registra e informa sobre el acceso a los datos que comparten las policías. Cada cifra de estas páginas se cuenta a partir del registro público y verificable del hub.",
     ),
     ("footer.ledger", "Public ledger", "Registro público"),
+    // The transparency report's own page (its words are the report's: oversight::transparency).
+    ("report.nav", "Portal and language", "Portal e idioma"),
+    ("report.home", "FusionGuard portal home", "Inicio del portal de FusionGuard"),
     // Home.
     ("home.title", "Police data sharing, under the law and in the open", "Datos policiales compartidos, conforme a la ley y a la vista"),
     (
@@ -407,14 +410,16 @@ mod tests {
     fn every_key_the_pages_use_is_in_the_catalogue() {
         let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut used = Vec::new();
+        let mut files: Vec<std::path::PathBuf> = vec![src.join("transparency.rs")];
         for dir in ["web", "portal", "console"] {
-            for file in std::fs::read_dir(src.join(dir)).unwrap() {
-                let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
-                for call in [".t(\"", ".f(\""] {
-                    for (i, _) in text.match_indices(call) {
-                        let rest = &text[i + call.len()..];
-                        used.push(rest[..rest.find('"').unwrap()].to_string());
-                    }
+            files.extend(std::fs::read_dir(src.join(dir)).unwrap().map(|f| f.unwrap().path()));
+        }
+        for file in files {
+            let text = std::fs::read_to_string(file).unwrap();
+            for call in [".t(\"", ".f(\""] {
+                for (i, _) in text.match_indices(call) {
+                    let rest = &text[i + call.len()..];
+                    used.push(rest[..rest.find('"').unwrap()].to_string());
                 }
             }
         }
