@@ -205,7 +205,7 @@ test("every page meets WCAG 2.1 AA (axe-core), in English and Spanish, empty and
   const ctx = await launch();
   try {
     const page = await ctx.newPage();
-    const publicPages = ["/", "/agencies", "/agencies/lapd", "/laws", "/laws/ny-vtl-201-12a-immigration-agencies", "/verify", "/verify?receipt=0", "/console/login", "/no-such-agency-page"];
+    const publicPages = ["/", "/transparency", "/agencies", "/agencies/lapd", "/laws", "/laws/ny-vtl-201-12a-immigration-agencies", "/verify", "/verify?receipt=0", "/console/login", "/no-such-agency-page"];
     const consolePages = ["/console", "/console/requests/new", "/console/requests", "/console/reviews", "/console/notifications"];
     for (const lang of ["en", "es"]) {
       for (const path of publicPages) {
