@@ -6,6 +6,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { startHub, issueToken, launch, checkAxe, screenshot } from "./lib.mjs";
 
 let hub;
@@ -26,11 +27,11 @@ after(async () => {
 });
 
 /** Logs in through the form and lands on the console. */
-async function login(page, token) {
-  await page.goto(`${hub.url}/console/login`);
+async function login(page, token, base = hub.url) {
+  await page.goto(`${base}/console/login`);
   await page.getByLabel(/Access token|Token de acceso/).fill(token);
   await page.getByRole("button", { name: /^(Log in|Iniciar sesión)$/ }).click();
-  await page.waitForURL(`${hub.url}/console`);
+  await page.waitForURL(`${base}/console`);
 }
 
 /** Fills the request form (the fields a lawful or unlawful request needs). */
@@ -351,5 +352,65 @@ test("an auditor reads the ledger, audits a real search audit, downloads the fin
     assert.match(await page.locator(".errors").innerText(), /notes\.csv/);
   } finally {
     await ctx.close();
+  }
+});
+
+test("a revoked token ends its console session; an upload over the limit is refused; everything works from the keyboard", async () => {
+  const small = await startHub({ args: ["--max-upload-mib", "1"] });
+  const ctx = await launch();
+  try {
+    const token = await issueToken(small, "oc-sheriff", "det-keys", "detective");
+    const page = await ctx.newPage();
+    // Keyboard only: the skip link is the first stop, then log in by typing and Enter.
+    await page.goto(`${small.url}/console/login`);
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
+    await page.keyboard.press("Enter");
+    assert.match(page.url(), /#main$/);
+    await page.getByLabel("Access token").focus();
+    await page.keyboard.type(token);
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${small.url}/console`);
+    // The form, filled and sent with the keyboard alone.
+    await page.goto(`${small.url}/console/requests/new`);
+    await page.getByLabel("Source").focus();
+    await page.keyboard.press("Tab"); // Action
+    await page.keyboard.press("Tab"); // Purpose
+    await page.keyboard.press("Tab"); // Justification
+    await page.keyboard.type("Armed robbery 2024-118");
+    await page.getByLabel("Kind of subject").focus();
+    await page.keyboard.press("ArrowDown"); // plate
+    await page.getByLabel("Value", { exact: true }).focus();
+    await page.keyboard.type("7ABC123");
+    await page.getByRole("button", { name: "Submit request" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: "Decision" }).waitFor();
+    assert.match(await page.locator(".decision").first().innerText(), /Permitted/);
+
+    // The token is revoked: the next page asks to log in again.
+    const id = token.split("_")[1];
+    await new Promise((res, rej) =>
+      execFile(process.env.FUSIONGUARD_BIN, ["token", "revoke", "--data", small.data, "--id", id], (e) => (e ? rej(e) : res())),
+    );
+    await page.waitForTimeout(1500); // tokens are reloaded every second
+    await page.goto(`${small.url}/console/requests/new`);
+    assert.match(page.url(), /\/console\/login\?expired=1/);
+    assert.match(await page.locator("p.notice").innerText(), /session has ended/);
+
+    // An auditor's upload over the hub's limit (1 MiB here): 413, a clear message, nothing kept.
+    const auditor = await issueToken(small, "lapd-oig", "inspector-ng", "auditor");
+    await login(page, auditor, small.url);
+    await page.goto(`${small.url}/console/audit`);
+    await page.getByLabel("File", { exact: true }).setInputFiles(`${process.cwd()}/../shared/data/flock/okaloosa-fl-org-audit-2025-11.csv`);
+    const [big] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/console/audit") && r.request().method() === "POST"),
+      page.getByRole("button", { name: "Audit" }).click(),
+    ]);
+    assert.equal(big.status(), 413);
+    assert.match(await page.locator(".errors").innerText(), /over 1 MiB/);
+    assert.equal(await page.getByRole("heading", { name: /Findings in/ }).count(), 0);
+  } finally {
+    await ctx.close();
+    await small.stop();
   }
 });

@@ -43,14 +43,14 @@ process.on("exit", () => {
 
 /**
  * Starts `fusionguard demo` on a free port of 127.0.0.1 with a fresh data directory, and waits until
- * its /healthz answers. Returns {url, data, config, lines, stop()}: `url` without a trailing slash,
+ * its /healthz answers (`args`: more flags for `demo`). Returns {url, data, config, lines, stop()}: `url` without a trailing slash,
  * `lines` the demo's banner (tokens included), `stop()` sends Ctrl-C (SIGINT), waits for the hub to
  * exit (SIGKILL after 10 s) and removes the data directory.
  */
-export async function startHub({ timeoutMs = 30_000 } = {}) {
+export async function startHub({ timeoutMs = 30_000, args = [] } = {}) {
   const root = await mkdtemp(join(tmpdir(), "fg-browser-"));
   const data = join(root, "data");
-  const child = spawn(bin(), ["demo", "--config", CONFIG, "--data", data, "--listen", "127.0.0.1:0"], {
+  const child = spawn(bin(), ["demo", "--config", CONFIG, "--data", data, "--listen", "127.0.0.1:0", ...args], {
     cwd: REPO,
     stdio: ["ignore", "pipe", "pipe"],
   });

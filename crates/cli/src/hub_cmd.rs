@@ -27,6 +27,10 @@ pub struct DemoArgs {
     /// `off` lifts the deployment's request rates and held-review quotas (load benchmarks only).
     #[arg(long, default_value = "on", value_parser = ["on", "off"])]
     limits: String,
+    /// The largest file an auditor may upload to the console's audit page, in MiB.
+    #[arg(long, default_value_t = hub::HubOptions::new(".".into(), ".".into(), ".".into()).upload_limit >> 20,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    max_upload_mib: u64,
 }
 
 /// Arguments of `fusionguard serve`.
@@ -93,6 +97,10 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = hub::serve::Connections::default().header_timeout.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     header_timeout_secs: u64,
+    /// The largest file an auditor may upload to the console's audit page, in MiB.
+    #[arg(long, default_value_t = hub::HubOptions::new(".".into(), ".".into(), ".".into()).upload_limit >> 20,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    max_upload_mib: u64,
 }
 
 /// Arguments of `fusionguard sources`.
@@ -300,6 +308,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     options.limits = args.limits == "on";
     options.connections.max = usize::try_from(args.max_connections)?;
     options.connections.header_timeout = Duration::from_secs(args.header_timeout_secs);
+    options.upload_limit = args.max_upload_mib << 20;
     if let (Some(store), Some(schema)) = (&args.store, &args.schema) {
         options.store = Some(hub::pgstate::PgStore::new(store, schema)?);
     }
@@ -421,6 +430,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(examples_dir.join(name), body + "\n")?;
     }
     let mut options = HubOptions::new(config, laws, data.clone());
+    options.upload_limit = args.max_upload_mib << 20;
     options.origin = "fusionguard.local/demo".into();
     options.limits = args.limits == "on";
     if !options.limits {

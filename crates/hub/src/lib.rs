@@ -134,6 +134,8 @@ pub struct HubOptions {
     pub limits: bool,
     /// Limits on connections: count, timeouts, lifetime ([`serve::Connections`]).
     pub connections: serve::Connections,
+    /// The largest file an auditor may upload to the console (bytes; default 2 GiB).
+    pub upload_limit: u64,
 }
 
 impl HubOptions {
@@ -151,6 +153,7 @@ impl HubOptions {
             sources_db: None,
             limits: true,
             connections: serve::Connections::default(),
+            upload_limit: console::UPLOAD_LIMIT,
         }
     }
 }
@@ -263,6 +266,7 @@ impl Hub {
             limiter,
             certifications,
             secure_cookies: std::sync::atomic::AtomicBool::new(false),
+            upload_limit: options.upload_limit,
         };
         let state = Arc::new(state);
         state.upkeep(false);

@@ -54,6 +54,8 @@ pub struct AppState {
     pub(crate) certifications: Vec<String>,
     /// True when serving TLS: the console's cookies are then `Secure`.
     pub(crate) secure_cookies: std::sync::atomic::AtomicBool,
+    /// The largest file an auditor may upload (bytes).
+    pub(crate) upload_limit: u64,
 }
 
 type St = State<Arc<AppState>>;
@@ -126,8 +128,12 @@ async fn track(State(st): St, req: HttpRequest<Body>, next: Next) -> Response {
     let start = Instant::now();
     let mut resp = next.run(req).await;
     // The body limit's own answer is plain text: every error is a problem detail.
-    let is_problem = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json");
-    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_problem {
+    // (A console page that says so itself, in HTML, is left as it is.)
+    let is_answer = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/problem+json" || v.as_bytes().starts_with(b"text/html"));
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_answer {
         resp = Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body-too-large",

@@ -465,3 +465,82 @@ fn a_client_certificate_must_be_v3_with_client_auth() {
     }
     assert_eq!(https(&hub, pki.client(Some("ramos")), "GET", "/v1/reviews", None, "").unwrap().0, 403);
 }
+
+/// One HTTPS exchange with extra header lines; returns (status, head, body) as text.
+fn https_text(
+    hub: &TestHub,
+    client: Arc<rustls::ClientConfig>,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (u16, String, String) {
+    let addr = hub.url.strip_prefix("https://").unwrap();
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let conn = rustls::ClientConnection::new(client, ServerName::try_from("localhost").unwrap()).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    write!(
+        tls,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = tls.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
+
+fn set_cookie(head: &str, name: &str) -> Option<String> {
+    head.lines()
+        .filter_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+#[test]
+fn a_client_certificate_logs_in_to_the_console_and_the_session_is_bound_to_it() {
+    let (_tmp, pki) = pki();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = TestHub::start_tls(dir.path(), pki.files(true, &[]));
+    let ramos = pki.client(Some("ramos"));
+
+    // The login page offers the certificate it sees, and binds its form to a cookie.
+    let (status, head, body) = https_text(&hub, Arc::clone(&ramos), "GET", "/console/login", "", "");
+    assert_eq!(status, 200, "{head}");
+    assert!(body.contains("Log in with your client certificate") && body.contains("det-ramos"), "{body}");
+    let login = set_cookie(&head, "fg_login").expect("a login cookie");
+    assert!(login.contains("HttpOnly") && login.contains("SameSite=Strict") && login.contains("Secure"), "{login}");
+    let value = login.split(';').next().unwrap().split_once('=').unwrap().1.to_string();
+    assert!(body.contains(&format!("name=\"login_csrf\" value=\"{value}\"")));
+
+    // Without the form's token: refused.
+    let (status, _, _) = https_text(&hub, Arc::clone(&ramos), "POST", "/console/login", "", "with=certificate");
+    assert_eq!(status, 403);
+    // With it: a session, in a cookie that is Secure under TLS.
+    let (status, head, _) = https_text(
+        &hub,
+        Arc::clone(&ramos),
+        "POST",
+        "/console/login",
+        &format!("Cookie: fg_login={value}\r\n"),
+        &format!("login_csrf={value}&with=certificate"),
+    );
+    assert_eq!(status, 303, "{head}");
+    let session = set_cookie(&head, "fg_session").expect("a session cookie");
+    assert!(session.contains("Secure") && session.contains("HttpOnly") && session.contains("Path=/console"));
+    let cookie = format!("Cookie: {}\r\n", session.split(';').next().unwrap());
+    let (status, _, body) = https_text(&hub, Arc::clone(&ramos), "GET", "/console", &cookie, "");
+    assert_eq!(status, 200);
+    assert!(body.contains("det-ramos (oc-sheriff, detective)"), "{body}");
+
+    // The session holds for that certificate only: another one, or none, gets the login page.
+    for client in [pki.client(Some("ortiz")), pki.client(None)] {
+        let (status, head, _) = https_text(&hub, client, "GET", "/console", &cookie, "");
+        assert_eq!(status, 303, "{head}");
+        assert!(head.contains("/console/login"), "{head}");
+    }
+}

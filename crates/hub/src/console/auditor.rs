@@ -30,7 +30,7 @@ use crate::web::{self, Lang};
 
 /// The role of oversight bodies' users.
 pub const AUDITOR: &str = "auditor";
-/// The largest upload accepted (2 GiB).
+/// The largest upload accepted by default (2 GiB; `serve --max-upload-mib`).
 pub const UPLOAD_LIMIT: u64 = 2 << 30;
 /// Findings per page.
 const PAGE: usize = 50;
@@ -311,7 +311,12 @@ impl Console {
     }
 }
 
-fn upload_form(who: &Who, lang: Lang, error: Option<&str>) -> Markup {
+/// A size in bytes as MiB, for messages.
+fn mib(bytes: u64) -> String {
+    (bytes >> 20).to_string()
+}
+
+fn upload_form(who: &Who, lang: Lang, limit: u64, error: Option<&str>) -> Markup {
     html! {
         @if let Some(e) = error { div.errors role="alert" { p { (e) } } }
         form.stack method="post" action="/console/audit" enctype="multipart/form-data" {
@@ -324,7 +329,7 @@ fn upload_form(who: &Who, lang: Lang, error: Option<&str>) -> Markup {
                 label for="file" { (lang.t("audit.file")) }
                 input #file type="file" name="file" aria-describedby="file-hint"
                     aria-invalid=[error.map(|_| "true")];
-                p #file-hint.hint { (lang.f("audit.file_hint", &[&(UPLOAD_LIMIT >> 30).to_string()])) }
+                p #file-hint.hint { (lang.f("audit.file_hint", &[&mib(limit)])) }
             }
             button type="submit" { (lang.t("audit.submit")) }
         }
@@ -354,12 +359,13 @@ pub(super) async fn audit_page(
         return download(a, kind);
     }
     let page_no: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
-    render_audit(&who, lang, audited.as_deref(), page_no, None, StatusCode::OK)
+    render_audit(&who, lang, c.app.upload_limit, audited.as_deref(), page_no, None, StatusCode::OK)
 }
 
 fn render_audit(
     who: &Who,
     lang: Lang,
+    limit: u64,
     audited: Option<&Audited>,
     page_no: usize,
     error: Option<&str>,
@@ -368,7 +374,7 @@ fn render_audit(
     let body = html! {
         h1 { (lang.t("audit.title")) }
         p.lead { (lang.t("audit.lead")) }
-        (upload_form(who, lang, error))
+        (upload_form(who, lang, limit, error))
         @if let Some(a) = audited {
             h2 { (lang.f("audit.result", &[&a.file])) }
             p { (lang.f("audit.summary", &[&a.records.to_string(), &a.findings.len().to_string(), &a.kind])) }
@@ -452,7 +458,8 @@ pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut for
     if who.record.role != AUDITOR {
         return forbidden(&who, lang, path, lang.t("audit.title"));
     }
-    let fail = |status: StatusCode, message: String| render_audit(&who, lang, None, 1, Some(&message), status);
+    let limit = c.app.upload_limit;
+    let fail = |status: StatusCode, message: String| render_audit(&who, lang, limit, None, 1, Some(&message), status);
     let (mut csrf, mut kind, mut file) = (None, None, None);
     loop {
         let field = match form.next_field().await {
@@ -495,21 +502,24 @@ pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut for
                 let mut written = 0u64;
                 loop {
                     match field.chunk().await {
+                        // Past the limit the rest is read and dropped (the body itself is capped a
+                        // little above it), so that the browser gets the answer, not a reset.
+                        Ok(Some(chunk)) if written > limit => written += chunk.len() as u64,
                         Ok(Some(chunk)) => {
                             written += chunk.len() as u64;
-                            if written > UPLOAD_LIMIT {
-                                return fail(
-                                    StatusCode::PAYLOAD_TOO_LARGE,
-                                    lang.f("audit.too_large", &[&(UPLOAD_LIMIT >> 30).to_string()]),
-                                );
-                            }
-                            if out.write_all(&chunk).is_err() {
+                            if written <= limit && out.write_all(&chunk).is_err() {
                                 return fail(StatusCode::SERVICE_UNAVAILABLE, lang.t("audit.no_space").to_string());
                             }
                         }
                         Ok(None) => break,
+                        Err(_) if written > limit => break,
                         Err(e) => return fail(StatusCode::BAD_REQUEST, format!("{}: {e}", lang.t("audit.bad_form"))),
                     }
+                }
+                if written > limit {
+                    drop(out);
+                    drop(guard);
+                    return fail(StatusCode::PAYLOAD_TOO_LARGE, lang.f("audit.too_large", &[&mib(limit)]));
                 }
                 file = Some((name, guard, written));
             }
@@ -522,7 +532,7 @@ pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut for
     let Some(kind) = kind.filter(|k| KINDS.iter().any(|(x, _)| x == k)) else {
         return fail(StatusCode::BAD_REQUEST, lang.t("audit.bad_kind").to_string());
     };
-    let Some((name, guard, written)) = file.filter(|f| f.2 > 0) else {
+    let Some((name, guard, _)) = file.filter(|f| f.2 > 0) else {
         return fail(StatusCode::BAD_REQUEST, lang.t("audit.no_file").to_string());
     };
     let k = kind.clone();
@@ -532,14 +542,13 @@ pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut for
         Ok(Err(e)) => return fail(StatusCode::UNPROCESSABLE_ENTITY, lang.f("audit.unreadable", &[&name, &e])),
         Err(e) => return fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    let _ = written;
     // Most severe first (stable: file order within a severity).
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let audited = Arc::new(Audited { file: name, kind, findings, records });
     if let Some(key) = c.session_of(&headers) {
         c.audits.lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&audited));
     }
-    render_audit(&who, lang, Some(&audited), 1, None, StatusCode::OK)
+    render_audit(&who, lang, limit, Some(&audited), 1, None, StatusCode::OK)
 }
 
 /// Runs the importer of `kind` over the uploaded file: (findings, records read).

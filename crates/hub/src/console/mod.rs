@@ -92,6 +92,7 @@ type Cert = Option<Extension<ClientCert>>;
 
 /// The console's routes (merged into the hub's router).
 pub(crate) fn routes<S>(app: Arc<AppState>) -> Router<S> {
+    let upload_body = usize::try_from(app.upload_limit).unwrap_or(usize::MAX).saturating_add(1 << 20);
     let console = Arc::new(Console {
         app,
         sessions: Mutex::new(HashMap::new()),
@@ -115,9 +116,7 @@ pub(crate) fn routes<S>(app: Arc<AppState>) -> Router<S> {
         .route("/console/ledger", get(auditor::ledger_page))
         .route(
             "/console/audit",
-            get(auditor::audit_page)
-                .post(auditor::upload)
-                .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT as usize + (1 << 20))),
+            get(auditor::audit_page).post(auditor::upload).layer(axum::extract::DefaultBodyLimit::max(upload_body)),
         )
         .with_state(console)
 }
