@@ -16,14 +16,14 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use oversight::finding::Finding;
 use serde_json::Value;
 
-use super::{lang_of, page, Cert, Console, St, Who};
+use super::{page, Cert, Console, St, Who};
 use crate::tokens::now;
 use crate::transparency::Published;
 use crate::web::{self, Lang};
@@ -66,18 +66,23 @@ pub(super) struct Consistency {
     time: u64,
 }
 
-fn forbidden(who: &Who, lang: Lang, path: &str, title: &str) -> Response {
-    page(
-        who,
-        lang,
-        title,
-        path,
-        StatusCode::FORBIDDEN,
-        html! {
-            h1 { (title) }
-            p.error role="alert" { (lang.t("audit.not_auditor")) }
-        },
-    )
+impl Console {
+    /// The logged-in auditor of a page and its language; anyone else gets a 403 page titled by
+    /// the message `title`.
+    async fn auditor(
+        &self,
+        headers: &HeaderMap,
+        cert: &Cert,
+        query: Option<&str>,
+        title: &'static str,
+    ) -> Result<(Who, Lang), Response> {
+        let (who, lang) = self.page_who(headers, cert, query).await?;
+        if who.record.role != AUDITOR {
+            let body = html! { h1 { (lang.t(title)) } p.error role="alert" { (lang.t("audit.not_auditor")) } };
+            return Err(page(&who, lang, lang.t(title), "/console", StatusCode::FORBIDDEN, body));
+        }
+        Ok((who, lang))
+    }
 }
 
 /// A horizontal bar chart with a title and a description, and the table of its numbers beside it
@@ -166,22 +171,13 @@ fn read_entry(app: &crate::server::AppState, index: u64) -> Option<Vec<u8>> {
 }
 
 /// `GET /console/ledger[?entry=N]`.
-pub(super) async fn ledger_page(
-    State(c): St,
-    headers: HeaderMap,
-    cert: Cert,
-    Query(q): Query<BTreeMap<String, String>>,
-) -> Response {
-    let query: Vec<(String, String)> = q.clone().into_iter().collect();
-    let (lang, remember) = web::negotiate(&headers, &query);
-    let who = match c.who(&headers, &cert, (lang, remember)).await {
+pub(super) async fn ledger_page(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQuery) -> Response {
+    let path = "/console/ledger";
+    let (who, lang) = match c.auditor(&headers, &cert, q.as_deref(), "ledger.title").await {
         Ok(w) => w,
         Err(r) => return r,
     };
-    let path = "/console/ledger";
-    if who.record.role != AUDITOR {
-        return forbidden(&who, lang, path, lang.t("ledger.title"));
-    }
+    let q: BTreeMap<String, String> = web::pairs(q.as_deref().unwrap_or("")).into_iter().collect();
     let Some(l) = c.app.ledger.get() else {
         return web::error_page(StatusCode::SERVICE_UNAVAILABLE, lang, path, lang.t("verify.reason.fetch"));
     };
@@ -337,22 +333,12 @@ fn upload_form(who: &Who, lang: Lang, limit: u64, error: Option<&str>) -> Markup
 }
 
 /// `GET /console/audit[?page=N][&download=csv|jsonl]`.
-pub(super) async fn audit_page(
-    State(c): St,
-    headers: HeaderMap,
-    cert: Cert,
-    Query(q): Query<BTreeMap<String, String>>,
-) -> Response {
-    let query: Vec<(String, String)> = q.clone().into_iter().collect();
-    let (lang, remember) = web::negotiate(&headers, &query);
-    let who = match c.who(&headers, &cert, (lang, remember)).await {
+pub(super) async fn audit_page(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQuery) -> Response {
+    let (who, lang) = match c.auditor(&headers, &cert, q.as_deref(), "audit.title").await {
         Ok(w) => w,
         Err(r) => return r,
     };
-    let path = "/console/audit";
-    if who.record.role != AUDITOR {
-        return forbidden(&who, lang, path, lang.t("audit.title"));
-    }
+    let q: BTreeMap<String, String> = web::pairs(q.as_deref().unwrap_or("")).into_iter().collect();
     let key = c.session_of(&headers);
     let audited = key.as_ref().and_then(|k| c.audits.lock().unwrap_or_else(|e| e.into_inner()).get(k).cloned());
     if let (Some(kind), Some(a)) = (q.get("download"), &audited) {
@@ -449,15 +435,11 @@ impl Drop for TempFile {
 
 /// `POST /console/audit` (multipart: `csrf`, `kind`, `file`).
 pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut form: Multipart) -> Response {
-    let (lang, remember) = lang_of(&headers, None);
-    let who = match c.who(&headers, &cert, (lang, remember)).await {
+    let path = "/console/audit";
+    let (who, lang) = match c.auditor(&headers, &cert, None, "audit.title").await {
         Ok(w) => w,
         Err(r) => return r,
     };
-    let path = "/console/audit";
-    if who.record.role != AUDITOR {
-        return forbidden(&who, lang, path, lang.t("audit.title"));
-    }
     let limit = c.app.upload_limit;
     let fail = |status: StatusCode, message: String| render_audit(&who, lang, limit, None, 1, Some(&message), status);
     let (mut csrf, mut kind, mut file) = (None, None, None);

@@ -232,6 +232,28 @@ impl Console {
         Ok(Who { record, csrf, remember_lang })
     }
 
+    /// The logged-in user of a page and the page's language (else the login page).
+    async fn page_who(&self, headers: &HeaderMap, cert: &Cert, query: Option<&str>) -> Result<(Who, Lang), Response> {
+        let (lang, remember) = lang_of(headers, query);
+        Ok((self.who(headers, cert, (lang, remember)).await?, lang))
+    }
+
+    /// A posted form's user, language and fields, its CSRF token checked.
+    async fn form_who(
+        &self,
+        headers: &HeaderMap,
+        cert: &Cert,
+        query: Option<&str>,
+        body: &Bytes,
+    ) -> Result<(Who, Lang, Vec<(String, String)>), Response> {
+        let (who, lang) = self.page_who(headers, cert, query).await?;
+        let form = web::pairs(&String::from_utf8_lossy(body));
+        match self.csrf_refusal(&who, &form, lang) {
+            Some(r) => Err(r),
+            None => Ok((who, lang, form)),
+        }
+    }
+
     /// The refusal of a form without the session's CSRF token (None: the token is right).
     fn csrf_refusal(&self, who: &Who, form: &[(String, String)], lang: Lang) -> Option<Response> {
         match web::value(form, "csrf") {
@@ -281,8 +303,7 @@ fn console_nav(lang: Lang, who: &Who) -> Markup {
 }
 
 async fn home(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQuery) -> Response {
-    let (lang, remember) = lang_of(&headers, q.as_deref());
-    let who = match c.who(&headers, &cert, (lang, remember)).await {
+    let (who, lang) = match c.page_who(&headers, &cert, q.as_deref()).await {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -392,13 +413,7 @@ async fn login(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQue
 }
 
 async fn logout(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQuery, body: Bytes) -> Response {
-    let (lang, remember) = lang_of(&headers, q.as_deref());
-    let who = match c.who(&headers, &cert, (lang, remember)).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let form = web::pairs(&String::from_utf8_lossy(&body));
-    if let Some(r) = c.csrf_refusal(&who, &form, lang) {
+    if let Err(r) = c.form_who(&headers, &cert, q.as_deref(), &body).await {
         return r;
     }
     if let Some(key) = c.session_of(&headers) {
@@ -538,8 +553,7 @@ fn request_form(c: &Console, who: &Who, lang: Lang, form: &[(String, String)], e
 }
 
 async fn new_request(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQuery) -> Response {
-    let (lang, remember) = lang_of(&headers, q.as_deref());
-    let who = match c.who(&headers, &cert, (lang, remember)).await {
+    let (who, lang) = match c.page_who(&headers, &cert, q.as_deref()).await {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -671,6 +685,17 @@ fn receipt_view(lang: Lang, ledger: &Value) -> Markup {
     }
 }
 
+/// What a verdict or a notice marked sent says on the page: the ledger entry it is recorded at
+/// (message `done`), or the API's problem.
+fn notice(lang: Lang, status: StatusCode, answer: &Value, done: &'static str) -> (StatusCode, String, bool) {
+    if status == StatusCode::OK {
+        let index = answer["verdict"]["ledger_index"].as_u64().or(answer["ledger"]["index"].as_u64()).unwrap_or(0);
+        (status, lang.f(done, &[&index.to_string()]), true)
+    } else {
+        (status, problem_of(answer).1, false)
+    }
+}
+
 /// An API problem's message, and the form field it names.
 fn problem_of(v: &Value) -> (String, String) {
     (
@@ -680,15 +705,10 @@ fn problem_of(v: &Value) -> (String, String) {
 }
 
 async fn send_request(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQuery, body: Bytes) -> Response {
-    let (lang, remember) = lang_of(&headers, q.as_deref());
-    let who = match c.who(&headers, &cert, (lang, remember)).await {
+    let (who, lang, form) = match c.form_who(&headers, &cert, q.as_deref(), &body).await {
         Ok(w) => w,
         Err(r) => return r,
     };
-    let form = web::pairs(&String::from_utf8_lossy(&body));
-    if let Some(r) = c.csrf_refusal(&who, &form, lang) {
-        return r;
-    }
     let path = "/console/requests/new";
     let preview = web::value(&form, "do") == Some("preview");
     let show_form = |status: StatusCode, field: &str, message: &str| {
@@ -756,8 +776,7 @@ async fn send_request(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q):
 }
 
 async fn my_requests(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQuery) -> Response {
-    let (lang, remember) = lang_of(&headers, q.as_deref());
-    let who = match c.who(&headers, &cert, (lang, remember)).await {
+    let (who, lang) = match c.page_who(&headers, &cert, q.as_deref()).await {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -826,8 +845,7 @@ async fn fetch_approved(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let (lang, remember) = lang_of(&headers, q.as_deref());
-    let who = match c.who(&headers, &cert, (lang, remember)).await {
+    let (who, lang) = match c.page_who(&headers, &cert, q.as_deref()).await {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -959,9 +977,8 @@ async fn reviews_page(c: &Console, who: &Who, lang: Lang, notice: Option<(Status
 }
 
 async fn reviews(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQuery) -> Response {
-    let (lang, remember) = lang_of(&headers, q.as_deref());
-    match c.who(&headers, &cert, (lang, remember)).await {
-        Ok(who) => reviews_page(&c, &who, lang, None).await,
+    match c.page_who(&headers, &cert, q.as_deref()).await {
+        Ok((who, lang)) => reviews_page(&c, &who, lang, None).await,
         Err(r) => r,
     }
 }
@@ -974,15 +991,10 @@ async fn decide(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let (lang, remember) = lang_of(&headers, q.as_deref());
-    let who = match c.who(&headers, &cert, (lang, remember)).await {
+    let (who, lang, form) = match c.form_who(&headers, &cert, q.as_deref(), &body).await {
         Ok(w) => w,
         Err(r) => return r,
     };
-    let form = web::pairs(&String::from_utf8_lossy(&body));
-    if let Some(r) = c.csrf_refusal(&who, &form, lang) {
-        return r;
-    }
     let verdict = json!({
         "decision": web::value(&form, "decision").unwrap_or(""),
         "reason": web::value(&form, "reason").unwrap_or("").trim(),
@@ -990,13 +1002,7 @@ async fn decide(
     let bytes = serde_json::to_vec(&verdict).unwrap_or_default();
     let (status, answer) =
         json_of(server::decide_review_as(Arc::clone(&c.app), who.record.clone(), id, bytes.into()).await).await;
-    let notice = if status == StatusCode::OK {
-        let index = answer["verdict"]["ledger_index"].as_u64().or(answer["ledger"]["index"].as_u64()).unwrap_or(0);
-        (status, lang.f("reviews.done", &[&index.to_string()]), true)
-    } else {
-        (status, problem_of(&answer).1, false)
-    };
-    reviews_page(&c, &who, lang, Some(notice)).await
+    reviews_page(&c, &who, lang, Some(notice(lang, status, &answer, "reviews.done"))).await
 }
 
 async fn notifications_page(
@@ -1054,9 +1060,8 @@ async fn notifications_page(
 }
 
 async fn notifications(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQuery) -> Response {
-    let (lang, remember) = lang_of(&headers, q.as_deref());
-    match c.who(&headers, &cert, (lang, remember)).await {
-        Ok(who) => notifications_page(&c, &who, lang, None).await,
+    match c.page_who(&headers, &cert, q.as_deref()).await {
+        Ok((who, lang)) => notifications_page(&c, &who, lang, None).await,
         Err(r) => r,
     }
 }
@@ -1069,25 +1074,14 @@ async fn mark_sent(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let (lang, remember) = lang_of(&headers, q.as_deref());
-    let who = match c.who(&headers, &cert, (lang, remember)).await {
+    let (who, lang, form) = match c.form_who(&headers, &cert, q.as_deref(), &body).await {
         Ok(w) => w,
         Err(r) => return r,
     };
-    let form = web::pairs(&String::from_utf8_lossy(&body));
-    if let Some(r) = c.csrf_refusal(&who, &form, lang) {
-        return r;
-    }
     let bytes =
         serde_json::to_vec(&json!({"method": web::value(&form, "method").unwrap_or("").trim()})).unwrap_or_default();
     let (status, answer) =
         json_of(server::mark_notification_sent_as(Arc::clone(&c.app), who.record.clone(), id, bytes.into()).await)
             .await;
-    let notice = if status == StatusCode::OK {
-        let index = answer["ledger"]["index"].as_u64().unwrap_or(0);
-        (status, lang.f("notes.done", &[&index.to_string()]), true)
-    } else {
-        (status, problem_of(&answer).1, false)
-    };
-    notifications_page(&c, &who, lang, Some(notice)).await
+    notifications_page(&c, &who, lang, Some(notice(lang, status, &answer, "notes.done"))).await
 }
