@@ -46,6 +46,8 @@ const SESSION_COOKIE: &str = "fg_session";
 const LOGIN_COOKIE: &str = "fg_login";
 /// The longest a session lives, whatever its token's expiry.
 const SESSION_SECS: u64 = 12 * 3600;
+/// Live sessions at most (each holds a token and a CSRF secret, a few hundred bytes).
+const MAX_SESSIONS: usize = 100_000;
 /// Requests remembered per user for "My requests".
 const MINE_KEPT: usize = 200;
 
@@ -404,6 +406,11 @@ async fn login(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQue
         let mut sessions = c.sessions.lock().unwrap_or_else(|e| e.into_inner());
         let t = now();
         sessions.retain(|_, s| s.expires > t);
+        // Memory is bounded: past this many live sessions, new logins wait for old ones to end.
+        if sessions.len() >= MAX_SESSIONS {
+            drop(sessions);
+            return web::error_page(StatusCode::SERVICE_UNAVAILABLE, lang, "/console/login", lang.t("login.full"));
+        }
         sessions.insert(session_key(&id), session);
     }
     let mut r = redirect("/console");

@@ -224,6 +224,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("login.bad", "That token is not valid: {0}", "Ese token no es válido: {0}"),
     ("login.empty", "Enter your access token.", "Escriba su token de acceso."),
     ("login.expired", "Your session has ended. Log in again.", "Su sesión ha terminado. Inicie sesión de nuevo."),
+    ("login.full", "Too many people are logged in to this hub right now; try again in a few minutes.", "Hay demasiadas personas con sesión abierta en este hub ahora; inténtelo de nuevo en unos minutos."),
     ("logout", "Log out", "Cerrar sesión"),
     ("console.signed_in", "Signed in as {0} ({1}, {2})", "Sesión de {0} ({1}, {2})"),
     ("console.nav", "Console", "Consola"),
