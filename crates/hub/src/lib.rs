@@ -38,6 +38,7 @@
 
 #![warn(missing_docs)]
 
+pub mod api;
 mod console;
 pub mod duties;
 pub mod enforce;
@@ -51,8 +52,8 @@ pub mod pgstate;
 mod portal;
 pub mod problem;
 pub mod reviews;
+pub mod routes;
 pub mod serve;
-pub mod server;
 pub mod sources;
 pub mod tls;
 pub mod tokens;
@@ -184,7 +185,7 @@ pub fn init_ledger(data: &Path, origin: &str) -> Result<String, HubError> {
 
 /// A running hub's state: checkpoint, ledger, tokens, sources, review queue.
 pub struct Hub {
-    state: Arc<server::AppState>,
+    state: Arc<api::AppState>,
     connections: serve::Connections,
 }
 
@@ -250,7 +251,7 @@ impl Hub {
         let limiter = limits::Limiter::new(engine.deployment().limits().clone(), options.limits);
         limiter.recount_held(&reviews.pending()?);
         let certifications = engine.library().certifications();
-        let state = server::AppState {
+        let state = api::AppState {
             engine,
             tokens,
             key,
@@ -285,7 +286,7 @@ impl Hub {
 
     /// The HTTP router (for embedding in another server).
     pub fn router(&self) -> axum::Router {
-        server::router(Arc::clone(&self.state))
+        routes::router(Arc::clone(&self.state))
     }
 
     /// Serves HTTP on `listener` until `shutdown` completes, then finishes the requests in flight,

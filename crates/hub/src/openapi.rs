@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document of the hub's API, served at `/openapi.json`. Written by hand next to
-//! the handlers in `server.rs`; `tests/api.rs` checks that every documented path answers.
+//! the handlers in `api/mod.rs`; `tests/api.rs` checks that every documented path answers.
 
 use serde_json::{json, Value};
 

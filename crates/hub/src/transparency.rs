@@ -37,8 +37,8 @@ use oversight::ledger::LedgerReader;
 use oversight::transparency::{LedgerInfo, Report, ReportLang, MAX_YEAR, MIN_YEAR};
 use tokio::sync::OwnedMutexGuard;
 
+use crate::api::AppState;
 use crate::problem::Problem;
-use crate::server::AppState;
 use crate::web::Lang;
 
 /// The reports of every year, counted at one checkpoint.

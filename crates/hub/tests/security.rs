@@ -274,7 +274,7 @@ fn one_token_cannot_fill_the_ledger_or_the_queue() {
     assert_eq!(hub.get(&format!("/v1/requests/{}", ids[0]), Some(&det)).json()["status"], "denied");
 
     // A body over the limit is a 413 problem detail, like every other error.
-    let big = hub.post("/v1/requests", Some(&other_token(&hub)), &"x".repeat(hub::server::MAX_BODY + 1));
+    let big = hub.post("/v1/requests", Some(&other_token(&hub)), &"x".repeat(hub::api::MAX_BODY + 1));
     assert_eq!((big.status, big.content_type.as_str()), (413, "application/problem+json"), "{}", big.text);
     assert_eq!(big.json()["type"], "urn:fusionguard:problem:body-too-large");
 

@@ -153,7 +153,7 @@ fn findings_table(lang: Lang, findings: &[Finding], link_entries: bool) -> Marku
 }
 
 /// The entry at `index` of the published log, as the tiles hold it.
-fn read_entry(app: &crate::server::AppState, index: u64) -> Option<Vec<u8>> {
+fn read_entry(app: &crate::api::AppState, index: u64) -> Option<Vec<u8>> {
     let ledger = app.ledger.get()?;
     let size = ledger.published()?.checkpoint.size;
     if index >= size {
@@ -231,13 +231,13 @@ pub(super) async fn ledger_page(State(c): St, headers: HeaderMap, cert: Cert, Ra
                     dt { (lang.t("ledger.origin")) } dd { code { (p.checkpoint.origin) } }
                     dt { (lang.t("ledger.size")) } dd { (p.checkpoint.size) " / " (size) }
                     dt { (lang.t("ledger.root")) } dd { code { (base64::Engine::encode(&base64::engine::general_purpose::STANDARD, p.checkpoint.root)) } }
-                    @if let Some(t) = seen_time { dt { (lang.t("ledger.seen")) } dd { (crate::server::rfc3339(t)) } }
+                    @if let Some(t) = seen_time { dt { (lang.t("ledger.seen")) } dd { (crate::api::rfc3339(t)) } }
                     dt { (lang.t("ledger.consistency")) }
                     dd {
                         @match consistency {
                             None => { (lang.t("ledger.consistency_none")) }
-                            Some((from, to, true, t)) => { span.decision-permit { (lang.f("ledger.consistent", &[&from.to_string(), &to.to_string(), &crate::server::rfc3339(t)])) } }
-                            Some((from, to, false, t)) => { strong.decision-deny { (lang.f("ledger.inconsistent", &[&from.to_string(), &to.to_string(), &crate::server::rfc3339(t)])) } }
+                            Some((from, to, true, t)) => { span.decision-permit { (lang.f("ledger.consistent", &[&from.to_string(), &to.to_string(), &crate::api::rfc3339(t)])) } }
+                            Some((from, to, false, t)) => { strong.decision-deny { (lang.f("ledger.inconsistent", &[&from.to_string(), &to.to_string(), &crate::api::rfc3339(t)])) } }
                         }
                     }
                     dt { (lang.t("ledger.cosignatures")) }

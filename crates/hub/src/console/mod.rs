@@ -2,7 +2,7 @@
 //! certificate), ask for data, preview what the law library would decide, review requests held
 //! for the agency's supervisors, mark the notices owed to people as sent.
 //!
-//! **One authorisation code.** Every action calls the API's own handler (`server::*_as`) with
+//! **One authorisation code.** Every action calls the API's own handler (`api::*_as`) with
 //! the session's identity, so a page shows and does exactly what the same token could do
 //! through `/v1/`, with the same checks, limits and ledger entries.
 //!
@@ -31,7 +31,7 @@ use model::vocab;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::server::{self, AppState};
+use crate::api::{self, AppState};
 use crate::tls::ClientCert;
 use crate::tokens::{now, TokenRecord, SUPERVISOR};
 use crate::web::{self, Lang, Page, Viewer};
@@ -752,7 +752,7 @@ async fn send_request(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q):
         };
     }
     let (status, answer) =
-        json_of(server::post_request_as(Arc::clone(&c.app), who.record.clone(), bytes.into()).await).await;
+        json_of(api::post_request_as(Arc::clone(&c.app), who.record.clone(), bytes.into()).await).await;
     if status != StatusCode::OK {
         let (field, message) = problem_of(&answer);
         return show_form(status, &field, &message);
@@ -797,7 +797,7 @@ async fn my_requests(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): 
     // The status of held requests, from the review queue.
     let mut statuses = HashMap::new();
     for m in list.iter().filter(|m| m.decision == "review") {
-        let (status, v) = json_of(server::get_request_status_as(&c.app, &who.record, &m.id).await).await;
+        let (status, v) = json_of(api::get_request_status_as(&c.app, &who.record, &m.id).await).await;
         if status == StatusCode::OK {
             statuses.insert(m.id.clone(), v["status"].as_str().unwrap_or("pending").to_string());
         }
@@ -818,7 +818,7 @@ async fn my_requests(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): 
                 } }
                 tbody { @for m in list.iter().rev() {
                     tr {
-                        td { (server::rfc3339(m.time)) }
+                        td { (api::rfc3339(m.time)) }
                         td { code { (m.source) } }
                         td { span class=(decision_class(&m.decision)) { (decision_word(lang, &m.decision)) } }
                         td {
@@ -859,7 +859,7 @@ async fn fetch_approved(
     if let Some(r) = c.csrf_refusal(&who, &web::pairs(&String::from_utf8_lossy(&body)), lang) {
         return r;
     }
-    let (status, answer) = json_of(server::get_request_as(Arc::clone(&c.app), who.record.clone(), id).await).await;
+    let (status, answer) = json_of(api::get_request_as(Arc::clone(&c.app), who.record.clone(), id).await).await;
     let path = "/console/requests";
     if status != StatusCode::OK || answer["data"].is_null() {
         let message = answer["detail"].as_str().unwrap_or("no data can be released for this request").to_string();
@@ -932,7 +932,7 @@ async fn reviews_page(c: &Console, who: &Who, lang: Lang, notice: Option<(Status
             },
         );
     }
-    let (status, answer) = json_of(server::list_reviews_as(Arc::clone(&c.app), who.record.clone()).await).await;
+    let (status, answer) = json_of(api::list_reviews_as(Arc::clone(&c.app), who.record.clone()).await).await;
     let list = answer["reviews"].as_array().cloned().unwrap_or_default();
     let status = notice.as_ref().map_or(status, |(s, _, _)| *s);
     let body = html! {
@@ -1008,7 +1008,7 @@ async fn decide(
     });
     let bytes = serde_json::to_vec(&verdict).unwrap_or_default();
     let (status, answer) =
-        json_of(server::decide_review_as(Arc::clone(&c.app), who.record.clone(), id, bytes.into()).await).await;
+        json_of(api::decide_review_as(Arc::clone(&c.app), who.record.clone(), id, bytes.into()).await).await;
     reviews_page(&c, &who, lang, Some(notice(lang, status, &answer, "reviews.done"))).await
 }
 
@@ -1019,7 +1019,7 @@ async fn notifications_page(
     notice: Option<(StatusCode, String, bool)>,
 ) -> Response {
     let path = "/console/notifications";
-    let (status, answer) = json_of(server::list_notifications_as(Arc::clone(&c.app), who.record.clone()).await).await;
+    let (status, answer) = json_of(api::list_notifications_as(Arc::clone(&c.app), who.record.clone()).await).await;
     if status != StatusCode::OK {
         return page(
             who,
@@ -1050,7 +1050,7 @@ async fn notifications_page(
                     dt { (lang.t("req.source")) } dd { code { (n["source"].as_str().unwrap_or("")) } }
                     dt { (lang.t("notes.asked_by")) } dd { (n["requester"].as_str().unwrap_or("")) " (" (n["requester_agency"].as_str().unwrap_or("")) ")" }
                     dt { (lang.t("req.obligations")) } dd { code { (n["obligation"].as_str().unwrap_or("")) } }
-                    dt { (lang.t("notes.due")) } dd { (server::rfc3339(n["due"].as_u64().unwrap_or(0))) }
+                    dt { (lang.t("notes.due")) } dd { (api::rfc3339(n["due"].as_u64().unwrap_or(0))) }
                 }
                 form.stack method="post" action={ "/console/notifications/" (id) } {
                     input type="hidden" name="csrf" value=(who.csrf);
@@ -1088,7 +1088,6 @@ async fn mark_sent(
     let bytes =
         serde_json::to_vec(&json!({"method": web::value(&form, "method").unwrap_or("").trim()})).unwrap_or_default();
     let (status, answer) =
-        json_of(server::mark_notification_sent_as(Arc::clone(&c.app), who.record.clone(), id, bytes.into()).await)
-            .await;
+        json_of(api::mark_notification_sent_as(Arc::clone(&c.app), who.record.clone(), id, bytes.into()).await).await;
     notifications_page(&c, &who, lang, Some(notice(lang, status, &answer, "notes.done"))).await
 }

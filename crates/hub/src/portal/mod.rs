@@ -19,8 +19,8 @@ use maud::{html, Markup};
 use oversight::transparency::{Report, Row};
 use policy::{LawPolicy, PolicyClass, Verified};
 
+use crate::api::AppState;
 use crate::problem::Problem;
-use crate::server::AppState;
 use crate::transparency::{current_year, Cache};
 use crate::web::{self, Lang, Page};
 

@@ -2,12 +2,10 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, Request as HttpRequest, StatusCode};
-use axum::middleware::{self, Next};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -74,9 +72,10 @@ enum Unreleased {
 /// The client certificate of the connection, when served over mutual TLS.
 type Cert = Option<Extension<ClientCert>>;
 
-/// The router of the hub's API.
-pub fn router(state: Arc<AppState>) -> Router {
-    let cache = crate::transparency::Cache::new(Arc::clone(&state));
+/// The API's routes (`/v1/`, the public ledger, health, metrics, OpenAPI): every endpoint a client
+/// program uses, with bearer tokens or client certificates. [`crate::routes::router`] puts them
+/// beside the pages.
+pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/v1/requests", post(post_request))
         .route("/v1/requests/{id}", get(get_request))
@@ -92,57 +91,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
-        .merge(crate::transparency::routes(Arc::clone(&cache)))
-        .merge(crate::portal::routes(Arc::clone(&state), cache))
-        .merge(crate::console::routes(Arc::clone(&state)))
-        // Both read the body, so that the connection stays usable for the client's next request.
-        .fallback(|_body: Bytes| async { Problem::not_found("no such endpoint (see /openapi.json)") })
-        .method_not_allowed_fallback(|_body: Bytes| async {
-            Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "this endpoint does not take that method (see /openapi.json)",
-            )
-        })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(middleware::from_fn_with_state(Arc::clone(&state), track))
-        .with_state(state)
-}
-
-fn route_of(path: &str) -> usize {
-    if path.starts_with("/v1/requests") {
-        0
-    } else if path.starts_with("/v1/reviews") {
-        1
-    } else if path.starts_with("/ledger") || path.starts_with("/v1/ledger") {
-        2
-    } else if path == "/healthz" {
-        3
-    } else {
-        4
-    }
-}
-
-async fn track(State(st): St, req: HttpRequest<Body>, next: Next) -> Response {
-    let route = route_of(req.uri().path());
-    let start = Instant::now();
-    let mut resp = next.run(req).await;
-    // The body limit's own answer is plain text: every error is a problem detail.
-    // (A console page that says so itself, in HTML, is left as it is.)
-    let is_answer = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v == "application/problem+json" || v.as_bytes().starts_with(b"text/html"));
-    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_answer {
-        resp = Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body-too-large",
-            format!("the request body is over {MAX_BODY} bytes, the most the hub accepts"),
-        )
-        .into_response();
-    }
-    st.metrics.record(route, resp.status().as_u16(), start.elapsed().as_secs_f64());
-    resp
 }
 
 impl AppState {
