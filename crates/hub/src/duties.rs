@@ -28,7 +28,7 @@ use policy::Obligation;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::pgstate::PgState;
+use crate::pgstate::{db, parse_json, PgState};
 use crate::HubError;
 
 /// Name of the notification outbox inside the data directory.
@@ -358,6 +358,73 @@ impl ReportCounts {
             }
         }
         Ok(json!({"tree_size": size, "bodies": counts}))
+    }
+}
+
+/// The PostgreSQL statements of this store (the connection is [`crate::pgstate`]'s).
+impl PgState {
+    /// Queues a notice (durable once this returns).
+    pub fn queue_notice(&self, n: &Notification) -> Result<(), HubError> {
+        let s = self.schema();
+        let data = serde_json::to_string(n).map_err(|e| HubError::Io(e.to_string()))?;
+        self.with(|c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO {s}.hub_notifications (id, owner, due, sent, data) VALUES ($1, $2, $3, FALSE, $4)"
+                ),
+                &[&n.id, &n.owner, &(n.due as i64), &data],
+            )
+            .map_err(|e| db("queue notification", e))?;
+            Ok(())
+        })
+    }
+
+    /// One notice.
+    pub fn notice(&self, id: &str) -> Result<Option<Notification>, HubError> {
+        let s = self.schema();
+        self.with(|c| {
+            c.query_opt(&format!("SELECT data FROM {s}.hub_notifications WHERE id = $1"), &[&id])
+                .map_err(|e| db("read notification", e))?
+                .map(|r| parse_json(r.get(0)))
+                .transpose()
+        })
+    }
+
+    /// The unsent notices of `agency`.
+    pub fn pending_notices(&self, agency: &str) -> Result<Vec<Notification>, HubError> {
+        let s = self.schema();
+        self.with(|c| {
+            c.query(&format!("SELECT data FROM {s}.hub_notifications WHERE owner = $1 AND NOT sent"), &[&agency])
+                .map_err(|e| db("read notifications", e))?
+                .iter()
+                .map(|r| parse_json(r.get(0)))
+                .collect()
+        })
+    }
+
+    /// Marks a notice sent, once, across replicas.
+    pub fn mark_notice_sent(&self, id: &str, sent: Sent) -> Result<Notification, HubError> {
+        let s = self.schema();
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(|e| db("begin", e))?;
+            let row = tx
+                .query_opt(&format!("SELECT data FROM {s}.hub_notifications WHERE id = $1 FOR UPDATE"), &[&id])
+                .map_err(|e| db("read notification", e))?
+                .ok_or_else(|| HubError::NotFound(format!("no notification {id:?}")))?;
+            let mut n: Notification = parse_json(row.get(0))?;
+            if n.sent.is_some() {
+                return Err(HubError::Conflict(format!("notification {id:?} is already sent")));
+            }
+            n.sent = Some(sent);
+            let data = serde_json::to_string(&n).map_err(|e| HubError::Io(e.to_string()))?;
+            tx.execute(
+                &format!("UPDATE {s}.hub_notifications SET sent = TRUE, data = $2 WHERE id = $1"),
+                &[&id, &data],
+            )
+            .map_err(|e| db("mark notification sent", e))?;
+            tx.commit().map_err(|e| db("commit notification", e))?;
+            Ok(n)
+        })
     }
 }
 

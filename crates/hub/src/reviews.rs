@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use model::{Decision, Request};
 use serde::{Deserialize, Serialize};
 
-use crate::pgstate::PgState;
+use crate::pgstate::{db, parse_json, PgState};
 use crate::HubError;
 
 /// How long a claim on a review lasts when the replica that made it dies before the verdict.
@@ -469,6 +469,132 @@ fn decided(
     let r = map.get_mut(id)?;
     r.verdict = Some(verdict);
     Some(r.clone())
+}
+
+/// The PostgreSQL statements of this store (the connection is [`crate::pgstate`]'s).
+impl PgState {
+    /// Holds a review (durable once this returns).
+    pub fn hold(&self, review: &Review) -> Result<(), HubError> {
+        let s = self.schema();
+        let data = serde_json::to_string(review).map_err(|e| HubError::Io(e.to_string()))?;
+        self.with(|c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO {s}.hub_reviews (id, owner, created, decided, data) VALUES ($1, $2, $3, FALSE, $4)"
+                ),
+                &[&review.id, &review.owner, &(review.created as i64), &data],
+            )
+            .map_err(|e| db("hold review", e))?;
+            Ok(())
+        })
+    }
+
+    /// Claims pending review `id` until Unix time `until` (see [`crate::reviews::ReviewStore::claim`]):
+    /// one UPDATE, so of two replicas claiming at once exactly one gets it.
+    pub fn claim(&self, id: &str, now: u64, until: u64) -> Result<Review, HubError> {
+        let s = self.schema();
+        self.with(|c| {
+            let claimed = c
+                .query_opt(
+                    &format!(
+                        "UPDATE {s}.hub_reviews SET claimed_until = $2 WHERE id = $1 AND NOT decided AND claimed_until <= $3 RETURNING data"
+                    ),
+                    &[&id, &(until as i64), &(now as i64)],
+                )
+                .map_err(|e| db("claim review", e))?;
+            if let Some(row) = claimed {
+                return parse_review(row.get(0));
+            }
+            let decided: Option<bool> = c
+                .query_opt(&format!("SELECT decided FROM {s}.hub_reviews WHERE id = $1"), &[&id])
+                .map_err(|e| db("read review", e))?
+                .map(|r| r.get(0));
+            Err(match decided {
+                None => HubError::NotFound(format!("no review {id:?}")),
+                Some(true) => HubError::Conflict(format!("review {id:?} is already decided")),
+                Some(false) => HubError::Conflict(format!("review {id:?} is being decided by another supervisor")),
+            })
+        })
+    }
+
+    /// Gives up the claim on review `id`.
+    pub fn unclaim(&self, id: &str) -> Result<(), HubError> {
+        let s = self.schema();
+        self.with(|c| {
+            c.execute(&format!("UPDATE {s}.hub_reviews SET claimed_until = 0 WHERE id = $1 AND NOT decided"), &[&id])
+                .map_err(|e| db("unclaim review", e))?;
+            Ok(())
+        })
+    }
+
+    /// Records a verdict, atomically across replicas: fails with [`HubError::Conflict`] if
+    /// another supervisor decided first, [`HubError::NotFound`] if there is no such review.
+    pub fn decide(&self, id: &str, verdict: Verdict) -> Result<Review, HubError> {
+        let s = self.schema();
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(|e| db("begin", e))?;
+            let row = tx
+                .query_opt(&format!("SELECT data FROM {s}.hub_reviews WHERE id = $1 FOR UPDATE"), &[&id])
+                .map_err(|e| db("read review", e))?
+                .ok_or_else(|| HubError::NotFound(format!("no review {id:?}")))?;
+            let mut review = parse_review(row.get(0))?;
+            if review.verdict.is_some() {
+                return Err(HubError::Conflict(format!("review {id:?} is already decided")));
+            }
+            review.verdict = Some(verdict);
+            let data = serde_json::to_string(&review).map_err(|e| HubError::Io(e.to_string()))?;
+            tx.execute(
+                &format!("UPDATE {s}.hub_reviews SET decided = TRUE, claimed_until = 0, data = $2 WHERE id = $1"),
+                &[&id, &data],
+            )
+            .map_err(|e| db("decide review", e))?;
+            tx.commit().map_err(|e| db("commit verdict", e))?;
+            Ok(review)
+        })
+    }
+
+    /// One review.
+    pub fn review(&self, id: &str) -> Result<Option<Review>, HubError> {
+        let s = self.schema();
+        self.with(|c| {
+            c.query_opt(&format!("SELECT data FROM {s}.hub_reviews WHERE id = $1"), &[&id])
+                .map_err(|e| db("read review", e))?
+                .map(|r| parse_review(r.get(0)))
+                .transpose()
+        })
+    }
+
+    /// The pending reviews of sources owned by `agency`, oldest first.
+    pub fn pending_for(&self, agency: &str) -> Result<Vec<Review>, HubError> {
+        self.pending_where("owner = $1 AND", &[&agency])
+    }
+
+    /// Every pending review, oldest first.
+    pub fn pending_all(&self) -> Result<Vec<Review>, HubError> {
+        self.pending_where("", &[])
+    }
+
+    fn pending_where(
+        &self,
+        filter: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Review>, HubError> {
+        let s = self.schema();
+        self.with(|c| {
+            c.query(
+                &format!("SELECT data FROM {s}.hub_reviews WHERE {filter} NOT decided ORDER BY created, id"),
+                params,
+            )
+            .map_err(|e| db("read reviews", e))?
+            .iter()
+            .map(|r| parse_review(r.get(0)))
+            .collect()
+        })
+    }
+}
+
+fn parse_review(data: &str) -> Result<Review, HubError> {
+    parse_json(data)
 }
 
 #[cfg(test)]

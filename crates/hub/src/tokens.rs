@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::keys::random_bytes;
-use crate::pgstate::PgState;
+use crate::pgstate::{db, PgState};
 use crate::HubError;
 
 /// Name of the token store inside the data directory.
@@ -356,6 +356,73 @@ impl TokenStore {
 /// The public id of a token of the form `fgt_<id>_<secret>`.
 fn token_id(token: &str) -> Option<&str> {
     token.strip_prefix("fgt_").and_then(|rest| rest.split_once('_')).map(|(id, _)| id).filter(|id| id.len() == 16)
+}
+
+/// The PostgreSQL statements of this store (the connection is [`crate::pgstate`]'s).
+impl PgState {
+    /// Stores a new token record.
+    pub fn insert_token(&self, r: &TokenRecord) -> Result<(), HubError> {
+        let s = self.schema();
+        self.with(|c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO {s}.hub_tokens (id, hash, agency, usr, role, issued, expires, revoked)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                ),
+                &[&r.id, &r.hash, &r.agency, &r.user, &r.role, &(r.issued as i64), &(r.expires as i64), &r.revoked],
+            )
+            .map_err(|e| db("store token", e))?;
+            Ok(())
+        })
+    }
+
+    /// Revokes a token; false if unknown.
+    pub fn revoke_token(&self, id: &str) -> Result<bool, HubError> {
+        let s = self.schema();
+        self.with(|c| {
+            let n = c
+                .execute(&format!("UPDATE {s}.hub_tokens SET revoked = TRUE WHERE id = $1"), &[&id])
+                .map_err(|e| db("revoke token", e))?;
+            Ok(n > 0)
+        })
+    }
+
+    /// Every token record, oldest first.
+    pub fn tokens(&self) -> Result<Vec<TokenRecord>, HubError> {
+        self.read_tokens("TRUE", None)
+    }
+
+    /// The token record with public id `id`.
+    pub fn token(&self, id: &str) -> Result<Option<TokenRecord>, HubError> {
+        Ok(self.read_tokens("id = $1", Some(id))?.pop())
+    }
+
+    fn read_tokens(&self, filter: &str, id: Option<&str>) -> Result<Vec<TokenRecord>, HubError> {
+        let s = self.schema();
+        let sql = format!(
+            "SELECT id, hash, agency, usr, role, issued, expires, revoked FROM {s}.hub_tokens WHERE {filter} ORDER BY issued, id"
+        );
+        self.with(|c| {
+            let rows = match id {
+                Some(id) => c.query(&sql, &[&id]),
+                None => c.query(&sql, &[]),
+            }
+            .map_err(|e| db("read tokens", e))?;
+            Ok(rows
+                .iter()
+                .map(|r| TokenRecord {
+                    id: r.get(0),
+                    hash: r.get(1),
+                    agency: r.get(2),
+                    user: r.get(3),
+                    role: r.get(4),
+                    issued: r.get::<_, i64>(5) as u64,
+                    expires: r.get::<_, i64>(6) as u64,
+                    revoked: r.get(7),
+                })
+                .collect())
+        })
+    }
 }
 
 #[cfg(test)]
