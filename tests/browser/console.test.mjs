@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { startHub, issueToken, launch, checkAxe, screenshot } from "./lib.mjs";
+import { startHub, issueToken, launch, checkAxe, screenshot, bin } from "./lib.mjs";
 
 let hub;
 let tokens;
@@ -25,6 +25,16 @@ before(async () => {
 after(async () => {
   await hub?.stop();
 });
+
+/** Waits (up to 15 s) until the hub's published checkpoint covers ledger entry `index`. */
+async function covered(base, index) {
+  for (let i = 0; i < 60; i++) {
+    const size = Number((await (await fetch(`${base}/ledger/checkpoint`)).text()).split("\n")[1]);
+    if (size > index) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the checkpoint never covered entry ${index}`);
+}
 
 /** Logs in through the form and lands on the console. */
 async function login(page, token, base = hub.url) {
@@ -104,14 +114,13 @@ for (const javaScriptEnabled of [true, false]) {
       // The receipt verifies (in the browser with JavaScript, by the hub without).
       await receipt.click();
       await page.waitForURL(/\/verify/);
+      // A fresh entry may be just past the checkpoint; the hub publishes one within a second.
+      await covered(hub.url, index);
       if (javaScriptEnabled) {
-        // A fresh entry may be just past the checkpoint; the hub publishes one within a second.
-        await page.waitForTimeout(1500);
         await page.getByRole("button", { name: "Verify" }).click();
         await page.getByText("Checked in your browser.").waitFor();
         assert.equal(await page.locator("#verify-result .verdict").innerText(), "Verified");
       } else {
-        await page.waitForTimeout(1500);
         await page.reload();
         assert.equal(await page.locator("#verify-result .verdict").innerText(), "Verified");
         assert.match(await page.locator("#verify-result").innerText(), /Checked by the hub/);
@@ -317,11 +326,11 @@ test("an auditor reads the ledger, audits a real search audit, downloads the fin
     await page.getByRole("button", { name: "Show entry" }).click();
     assert.equal(await page.getByLabel("Ledger index").getAttribute("aria-invalid"), "true");
     // A second visit after more entries checks consistency between the two checkpoints.
-    await fetch(`${hub.url}/v1/requests`, { method: "POST", headers: { authorization: `Bearer ${tokens.ramos}` }, body: JSON.stringify({
+    const more = await fetch(`${hub.url}/v1/requests`, { method: "POST", headers: { authorization: `Bearer ${tokens.ramos}` }, body: JSON.stringify({
       requester: { id: "det-ramos", agency: "oc-sheriff", role: "detective" }, source: "ociac-alpr", action: "lookup",
       purpose: "criminal_investigation", justification: "Armed robbery 2024-118", case_number: "OCSD-2024-118",
       legal_basis: { kind: "none" }, subject: { kind: "plate", value: "7ABC123" } }) });
-    await page.waitForTimeout(1500);
+    await covered(hub.url, (await more.json()).ledger.index);
     await page.goto(`${hub.url}/console/ledger`);
     assert.match(await page.locator("main").innerText(), /Consistent: the log of \d+ entries is a prefix/);
 
@@ -390,10 +399,13 @@ test("a revoked token ends its console session; an upload over the limit is refu
     // The token is revoked: the next page asks to log in again.
     const id = token.split("_")[1];
     await new Promise((res, rej) =>
-      execFile(process.env.FUSIONGUARD_BIN, ["token", "revoke", "--data", small.data, "--id", id], (e) => (e ? rej(e) : res())),
+      execFile(bin(), ["token", "revoke", "--data", small.data, "--id", id], (e) => (e ? rej(e) : res())),
     );
-    await page.waitForTimeout(1500); // tokens are reloaded every second
-    await page.goto(`${small.url}/console/requests/new`);
+    // Tokens are reloaded every second: the next pages end the session.
+    for (let i = 0; i < 60 && !/\/console\/login/.test(page.url()); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      await page.goto(`${small.url}/console/requests/new`);
+    }
     assert.match(page.url(), /\/console\/login\?expired=1/);
     assert.match(await page.locator("p.notice").innerText(), /session has ended/);
 
