@@ -60,14 +60,27 @@ pub(crate) struct Year {
     /// The page in English, then in Spanish.
     html: [Bytes; 2],
     csv: Bytes,
+    /// The report's lists, its tables (`uses.by_source`), which `/transparency.csv?table=` serves.
+    tables: Vec<String>,
 }
 
 impl Year {
     fn new(report: Report) -> Self {
+        let value = serde_json::to_value(&report).unwrap_or_default();
+        let tables = value
+            .as_object()
+            .into_iter()
+            .flatten()
+            .flat_map(|(section, v)| {
+                let lists = v.as_object().into_iter().flatten().filter(|(_, x)| x.is_array());
+                lists.map(move |(name, _)| format!("{section}.{name}"))
+            })
+            .collect();
         Self {
             json: serde_json::to_vec(&report).unwrap_or_default().into(),
             html: [Lang::En, Lang::Es].map(|lang| page_in(&report, lang)),
             csv: report.csv().into(),
+            tables,
             report,
         }
     }
@@ -353,10 +366,7 @@ async fn csv(State(cache): St, RawQuery(query): RawQuery) -> Response {
     let body: Bytes = match &table {
         None => counted.csv.clone(),
         Some(t) => {
-            // The report's lists are its tables (`uses.by_source`); anything else is a 404.
-            let json = serde_json::to_value(&counted.report).unwrap_or_default();
-            let is_table = t.split_once('.').is_some_and(|(a, b)| json[a][b].is_array());
-            if !is_table {
+            if !counted.tables.contains(t) {
                 return Problem::not_found(format!("the report has no table {t:?} (for example uses.by_source)"))
                     .into_response();
             }
@@ -393,7 +403,7 @@ async fn page(State(cache): St, headers: HeaderMap, RawQuery(query): RawQuery) -
         Ok((y, _)) => y,
         Err(p) => return p.into_response(),
     };
-    let (lang, remember) = crate::web::negotiate(&headers, &crate::web::pairs(query.as_deref().unwrap_or("")));
+    let (lang, remember) = crate::web::lang_of(&headers, query.as_deref());
     match compute(cache, year).await {
         Ok(year) => {
             let mut r = (StatusCode::OK, year.html(lang).clone()).into_response();
@@ -404,15 +414,7 @@ async fn page(State(cache): St, headers: HeaderMap, RawQuery(query): RawQuery) -
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'"),
             );
-            h.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
-            h.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
-            if remember {
-                let cookie =
-                    format!("{}={}; Path=/; Max-Age=31536000; SameSite=Lax", crate::web::LANG_COOKIE, lang.code());
-                if let Ok(v) = HeaderValue::from_str(&cookie) {
-                    h.append(header::SET_COOKIE, v);
-                }
-            }
+            crate::web::language_headers(h, lang, remember);
             r
         }
         Err(p) => p.into_response(),

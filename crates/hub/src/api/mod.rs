@@ -195,6 +195,25 @@ impl AppState {
         tokio::task::spawn_blocking(move || f(&st)).await.map_err(|e| HubError::Io(e.to_string()))?
     }
 
+    /// The entry at `index` as published under a checkpoint of `size` entries, read from its entry
+    /// bundle (the partial one, or the full one that replaced it). `Err`: no bundle can be read;
+    /// `Ok(None)`: the bundle holds no such entry (or is not a bundle).
+    pub(crate) fn published_entry(&self, index: u64, size: u64) -> Result<Option<Vec<u8>>, String> {
+        const W: u64 = ledger::tiles::TILE_WIDTH;
+        if index >= size {
+            return Ok(None);
+        }
+        let ledger = self.ledger.get().ok_or("the ledger is recovering from a fault")?;
+        let (tile, width) = (index / W, (size - index / W * W).min(W));
+        let read = |w: u64| ledger.read_public(&ledger::tiles::entries_path(tile, w)).map_err(|e| e.to_string());
+        let bundle = match read(width)? {
+            Some(b) => b,
+            None if width < W => read(W)?.ok_or("the entry bundle is not published")?,
+            None => return Err("the entry bundle is not published".into()),
+        };
+        Ok(ledger::tiles::decode_bundle(&bundle).ok().and_then(|e| e.get((index % W) as usize).map(|e| e.to_vec())))
+    }
+
     /// The ledger receipt of entry `index`: with an inclusion proof once a checkpoint covers it.
     pub(crate) fn receipt(&self, index: u64) -> Value {
         let mut r = json!({"index": index, "origin": self.origin, "proof_url": format!("/v1/ledger/proof/{index}")});

@@ -78,8 +78,14 @@ impl Console {
     ) -> Result<(Who, Lang), Response> {
         let (who, lang) = self.page_who(headers, cert, query).await?;
         if who.record.role != AUDITOR {
-            let body = html! { h1 { (lang.t(title)) } p.error role="alert" { (lang.t("audit.not_auditor")) } };
-            return Err(page(&who, lang, lang.t(title), "/console", StatusCode::FORBIDDEN, body));
+            return Err(super::refusal(
+                &who,
+                lang,
+                title,
+                "/console",
+                StatusCode::FORBIDDEN,
+                lang.t("audit.not_auditor"),
+            ));
         }
         Ok((who, lang))
     }
@@ -154,20 +160,8 @@ fn findings_table(lang: Lang, findings: &[Finding], link_entries: bool) -> Marku
 
 /// The entry at `index` of the published log, as the tiles hold it.
 fn read_entry(app: &crate::api::AppState, index: u64) -> Option<Vec<u8>> {
-    let ledger = app.ledger.get()?;
-    let size = ledger.published()?.checkpoint.size;
-    if index >= size {
-        return None;
-    }
-    let tile = index / 256;
-    let width = (size - tile * 256).min(256);
-    let bundle = ledger
-        .read_public(&ledger::tiles::entries_path(tile, width))
-        .ok()
-        .flatten()
-        .or_else(|| ledger.read_public(&ledger::tiles::entries_path(tile, 256)).ok().flatten())?;
-    let entries = ledger::tiles::decode_bundle(&bundle).ok()?;
-    entries.get((index % 256) as usize).map(|e| e.to_vec())
+    let size = app.ledger.get()?.published()?.checkpoint.size;
+    app.published_entry(index, size).ok().flatten()
 }
 
 /// `GET /console/ledger[?entry=N]`.

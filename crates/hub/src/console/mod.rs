@@ -52,6 +52,7 @@ const MAX_SESSIONS: usize = 100_000;
 const MINE_KEPT: usize = 200;
 
 /// How a session proves who it is on each page.
+#[derive(Clone)]
 enum Credential {
     /// A bearer token, checked again on every page.
     Token(String),
@@ -183,33 +184,23 @@ impl Console {
         web::cookies(headers).get(SESSION_COOKIE).map(|id| session_key(id))
     }
 
-    /// The session of this request, checked again (token still valid, certificate still
-    /// presented, not past its time) and admitted by the limiter; else the login page (or the
-    /// limiter's answer).
-    async fn who(
-        &self,
-        headers: &HeaderMap,
-        cert: &Cert,
-        (lang, remember_lang): (Lang, bool),
-    ) -> Result<Who, Response> {
+    /// The logged-in user of a page and the page's language. The session is checked again
+    /// (token still valid, certificate still presented, not past its time) and admitted by the
+    /// limiter; else the login page (or the limiter's answer).
+    async fn page_who(&self, headers: &HeaderMap, cert: &Cert, query: Option<&str>) -> Result<(Who, Lang), Response> {
+        let (lang, remember_lang) = web::lang_of(headers, query);
         let to_login = || redirect("/console/login?expired=1");
-        let Some(id) = web::cookies(headers).get(SESSION_COOKIE).cloned() else {
+        let Some(key) = self.session_of(headers) else {
             return Err(redirect("/console/login"));
         };
-        let key = session_key(&id);
-        let (credential, csrf, expires) = {
-            let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-            match sessions.get(&key) {
-                None => return Err(to_login()),
-                Some(s) => (
-                    match &s.credential {
-                        Credential::Token(t) => Credential::Token(t.clone()),
-                        Credential::Cert(a, u, r) => Credential::Cert(a.clone(), u.clone(), r.clone()),
-                    },
-                    s.csrf.clone(),
-                    s.expires,
-                ),
-            }
+        let Some((credential, csrf, expires)) = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .map(|s| (s.credential.clone(), s.csrf.clone(), s.expires))
+        else {
+            return Err(to_login());
         };
         let record = if now() >= expires {
             None
@@ -231,13 +222,7 @@ impl Console {
         if let Err(p) = self.app.limiter.admit(&record.id, &record.agency) {
             return Err(web::error_page(p.status, lang, "/console", &p.detail));
         }
-        Ok(Who { record, csrf, remember_lang })
-    }
-
-    /// The logged-in user of a page and the page's language (else the login page).
-    async fn page_who(&self, headers: &HeaderMap, cert: &Cert, query: Option<&str>) -> Result<(Who, Lang), Response> {
-        let (lang, remember) = lang_of(headers, query);
-        Ok((self.who(headers, cert, (lang, remember)).await?, lang))
+        Ok((Who { record, csrf, remember_lang }, lang))
     }
 
     /// A posted form's user, language and fields, its CSRF token checked.
@@ -250,17 +235,9 @@ impl Console {
     ) -> Result<(Who, Lang, Vec<(String, String)>), Response> {
         let (who, lang) = self.page_who(headers, cert, query).await?;
         let form = web::pairs(&String::from_utf8_lossy(body));
-        match self.csrf_refusal(&who, &form, lang) {
-            Some(r) => Err(r),
-            None => Ok((who, lang, form)),
-        }
-    }
-
-    /// The refusal of a form without the session's CSRF token (None: the token is right).
-    fn csrf_refusal(&self, who: &Who, form: &[(String, String)], lang: Lang) -> Option<Response> {
-        match web::value(form, "csrf") {
-            Some(c) if same(c, &who.csrf) => None,
-            _ => Some(web::error_page(StatusCode::FORBIDDEN, lang, "/console", lang.t("csrf.bad"))),
+        match web::value(&form, "csrf") {
+            Some(c) if same(c, &who.csrf) => Ok((who, lang, form)),
+            _ => Err(web::error_page(StatusCode::FORBIDDEN, lang, "/console", lang.t("csrf.bad"))),
         }
     }
 
@@ -272,10 +249,6 @@ impl Console {
             list.remove(0);
         }
     }
-}
-
-fn lang_of(headers: &HeaderMap, query: Option<&str>) -> (Lang, bool) {
-    web::negotiate(headers, &web::pairs(query.unwrap_or("")))
 }
 
 /// A console page: private (`no-store`), with the user and the log-out button.
@@ -368,7 +341,7 @@ async fn login_page(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): R
 }
 
 async fn login(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): RawQuery, body: Bytes) -> Response {
-    let (lang, _) = lang_of(&headers, q.as_deref());
+    let (lang, _) = web::lang_of(&headers, q.as_deref());
     let form = web::pairs(&String::from_utf8_lossy(&body));
     let bound = web::cookies(&headers).get(LOGIN_COOKIE).cloned().unwrap_or_default();
     let sent = web::value(&form, "login_csrf").unwrap_or("");
@@ -692,9 +665,25 @@ fn receipt_view(lang: Lang, ledger: &Value) -> Markup {
     }
 }
 
+/// A verdict's or a marked notice's outcome on the page that lists them: `(status, message, ok)`.
+type Notice = (StatusCode, String, bool);
+
+fn notice_view(notice: &Option<Notice>) -> Markup {
+    html! {
+        @if let Some((_, message, ok)) = notice {
+            @if *ok { p.notice role="status" { (message) } } @else { p.error role="alert" { (message) } }
+        }
+    }
+}
+
+/// A page that says the API refused (its status, its problem's message).
+fn refusal(who: &Who, lang: Lang, title: &'static str, path: &str, status: StatusCode, message: &str) -> Response {
+    page(who, lang, lang.t(title), path, status, html! { h1 { (lang.t(title)) } p.error role="alert" { (message) } })
+}
+
 /// What a verdict or a notice marked sent says on the page: the ledger entry it is recorded at
 /// (message `done`), or the API's problem.
-fn notice(lang: Lang, status: StatusCode, answer: &Value, done: &'static str) -> (StatusCode, String, bool) {
+fn notice(lang: Lang, status: StatusCode, answer: &Value, done: &'static str) -> Notice {
     if status == StatusCode::OK {
         let index = answer["verdict"]["ledger_index"].as_u64().or(answer["ledger"]["index"].as_u64()).unwrap_or(0);
         (status, lang.f(done, &[&index.to_string()]), true)
@@ -852,13 +841,10 @@ async fn fetch_approved(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let (who, lang) = match c.page_who(&headers, &cert, q.as_deref()).await {
+    let (who, lang, _) = match c.form_who(&headers, &cert, q.as_deref(), &body).await {
         Ok(w) => w,
         Err(r) => return r,
     };
-    if let Some(r) = c.csrf_refusal(&who, &web::pairs(&String::from_utf8_lossy(&body)), lang) {
-        return r;
-    }
     let (status, answer) = json_of(api::get_request_as(Arc::clone(&c.app), who.record.clone(), id).await).await;
     let path = "/console/requests";
     if status != StatusCode::OK || answer["data"].is_null() {
@@ -917,30 +903,21 @@ fn highlighted(text: &str, signals: &[Value]) -> Markup {
     html! { @for (m, part) in out { @if m { mark { (part) } } @else { (part) } } }
 }
 
-async fn reviews_page(c: &Console, who: &Who, lang: Lang, notice: Option<(StatusCode, String, bool)>) -> Response {
+async fn reviews_page(c: &Console, who: &Who, lang: Lang, notice: Option<Notice>) -> Response {
     let path = "/console/reviews";
-    if who.record.role != SUPERVISOR {
-        return page(
-            who,
-            lang,
-            lang.t("reviews.title"),
-            path,
-            StatusCode::FORBIDDEN,
-            html! {
-                h1 { (lang.t("reviews.title")) }
-                p.error role="alert" { (lang.t("reviews.not_supervisor")) }
-            },
-        );
-    }
+    // Who may list reviews is the API's to say (a supervisor of the owning agency).
     let (status, answer) = json_of(api::list_reviews_as(Arc::clone(&c.app), who.record.clone()).await).await;
+    if status == StatusCode::FORBIDDEN {
+        return refusal(who, lang, "reviews.title", path, status, lang.t("reviews.not_supervisor"));
+    } else if status != StatusCode::OK {
+        return refusal(who, lang, "reviews.title", path, status, &problem_of(&answer).1);
+    }
     let list = answer["reviews"].as_array().cloned().unwrap_or_default();
     let status = notice.as_ref().map_or(status, |(s, _, _)| *s);
     let body = html! {
         h1 { (lang.t("reviews.title")) }
         p.lead { (lang.t("reviews.lead")) }
-        @if let Some((_, message, ok)) = &notice {
-            @if *ok { p.notice role="status" { (message) } } @else { p.error role="alert" { (message) } }
-        }
+        (notice_view(&notice))
         @if list.is_empty() { p { (lang.t("reviews.none")) } }
         @for r in &list {
             @let id = r["id"].as_str().unwrap_or("");
@@ -1012,35 +989,18 @@ async fn decide(
     reviews_page(&c, &who, lang, Some(notice(lang, status, &answer, "reviews.done"))).await
 }
 
-async fn notifications_page(
-    c: &Console,
-    who: &Who,
-    lang: Lang,
-    notice: Option<(StatusCode, String, bool)>,
-) -> Response {
+async fn notifications_page(c: &Console, who: &Who, lang: Lang, notice: Option<Notice>) -> Response {
     let path = "/console/notifications";
     let (status, answer) = json_of(api::list_notifications_as(Arc::clone(&c.app), who.record.clone()).await).await;
     if status != StatusCode::OK {
-        return page(
-            who,
-            lang,
-            lang.t("notes.title"),
-            path,
-            status,
-            html! {
-                h1 { (lang.t("notes.title")) }
-                p.error role="alert" { (problem_of(&answer).1) }
-            },
-        );
+        return refusal(who, lang, "notes.title", path, status, &problem_of(&answer).1);
     }
     let list = answer["notifications"].as_array().cloned().unwrap_or_default();
     let status = notice.as_ref().map_or(StatusCode::OK, |(s, _, _)| *s);
     let body = html! {
         h1 { (lang.t("notes.title")) }
         p.lead { (lang.t("notes.lead")) }
-        @if let Some((_, message, ok)) = &notice {
-            @if *ok { p.notice role="status" { (message) } } @else { p.error role="alert" { (message) } }
-        }
+        (notice_view(&notice))
         @if list.is_empty() { p { (lang.t("notes.none")) } }
         @for n in &list {
             @let id = n["id"].as_str().unwrap_or("");

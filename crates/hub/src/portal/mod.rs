@@ -454,17 +454,7 @@ pub(crate) fn check_receipt(app: &AppState, receipt: &str, vkey: &str) -> Result
     if index >= checkpoint.size {
         return Err(if logged(index) { Unverified::Pending } else { Unverified::Entry });
     }
-    let tile = index / 256;
-    let width = (checkpoint.size - tile * 256).min(256);
-    let ledger = app.ledger.get().ok_or(Unverified::Fetch)?;
-    let mut bundle = ledger.read_public(&ledger::tiles::entries_path(tile, width)).map_err(|_| Unverified::Fetch)?;
-    if bundle.is_none() && width < 256 {
-        // A later full bundle holds the same first entries.
-        bundle = ledger.read_public(&ledger::tiles::entries_path(tile, 256)).map_err(|_| Unverified::Fetch)?;
-    }
-    let bundle = bundle.ok_or(Unverified::Fetch)?;
-    let entries = ledger::tiles::decode_bundle(&bundle).map_err(|_| Unverified::Entry)?;
-    let entry = entries.get((index % 256) as usize).ok_or(Unverified::Entry)?;
+    let entry = app.published_entry(index, checkpoint.size).map_err(|_| Unverified::Fetch)?.ok_or(Unverified::Entry)?;
     let mut hashes = Vec::with_capacity(proof.len());
     for h in proof {
         let raw = h.as_str().and_then(|s| B64.decode(s).ok()).ok_or(Unverified::Format)?;
@@ -473,7 +463,7 @@ pub(crate) fn check_receipt(app: &AppState, receipt: &str, vkey: &str) -> Result
         }
         hashes.push(raw);
     }
-    let leaf = ledger::merkle::leaf_hash(entry);
+    let leaf = ledger::merkle::leaf_hash(&entry);
     ledger::merkle::verify_inclusion(&leaf, index, checkpoint.size, &hashes, &checkpoint.root)
         .map_err(|_| Unverified::Proof)?;
     Ok((index, checkpoint.size, checkpoint.origin))

@@ -118,6 +118,11 @@ pub fn negotiate(headers: &HeaderMap, query: &[(String, String)]) -> (Lang, bool
     (best.map_or(Lang::En, |(_, l)| l), false)
 }
 
+/// The language of a page asked for with `query` (see [`negotiate`]) and whether to remember it.
+pub fn lang_of(headers: &HeaderMap, query: Option<&str>) -> (Lang, bool) {
+    negotiate(headers, &pairs(query.unwrap_or("")))
+}
+
 /// Who is logged in to the console, as the layout shows them.
 pub struct Viewer<'a> {
     /// User id.
@@ -212,16 +217,22 @@ pub fn respond(status: StatusCode, lang: Lang, remember_lang: bool, private: boo
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(if private { "no-store" } else { "no-cache" }));
+    language_headers(h, lang, remember_lang);
+    r
+}
+
+/// The headers of a page in `lang`: `Content-Language`, `Vary` on what chose it, and, when asked
+/// for with `?lang=` (`remember`), the cookie that keeps it.
+pub fn language_headers(h: &mut HeaderMap, lang: Lang, remember: bool) {
     h.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
     h.insert(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(if private { "no-store" } else { "no-cache" }));
-    if remember_lang {
+    if remember {
         let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             h.append(header::SET_COOKIE, v);
         }
     }
-    r
 }
 
 /// A page that says what went wrong, with a link home.
