@@ -8,7 +8,7 @@
 //!   production, an intelligence export); the findings summarised by detector and severity and
 //!   by rule (charts with their data tables), the list paged, and downloads as CSV and JSON lines.
 //!   The upload is streamed to a private temporary file that only lives for the request (size
-//!   limited: [`UPLOAD_LIMIT`]); the findings stay in the auditor's session, in memory, for paging
+//!   limited: [`UPLOAD_LIMIT`], and at most [`UPLOADS_AT_ONCE`] read at a time); the findings stay in the auditor's session, in memory, for paging
 //!   and downloads, until the next upload or the end of the session. Nothing is written to the
 //!   data directory.
 
@@ -32,6 +32,9 @@ use crate::web::{self, Lang};
 pub const AUDITOR: &str = "auditor";
 /// The largest upload accepted by default (2 GiB; `serve --max-upload-mib`).
 pub const UPLOAD_LIMIT: u64 = 2 << 30;
+/// Uploads read at once, whoever sends them (each may take up to the upload limit on disk while it
+/// is read); another gets a 503 page asking to try again.
+pub(super) const UPLOADS_AT_ONCE: usize = 2;
 /// Findings per page.
 const PAGE: usize = 50;
 
@@ -436,6 +439,9 @@ pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut for
     };
     let limit = c.app.upload_limit;
     let fail = |status: StatusCode, message: String| render_audit(&who, lang, limit, None, 1, Some(&message), status);
+    let Ok(_reading) = c.uploads.try_acquire() else {
+        return fail(StatusCode::SERVICE_UNAVAILABLE, lang.t("audit.busy").to_string());
+    };
     let (mut csrf, mut kind, mut file) = (None, None, None);
     loop {
         let field = match form.next_field().await {

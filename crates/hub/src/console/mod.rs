@@ -88,6 +88,9 @@ pub(crate) struct Console {
     side_doors: Mutex<Option<(u64, Arc<Vec<oversight::finding::Finding>>)>>,
     /// Each auditor session's last upload's findings (in memory, until the next upload or logout).
     audits: Mutex<HashMap<String, Arc<auditor::Audited>>>,
+    /// Uploads being read at once: each may hold up to the upload limit in a temporary file, so
+    /// their number bounds the disk they can take.
+    uploads: tokio::sync::Semaphore,
 }
 
 type St = State<Arc<Console>>;
@@ -104,6 +107,7 @@ pub(crate) fn routes<S>(app: Arc<AppState>) -> Router<S> {
         consistency: Mutex::new(None),
         side_doors: Mutex::new(None),
         audits: Mutex::new(HashMap::new()),
+        uploads: tokio::sync::Semaphore::new(auditor::UPLOADS_AT_ONCE),
     });
     Router::new()
         .route("/console", get(home))

@@ -351,6 +351,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("audit.bad_kind", "Choose the kind of file.", "Elija el tipo de archivo."),
     ("audit.no_file", "Choose a file that is not empty.", "Elija un archivo que no esté vacío."),
     ("audit.too_large", "The file is over {0} MiB, the most the hub accepts; nothing was kept.", "El archivo supera {0} MiB, el máximo que acepta el hub; no se guardó nada."),
+    ("audit.busy", "Other uploads are being read now; try again in a minute.", "Se están leyendo otras subidas; inténtelo de nuevo en un minuto."),
     ("audit.no_space", "The hub cannot store the upload for reading now; try again later.", "El hub no puede guardar la subida para leerla ahora; inténtelo más tarde."),
     ("audit.unreadable", "{0} is not a file of that kind: {1}", "{0} no es un archivo de ese tipo: {1}"),
     ("ledger.title", "Ledger", "Registro"),
