@@ -409,7 +409,7 @@ fn consistency_path<S: HashSource + ?Sized>(
 
 /// An in-memory store of every complete subtree hash of a growing tree
 /// (two hashes per leaf in total), enough to build any proof in microseconds.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryTree {
     levels: Vec<Vec<Hash>>,
 }
@@ -440,6 +440,16 @@ impl MemoryTree {
             }
             self.levels[level + 1].push(h);
             level += 1;
+        }
+    }
+
+    /// Drops the leaves from index `size` on, and the subtrees they completed.
+    pub fn truncate(&mut self, size: u64) {
+        for (level, hashes) in self.levels.iter_mut().enumerate() {
+            hashes.truncate(usize::try_from(size.checked_shr(level as u32).unwrap_or(0)).unwrap_or(usize::MAX));
+        }
+        while self.levels.last().is_some_and(Vec::is_empty) {
+            self.levels.pop();
         }
     }
 
@@ -475,6 +485,28 @@ mod tests {
     fn empty_root_is_sha256_of_nothing() {
         assert_eq!(EMPTY_ROOT, <[u8; 32]>::from(Sha256::digest(b"")));
         assert_eq!(root_from_leaf_hashes(&[]), EMPTY_ROOT);
+    }
+
+    #[test]
+    fn a_truncated_tree_grows_again_as_if_never_longer() {
+        let leaves: Vec<Hash> = (0..300u64).map(|n| leaf_hash(&n.to_be_bytes())).collect();
+        for cut in [0, 1, 2, 3, 7, 8, 100, 255, 256, 257, 299] {
+            let mut tree = MemoryTree::new();
+            leaves.iter().for_each(|h| tree.push(*h));
+            tree.truncate(cut);
+            assert_eq!(tree.size(), cut);
+            let mut short = MemoryTree::new();
+            leaves[..cut as usize].iter().for_each(|h| short.push(*h));
+            assert!(tree == short, "cut at {cut}: as if never longer");
+            assert_eq!(tree.root(cut).unwrap(), root_from_leaf_hashes(&leaves[..cut as usize]));
+            leaves[cut as usize..].iter().for_each(|h| tree.push(*h));
+            let mut whole = MemoryTree::new();
+            leaves.iter().for_each(|h| whole.push(*h));
+            assert_eq!(tree.root(300).unwrap(), whole.root(300).unwrap(), "cut at {cut}");
+            for level in 0..10 {
+                assert_eq!(tree.level(level), whole.level(level), "cut at {cut}, level {level}");
+            }
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use crate::checkpoint::Checkpoint;
-use crate::merkle::{leaf_hash, node_hash, Hash, HASH_SIZE};
+use crate::merkle::{leaf_hash, Hash, MemoryTree, HASH_SIZE};
 use crate::note::{Note, NoteVerifier};
 
 /// Number of hashes (or entries) in a full tile.
@@ -149,6 +149,20 @@ pub enum VerifyError {
         /// Tree size.
         size: u64,
     },
+    /// The log's checkpoint covers fewer entries than one verified before: it went back.
+    #[error("the checkpoint covers {to} entries, fewer than the {from} verified before: the log was rolled back")]
+    Rollback {
+        /// The size verified before.
+        from: u64,
+        /// The size of the checkpoint now.
+        to: u64,
+    },
+    /// The log signed another root for the size verified before: two views of one log.
+    #[error("the checkpoint of {size} entries has another root than the one verified before: the log forked")]
+    Fork {
+        /// The size of both checkpoints.
+        size: u64,
+    },
 }
 
 /// Reads files of a published log (a directory or an HTTP base URL).
@@ -227,37 +241,178 @@ fn fetch_tile<F: TileFetcher + ?Sized>(
     Err(VerifyError::Missing { path: partial.to_string() })
 }
 
-/// Summary of a successfully verified log.
+/// A verified log: its checkpoint, and the hash of every complete subtree of the entries it
+/// covers, so that it can be extended to a later checkpoint ([`VerifiedLog::advance`]) by reading
+/// only what was added, and can re-check entries read again ([`VerifiedLog::entries`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedLog {
     /// The verified checkpoint.
     pub checkpoint: Checkpoint,
     /// The full checkpoint note text.
     pub note: String,
-    /// Number of entry bundles checked.
+    /// Number of entry bundles checked (over every advance).
     pub bundles: u64,
-    /// Number of hash tiles checked.
+    /// Number of hash tiles checked (over every advance).
     pub tiles: u64,
-    leaf_hashes: Vec<Hash>,
+    tree: MemoryTree,
 }
 
 impl VerifiedLog {
     /// Root hash of the first `size` verified entries (to check an older
     /// checkpoint against this log); `None` beyond the verified size.
     pub fn root_at(&self, size: u64) -> Option<Hash> {
-        let n = usize::try_from(size).ok()?;
-        self.leaf_hashes.get(..n).map(crate::merkle::root_from_leaf_hashes)
+        if size > self.checkpoint.size {
+            return None;
+        }
+        self.tree.root(size).ok()
+    }
+
+    /// Verifies the log's current checkpoint as a continuation of the one verified: its
+    /// signature; the entries added since (and the earlier entries of a bundle that was partial,
+    /// which must be unchanged); every hash tile those entries complete or extend; and the new
+    /// root, recomputed over the entries verified before and the new ones, so a log that changed
+    /// or dropped an entry verified before is an error ([`VerifyError::RootMismatch`]), as is one
+    /// that went back to fewer entries ([`VerifyError::Rollback`]) or signed another root for
+    /// as many ([`VerifyError::Fork`]). Returns the index of the first new entry (the size
+    /// verified before); [`VerifiedLog::entries_from`] then reads the new entries. On an error
+    /// the log stays as it was.
+    pub fn advance<F: TileFetcher + ?Sized>(
+        &mut self,
+        fetcher: &F,
+        verifier: &NoteVerifier,
+    ) -> Result<u64, VerifyError> {
+        let raw = fetcher.fetch("checkpoint")?.ok_or(VerifyError::Missing { path: "checkpoint".into() })?;
+        let note = Note::parse(&raw).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
+        note.verify_by(verifier).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
+        let checkpoint = Checkpoint::parse(&note.body).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
+        if !self.note.is_empty() && checkpoint.origin != self.checkpoint.origin {
+            return Err(VerifyError::Checkpoint(format!(
+                "the origin is {:?}, not {:?} as verified before",
+                checkpoint.origin, self.checkpoint.origin
+            )));
+        }
+        let old = self.checkpoint.size;
+        let size = checkpoint.size;
+        if size < old {
+            return Err(VerifyError::Rollback { from: old, to: size });
+        }
+        if size == old && checkpoint.root != self.checkpoint.root {
+            return Err(VerifyError::Fork { size });
+        }
+        let checked = self.extend(fetcher, old, size, &checkpoint);
+        match checked {
+            Ok((bundles, tiles)) => {
+                self.bundles += bundles;
+                self.tiles += tiles;
+                self.checkpoint = checkpoint;
+                self.note = String::from_utf8_lossy(&raw).into_owned();
+                Ok(old)
+            }
+            Err(e) => {
+                self.tree.truncate(old);
+                Err(e)
+            }
+        }
+    }
+
+    /// Reads and checks the entries `old..size` into the tree, then the hash tiles and the root
+    /// of `checkpoint`; returns the bundles and tiles checked.
+    fn extend<F: TileFetcher + ?Sized>(
+        &mut self,
+        fetcher: &F,
+        old: u64,
+        size: u64,
+        checkpoint: &Checkpoint,
+    ) -> Result<(u64, u64), VerifyError> {
+        let mut bundles = 0;
+        for (_, n, w) in tiles_at_level(size, 0, old / TILE_WIDTH) {
+            let full = entries_path(n, TILE_WIDTH);
+            let partial = entries_path(n, w);
+            let (path, data) = fetch_tile(fetcher, &full, &partial, w, 0)?;
+            let entries = decode_bundle(&data).map_err(|why| VerifyError::Bundle { path: path.clone(), why })?;
+            if (entries.len() as u64) < w || (path == partial && entries.len() as u64 != w) {
+                return Err(VerifyError::Bundle {
+                    path,
+                    why: format!("holds {} entries, expected {w}", entries.len()),
+                });
+            }
+            for (i, e) in entries.iter().take(w as usize).enumerate() {
+                let index = n * TILE_WIDTH + i as u64;
+                let hash = leaf_hash(e);
+                if index >= old {
+                    self.tree.push(hash);
+                } else if self.tree.level(0).get(index as usize) != Some(&hash) {
+                    return Err(VerifyError::Bundle {
+                        path,
+                        why: format!("entry {index} differs from the one verified at the checkpoint of {old} entries"),
+                    });
+                }
+            }
+            bundles += 1;
+        }
+
+        // Hash tiles, level by level: tile level L holds the complete Merkle level-8·L nodes. The
+        // tiles that were complete at `old` were checked then.
+        let mut tiles = 0;
+        let mut level = 0u32;
+        while nodes_at_tile_level(size, level) > 0 {
+            let first = nodes_at_tile_level(old, level) / TILE_WIDTH;
+            let nodes = self.tree.level((level * TILE_HEIGHT) as usize);
+            for (_, n, w) in tiles_at_level(size, level, first) {
+                let full = tile_path(level, n, TILE_WIDTH);
+                let partial = tile_path(level, n, w);
+                let (path, data) = fetch_tile(fetcher, &full, &partial, w, HASH_SIZE)?;
+                if data.len() as u64 != w * HASH_SIZE as u64 {
+                    return Err(VerifyError::Tile {
+                        path,
+                        why: format!("is {} bytes, expected {}", data.len(), w * HASH_SIZE as u64),
+                    });
+                }
+                for (i, got) in data.chunks_exact(HASH_SIZE).enumerate() {
+                    let node = n * TILE_WIDTH + i as u64;
+                    if nodes.get(node as usize).map(|h| h.as_slice()) != Some(got) {
+                        let first_entry = node << (level * TILE_HEIGHT);
+                        let bundle = first_entry / TILE_WIDTH;
+                        return Err(VerifyError::TileMismatch {
+                            path,
+                            position: i as u64,
+                            level: level * TILE_HEIGHT,
+                            node,
+                            first_entry,
+                            bundle: entries_path(bundle, (size - bundle * TILE_WIDTH).min(TILE_WIDTH)),
+                        });
+                    }
+                }
+                tiles += 1;
+            }
+            level += 1;
+        }
+
+        if self.tree.root(size).ok() != Some(checkpoint.root) {
+            return Err(VerifyError::RootMismatch { size });
+        }
+        Ok((bundles, tiles))
     }
 
     /// Reads the verified entries again, bundle by bundle, in order, with their index: each must
-    /// hash to the leaf that was verified, so a file changed since [`verify_log`] is an error
+    /// hash to the leaf that was verified, so a file changed since it was verified is an error
     /// naming it, never an entry. Holds one bundle in memory at a time.
     pub fn entries<'a, F: TileFetcher + ?Sized>(
         &'a self,
         fetcher: &'a F,
     ) -> impl Iterator<Item = Result<(u64, Vec<u8>), VerifyError>> + 'a {
+        self.entries_from(fetcher, 0)
+    }
+
+    /// Like [`VerifiedLog::entries`], from index `first` on (the new entries after
+    /// [`VerifiedLog::advance`]).
+    pub fn entries_from<'a, F: TileFetcher + ?Sized>(
+        &'a self,
+        fetcher: &'a F,
+        first: u64,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), VerifyError>> + 'a {
         let size = self.checkpoint.size;
-        let mut bundles = tiles_at_level(size, 0, 0);
+        let mut bundles = tiles_at_level(size, 0, first / TILE_WIDTH);
         let mut current: std::vec::IntoIter<(u64, Vec<u8>)> = Vec::new().into_iter();
         let mut failed = false;
         std::iter::from_fn(move || loop {
@@ -268,7 +423,7 @@ impl VerifiedLog {
                 return Some(Ok(item));
             }
             let (_, n, w) = bundles.next()?;
-            match self.read_bundle(fetcher, n, w) {
+            match self.read_bundle(fetcher, n, w, first) {
                 Ok(entries) => current = entries.into_iter(),
                 Err(e) => {
                     failed = true;
@@ -278,18 +433,28 @@ impl VerifiedLog {
         })
     }
 
-    /// Entry bundle `n` of width `w`, checked against the verified leaf hashes.
-    fn read_bundle<F: TileFetcher + ?Sized>(&self, f: &F, n: u64, w: u64) -> Result<Vec<(u64, Vec<u8>)>, VerifyError> {
+    /// The entries from index `first` of entry bundle `n` of width `w`, checked against the
+    /// verified leaf hashes.
+    fn read_bundle<F: TileFetcher + ?Sized>(
+        &self,
+        f: &F,
+        n: u64,
+        w: u64,
+        first: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, VerifyError> {
         let (path, data) = fetch_tile(f, &entries_path(n, TILE_WIDTH), &entries_path(n, w), w, 0)?;
         let entries = decode_bundle(&data).map_err(|why| VerifyError::Bundle { path: path.clone(), why })?;
         if (entries.len() as u64) < w {
             return Err(VerifyError::Bundle { path, why: format!("holds {} entries, expected {w}", entries.len()) });
         }
-        let first = n * TILE_WIDTH;
+        let start = n * TILE_WIDTH;
         let mut out = Vec::with_capacity(w as usize);
         for (i, e) in entries.iter().take(w as usize).enumerate() {
-            let index = first + i as u64;
-            if self.leaf_hashes.get(index as usize) != Some(&leaf_hash(e)) {
+            let index = start + i as u64;
+            if index < first {
+                continue;
+            }
+            if self.tree.level(0).get(index as usize) != Some(&leaf_hash(e)) {
                 return Err(VerifyError::Bundle {
                     path,
                     why: format!("entry {index} differs from the one verified against the checkpoint"),
@@ -303,103 +468,13 @@ impl VerifiedLog {
 
 /// Checks a whole published log: the checkpoint signature, every entry
 /// bundle, every hash tile at every level, and the root hash. Returns the
-/// first discrepancy found, naming the tile and index.
+/// first discrepancy found, naming the tile and index. The log returned can
+/// then follow the log's later checkpoints ([`VerifiedLog::advance`]).
 pub fn verify_log<F: TileFetcher + ?Sized>(fetcher: &F, verifier: &NoteVerifier) -> Result<VerifiedLog, VerifyError> {
-    let raw = fetcher.fetch("checkpoint")?.ok_or(VerifyError::Missing { path: "checkpoint".into() })?;
-    let note = Note::parse(&raw).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
-    note.verify_by(verifier).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
-    let checkpoint = Checkpoint::parse(&note.body).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
-    let size = checkpoint.size;
-
-    // Entries -> leaf hashes.
-    let mut level_hashes: Vec<Hash> = Vec::with_capacity(usize::try_from(size.min(1 << 24)).unwrap_or(0));
-    let mut bundles = 0;
-    let mut bundle_paths = Vec::new();
-    for (_, n, w) in tiles_at_level(size, 0, 0) {
-        let full = entries_path(n, TILE_WIDTH);
-        let partial = entries_path(n, w);
-        let (path, data) = fetch_tile(fetcher, &full, &partial, w, 0)?;
-        let entries = decode_bundle(&data).map_err(|why| VerifyError::Bundle { path: path.clone(), why })?;
-        if (entries.len() as u64) < w || (path == partial && entries.len() as u64 != w) {
-            return Err(VerifyError::Bundle { path, why: format!("holds {} entries, expected {w}", entries.len()) });
-        }
-        level_hashes.extend(entries.iter().take(w as usize).map(|e| leaf_hash(e)));
-        bundles += 1;
-        bundle_paths.push(path);
-    }
-
-    // Hash tiles, level by level; level_hashes holds Merkle level 8·L.
-    let mut tiles = 0;
-    let mut level = 0u32;
-    let leaf_hashes = level_hashes.clone();
-    let mut all_levels_root_parts: Vec<Vec<Hash>> = Vec::new();
-    loop {
-        let nodes = nodes_at_tile_level(size, level);
-        if nodes == 0 {
-            break;
-        }
-        for (_, n, w) in tiles_at_level(size, level, 0) {
-            let full = tile_path(level, n, TILE_WIDTH);
-            let partial = tile_path(level, n, w);
-            let (path, data) = fetch_tile(fetcher, &full, &partial, w, HASH_SIZE)?;
-            if data.len() as u64 != w * HASH_SIZE as u64 {
-                return Err(VerifyError::Tile {
-                    path,
-                    why: format!("is {} bytes, expected {}", data.len(), w * HASH_SIZE as u64),
-                });
-            }
-            for (i, got) in data.chunks_exact(HASH_SIZE).enumerate() {
-                let node = n * TILE_WIDTH + i as u64;
-                if got != level_hashes[node as usize] {
-                    return Err(VerifyError::TileMismatch {
-                        path,
-                        position: i as u64,
-                        level: level * TILE_HEIGHT,
-                        node,
-                        first_entry: node << (level * TILE_HEIGHT),
-                        bundle: bundle_paths
-                            .get(((node << (level * TILE_HEIGHT)) / TILE_WIDTH) as usize)
-                            .cloned()
-                            .unwrap_or_default(),
-                    });
-                }
-            }
-            tiles += 1;
-        }
-        // Next level: combine 8 levels of full tiles.
-        let mut next = level_hashes.clone();
-        for _ in 0..TILE_HEIGHT {
-            next = next.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
-        }
-        all_levels_root_parts.push(level_hashes);
-        level_hashes = next;
-        level += 1;
-    }
-
-    // Root from the complete subtrees of each level (right-most parts from lower levels).
-    let root = root_from_levels(size, &all_levels_root_parts);
-    if root != checkpoint.root {
-        return Err(VerifyError::RootMismatch { size });
-    }
-    Ok(VerifiedLog { checkpoint, note: String::from_utf8_lossy(&raw).into_owned(), bundles, tiles, leaf_hashes })
-}
-
-/// Root hash of a tree of `size` leaves given the node hashes at Merkle levels
-/// `0, 8, 16, ...` (`levels[L]` = all complete level-`8·L` nodes).
-fn root_from_levels(size: u64, levels: &[Vec<Hash>]) -> Hash {
-    struct Src<'a>(&'a [Vec<Hash>]);
-    impl crate::merkle::HashSource for Src<'_> {
-        fn node(&self, level: u32, index: u64) -> Result<Hash, crate::merkle::ProofError> {
-            let tl = (level / TILE_HEIGHT) as usize;
-            let sub = level % TILE_HEIGHT;
-            let base = self.0.get(tl).ok_or(crate::merkle::ProofError::MissingNode { level, index })?;
-            let lo = (index << sub) as usize;
-            let hi = ((index + 1) << sub) as usize;
-            let slice = base.get(lo..hi).ok_or(crate::merkle::ProofError::MissingNode { level, index })?;
-            Ok(crate::merkle::root_from_leaf_hashes(slice))
-        }
-    }
-    crate::merkle::range_hash(&Src(levels), 0, size).unwrap_or([0; 32])
+    let empty = Checkpoint::new("", 0, crate::merkle::EMPTY_ROOT);
+    let mut log = VerifiedLog { checkpoint: empty, note: String::new(), bundles: 0, tiles: 0, tree: MemoryTree::new() };
+    log.advance(fetcher, verifier)?;
+    Ok(log)
 }
 
 #[cfg(test)]

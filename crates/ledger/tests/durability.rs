@@ -363,3 +363,76 @@ fn failed_publication_is_counted_reported_and_clears_itself() {
     assert_eq!(verify_log(&DirFetcher(dir.join("tiles")), &verifier).unwrap().checkpoint.size, 8);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A verified log follows the log's later checkpoints by reading only what was added, and ends
+/// where a full verification ends; a rolled-back, forked or tampered log is refused and the
+/// verified log is left as it was.
+#[test]
+fn a_verified_log_advances_to_later_checkpoints_and_refuses_rollback_fork_and_tampering() {
+    let (dir, verifier) = new_ledger("advance", 300);
+    let tiles = dir.join("tiles");
+    let fetcher = DirFetcher(tiles.clone());
+    let mut log = verify_log(&fetcher, &verifier).unwrap();
+    let at_300 = std::fs::read(tiles.join("checkpoint")).unwrap();
+
+    // Nothing new: the same size, nothing to read.
+    assert_eq!(log.advance(&fetcher, &verifier).unwrap(), 300);
+    assert_eq!(log.entries_from(&fetcher, 300).count(), 0);
+
+    // 700 more entries (the partial bundle 001.p/44 fills up, new bundles and tiles at level 1).
+    let ledger = Ledger::open_dir(&dir, Options::default()).unwrap();
+    for i in 300..1000 {
+        ledger.append(&entry(i)).unwrap();
+    }
+    ledger.checkpoint().unwrap();
+    let bundles_before = log.bundles;
+    assert_eq!(log.advance(&fetcher, &verifier).unwrap(), 300);
+    assert!(log.bundles - bundles_before <= 3, "reads the partial bundle and the new ones only");
+    let full = verify_log(&fetcher, &verifier).unwrap();
+    assert_eq!(log.checkpoint, full.checkpoint);
+    for size in [0, 1, 299, 300, 301, 512, 999, 1000] {
+        assert_eq!(log.root_at(size), full.root_at(size), "root at {size}");
+    }
+    assert_eq!(log.root_at(1001), None);
+    let new: Vec<(u64, Vec<u8>)> = log.entries_from(&fetcher, 300).map(Result::unwrap).collect();
+    assert_eq!(new.len(), 700);
+    assert!(new.iter().all(|(i, e)| *e == entry(*i)) && new[0].0 == 300);
+
+    // Rolled back to the checkpoint of 300: refused, and the log still at 1000.
+    let at_1000 = std::fs::read(tiles.join("checkpoint")).unwrap();
+    std::fs::write(tiles.join("checkpoint"), &at_300).unwrap();
+    let err = log.advance(&fetcher, &verifier).unwrap_err();
+    assert!(matches!(err, VerifyError::Rollback { from: 1000, to: 300 }), "{err}");
+    assert!(err.to_string().contains("rolled back"), "{err}");
+
+    // Another root signed for 1000 entries with the log's own key: a fork.
+    let signer =
+        ledger::note::NoteSigner::parse(std::fs::read_to_string(dir.join(ledger::KEY_FILE)).unwrap().trim()).unwrap();
+    let mut forked = log.checkpoint.clone();
+    forked.root[0] ^= 1;
+    let body = forked.body();
+    let note = format!("{body}\n{}\n", signer.signature_line(body.as_bytes(), 0));
+    std::fs::write(tiles.join("checkpoint"), note).unwrap();
+    let err = log.advance(&fetcher, &verifier).unwrap_err();
+    assert!(matches!(err, VerifyError::Fork { size: 1000 }), "{err}");
+    std::fs::write(tiles.join("checkpoint"), &at_1000).unwrap();
+
+    // A tampered new entry bundle: refused, and the next try, once repaired, succeeds.
+    for i in 1000..1100 {
+        ledger.append(&entry(i)).unwrap();
+    }
+    ledger.checkpoint().unwrap();
+    let bundle = tiles.join("tile/entries/004.p/76");
+    let good = std::fs::read(&bundle).unwrap();
+    let mut bad = good.clone();
+    *bad.last_mut().unwrap() ^= 1;
+    std::fs::write(&bundle, &bad).unwrap();
+    let before = log.clone();
+    let err = log.advance(&fetcher, &verifier).unwrap_err();
+    assert!(err.to_string().contains("004.p/76") || matches!(err, VerifyError::RootMismatch { .. }), "{err}");
+    assert!(log == before, "a failed advance changes nothing");
+    std::fs::write(&bundle, &good).unwrap();
+    assert_eq!(log.advance(&fetcher, &verifier).unwrap(), 1000);
+    assert_eq!(log.checkpoint, verify_log(&fetcher, &verifier).unwrap().checkpoint);
+    let _ = std::fs::remove_dir_all(&dir);
+}

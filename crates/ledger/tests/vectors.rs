@@ -232,6 +232,19 @@ fn verify_tessera_log_and_reject_every_modified_copy() {
     let cp = verify_log(&DirFetcher(tmp.clone()), &verifier).expect("older checkpoint is self-consistent");
     assert_eq!(cp.checkpoint.size, 14, "rollback is visible as a smaller size");
 
+    // From the size-14 view, the log advances to 15 (reading the one new entry); going back to
+    // 14 after that is a rollback.
+    let mut cp = cp;
+    std::fs::copy(src.join("checkpoint"), tmp.join("checkpoint")).expect("copy");
+    assert_eq!(cp.advance(&DirFetcher(tmp.clone()), &verifier).expect("14 -> 15"), 14);
+    assert_eq!((cp.checkpoint.size, cp.root_at(15)), (15, Some(ok.checkpoint.root)));
+    let new: Vec<_> = cp.entries_from(&DirFetcher(tmp.clone()), 14).map(Result::unwrap).collect();
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0].0, 14);
+    std::fs::write(tmp.join("checkpoint"), std::fs::read(tmp.join("checkpoint.14")).unwrap()).expect("write");
+    let err = cp.advance(&DirFetcher(tmp.clone()), &verifier).expect_err("rollback");
+    assert!(matches!(err, VerifyError::Rollback { from: 15, to: 14 }), "{err}");
+
     // Wrong key.
     let other = NoteSigner::generate("example.com/log/testdata", 1).expect("key");
     std::fs::copy(src.join("checkpoint"), tmp.join("checkpoint")).expect("copy");
