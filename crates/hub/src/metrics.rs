@@ -60,6 +60,12 @@ pub struct Metrics {
     pub reviews_decided: AtomicU64,
     /// Permits answered 503 because their source's database could not answer.
     pub source_errors: AtomicU64,
+    /// The checkpoint size the transparency count has reached.
+    pub counted_size: AtomicU64,
+    /// Ledger entries the transparency count has read (each once, unless a count was redone).
+    pub counted_entries: AtomicU64,
+    /// Counts of the ledger that failed (it did not verify from the last count).
+    pub count_failures: AtomicU64,
 }
 
 impl Metrics {
@@ -166,6 +172,24 @@ impl Metrics {
                 "Permits answered 503 (nothing released) because the source's database could not answer.",
                 "counter",
                 self.source_errors.load(Ordering::Relaxed),
+            ),
+            (
+                "fusionguard_transparency_counted_size",
+                "The checkpoint size the public pages' counts were taken at.",
+                "gauge",
+                self.counted_size.load(Ordering::Relaxed),
+            ),
+            (
+                "fusionguard_transparency_entries_counted_total",
+                "Ledger entries read by the public pages' count since start (each once while the ledger verifies).",
+                "counter",
+                self.counted_entries.load(Ordering::Relaxed),
+            ),
+            (
+                "fusionguard_transparency_count_failures_total",
+                "Counts that stopped because the ledger did not verify from the last count (the last good count stays up).",
+                "counter",
+                self.count_failures.load(Ordering::Relaxed),
             ),
         ] {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");

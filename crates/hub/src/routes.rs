@@ -20,8 +20,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     let cache = crate::transparency::Cache::new(Arc::clone(&state));
     crate::api::routes()
         .merge(crate::transparency::routes(Arc::clone(&cache)))
-        .merge(crate::portal::routes(Arc::clone(&state), cache))
-        .merge(crate::console::routes(Arc::clone(&state)))
+        .merge(crate::portal::routes(Arc::clone(&state), Arc::clone(&cache)))
+        .merge(crate::console::routes(Arc::clone(&state), cache))
         // Both read the body, so that the connection stays usable for the client's next request.
         .fallback(|_body: Bytes| async { Problem::not_found("no such endpoint (see /openapi.json)") })
         .method_not_allowed_fallback(|_body: Bytes| async {

@@ -8,13 +8,18 @@
 //! before any entry is counted. So the page shows what `fusionguard report transparency` shows
 //! for the same checkpoint (which the page names, "checkpoint of N entries").
 //!
-//! **Cost.** A count is one pass over the verified ledger that builds the report of every year at
-//! once ([`Report::build_all_audited`]), so no year costs a pass of its own. At most one count runs
-//! at a time, on one blocking thread that owns the count's lock; requests never wait on a blocking
-//! thread. When the checkpoint has moved since the last count, requests get the last count's
-//! reports at once (stale while revalidate: the page names the checkpoint it was counted at) while
-//! one count of the new checkpoint runs; only before the first count do requests wait for it, and
-//! then asynchronously.
+//! **Cost.** One thread per hub follows the ledger: it verifies the hub's published ledger once
+//! from the start and counts every entry into an [`oversight::transparency::Tally`] (the reports
+//! of every year and the ledger audit's findings); then, each time the checkpoint moves, it
+//! verifies only what was added ([`LedgerReader::advance`]: the new entries, the tiles they
+//! complete and the new root over old and new entries), counts the new entries, and publishes
+//! the reports, rendered (JSON, CSV, the page in each language). It looks for a new checkpoint
+//! every second, and at once when a request sees that the checkpoint moved. A page view never
+//! counts or renders: it serves the latest published count, which names the checkpoint it was
+//! counted at; only before the first count is done does a request wait for it (asynchronously).
+//! A ledger that no longer verifies (rolled back, forked, a verified entry changed) is never
+//! counted: the last good count stays up, the thread says why on stderr, and it verifies the
+//! whole ledger again on its next try.
 //!
 //! **Years.** The ledger holds the years from the one its earliest entry is dated in (the current
 //! year when it has none) to the current year (or the latest entry's, if later). A year in that
@@ -22,6 +27,7 @@
 //! the span in `first_year` and `last_year`), so no request costs more than a lookup.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -31,11 +37,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use ledger::tiles::{TileFetcher, VerifyError};
-use ledger::Ledger;
 use maud::html;
+use oversight::finding::Finding;
 use oversight::ledger::LedgerReader;
-use oversight::transparency::{LedgerInfo, Report, ReportLang, MAX_YEAR, MIN_YEAR};
-use tokio::sync::OwnedMutexGuard;
+use oversight::transparency::{LedgerInfo, Report, ReportLang, Tally, MAX_YEAR, MIN_YEAR};
 
 use crate::api::AppState;
 use crate::problem::Problem;
@@ -47,6 +52,8 @@ struct Counted {
     info: LedgerInfo,
     /// The report of each year an entry is dated in.
     reports: BTreeMap<i64, Arc<Year>>,
+    /// The ledger audit's findings (the console's ledger page lists them).
+    findings: Arc<Vec<Finding>>,
     /// The empty reports of the years of the ledger's span with no entry, made on first use.
     empty: Mutex<BTreeMap<i64, Arc<Year>>>,
 }
@@ -121,29 +128,54 @@ fn page_in(report: &Report, lang: Lang) -> Bytes {
     }
 }
 
-/// The latest count, and the lock of the one count that may run.
+/// What the counting thread has published.
+#[derive(Clone, Default)]
+struct Published {
+    /// The latest count, if one is done.
+    counted: Option<Arc<Counted>>,
+    /// Why the last try failed, while there is no count to serve.
+    failed: Option<String>,
+}
+
+/// The latest count of the hub's ledger, kept up to date by the thread that follows it.
 pub(crate) struct Cache {
     app: Arc<AppState>,
-    /// The latest count (the lock is only held to read or replace it).
-    latest: Mutex<Option<Arc<Counted>>>,
-    /// Held while a count runs, by the blocking task that runs it: one count at a time. Requests
-    /// that have no count to serve wait for it here, asynchronously.
-    counting: Arc<tokio::sync::Mutex<()>>,
+    /// What the counting thread published.
+    latest: tokio::sync::watch::Receiver<Published>,
+    /// Wakes the counting thread early (one pending wake is enough). When the cache is dropped,
+    /// the thread ends.
+    wake: std::sync::mpsc::SyncSender<()>,
 }
 
 type St = State<Arc<Cache>>;
 
 impl Cache {
-    /// The count of the hub's ledger, shared by the transparency report and the portal's pages.
+    /// The count of the hub's ledger, shared by the transparency report and the portal's and
+    /// console's pages; starts the thread that follows the ledger.
     pub(crate) fn new(app: Arc<AppState>) -> Arc<Self> {
-        Arc::new(Cache { app, latest: Mutex::new(None), counting: Arc::new(tokio::sync::Mutex::new(())) })
+        let (publish, latest) = tokio::sync::watch::channel(Published::default());
+        let (wake, woken) = std::sync::mpsc::sync_channel(1);
+        let follower = Arc::clone(&app);
+        let started =
+            std::thread::Builder::new().name("transparency".into()).spawn(move || follow(&follower, &woken, &publish));
+        if let Err(e) = started {
+            eprintln!("transparency: cannot start the counting thread: {e}");
+        }
+        Arc::new(Cache { app, latest, wake })
     }
 
-    /// The report of `year` at the latest count (counting first if none was made yet) and the
-    /// size of the checkpoint it was counted at.
+    /// The report of `year` at the latest count (waiting for the first count if none is done
+    /// yet) and the size of the checkpoint it was counted at.
     pub(crate) async fn year(self: &Arc<Self>, year: i64) -> Result<(Arc<Year>, u64), Problem> {
         let counted = self.counted().await?;
         Ok((counted.report(year, self.app.engine.deployment())?, counted.info.tree_size))
+    }
+
+    /// The ledger audit's findings at the latest count, and the size of the checkpoint they
+    /// were found at.
+    pub(crate) async fn findings(self: &Arc<Self>) -> Result<(Arc<Vec<Finding>>, u64), Problem> {
+        let counted = self.counted().await?;
+        Ok((Arc::clone(&counted.findings), counted.info.tree_size))
     }
 }
 
@@ -156,12 +188,15 @@ pub(crate) fn routes<S>(cache: Arc<Cache>) -> Router<S> {
         .with_state(cache)
 }
 
-/// Reads the ledger's public files through the ledger itself (whatever its storage backend).
-pub(crate) struct Published(pub(crate) Arc<Ledger>);
+/// Reads the hub's public ledger files through the ledger in service (whatever its storage
+/// backend, and the one reopened after a fault).
+pub(crate) struct PublicFiles(pub(crate) Arc<AppState>);
 
-impl TileFetcher for Published {
+impl TileFetcher for PublicFiles {
     fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>, VerifyError> {
-        self.0.read_public(path).map_err(|e| VerifyError::Fetch { path: path.to_string(), why: e.to_string() })
+        let fail = |why: String| VerifyError::Fetch { path: path.to_string(), why };
+        let ledger = self.0.ledger.get().ok_or_else(|| fail("the ledger is recovering from a fault".into()))?;
+        ledger.read_public(path).map_err(|e| fail(e.to_string()))
     }
 }
 
@@ -232,69 +267,109 @@ fn unavailable() -> Problem {
 }
 
 impl Cache {
-    fn latest(&self) -> Option<Arc<Counted>> {
-        self.latest.lock().ok()?.clone()
-    }
-
-    /// The latest count: at once when there is one (a count of the newer checkpoint starts in
-    /// the background if it moved and none runs), else once the first count is done.
+    /// The latest count: at once when there is one (waking the counting thread if the
+    /// checkpoint moved since), else once the first count is done.
     async fn counted(self: &Arc<Self>) -> Result<Arc<Counted>, Problem> {
         let size = self.app.ledger.get().ok_or_else(unavailable)?.published().map_or(0, |p| p.checkpoint.size);
-        if let Some(counted) = self.latest() {
+        let mut latest = self.latest.clone();
+        let published = latest.borrow_and_update().clone();
+        if let Some(counted) = published.counted {
             if counted.info.tree_size < size {
-                if let Ok(one_at_a_time) = Arc::clone(&self.counting).try_lock_owned() {
-                    drop(self.count(one_at_a_time));
-                }
+                let _ = self.wake.try_send(());
             }
             return Ok(counted);
         }
-        let one_at_a_time = Arc::clone(&self.counting).lock_owned().await;
-        if let Some(counted) = self.latest() {
-            return Ok(counted);
+        if let Some(why) = published.failed {
+            let _ = self.wake.try_send(());
+            return Err(unverifiable(&why));
         }
-        self.count(one_at_a_time)
-            .await
-            .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+        let published = latest.wait_for(|p| p.counted.is_some() || p.failed.is_some()).await.map_err(|_| {
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the counting thread has stopped")
+        })?;
+        match (&published.counted, &published.failed) {
+            (Some(counted), _) => Ok(Arc::clone(counted)),
+            (None, why) => Err(unverifiable(why.as_deref().unwrap_or_default())),
+        }
     }
+}
 
-    /// Counts every year at the latest checkpoint on a blocking thread, which holds
-    /// `one_at_a_time` until it is done (so a request that goes away cannot start a second
-    /// count), and keeps the count.
-    fn count(
-        self: &Arc<Self>,
-        one_at_a_time: OwnedMutexGuard<()>,
-    ) -> tokio::task::JoinHandle<Result<Arc<Counted>, Problem>> {
-        let cache = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let _one_at_a_time = one_at_a_time;
-            let counted = cache.count_now().map(Arc::new).inspect_err(|p| eprintln!("transparency: {}", p.detail))?;
-            if let Ok(mut latest) = cache.latest.lock() {
-                if latest.as_ref().is_none_or(|l| l.info.tree_size <= counted.info.tree_size) {
-                    *latest = Some(Arc::clone(&counted));
+fn unverifiable(why: &str) -> Problem {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "ledger-unverifiable",
+        format!("the hub's own ledger does not verify: {why}"),
+    )
+}
+
+/// The counting thread: counts the hub's ledger, then follows it as it grows, publishing each
+/// count; ends when the cache is dropped.
+fn follow(app: &Arc<AppState>, woken: &std::sync::mpsc::Receiver<()>, publish: &tokio::sync::watch::Sender<Published>) {
+    let deployment = app.engine.deployment();
+    let mut following: Option<(LedgerReader, Tally<'_>)> = None;
+    let mut findings = Arc::new(Vec::new());
+    loop {
+        match count(app, deployment, &mut following) {
+            Ok(false) => {}
+            Ok(true) => {
+                let Some((reader, tally)) = &following else { continue };
+                if tally.findings().len() != findings.len() {
+                    findings = Arc::new(tally.findings().to_vec());
                 }
+                let info = LedgerInfo::of(reader);
+                let reports =
+                    tally.reports(info.clone()).into_iter().map(|(y, r)| (y, Arc::new(Year::new(r)))).collect();
+                app.metrics.counted_size.store(info.tree_size, Ordering::Relaxed);
+                let counted =
+                    Counted { info, reports, findings: Arc::clone(&findings), empty: Mutex::new(BTreeMap::new()) };
+                publish.send_replace(Published { counted: Some(Arc::new(counted)), failed: None });
             }
-            Ok(counted)
-        })
+            Err(why) => {
+                app.metrics.count_failures.fetch_add(1, Ordering::Relaxed);
+                eprintln!("transparency: {why}; the last count stays up, and the whole ledger is verified again");
+                following = None;
+                publish.send_if_modified(|p| {
+                    let first = p.counted.is_none();
+                    if first {
+                        p.failed = Some(why.clone());
+                    }
+                    first
+                });
+            }
+        }
+        match woken.recv_timeout(std::time::Duration::from_secs(1)) {
+            Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+        }
     }
+}
 
-    /// One pass over the verified ledger at its latest checkpoint (blocking).
-    fn count_now(&self) -> Result<Counted, Problem> {
-        let ledger = self.app.ledger.get().ok_or_else(unavailable)?;
-        let failed = |why: String| {
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "ledger-unverifiable",
-                format!("the hub's own ledger does not verify: {why}"),
-            )
-        };
-        let reader = LedgerReader::open(Box::new(Published(ledger)), "the hub's ledger".into(), &self.app.vkey)
-            .map_err(|e| failed(e.to_string()))?;
-        let info = LedgerInfo::of(&reader);
-        let reports = Report::build_all_audited(info.clone(), self.app.engine.deployment(), reader.entries())
-            .map_err(|e| failed(e.to_string()))?;
-        let reports = reports.into_iter().map(|(y, r)| (y, Arc::new(Year::new(r)))).collect();
-        Ok(Counted { info, reports, empty: Mutex::new(BTreeMap::new()) })
+/// Brings the count up to the ledger's latest checkpoint: the whole ledger when there is no count
+/// yet, else the entries added since. Returns whether anything was counted. On an error the
+/// count may be half done: the caller drops it.
+fn count<'d>(
+    app: &Arc<AppState>,
+    deployment: &'d model::Deployment,
+    following: &mut Option<(LedgerReader, Tally<'d>)>,
+) -> Result<bool, String> {
+    let Some(ledger) = app.ledger.get() else { return Ok(false) };
+    let size = ledger.published().map_or(0, |p| p.checkpoint.size);
+    let first = match following {
+        Some((reader, _)) if reader.size() == size => return Ok(false),
+        Some((reader, _)) => reader.advance().map_err(|e| e.to_string())?,
+        None => {
+            let files = Box::new(PublicFiles(Arc::clone(app)));
+            let reader = LedgerReader::open(files, "the hub's ledger".into(), &app.vkey).map_err(|e| e.to_string())?;
+            *following = Some((reader, Tally::audited(deployment)));
+            0
+        }
+    };
+    let Some((reader, tally)) = following else { return Ok(false) };
+    for item in reader.entries_from(first) {
+        let (index, entry) = item.map_err(|e| e.to_string())?;
+        tally.push(index, &entry);
+        app.metrics.counted_entries.fetch_add(1, Ordering::Relaxed);
     }
+    Ok(true)
 }
 
 impl Counted {
@@ -446,6 +521,7 @@ mod tests {
                 .iter()
                 .map(|&y| (y, Arc::new(Year::new(Report::build(y, info.clone(), None, none()).unwrap()))))
                 .collect(),
+            findings: Arc::new(Vec::new()),
             empty: Mutex::new(BTreeMap::new()),
         };
         let c = counted(&[first, now]);

@@ -216,14 +216,7 @@ fn the_page_counts_exactly_what_the_hub_decided() {
     hub.wait_checkpoint(entries);
     // The hub's own view of the checkpoint follows the public file by a moment.
     let year = oversight::time::civil_from_days((hub::tokens::now() / 86_400) as i64).0;
-    let mut page = hub.get(&format!("/v1/transparency?year={year}"), None);
-    for _ in 0..100 {
-        if page.json()["ledger"]["tree_size"] == entries {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        page = hub.get(&format!("/v1/transparency?year={year}"), None);
-    }
+    let page = counted(&hub, year, entries);
     assert_eq!(page.status, 200, "{}", page.text);
     assert_eq!(page.content_type, "application/json");
     let got = page.json();
@@ -343,6 +336,20 @@ fn the_page_counts_exactly_what_the_hub_decided() {
     assert_eq!((r.status, r.content_type.as_str()), (405, "application/problem+json"));
     let doc = hub.get("/openapi.json", None).json();
     assert!(doc["paths"]["/transparency"]["get"].is_object() && doc["paths"]["/v1/transparency"]["get"].is_object());
+}
+
+/// The year's report once the hub's count has reached the checkpoint of `size` entries (the
+/// count follows the ledger within a second or so of each checkpoint).
+fn counted(hub: &TestHub, year: i64, size: u64) -> common::Reply {
+    let path = format!("/v1/transparency?year={year}");
+    for _ in 0..200 {
+        let page = hub.get(&path, None);
+        if page.status != 200 || page.json()["ledger"]["tree_size"] == size {
+            return page;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the count did not reach the checkpoint of {size} entries");
 }
 
 /// The page without the hub's navigation (its link home and its language switch).
@@ -477,6 +484,7 @@ fn a_flood_of_years_does_not_stall_the_hub() {
     });
     hub.wait_checkpoint(entries);
     let year = oversight::time::civil_from_days((hub::tokens::now() / 86_400) as i64).0;
+    counted(&hub, year, entries);
 
     // A thousand requests for distinct years (the current one among them), all in flight at
     // once: more than the runtime's 512 blocking threads.
@@ -551,4 +559,44 @@ fn a_flood_of_years_does_not_stall_the_hub() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(counted, entries + 1);
+}
+
+/// The hub counts its ledger as it grows, a few entries at a time across many checkpoints (and
+/// across bundles), and after each step its report is exactly an auditor's whole-ledger report
+/// of the same checkpoint: counting only the new entries loses and doubles nothing.
+#[test]
+fn the_count_follows_the_ledger_as_it_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    // 261 quick requests from one token: over its rate limit, so limits are off here.
+    let hub = TestHub::start_custom(dir.path(), |o| o.limits = false);
+    let deployment = model::Deployment::load(&repo().join("examples/seed-world")).unwrap();
+    let year = oversight::time::civil_from_days((hub::tokens::now() / 86_400) as i64).0;
+    let token = hub.token("oc-sheriff", "det-1", "detective");
+    let mut entries = 0u64;
+    // The first count (of an empty ledger), then steps that cross the first bundle's end.
+    for step in [0u64, 3, 1, 250, 7] {
+        for i in 0..step {
+            let r = hub.post("/v1/requests", Some(&token), &alpr(&format!("{}STEP{i}", entries % 97)));
+            assert_eq!(r.status, 200, "{}", r.text);
+            entries += 1;
+        }
+        if entries > 0 {
+            hub.wait_checkpoint(entries);
+        }
+        let got = counted(&hub, year, entries).json();
+        assert_eq!(got["ledger"]["tree_size"], entries, "the count reached the checkpoint of {entries}");
+        assert_eq!(got["totals"]["requests"], entries);
+        let reader = oversight::ledger::LedgerReader::open_data_dir(&hub.data).unwrap();
+        let info = oversight::transparency::LedgerInfo::of(&reader);
+        let report = oversight::transparency::Report::build_audited(year, info, &deployment, reader.entries()).unwrap();
+        assert_eq!(got, serde_json::to_value(&report).unwrap(), "at {entries} entries");
+        // Each entry was read once, by the first count or by the step that added it.
+        let metric = |name: &str| -> u64 {
+            let text = hub.get("/metrics", None).text;
+            text.lines().find_map(|l| l.strip_prefix(&format!("{name} "))?.trim().parse().ok()).unwrap()
+        };
+        assert_eq!(metric("fusionguard_transparency_entries_counted_total"), entries);
+        assert_eq!(metric("fusionguard_transparency_counted_size"), entries);
+        assert_eq!(metric("fusionguard_transparency_count_failures_total"), 0);
+    }
 }

@@ -76,6 +76,8 @@ pub enum ReadError {
 pub struct LedgerReader {
     fetcher: Box<dyn TileFetcher + Send + Sync>,
     location: String,
+    /// The verifier key, to check later checkpoints.
+    vkey: String,
     verified: VerifiedLog,
 }
 
@@ -115,7 +117,7 @@ impl LedgerReader {
             NoteVerifier::parse(vkey).map_err(|e| ReadError::Key { location: location.clone(), why: e.to_string() })?;
         let verified = verify_log(fetcher.as_ref(), &verifier)
             .map_err(|source| ReadError::Verify { location: location.clone(), source })?;
-        Ok(Self { fetcher, location, verified })
+        Ok(Self { fetcher, location, vkey: vkey.to_string(), verified })
     }
 
     /// The verified checkpoint.
@@ -144,10 +146,28 @@ impl LedgerReader {
         &self.location
     }
 
+    /// Verifies the ledger's current checkpoint as a continuation of the one verified (reading
+    /// only what was added since: see [`VerifiedLog::advance`]), and returns the index of the
+    /// first new entry, from which [`LedgerReader::entries_from`] reads the new entries. A ledger
+    /// that went back, forked or changed a verified entry is an error, and the reader stays at
+    /// the checkpoint it had.
+    pub fn advance(&mut self) -> Result<u64, ReadError> {
+        let verifier = NoteVerifier::parse(&self.vkey)
+            .map_err(|e| ReadError::Key { location: self.location.clone(), why: e.to_string() })?;
+        self.verified
+            .advance(self.fetcher.as_ref(), &verifier)
+            .map_err(|source| ReadError::Verify { location: self.location.clone(), source })
+    }
+
     /// The verified entries in order, with their index, parsed. The first error ends the stream.
     pub fn entries(&self) -> impl Iterator<Item = Result<(u64, Entry), ReadError>> + '_ {
+        self.entries_from(0)
+    }
+
+    /// Like [`LedgerReader::entries`], from index `first` on.
+    pub fn entries_from(&self, first: u64) -> impl Iterator<Item = Result<(u64, Entry), ReadError>> + '_ {
         let mut failed = false;
-        self.verified.entries(self.fetcher.as_ref()).map_while(move |item| {
+        self.verified.entries_from(self.fetcher.as_ref(), first).map_while(move |item| {
             if failed {
                 return None;
             }

@@ -386,7 +386,7 @@ enum Table {
 }
 
 /// The counts of one year.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Counter {
     year: i64,
     rows: HashMap<Table, BTreeMap<String, Row>>,
@@ -571,6 +571,109 @@ impl Years<'_> {
     }
 }
 
+/// The counts of findings of one year, by `kind/severity`, and how many are of high severity.
+#[derive(Clone, Default)]
+struct FindingCounts {
+    by: BTreeMap<String, u64>,
+    high: u64,
+}
+
+impl FindingCounts {
+    fn add(&mut self, f: &Finding) {
+        *self.by.entry(format!("{}/{}", f.kind.as_str(), f.severity.as_str())).or_default() += 1;
+        if f.severity == crate::finding::Severity::High {
+            self.high += 1;
+        }
+    }
+}
+
+/// The counts of a verified ledger, kept up to date as entries come: [`Tally::push`] each entry
+/// in ledger order, from the first, and [`Tally::reports`] gives at any point the report of
+/// every year, each equal to what [`Report::build_all`] (or, for [`Tally::audited`],
+/// [`Report::build_all_audited`]) gives over the entries pushed so far. A service that follows
+/// a growing ledger counts each entry once ([`crate::ledger::LedgerReader::advance`] reads only
+/// the new ones), never the whole ledger again.
+pub struct Tally<'d> {
+    years: Years<'d>,
+    /// The ledger audit ([`crate::side_door`], default rules), when audited.
+    detector: Option<crate::side_door::SideDoor<'d>>,
+    /// The audit's findings by the year of the entry that completed each.
+    findings: BTreeMap<i64, FindingCounts>,
+    /// The audit's findings, in the order found.
+    found: Vec<Finding>,
+    /// Entries pushed.
+    pushed: u64,
+}
+
+impl<'d> Tally<'d> {
+    /// A tally of every year; `deployment` labels sources, data types and agencies.
+    pub fn new(deployment: Option<&'d Deployment>) -> Self {
+        Self::with(None, deployment, false)
+    }
+
+    /// A tally of every year with the ledger audit run over the same entries, each finding
+    /// counted in the year of the entry that completed it.
+    pub fn audited(deployment: &'d Deployment) -> Self {
+        Self::with(None, Some(deployment), true)
+    }
+
+    fn with(only: Option<i64>, deployment: Option<&'d Deployment>, audited: bool) -> Self {
+        let mut years = Years { deployment, only, counters: BTreeMap::new(), held: HashMap::new() };
+        if let Some(y) = only {
+            years.counters.insert(y, Counter::new(y));
+        }
+        let detector = deployment.filter(|_| audited).map(|d| crate::side_door::SideDoor::new(d, Default::default()));
+        Self { years, detector, findings: BTreeMap::new(), found: Vec::new(), pushed: 0 }
+    }
+
+    /// Counts the entry at `index` (entries must come in ledger order: a verdict is linked to its
+    /// held request by index, and the audit sees them in order).
+    pub fn push(&mut self, index: u64, entry: &Entry) {
+        let year = self.years.entry(index, entry);
+        if let Some(detector) = &mut self.detector {
+            let (findings, found) = (&mut self.findings, &mut self.found);
+            detector.entry(index, entry, &mut |f| {
+                if let Some(y) = year {
+                    findings.entry(y).or_default().add(&f);
+                }
+                found.push(f);
+            });
+        }
+        self.pushed += 1;
+    }
+
+    /// How many entries were pushed.
+    pub fn entries(&self) -> u64 {
+        self.pushed
+    }
+
+    /// The ledger audit's findings so far, in the order found (none unless [`Tally::audited`]):
+    /// what [`crate::side_door::audit`] finds over the entries pushed.
+    pub fn findings(&self) -> &[Finding] {
+        &self.found
+    }
+
+    /// The report of every year an entry pushed so far is dated in, for the ledger `ledger`
+    /// describes (the checkpoint the entries were verified against).
+    pub fn reports(&self, ledger: LedgerInfo) -> BTreeMap<i64, Report> {
+        let deployment = self.years.deployment;
+        self.years
+            .counters
+            .iter()
+            .map(|(&year, c)| {
+                let mut c = c.clone();
+                c.totals.pending_review = c.totals.review - c.totals.approved_on_review - c.totals.denied_on_review;
+                let report = Report::assemble(ledger.clone(), deployment, c);
+                let report = match &self.detector {
+                    Some(_) => report.with_finding_counts(self.findings.get(&year).cloned().unwrap_or_default()),
+                    None => report,
+                };
+                (year, report)
+            })
+            .collect()
+    }
+}
+
 /// One pass over a verified ledger's entries: the report of `only`, or of every year an entry
 /// is dated in. With `audited` (and a deployment), the ledger audit runs over the same entries.
 fn count_years<E>(
@@ -580,38 +683,12 @@ fn count_years<E>(
     audited: bool,
     entries: impl Iterator<Item = Result<(u64, Entry), E>>,
 ) -> Result<BTreeMap<i64, Report>, E> {
-    let mut years = Years { deployment, only, counters: BTreeMap::new(), held: HashMap::new() };
-    if let Some(y) = only {
-        years.counters.insert(y, Counter::new(y));
-    }
-    let mut detector = deployment.filter(|_| audited).map(|d| crate::side_door::SideDoor::new(d, Default::default()));
-    let mut findings: BTreeMap<i64, Vec<Finding>> = BTreeMap::new();
+    let mut tally = Tally::with(only, deployment, audited);
     for item in entries {
         let (index, entry) = item?;
-        let year = years.entry(index, &entry);
-        if let Some(detector) = &mut detector {
-            // A finding counts in the year of the entry that completed it.
-            detector.entry(index, &entry, &mut |f| {
-                if let Some(y) = year {
-                    findings.entry(y).or_default().push(f);
-                }
-            });
-        }
+        tally.push(index, &entry);
     }
-    let audited = detector.is_some();
-    Ok(years
-        .counters
-        .into_iter()
-        .map(|(year, mut c)| {
-            c.totals.pending_review = c.totals.review - c.totals.approved_on_review - c.totals.denied_on_review;
-            let report = Report::assemble(ledger.clone(), deployment, c);
-            let report = match audited {
-                true => report.with_findings(findings.get(&year).map_or(&[], Vec::as_slice)),
-                false => report,
-            };
-            (year, report)
-        })
-        .collect())
+    Ok(tally.reports(ledger))
 }
 
 impl Report {
@@ -680,15 +757,16 @@ impl Report {
 
     /// Adds the findings of oversight detectors run over the same ledger (counted by kind and
     /// severity; nothing of the records they rest on is kept).
-    pub fn with_findings(mut self, findings: &[Finding]) -> Self {
-        let mut by: BTreeMap<String, u64> = BTreeMap::new();
-        for f in findings {
-            *by.entry(format!("{}/{}", f.kind.as_str(), f.severity.as_str())).or_default() += 1;
-        }
+    pub fn with_findings(self, findings: &[Finding]) -> Self {
+        let mut counts = FindingCounts::default();
+        findings.iter().for_each(|f| counts.add(f));
+        self.with_finding_counts(counts)
+    }
+
+    fn with_finding_counts(mut self, counts: FindingCounts) -> Self {
         self.findings.detectors_ran = true;
-        self.findings.by_kind = sorted_counts(by, |_| None);
-        self.violations.high_severity_findings =
-            findings.iter().filter(|f| f.severity == crate::finding::Severity::High).count() as u64;
+        self.findings.by_kind = sorted_counts(counts.by, |_| None);
+        self.violations.high_severity_findings = counts.high;
         self.violations.statement = statement(&self.violations, true);
         self
     }

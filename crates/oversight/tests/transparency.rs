@@ -14,7 +14,7 @@ use model::entry::{
 };
 use model::{ChainLink, Deployment, LegalBasis, Outcome};
 use oversight::ledger::LedgerReader;
-use oversight::transparency::{LedgerInfo, Report, ReportLang};
+use oversight::transparency::{LedgerInfo, Report, ReportLang, Tally};
 use serde_json::Value;
 
 /// 2025-01-01T00:00:00Z and 2026-01-01T00:00:00Z.
@@ -414,6 +414,36 @@ fn one_pass_over_every_year_equals_the_per_year_reports() {
     assert_eq!(all[&2025].totals.entries, 1);
     let broken = vec![Ok((0, refused(Y2025))), Err("entry 1 does not verify".to_string())];
     assert_eq!(Report::build_all(info, None, broken.into_iter()).unwrap_err(), "entry 1 does not verify");
+}
+
+/// Counting as the ledger grows gives, after every entry, the reports a whole pass over the
+/// entries so far gives, audited or not: nothing is counted twice or lost between counts.
+#[test]
+fn a_tally_kept_as_entries_come_equals_a_pass_over_the_entries_so_far() {
+    let dir = tempfile::tempdir().unwrap();
+    write_ledger(dir.path(), &entries());
+    let dep = deployment();
+    let reader = LedgerReader::open_data_dir(dir.path()).unwrap();
+    let info = LedgerInfo::of(&reader);
+    let all: Vec<(u64, Entry)> = reader.entries().map(Result::unwrap).collect();
+    let mut plain = Tally::new(Some(&dep));
+    let mut audited = Tally::audited(&dep);
+    let mut checked = 0;
+    for (n, (index, entry)) in all.iter().enumerate() {
+        plain.push(*index, entry);
+        audited.push(*index, entry);
+        assert_eq!(audited.entries(), n as u64 + 1);
+        let so_far = || all[..=n].iter().cloned().map(Ok::<_, std::convert::Infallible>);
+        assert_eq!(plain.reports(info.clone()), Report::build_all(info.clone(), Some(&dep), so_far()).unwrap());
+        let whole = Report::build_all_audited(info.clone(), &dep, so_far()).unwrap();
+        assert_eq!(audited.reports(info.clone()), whole, "after entry {index}");
+        checked += whole.values().map(|r| r.findings.by_kind.len()).sum::<usize>();
+    }
+    assert!(checked > 0, "the audit found something along the way");
+    let mut whole = Vec::new();
+    oversight::side_door::audit(&reader, &dep, Default::default(), &mut |f| whole.push(f)).unwrap();
+    assert_eq!(format!("{:?}", audited.findings()), format!("{whole:?}"));
+    assert!(plain.findings().is_empty());
 }
 
 /// Every number of the JSON form, as (section, key, measure) -> value text.

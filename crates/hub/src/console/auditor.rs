@@ -25,7 +25,6 @@ use serde_json::Value;
 
 use super::{page, Cert, Console, St, Who};
 use crate::tokens::now;
-use crate::transparency::Published;
 use crate::web::{self, Lang};
 
 /// The role of oversight bodies' users.
@@ -215,8 +214,8 @@ pub(super) async fn ledger_page(State(c): St, headers: HeaderMap, cert: Cert, Ra
             Some(bytes.map(|b| (i, b)).ok_or_else(|| lang.t("ledger.no_entry").to_string()))
         }
     };
-    // The side-door findings over the verified ledger, counted once per checkpoint.
-    let findings = c.side_door().await;
+    // The side-door findings over the verified ledger, found as the transparency count follows it.
+    let findings = c.cache.findings().await.map(|(f, _)| f).map_err(|p| p.detail);
     let body = html! {
         h1 { (lang.t("ledger.title")) }
         p.lead { (lang.t("ledger.lead")) }
@@ -270,38 +269,6 @@ pub(super) async fn ledger_page(State(c): St, headers: HeaderMap, cert: Cert, Ra
         }
     };
     page(&who, lang, lang.t("ledger.title"), path, StatusCode::OK, body)
-}
-
-impl Console {
-    /// The side-door findings over the verified ledger at its latest checkpoint (cached per
-    /// checkpoint size).
-    async fn side_door(self: &Arc<Self>) -> Result<Arc<Vec<Finding>>, String> {
-        let size = self.app.ledger.get().and_then(|l| l.published()).map_or(0, |p| p.checkpoint.size);
-        if let Some((s, f)) = self.side_doors.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            if *s == size {
-                return Ok(Arc::clone(f));
-            }
-        }
-        let c = Arc::clone(self);
-        let found = tokio::task::spawn_blocking(move || -> Result<Vec<Finding>, String> {
-            let ledger = c.app.ledger.get().ok_or("the ledger is recovering from a fault")?;
-            let reader = oversight::ledger::LedgerReader::open(
-                Box::new(Published(ledger)),
-                "the hub's ledger".into(),
-                &c.app.vkey,
-            )
-            .map_err(|e| e.to_string())?;
-            let mut out = Vec::new();
-            oversight::side_door::audit(&reader, c.app.engine.deployment(), Default::default(), &mut |f| out.push(f))
-                .map_err(|e| e.to_string())?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| e.to_string())??;
-        let found = Arc::new(found);
-        *self.side_doors.lock().unwrap_or_else(|e| e.into_inner()) = Some((size, Arc::clone(&found)));
-        Ok(found)
-    }
 }
 
 /// A size in bytes as MiB, for messages.

@@ -84,8 +84,8 @@ pub(crate) struct Console {
     /// The last checkpoint the ledger page saw, and what the check from it to the next found.
     seen: Mutex<Option<auditor::Seen>>,
     consistency: Mutex<Option<auditor::Consistency>>,
-    /// The side-door findings at a checkpoint size.
-    side_doors: Mutex<Option<(u64, Arc<Vec<oversight::finding::Finding>>)>>,
+    /// The count of the ledger (its side-door findings are on the auditor's ledger page).
+    cache: Arc<crate::transparency::Cache>,
     /// Each auditor session's last upload's findings (in memory, until the next upload or logout).
     audits: Mutex<HashMap<String, Arc<auditor::Audited>>>,
     /// Uploads being read at once: each may hold up to the upload limit in a temporary file, so
@@ -97,7 +97,7 @@ type St = State<Arc<Console>>;
 type Cert = Option<Extension<ClientCert>>;
 
 /// The console's routes (merged into the hub's router).
-pub(crate) fn routes<S>(app: Arc<AppState>) -> Router<S> {
+pub(crate) fn routes<S>(app: Arc<AppState>, cache: Arc<crate::transparency::Cache>) -> Router<S> {
     let upload_body = usize::try_from(app.upload_limit).unwrap_or(usize::MAX).saturating_add(1 << 20);
     let console = Arc::new(Console {
         app,
@@ -105,7 +105,7 @@ pub(crate) fn routes<S>(app: Arc<AppState>) -> Router<S> {
         mine: Mutex::new(HashMap::new()),
         seen: Mutex::new(None),
         consistency: Mutex::new(None),
-        side_doors: Mutex::new(None),
+        cache,
         audits: Mutex::new(HashMap::new()),
         uploads: tokio::sync::Semaphore::new(auditor::UPLOADS_AT_ONCE),
     });
