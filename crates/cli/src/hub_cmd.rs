@@ -194,20 +194,15 @@ struct StoreArgs {
     schema: Option<String>,
 }
 
-enum TokenPlace {
-    Dir(PathBuf),
-    Pg(Box<hub::pgstate::PgState>),
-}
-
 impl StoreArgs {
-    fn open(self) -> anyhow::Result<TokenPlace> {
+    /// The hub's store, for its token records (a data directory's files are read and written
+    /// beside a running hub: the queues it appends to are left alone).
+    fn open(self) -> anyhow::Result<Box<dyn hub::store::Store>> {
         match (self.data, self.store, self.schema) {
-            (Some(d), None, None) => Ok(TokenPlace::Dir(d)),
+            (Some(d), None, None) => Ok(Box::new(hub::store::FileStore::tokens_only(&d))),
             (None, Some(store), Some(schema)) => {
                 let store = hub::pgstate::PgStore::new(&store, &schema)?;
-                Ok(TokenPlace::Pg(Box::new(
-                    hub::pgstate::PgState::connect(&store).context("cannot reach the token store")?,
-                )))
+                Ok(Box::new(hub::pgstate::PgState::connect(&store).context("cannot reach the token store")?))
             }
             _ => bail!("give either --data DIR or --store URL --schema NAME"),
         }
@@ -439,11 +434,12 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let hub = Hub::open(options)
         .context("cannot start the hub (run from the repository root, or pass --laws and --config)")?;
     let mut tokens = Vec::new();
+    let token_store = hub::store::FileStore::tokens_only(&data);
     for (agency, user, role, what) in DEMO_USERS {
         if deployment.agency(agency).is_none() {
             continue;
         }
-        let (token, _) = hub::tokens::issue(&data, agency, user, role, 24 * 3600)?;
+        let (token, _) = hub::tokens::issue(&token_store, agency, user, role, 24 * 3600)?;
         tokens.push((*agency, *user, *role, *what, token));
     }
     let rt = runtime()?;
@@ -525,10 +521,7 @@ pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
                 bail!("agency {agency:?} is not registered in {}", config.display());
             }
             let ttl = ttl_hours.saturating_mul(3600);
-            let (token, record) = match at.open()? {
-                TokenPlace::Dir(data) => hub::tokens::issue(&data, &agency, &user, &role, ttl)?,
-                TokenPlace::Pg(pg) => hub::tokens::issue_pg(&pg, &agency, &user, &role, ttl)?,
-            };
+            let (token, record) = hub::tokens::issue(&*at.open()?, &agency, &user, &role, ttl)?;
             eprintln!(
                 "token {} for {user} ({role}) of {agency}, expires {}; only its hash is stored",
                 record.id,
@@ -540,10 +533,7 @@ pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
         TokenCommand::Revoke { at, id } => {
             let place = at.describe();
             let id = hub::tokens::given_id(&id).to_string();
-            let found = match at.open()? {
-                TokenPlace::Dir(data) => hub::tokens::revoke(&data, &id)?,
-                TokenPlace::Pg(pg) => pg.revoke_token(&id)?,
-            };
+            let found = at.open()?.revoke_token(&id)?;
             if found {
                 println!("revoked {id}");
                 Ok(ExitCode::SUCCESS)
@@ -553,10 +543,7 @@ pub fn token(args: TokenArgs) -> anyhow::Result<ExitCode> {
         }
         TokenCommand::List { at } => {
             let now = hub::tokens::now();
-            let tokens = match at.open()? {
-                TokenPlace::Dir(data) => hub::tokens::list(&data)?,
-                TokenPlace::Pg(pg) => pg.tokens()?,
-            };
+            let tokens = at.open()?.tokens()?;
             for t in tokens {
                 let state = if t.revoked {
                     "revoked"

@@ -18,20 +18,15 @@
 //! * `record_dissemination` is the ledger entry itself.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use model::{ChainLink, Decision, Outcome, Reason, Request, Subject};
 use policy::Obligation;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::pgstate::{db, parse_json, PgState};
-use crate::HubError;
-
-/// Name of the notification outbox inside the data directory.
+/// Name of the notification outbox inside the data directory (the file store's; with PostgreSQL,
+/// the `hub_notifications` table). The outbox is kept by the hub's [`crate::store::Store`].
 pub const NOTIFICATIONS_FILE: &str = "notifications.jsonl";
 
 /// The certifications that `obligations` require and `request` does not carry.
@@ -174,138 +169,6 @@ impl Notification {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-enum Event {
-    Owed { notice: Box<Notification> },
-    Sent { id: String, sent: Sent },
-}
-
-/// The owning agencies' notification outboxes. Its methods block: call them off the async workers.
-#[derive(Debug)]
-pub enum Outbox {
-    /// `DATA/notifications.jsonl` (one event per line, fsynced), replayed into memory.
-    File {
-        /// The file.
-        path: PathBuf,
-        /// The open file and the notices by id.
-        state: Mutex<(File, BTreeMap<String, Notification>)>,
-    },
-    /// The `hub_notifications` table, shared by replicas.
-    Pg(Arc<PgState>),
-}
-
-impl Outbox {
-    /// Opens (creating) the outbox file of data directory `dir`. A torn last line is cut off.
-    pub fn open(dir: &Path) -> Result<Self, HubError> {
-        let path = dir.join(NOTIFICATIONS_FILE);
-        let err = |e: std::io::Error| HubError::Io(format!("{}: {e}", path.display()));
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(err(e)),
-        };
-        let mut map = BTreeMap::new();
-        let mut good = 0usize;
-        let lines: Vec<&str> = text.split_inclusive('\n').collect();
-        for (i, line) in lines.iter().enumerate() {
-            match serde_json::from_str::<Event>(line.trim_end()) {
-                Ok(e) if line.ends_with('\n') => {
-                    apply(&mut map, e);
-                    good += line.len();
-                }
-                _ if i + 1 == lines.len() => break,
-                _ => return Err(HubError::Config(format!("{}: line {} is damaged", path.display(), i + 1))),
-            }
-        }
-        let file = crate::keys::open_private_append(&path)?;
-        if good < text.len() {
-            file.set_len(good as u64).map_err(err)?;
-        }
-        Ok(Self::File { path, state: Mutex::new((file, map)) })
-    }
-
-    fn write(path: &Path, file: &mut File, event: &Event) -> Result<(), HubError> {
-        let mut line = serde_json::to_vec(event).map_err(|e| HubError::Io(e.to_string()))?;
-        line.push(b'\n');
-        file.write_all(&line)
-            .and_then(|()| file.sync_data())
-            .map_err(|e| HubError::Io(format!("{}: {e}", path.display())))
-    }
-
-    /// Queues a notice (durable once this returns).
-    pub fn queue(&self, n: Notification) -> Result<(), HubError> {
-        match self {
-            Self::File { path, state } => {
-                let mut st = state.lock().map_err(|_| HubError::Io("outbox lock poisoned".into()))?;
-                let (file, map) = &mut *st;
-                Self::write(path, file, &Event::Owed { notice: Box::new(n.clone()) })?;
-                map.insert(n.id.clone(), n);
-                Ok(())
-            }
-            Self::Pg(pg) => pg.queue_notice(&n),
-        }
-    }
-
-    /// One notice.
-    pub fn get(&self, id: &str) -> Result<Option<Notification>, HubError> {
-        match self {
-            Self::File { state, .. } => {
-                Ok(state.lock().map_err(|_| HubError::Io("outbox lock poisoned".into()))?.1.get(id).cloned())
-            }
-            Self::Pg(pg) => pg.notice(id),
-        }
-    }
-
-    /// The unsent notices `agency` owes, earliest deadline first.
-    pub fn pending_for(&self, agency: &str) -> Result<Vec<Notification>, HubError> {
-        let mut out = match self {
-            Self::File { state, .. } => {
-                let st = state.lock().map_err(|_| HubError::Io("outbox lock poisoned".into()))?;
-                st.1.values().filter(|n| n.owner == agency && n.sent.is_none()).cloned().collect()
-            }
-            Self::Pg(pg) => pg.pending_notices(agency)?,
-        };
-        out.sort_by(|a: &Notification, b| (a.due, &a.id).cmp(&(b.due, &b.id)));
-        Ok(out)
-    }
-
-    /// Marks a notice sent (durably); [`HubError::Conflict`] if it already was.
-    pub fn mark_sent(&self, id: &str, sent: Sent) -> Result<Notification, HubError> {
-        match self {
-            Self::File { path, state } => {
-                let mut st = state.lock().map_err(|_| HubError::Io("outbox lock poisoned".into()))?;
-                let (file, map) = &mut *st;
-                match map.get(id) {
-                    None => return Err(HubError::NotFound(format!("no notification {id:?}"))),
-                    Some(n) if n.sent.is_some() => {
-                        return Err(HubError::Conflict(format!("notification {id:?} is already sent")))
-                    }
-                    Some(_) => {}
-                }
-                Self::write(path, file, &Event::Sent { id: id.to_string(), sent: sent.clone() })?;
-                let n = map.get_mut(id).ok_or_else(|| HubError::NotFound(id.to_string()))?;
-                n.sent = Some(sent);
-                Ok(n.clone())
-            }
-            Self::Pg(pg) => pg.mark_notice_sent(id, sent),
-        }
-    }
-}
-
-fn apply(map: &mut BTreeMap<String, Notification>, event: Event) {
-    match event {
-        Event::Owed { notice } => {
-            map.insert(notice.id.clone(), *notice);
-        }
-        Event::Sent { id, sent } => {
-            if let Some(n) = map.get_mut(&id) {
-                n.sent = Some(sent);
-            }
-        }
-    }
-}
-
 /// Counts of `report:BODY` obligations in the published ledger, per body and outcome, kept up to
 /// date incrementally (full entry bundles are counted once).
 #[derive(Debug, Default)]
@@ -358,73 +221,6 @@ impl ReportCounts {
             }
         }
         Ok(json!({"tree_size": size, "bodies": counts}))
-    }
-}
-
-/// The PostgreSQL statements of this store (the connection is [`crate::pgstate`]'s).
-impl PgState {
-    /// Queues a notice (durable once this returns).
-    pub fn queue_notice(&self, n: &Notification) -> Result<(), HubError> {
-        let s = self.schema();
-        let data = serde_json::to_string(n).map_err(|e| HubError::Io(e.to_string()))?;
-        self.with(|c| {
-            c.execute(
-                &format!(
-                    "INSERT INTO {s}.hub_notifications (id, owner, due, sent, data) VALUES ($1, $2, $3, FALSE, $4)"
-                ),
-                &[&n.id, &n.owner, &(n.due as i64), &data],
-            )
-            .map_err(|e| db("queue notification", e))?;
-            Ok(())
-        })
-    }
-
-    /// One notice.
-    pub fn notice(&self, id: &str) -> Result<Option<Notification>, HubError> {
-        let s = self.schema();
-        self.with(|c| {
-            c.query_opt(&format!("SELECT data FROM {s}.hub_notifications WHERE id = $1"), &[&id])
-                .map_err(|e| db("read notification", e))?
-                .map(|r| parse_json(r.get(0)))
-                .transpose()
-        })
-    }
-
-    /// The unsent notices of `agency`.
-    pub fn pending_notices(&self, agency: &str) -> Result<Vec<Notification>, HubError> {
-        let s = self.schema();
-        self.with(|c| {
-            c.query(&format!("SELECT data FROM {s}.hub_notifications WHERE owner = $1 AND NOT sent"), &[&agency])
-                .map_err(|e| db("read notifications", e))?
-                .iter()
-                .map(|r| parse_json(r.get(0)))
-                .collect()
-        })
-    }
-
-    /// Marks a notice sent, once, across replicas.
-    pub fn mark_notice_sent(&self, id: &str, sent: Sent) -> Result<Notification, HubError> {
-        let s = self.schema();
-        self.with(|c| {
-            let mut tx = c.transaction().map_err(|e| db("begin", e))?;
-            let row = tx
-                .query_opt(&format!("SELECT data FROM {s}.hub_notifications WHERE id = $1 FOR UPDATE"), &[&id])
-                .map_err(|e| db("read notification", e))?
-                .ok_or_else(|| HubError::NotFound(format!("no notification {id:?}")))?;
-            let mut n: Notification = parse_json(row.get(0))?;
-            if n.sent.is_some() {
-                return Err(HubError::Conflict(format!("notification {id:?} is already sent")));
-            }
-            n.sent = Some(sent);
-            let data = serde_json::to_string(&n).map_err(|e| HubError::Io(e.to_string()))?;
-            tx.execute(
-                &format!("UPDATE {s}.hub_notifications SET sent = TRUE, data = $2 WHERE id = $1"),
-                &[&id, &data],
-            )
-            .map_err(|e| db("mark notification sent", e))?;
-            tx.commit().map_err(|e| db("commit notification", e))?;
-            Ok(n)
-        })
     }
 }
 

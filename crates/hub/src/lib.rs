@@ -20,12 +20,15 @@
 //! DATA/tokens.json    hashed bearer tokens (private, 0600)
 //! DATA/reviews.jsonl  the review queue (private, 0600: holds full requests)
 //! DATA/notifications.jsonl  notices owed to people (`notify_subject`; private, 0600)
+//! DATA/console-requests.jsonl  the requests made through the console ("My requests"; private, 0600)
 //! DATA/sources/embedded.sqlite  the embedded store: one table per source (`sources::sqlite`; 0600)
 //! DATA/sources/*.csv  a CSV file per source (takes precedence over the store)
 //! ```
 //!
-//! With [`HubOptions::store`] the ledger, tokens, review queue and keys are in one PostgreSQL
-//! schema instead, shared by every replica of a region ([`pgstate`], `ledger::pg`).
+//! Tokens, reviews, notices and console requests are kept through one interface,
+//! [`store::Store`]: the files above ([`store::FileStore`]) or, with [`HubOptions::store`], one
+//! PostgreSQL schema shared by every replica of a region ([`pgstate::PgState`]), which then also
+//! holds the ledger and the keys (`ledger::pg`).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), hub::HubError> {
@@ -55,6 +58,7 @@ pub mod reviews;
 pub mod routes;
 pub mod serve;
 pub mod sources;
+pub mod store;
 pub mod tls;
 pub mod tokens;
 mod transparency;
@@ -208,17 +212,15 @@ impl Hub {
             commit_delay: options.commit_delay,
             ..Default::default()
         };
-        let (opener, vkey, tokens, reviews, key, outbox): (ledger_slot::Opener, _, _, _, _, _) = match &options.store {
+        let (opener, vkey, store, key): (ledger_slot::Opener, _, Arc<dyn store::Store>, _) = match &options.store {
             None => {
                 let vkey = init_ledger(data, &options.origin)?;
                 let dir = data.join(LEDGER_DIR);
                 (
                     Box::new(move || Ledger::open_dir(&dir, ledger_options.clone())),
                     vkey,
-                    tokens::TokenStore::open(data)?,
-                    reviews::ReviewStore::open(data)?,
+                    Arc::new(store::FileStore::open(data)?),
                     keys::SubjectKey::load_or_create(data)?,
-                    duties::Outbox::open(data)?,
                 )
             }
             Some(store) => {
@@ -242,14 +244,14 @@ impl Hub {
                     let storage = ledger::pg::PgStorage::connect_shared(&conninfo, &schema)?;
                     Ledger::open(Arc::new(storage), signer.clone(), ledger_options.clone())
                 });
-                let tokens = tokens::TokenStore::open_pg(Arc::clone(&pg))?;
-                (opener, vkey, tokens, reviews::ReviewStore::Pg(Arc::clone(&pg)), key, duties::Outbox::Pg(pg))
+                (opener, vkey, pg, key)
             }
         };
+        let tokens = tokens::TokenStore::open(Arc::clone(&store))?;
         let slot = ledger_slot::LedgerSlot::open(opener)?;
         let origin = slot.get().map(|l| l.origin().to_string()).unwrap_or_default();
         let limiter = limits::Limiter::new(engine.deployment().limits().clone(), options.limits);
-        limiter.recount_held(&reviews.pending()?);
+        limiter.recount_held(&store.all_pending_reviews()?);
         let certifications = engine.library().certifications();
         let state = api::AppState {
             engine,
@@ -257,9 +259,8 @@ impl Hub {
             key,
             connectors,
             ledger: slot,
-            reviews,
+            store,
             unstored: reviews::UnstoredVerdicts::open(data)?,
-            outbox,
             reports: duties::ReportCounts::default(),
             metrics: metrics::Metrics::new(),
             vkey,

@@ -1,19 +1,20 @@
-//! The hub's own state in PostgreSQL, so that several replicas serve one region: bearer tokens,
-//! the review queue and the hub's secrets (the ledger's signing key, the subject HMAC key), in the
-//! same schema as the ledger (`ledger::pg`).
+//! The hub's own state in PostgreSQL, so that several replicas serve one region: the connection,
+//! the schema and the hub's secrets (the ledger's signing key, the subject HMAC key), in the same
+//! schema as the ledger (`ledger::pg`).
 //!
-//! Tables: `hub_secrets (name, value)`, `hub_tokens (id, hash, agency, usr, role, issued,
-//! expires, revoked)`, `hub_reviews (id, owner, created, decided, data, claimed_until)` where
-//! `data` is the review as JSON and `claimed_until` the end of a supervisor's claim (Unix
-//! seconds), and `hub_notifications (id, owner, due, sent, data)`, the notices owed. Every
-//! statement runs on a blocking client: call these from threads or `spawn_blocking`, never
-//! directly on an async task. A broken connection is replaced on the
-//! next call, so the hub resumes by itself once the database is back.
+//! Tables, created by [`PgState::connect`]: `hub_secrets (name, value)`; and those of the
+//! [`crate::store::Store`] that [`PgState`] implements (its statements are in `store/pg.rs`):
+//! `hub_tokens (id, hash, agency, usr, role, issued, expires, revoked)`, `hub_reviews (id, owner,
+//! created, decided, data, claimed_until)` where `data` is the review as JSON and
+//! `claimed_until` the end of a supervisor's claim (Unix seconds), `hub_notifications (id, owner,
+//! due, sent, data)`, the notices owed, and `hub_console_requests (id, agency, usr, time, source,
+//! decision, ledger_index, seq)`, the requests made through the console (`seq` keeps their order
+//! within a second). Every statement runs on a blocking client: call these from threads or
+//! `spawn_blocking`, never directly on an async task. A broken connection is replaced on the next
+//! call, so the hub resumes by itself once the database is back.
 //!
-//! This module is the connection, the schema and the secrets; the statements of each store are
-//! with the store they serve (`tokens`, `reviews`, `duties`), each an `impl PgState` block beside
-//! the file-backed implementation, so the dependencies point one way: every store uses this
-//! module, and this module uses none of them.
+//! The dependencies point one way: `store` uses this module, and this module uses neither `store`
+//! nor the modules whose records it keeps.
 
 use std::sync::Mutex;
 
@@ -74,7 +75,11 @@ impl PgState {
                  ALTER TABLE {s}.hub_reviews ADD COLUMN IF NOT EXISTS claimed_until BIGINT NOT NULL DEFAULT 0;
                  CREATE INDEX IF NOT EXISTS hub_reviews_pending ON {s}.hub_reviews (owner, created) WHERE NOT decided;
                  CREATE TABLE IF NOT EXISTS {s}.hub_notifications (id TEXT PRIMARY KEY, owner TEXT NOT NULL,
-                     due BIGINT NOT NULL, sent BOOLEAN NOT NULL DEFAULT FALSE, data TEXT NOT NULL);"
+                     due BIGINT NOT NULL, sent BOOLEAN NOT NULL DEFAULT FALSE, data TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS {s}.hub_console_requests (id TEXT PRIMARY KEY, agency TEXT NOT NULL,
+                     usr TEXT NOT NULL, time BIGINT NOT NULL, source TEXT NOT NULL, decision TEXT NOT NULL,
+                     ledger_index BIGINT NOT NULL, seq BIGSERIAL);
+                 CREATE INDEX IF NOT EXISTS hub_console_requests_user ON {s}.hub_console_requests (agency, usr, time, seq);"
                 ))
                 .map_err(|e| db("create tables", e))
             })
@@ -112,9 +117,4 @@ impl PgState {
                 .get(0))
         })
     }
-}
-
-/// A stored JSON record, or an error saying it is damaged.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(data: &str) -> Result<T, HubError> {
-    serde_json::from_str(data).map_err(|e| HubError::Config(format!("postgres: a stored record is damaged: {e}")))
 }

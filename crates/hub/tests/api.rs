@@ -125,7 +125,7 @@ fn authentication_failures() {
     // A forged secret with a real token id.
     let forged = format!("{}{}", &good[..21], "A".repeat(good.len() - 21));
     problem(&hub.post("/v1/requests", Some(&forged), &body), 401);
-    let (expired, _) = hub::tokens::issue(dir.path(), "oc-sheriff", "det-1", "detective", 0).unwrap();
+    let (expired, _) = hub::tokens::issue(&*hub.store, "oc-sheriff", "det-1", "detective", 0).unwrap();
     let p = problem(&hub.post("/v1/requests", Some(&expired), &body), 401);
     assert!(p["detail"].as_str().unwrap().contains("expired"));
     assert_eq!(hub.post("/v1/requests", Some(&good), &body).status, 200);
@@ -146,7 +146,7 @@ fn authentication_failures() {
 
     // Revocation takes effect in the running hub without a restart.
     let id = good.split('_').nth(1).unwrap();
-    assert!(hub::tokens::revoke(dir.path(), id).unwrap());
+    assert!(hub.store.revoke_token(id).unwrap());
     let mut status = 0;
     for _ in 0..60 {
         status = hub.post("/v1/requests", Some(&good), &body).status;

@@ -206,7 +206,7 @@ fn client_certificates_name_the_caller() {
         https(&hub, Arc::clone(&anon), "POST", "/v1/requests", None, &alpr("oc-sheriff", "det-ramos")).unwrap().0,
         401
     );
-    let token = hub::tokens::issue(dir.path(), "oc-sheriff", "det-2", "detective", 3600).unwrap().0;
+    let token = hub::tokens::issue(&*hub.store, "oc-sheriff", "det-2", "detective", 3600).unwrap().0;
     assert_eq!(https(&hub, anon, "POST", "/v1/requests", Some(&token), &alpr("oc-sheriff", "det-2")).unwrap().0, 200);
 
     // A certificate from another CA, with the very same subject, is refused in the handshake.

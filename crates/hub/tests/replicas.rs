@@ -126,7 +126,7 @@ fn two_replicas_serve_one_ledger_with_shared_tokens_and_reviews() {
 
     // Revoking through the shared store takes effect on both replicas within a second or two.
     let id0 = tokens[0].split('_').nth(1).unwrap();
-    assert!(a.pg.as_ref().unwrap().revoke_token(id0).unwrap());
+    assert!(a.store.revoke_token(id0).unwrap());
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut refused = HashMap::new();
     while refused.len() < 2 && Instant::now() < deadline {

@@ -386,13 +386,13 @@ fn private_files_are_private_and_answers_carry_no_paths() {
 fn unknown_token_ids_cost_postgres_one_lookup_not_one_per_request() {
     let schema = common::Schema::new("unknown_tokens");
     let pg = std::sync::Arc::new(hub::pgstate::PgState::connect(&schema.store("unknown-tokens")).unwrap());
-    let store = hub::tokens::TokenStore::open_pg(std::sync::Arc::clone(&pg)).unwrap();
+    let store = hub::tokens::TokenStore::open(pg.clone()).unwrap();
     let bogus = "fgt_0123456789abcdef_bogus";
     assert!(store.should_fetch(bogus), "an id never seen is looked up");
     store.fetch(bogus).unwrap();
     assert!(!store.should_fetch(bogus), "an id PostgreSQL does not know is not looked up again at once");
     // A token issued on another replica is still found: its id was never refused.
-    let (token, _) = hub::tokens::issue_pg(&pg, "lapd", "sgt-ortiz", "supervisor", 3600).unwrap();
+    let (token, _) = hub::tokens::issue(&*pg, "lapd", "sgt-ortiz", "supervisor", 3600).unwrap();
     assert!(store.should_fetch(&token));
     store.fetch(&token).unwrap();
     assert!(store.verify(&token).is_ok());

@@ -19,8 +19,9 @@ use crate::keys::SubjectKey;
 use crate::ledger_slot::{AppendError, LedgerSlot};
 use crate::metrics::Metrics;
 use crate::problem::Problem;
-use crate::reviews::{Review, ReviewStatus, ReviewStore, UnstoredVerdicts, Verdict};
+use crate::reviews::{Review, ReviewStatus, UnstoredVerdicts, Verdict};
 use crate::sources::{Connectors, Record};
+use crate::store::Store;
 use crate::tls::ClientCert;
 use crate::tokens::{now, TokenRecord, TokenRefusal, TokenStore, SUPERVISOR};
 use crate::{duties, enforce, entry, HubError};
@@ -37,11 +38,11 @@ pub struct AppState {
     pub(crate) key: SubjectKey,
     pub(crate) connectors: Connectors,
     pub(crate) ledger: Arc<LedgerSlot>,
-    pub(crate) reviews: ReviewStore,
+    /// Tokens, reviews, notices owed and console requests: files or PostgreSQL.
+    pub(crate) store: Arc<dyn Store>,
     /// Verdicts in the ledger that the review queue could not store yet: retried every second
     /// ([`AppState::store_logged_verdicts`]); meanwhile no other verdict is accepted.
     pub(crate) unstored: UnstoredVerdicts,
-    pub(crate) outbox: crate::duties::Outbox,
     pub(crate) reports: crate::duties::ReportCounts,
     pub(crate) metrics: Metrics,
     pub(crate) vkey: String,
@@ -98,7 +99,7 @@ impl AppState {
     /// time; those it now takes (or finds decided) are done, the others stay for the next try.
     pub(crate) fn store_logged_verdicts(&self) {
         for (id, verdict) in self.unstored.all() {
-            let done = match self.reviews.decide(&id, verdict) {
+            let done = match self.store.decide(&id, verdict) {
                 Ok(r) => {
                     self.metrics.reviews_decided.fetch_add(1, Ordering::Relaxed);
                     self.limiter.held_changed(&r.request.requester, false);
@@ -187,7 +188,7 @@ impl AppState {
     }
 
     /// Runs blocking work on the hub's state (review queue, database) off the async workers.
-    async fn blocking<T: Send + 'static>(
+    pub(crate) async fn blocking<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&AppState) -> Result<T, HubError> + Send + 'static,
     ) -> Result<T, HubError> {
@@ -319,9 +320,9 @@ impl AppState {
         Ok(())
     }
 
-    /// True when the review queue is shared with other replicas (PostgreSQL).
+    /// True when the store (review queue, tokens) is shared with other replicas (PostgreSQL).
     pub(crate) fn shared(&self) -> bool {
-        matches!(self.reviews, ReviewStore::Pg(_))
+        self.store.shared()
     }
 
     /// Seconds an approval may be fetched after its verdict.
@@ -349,9 +350,9 @@ impl AppState {
     /// Periodic upkeep: decided reviews leave memory, and the held-review counts are re-read
     /// from a shared queue (`recount`).
     pub(crate) fn upkeep(&self, recount: bool) {
-        self.reviews.evict_decided(now(), self.approval_secs());
+        self.store.evict_decided(now(), self.approval_secs());
         if recount {
-            if let Ok(pending) = self.reviews.pending() {
+            if let Ok(pending) = self.store.all_pending_reviews() {
                 self.limiter.recount_held(&pending);
             }
         }
@@ -560,7 +561,7 @@ pub(crate) async fn post_request_as(st: Arc<AppState>, token: TokenRecord, body:
         |n| json!({"id": n.id, "owner": n.owner, "due": n.due, "obligation": n.obligation, "asked_by": n.asked_by}),
     );
     if let Some(n) = notice {
-        if let Err(e) = st.blocking(move |st| st.outbox.queue(n)).await {
+        if let Err(e) = st.blocking(move |st| st.store.queue_notice(n)).await {
             return unavailable(
                 "notification-outbox-unavailable",
                 format!("the decision is recorded at ledger index {index} but the notice it owes cannot be stored; nothing was released"),
@@ -603,7 +604,7 @@ pub(crate) async fn post_request_as(st: Arc<AppState>, token: TokenRecord, body:
                 created: time,
                 verdict: None,
             };
-            match st.blocking(move |st| st.reviews.hold(review)).await {
+            match st.blocking(move |st| st.store.hold(review)).await {
                 Ok(()) => {
                     st.limiter.held_changed(&requester, true);
                     body["review"] = json!({
@@ -673,7 +674,7 @@ async fn get_request(State(st): St, headers: HeaderMap, cert: Cert, Path(id): Pa
 /// and the console both call it, so a page does exactly what the same token could do.
 pub(crate) async fn get_request_as(st: Arc<AppState>, token: TokenRecord, id: String) -> Response {
     let id2 = id.clone();
-    let review = match st.blocking(move |st| st.reviews.get(&id2)).await {
+    let review = match st.blocking(move |st| st.store.review(&id2)).await {
         Ok(Some(r)) => r,
         Ok(None) => return settled_request(&st, &token, &id),
         Err(e) => return queue_unavailable(&e).into_response(),
@@ -712,7 +713,7 @@ pub(crate) async fn get_request_as(st: Arc<AppState>, token: TokenRecord, id: St
 /// nothing (the console's "My requests"; `get_request_as` releases an approved request's data).
 pub(crate) async fn get_request_status_as(st: &Arc<AppState>, token: &TokenRecord, id: &str) -> Response {
     let id2 = id.to_string();
-    let review = match st.blocking(move |st| st.reviews.get(&id2)).await {
+    let review = match st.blocking(move |st| st.store.review(&id2)).await {
         Ok(Some(r)) => r,
         Ok(None) => return Problem::not_found(format!("no held request {id:?} in the queue")).into_response(),
         Err(e) => return queue_unavailable(&e).into_response(),
@@ -749,7 +750,7 @@ fn viewer(token: &TokenRecord, agency: &str, user: &str, owner: &str) -> Result<
 
 /// The answer about a decided review the queue no longer keeps in memory.
 fn settled_request(st: &AppState, token: &TokenRecord, id: &str) -> Response {
-    let Some(s) = st.reviews.settled(id) else {
+    let Some(s) = st.store.settled(id) else {
         return Problem::not_found(format!("no held request {id:?} (only reviewed requests are kept)")).into_response();
     };
     let is_requester = match viewer(token, &s.requester_agency, &s.requester, &s.owner) {
@@ -781,7 +782,7 @@ pub(crate) async fn list_reviews_as(st: Arc<AppState>, token: TokenRecord) -> Re
         return Problem::forbidden("only a supervisor may list reviews").into_response();
     }
     let agency = token.agency.clone();
-    let list: Vec<Value> = match st.blocking(move |st| st.reviews.pending_for(&agency)).await {
+    let list: Vec<Value> = match st.blocking(move |st| st.store.pending_reviews(&agency)).await {
         Ok(l) => l.iter().map(review_json).collect(),
         Err(e) => return queue_unavailable(&e).into_response(),
     };
@@ -832,10 +833,10 @@ pub(crate) async fn decide_review_as(st: Arc<AppState>, token: TokenRecord, id: 
         return Problem::bad_field("reason", "a reason of 1 to 4096 bytes is required").into_response();
     }
     let id2 = id.clone();
-    let review = match st.blocking(move |st| st.reviews.get(&id2)).await {
+    let review = match st.blocking(move |st| st.store.review(&id2)).await {
         Ok(Some(r)) => r,
         Ok(None) => {
-            return match st.reviews.settled(&id) {
+            return match st.store.settled(&id) {
                 Some(s) if token.role == SUPERVISOR && token.agency == s.owner => Problem::new(
                     StatusCode::CONFLICT,
                     "already-decided",
@@ -879,7 +880,7 @@ pub(crate) async fn decide_review_as(st: Arc<AppState>, token: TokenRecord, id: 
     // Claim the review before logging the verdict: of two supervisors deciding at once, on one
     // replica or two, one gets 409 and only one verdict ever reaches the ledger.
     let id2 = id.clone();
-    let review = match st.blocking(move |st| st.reviews.claim(&id2)).await {
+    let review = match st.blocking(move |st| st.store.claim(&id2)).await {
         Ok(r) => r,
         Err(HubError::Conflict(m)) => return Problem::new(StatusCode::CONFLICT, "already-decided", m).into_response(),
         Err(HubError::NotFound(m)) => return Problem::not_found(m).into_response(),
@@ -900,7 +901,7 @@ pub(crate) async fn decide_review_as(st: Arc<AppState>, token: TokenRecord, id: 
         Ok(i) => i,
         Err(p) => {
             let id2 = id.clone();
-            let _ = st.blocking(move |st| st.reviews.unclaim(&id2)).await;
+            let _ = st.blocking(move |st| st.store.unclaim(&id2)).await;
             return p.into_response();
         }
     };
@@ -913,7 +914,7 @@ pub(crate) async fn decide_review_as(st: Arc<AppState>, token: TokenRecord, id: 
         time,
     };
     let (id2, kept) = (id.clone(), verdict.clone());
-    match st.blocking(move |st| st.reviews.decide(&id2, verdict)).await {
+    match st.blocking(move |st| st.store.decide(&id2, verdict)).await {
         Ok(r) => {
             st.metrics.reviews_decided.fetch_add(1, Ordering::Relaxed);
             st.limiter.held_changed(&r.request.requester, false);
@@ -955,7 +956,7 @@ pub(crate) async fn list_notifications_as(st: Arc<AppState>, token: TokenRecord)
         return Problem::forbidden("only a supervisor may list the notices the agency owes").into_response();
     }
     let agency = token.agency.clone();
-    match st.blocking(move |st| st.outbox.pending_for(&agency)).await {
+    match st.blocking(move |st| st.store.pending_notices(&agency)).await {
         Ok(list) => (StatusCode::OK, Json(json!({"agency": token.agency, "notifications": list}))).into_response(),
         Err(e) => unavailable("notification-outbox-unavailable", "the outbox cannot be read now; retry later", &e)
             .into_response(),
@@ -999,7 +1000,7 @@ pub(crate) async fn mark_notification_sent_as(
         return Problem::bad_field("method", "how the person was told, 1 to 256 bytes (e.g. \"mail\")").into_response();
     }
     let id2 = id.clone();
-    let notice = match st.blocking(move |st| st.outbox.get(&id2)).await {
+    let notice = match st.blocking(move |st| st.store.notice(&id2)).await {
         Ok(Some(n)) => n,
         Ok(None) => return Problem::not_found(format!("no notification {id:?}")).into_response(),
         Err(e) => {
@@ -1021,7 +1022,7 @@ pub(crate) async fn mark_notification_sent_as(
         Err(p) => return p.into_response(),
     };
     let record = duties::Sent { by: token.user.clone(), method: sent.method, ledger_index: index, time };
-    match st.blocking(move |st| st.outbox.mark_sent(&id, record)).await {
+    match st.blocking(move |st| st.store.mark_notice_sent(&id, record)).await {
         Ok(n) => {
             let mut body = json!(n);
             body["ledger"] = st.receipt(index);

@@ -14,6 +14,10 @@
 //! API through a logged-in browser. Every form carries the session's CSRF token; the login form,
 //! before there is a session, a token bound to a cookie of its own. Sessions live in one hub
 //! process: a restart, or another replica, asks to log in again.
+//!
+//! **My requests.** Each request made through the console is recorded in the hub's store
+//! ([`crate::store::Store::add_console_request`]: `DATA/console-requests.jsonl` or the
+//! `hub_console_requests` table), so the list outlives a restart and every replica shows it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,6 +36,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::api::{self, AppState};
+use crate::store::ConsoleRequest;
 use crate::tls::ClientCert;
 use crate::tokens::{now, TokenRecord, SUPERVISOR};
 use crate::web::{self, Lang, Page, Viewer};
@@ -48,8 +53,6 @@ const LOGIN_COOKIE: &str = "fg_login";
 const SESSION_SECS: u64 = 12 * 3600;
 /// Live sessions at most (each holds a token and a CSRF secret, a few hundred bytes).
 const MAX_SESSIONS: usize = 100_000;
-/// Requests remembered per user for "My requests".
-const MINE_KEPT: usize = 200;
 
 /// How a session proves who it is on each page.
 #[derive(Clone)]
@@ -66,21 +69,10 @@ struct Session {
     expires: u64,
 }
 
-/// A request made through the console, for "My requests".
-#[derive(Clone)]
-struct Mine {
-    id: String,
-    time: u64,
-    source: String,
-    decision: String,
-    index: u64,
-}
-
-/// The console's state: the hub, the sessions and each user's requests.
+/// The console's state: the hub, the sessions, what the auditor's pages saw.
 pub(crate) struct Console {
     app: Arc<AppState>,
     sessions: Mutex<HashMap<String, Session>>,
-    mine: Mutex<HashMap<(String, String), Vec<Mine>>>,
     /// The last checkpoint the ledger page saw, and what the check from it to the next found.
     seen: Mutex<Option<auditor::Seen>>,
     consistency: Mutex<Option<auditor::Consistency>>,
@@ -102,7 +94,6 @@ pub(crate) fn routes<S>(app: Arc<AppState>, cache: Arc<crate::transparency::Cach
     let console = Arc::new(Console {
         app,
         sessions: Mutex::new(HashMap::new()),
-        mine: Mutex::new(HashMap::new()),
         seen: Mutex::new(None),
         consistency: Mutex::new(None),
         cache,
@@ -242,15 +233,6 @@ impl Console {
         match web::value(&form, "csrf") {
             Some(c) if same(c, &who.csrf) => Ok((who, lang, form)),
             _ => Err(web::error_page(StatusCode::FORBIDDEN, lang, "/console", lang.t("csrf.bad"))),
-        }
-    }
-
-    fn remember(&self, who: &Who, m: Mine) {
-        let mut mine = self.mine.lock().unwrap_or_else(|e| e.into_inner());
-        let list = mine.entry((who.record.agency.clone(), who.record.user.clone())).or_default();
-        list.push(m);
-        if list.len() > MINE_KEPT {
-            list.remove(0);
         }
     }
 }
@@ -752,18 +734,21 @@ async fn send_request(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q):
     }
     let decision = answer["decision"].as_str().unwrap_or("deny").to_string();
     let index = answer["ledger"]["index"].as_u64().unwrap_or(0);
-    c.remember(
-        &who,
-        Mine {
-            id: answer["decision_id"].as_str().unwrap_or("").to_string(),
-            time: now(),
-            source: web::value(&form, "source").unwrap_or("").to_string(),
-            decision: decision.clone(),
-            index,
-        },
-    );
+    let mine = ConsoleRequest {
+        id: answer["decision_id"].as_str().unwrap_or("").to_string(),
+        agency: who.record.agency.clone(),
+        user: who.record.user.clone(),
+        time: now(),
+        source: web::value(&form, "source").unwrap_or("").to_string(),
+        decision: decision.clone(),
+        ledger_index: index,
+    };
+    // The request is made and logged whatever happens here: the page shows its result, and says
+    // so if "My requests" cannot list it.
+    let listed = c.app.blocking(move |st| st.store.add_console_request(mine)).await.is_ok();
     let body = html! {
         h1 { (lang.t("req.result_title")) }
+        @if !listed { p.error role="alert" { (lang.t("mine.unlisted")) } }
         (decision_view(lang, &answer))
         @if decision == "permit" {
             (data_view(lang, answer["data"].as_array().map_or(&[][..], Vec::as_slice)))
@@ -780,13 +765,14 @@ async fn my_requests(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): 
         Ok(w) => w,
         Err(r) => return r,
     };
-    let list: Vec<Mine> = c
-        .mine
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&(who.record.agency.clone(), who.record.user.clone()))
-        .cloned()
-        .unwrap_or_default();
+    let (agency, user) = (who.record.agency.clone(), who.record.user.clone());
+    let list = match c.app.blocking(move |st| st.store.console_requests(&agency, &user)).await {
+        Ok(list) => list,
+        Err(_) => {
+            let message = lang.t("mine.unavailable");
+            return refusal(&who, lang, "mine.title", "/console/requests", StatusCode::SERVICE_UNAVAILABLE, message);
+        }
+    };
     // The status of held requests, from the review queue.
     let mut statuses = HashMap::new();
     for m in list.iter().filter(|m| m.decision == "review") {
@@ -809,7 +795,7 @@ async fn my_requests(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): 
                     th scope="col" { (lang.t("mine.status")) }
                     th scope="col" { (lang.t("req.receipt").split(':').next().unwrap_or("")) }
                 } }
-                tbody { @for m in list.iter().rev() {
+                tbody { @for m in &list {
                     tr {
                         td { (api::rfc3339(m.time)) }
                         td { code { (m.source) } }
@@ -828,7 +814,7 @@ async fn my_requests(State(c): St, headers: HeaderMap, cert: Cert, RawQuery(q): 
                                 None => { "—" }
                             }
                         }
-                        td { a href={ "/verify?receipt=" (m.index) } { (m.index) } }
+                        td { a href={ "/verify?receipt=" (m.ledger_index) } { (m.ledger_index) } }
                     }
                 } }
             } }

@@ -15,6 +15,8 @@ pub fn repo() -> PathBuf {
 pub struct TestHub {
     pub url: String,
     pub pg: Option<std::sync::Arc<hub::pgstate::PgState>>,
+    /// The hub's store, for its token records (the data directory's token file, or PostgreSQL).
+    pub store: std::sync::Arc<dyn hub::store::Store>,
     pub vkey: String,
     pub data: PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -70,6 +72,10 @@ impl TestHub {
         options.checkpoint_interval = Duration::from_millis(100);
         adjust(&mut options);
         let pg = options.store.as_ref().map(|s| std::sync::Arc::new(hub::pgstate::PgState::connect(s).unwrap()));
+        let store: std::sync::Arc<dyn hub::store::Store> = match &pg {
+            Some(pg) => pg.clone(),
+            None => std::sync::Arc::new(hub::store::FileStore::tokens_only(data)),
+        };
         let hub = hub::Hub::open(options).unwrap();
         let vkey = hub.vkey().to_string();
         let (tx, rx) = mpsc::channel();
@@ -97,6 +103,7 @@ impl TestHub {
         Self {
             url: format!("{scheme}://{addr}"),
             pg,
+            store,
             vkey,
             data: data.to_path_buf(),
             stop: Some(stop_tx),
@@ -106,10 +113,7 @@ impl TestHub {
     }
 
     pub fn token(&self, agency: &str, user: &str, role: &str) -> String {
-        match &self.pg {
-            Some(pg) => hub::tokens::issue_pg(pg, agency, user, role, 3600).unwrap().0,
-            None => hub::tokens::issue(&self.data, agency, user, role, 3600).unwrap().0,
-        }
+        hub::tokens::issue(&*self.store, agency, user, role, 3600).unwrap().0
     }
 
     fn reply(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
