@@ -6,9 +6,8 @@
 
 mod common;
 
-use std::time::Duration;
 
-use common::{Schema, TestHub};
+use common::{ConsoleUser, Schema, TestHub};
 use hub::duties::{Notification, Sent};
 use hub::reviews::{Review, ReviewStatus, Verdict};
 use hub::store::{ConsoleRequest, FileStore, Store, CONSOLE_REQUESTS_KEPT};
@@ -286,106 +285,6 @@ fn the_postgres_store_reads_back_what_it_wrote_after_a_restart() {
         .unwrap()
         .get(0);
     assert_eq!(rows as usize, 4 + CONSOLE_REQUESTS_KEPT + 3);
-}
-
-/// A browser of the console, without the browser: cookies by hand, no redirects followed.
-struct ConsoleUser<'a> {
-    hub: &'a TestHub,
-    agent: ureq::Agent,
-    session: String,
-}
-
-impl<'a> ConsoleUser<'a> {
-    fn log_in(hub: &'a TestHub, token: &str) -> Self {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_global(Some(Duration::from_secs(20)))
-            .build()
-            .into();
-        let page = agent.get(format!("{}/console/login", hub.url)).call().unwrap();
-        let login = cookie(&page, "fg_login");
-        let form = form(&[("login_csrf", &login), ("token", token)]);
-        let r = agent
-            .post(format!("{}/console/login", hub.url))
-            .header("cookie", format!("fg_login={login}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send(form.as_bytes())
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 303);
-        let session = cookie(&r, "fg_session");
-        Self { hub, agent, session }
-    }
-
-    fn get(&self, path: &str) -> (u16, String) {
-        let mut r = self
-            .agent
-            .get(format!("{}{path}", self.hub.url))
-            .header("cookie", format!("fg_session={}", self.session))
-            .call()
-            .unwrap();
-        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
-    }
-
-    /// Submits the request form (an OC Sheriff detective's ALPR lookup, a permit); the receipt's
-    /// ledger index.
-    fn request_alpr(&self) -> u64 {
-        let (status, page) = self.get("/console/requests/new");
-        assert_eq!(status, 200, "{page}");
-        let csrf = between(&page, "name=\"csrf\" value=\"", "\"");
-        let body = form(&[
-            ("csrf", &csrf),
-            ("do", "submit"),
-            ("source", "ociac-alpr"),
-            ("action", "lookup"),
-            ("purpose", "criminal_investigation"),
-            ("justification", "robbery follow-up"),
-            ("case_number", "OCSD-1"),
-            ("basis_kind", "none"),
-            ("subject_kind", "plate"),
-            ("subject_value", "7ABC123"),
-        ]);
-        let mut r = self
-            .agent
-            .post(format!("{}/console/requests/new", self.hub.url))
-            .header("cookie", format!("fg_session={}", self.session))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send(body.as_bytes())
-            .unwrap();
-        let text = r.body_mut().read_to_string().unwrap();
-        assert_eq!(r.status().as_u16(), 200, "{text}");
-        assert!(!text.contains("could not add this request"), "{text}");
-        between(&text, "/verify?receipt=", "\"").parse().unwrap()
-    }
-
-    /// The receipts "My requests" lists, in its order.
-    fn my_receipts(&self) -> Vec<u64> {
-        let (status, page) = self.get("/console/requests");
-        assert_eq!(status, 200, "{page}");
-        page.split("href=\"/verify?receipt=")
-            .skip(1)
-            .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
-            .collect()
-    }
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-}
-
-fn cookie(r: &ureq::http::Response<ureq::Body>, name: &str) -> String {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no {name} cookie"))
-}
-
-fn between(text: &str, start: &str, end: &str) -> String {
-    let from = text.find(start).unwrap_or_else(|| panic!("no {start:?} in {text}")) + start.len();
-    text[from..from + text[from..].find(end).unwrap()].to_string()
 }
 
 #[test]

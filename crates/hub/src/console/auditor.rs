@@ -406,74 +406,92 @@ pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut for
     };
     let limit = c.app.upload_limit;
     let fail = |status: StatusCode, message: String| render_audit(&who, lang, limit, None, 1, Some(&message), status);
+    // Refused uploads are read to their end and dropped before the answer, so that the browser
+    // gets the page, not a connection reset halfway through sending the file.
     let Ok(_reading) = c.uploads.try_acquire() else {
+        drain(&mut form).await;
         return fail(StatusCode::SERVICE_UNAVAILABLE, lang.t("audit.busy").to_string());
     };
     let (mut csrf, mut kind, mut file) = (None, None, None);
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return fail(StatusCode::BAD_REQUEST, format!("{}: {e}", lang.t("audit.bad_form"))),
-        };
-        match field.name().unwrap_or("") {
-            "csrf" => csrf = field.text().await.ok(),
-            "kind" => kind = field.text().await.ok(),
-            "file" => {
-                // The CSRF token and kind come first in the form; a file before them is refused.
-                if !csrf.as_deref().is_some_and(|t| super::same(t, &who.csrf)) {
-                    return web::error_page(StatusCode::FORBIDDEN, lang, path, lang.t("csrf.bad"));
-                }
-                let name = field
-                    .file_name()
-                    .unwrap_or("upload")
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .take(120)
-                    .collect::<String>();
-                let ext =
-                    std::path::Path::new(&name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-                let ext: String = ext.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
-                let tmp = std::env::temp_dir().join(format!(
-                    "fg-audit-{}.{}",
-                    super::random_token(),
-                    if ext.is_empty() { "dat" } else { &ext }
-                ));
-                let guard = TempFile(tmp.clone());
-                let mut out = match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        eprintln!("console audit: cannot create a temporary file: {e}");
-                        return fail(StatusCode::SERVICE_UNAVAILABLE, lang.t("audit.no_space").to_string());
+    let read = async {
+        loop {
+            let field = match form.next_field().await {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => return Err(fail(StatusCode::BAD_REQUEST, format!("{}: {e}", lang.t("audit.bad_form")))),
+            };
+            match field.name().unwrap_or("") {
+                "csrf" => csrf = field.text().await.ok(),
+                "kind" => kind = field.text().await.ok(),
+                "file" => {
+                    // The CSRF token and kind come first in the form; a file before them is refused.
+                    if !csrf.as_deref().is_some_and(|t| super::same(t, &who.csrf)) {
+                        return Err(web::error_page(StatusCode::FORBIDDEN, lang, path, lang.t("csrf.bad")));
                     }
-                };
-                let mut field = field;
-                let mut written = 0u64;
-                loop {
-                    match field.chunk().await {
-                        // Past the limit the rest is read and dropped (the body itself is capped a
-                        // little above it), so that the browser gets the answer, not a reset.
-                        Ok(Some(chunk)) if written > limit => written += chunk.len() as u64,
-                        Ok(Some(chunk)) => {
-                            written += chunk.len() as u64;
-                            if written <= limit && out.write_all(&chunk).is_err() {
-                                return fail(StatusCode::SERVICE_UNAVAILABLE, lang.t("audit.no_space").to_string());
+                    let name = field
+                        .file_name()
+                        .unwrap_or("upload")
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(120)
+                        .collect::<String>();
+                    let ext = std::path::Path::new(&name)
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .unwrap_or("")
+                        .to_ascii_lowercase();
+                    let ext: String = ext.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+                    let tmp = std::env::temp_dir().join(format!(
+                        "fg-audit-{}.{}",
+                        super::random_token(),
+                        if ext.is_empty() { "dat" } else { &ext }
+                    ));
+                    let guard = TempFile(tmp.clone());
+                    let mut out = match std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            eprintln!("console audit: cannot create a temporary file: {e}");
+                            return Err(fail(StatusCode::SERVICE_UNAVAILABLE, lang.t("audit.no_space").to_string()));
+                        }
+                    };
+                    let mut field = field;
+                    let mut written = 0u64;
+                    loop {
+                        match field.chunk().await {
+                            // Past the limit the rest is read and dropped (the body itself is capped a
+                            // little above it), so that the browser gets the answer, not a reset.
+                            Ok(Some(chunk)) if written > limit => written += chunk.len() as u64,
+                            Ok(Some(chunk)) => {
+                                written += chunk.len() as u64;
+                                if written <= limit && out.write_all(&chunk).is_err() {
+                                    return Err(fail(
+                                        StatusCode::SERVICE_UNAVAILABLE,
+                                        lang.t("audit.no_space").to_string(),
+                                    ));
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(_) if written > limit => break,
+                            Err(e) => {
+                                return Err(fail(StatusCode::BAD_REQUEST, format!("{}: {e}", lang.t("audit.bad_form"))))
                             }
                         }
-                        Ok(None) => break,
-                        Err(_) if written > limit => break,
-                        Err(e) => return fail(StatusCode::BAD_REQUEST, format!("{}: {e}", lang.t("audit.bad_form"))),
                     }
+                    if written > limit {
+                        drop(out);
+                        drop(guard);
+                        return Err(fail(StatusCode::PAYLOAD_TOO_LARGE, lang.f("audit.too_large", &[&mib(limit)])));
+                    }
+                    file = Some((name, guard, written));
                 }
-                if written > limit {
-                    drop(out);
-                    drop(guard);
-                    return fail(StatusCode::PAYLOAD_TOO_LARGE, lang.f("audit.too_large", &[&mib(limit)]));
-                }
-                file = Some((name, guard, written));
+                other => return Err(fail(StatusCode::BAD_REQUEST, lang.f("audit.unknown_field", &[other]))),
             }
-            other => return fail(StatusCode::BAD_REQUEST, lang.f("audit.unknown_field", &[other])),
         }
+        Ok(())
+    };
+    if let Err(refused) = read.await {
+        drain(&mut form).await;
+        return refused;
     }
     if !csrf.as_deref().is_some_and(|t| super::same(t, &who.csrf)) {
         return web::error_page(StatusCode::FORBIDDEN, lang, path, lang.t("csrf.bad"));
@@ -498,6 +516,14 @@ pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut for
         c.audits.lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&audited));
     }
     render_audit(&who, lang, limit, Some(&audited), 1, None, StatusCode::OK)
+}
+
+/// Reads what is left of an upload form and drops it (the body is capped a little above the
+/// upload limit).
+async fn drain(form: &mut Multipart) {
+    while let Ok(Some(mut field)) = form.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
 }
 
 /// Runs the importer of `kind` over the uploaded file: (findings, records read).
