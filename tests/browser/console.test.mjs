@@ -341,14 +341,20 @@ test("an auditor reads the ledger, audits a real search audit, downloads the fin
     await page.getByRole("button", { name: "Audit" }).click();
     await page.getByRole("heading", { name: /Findings in eugene-or-search-audit/ }).waitFor();
     assert.match(await page.locator("main").innerText(), /records read, \d+ findings/);
-    assert.ok((await page.locator("svg[role=img] title").count()) >= 2, "charts with titles");
+    assert.ok((await page.locator("svg[role=img] title").count()) >= 4, "charts with titles");
+    // The story of the file: who searched (Eugene's export names users, not organisations) and when.
+    for (const caption of ["Top users by findings", "Findings by month of the record"]) {
+      await page.getByRole("table", { name: caption }).waitFor();
+    }
+    const months = await page.getByRole("table", { name: "Findings by month of the record" }).locator("tbody th").allInnerTexts();
+    assert.ok(months.length > 0 && months.every((m) => /^\d{4}-\d{2}$/.test(m)), `months: ${months}`);
     await checkAxe(page, "/console/audit with findings");
     await screenshot(page, "console-audit");
     await page.getByRole("link", { name: "Next page" }).first().click();
     assert.match(await page.locator("main").innerText(), /Page 2 of/);
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: /as CSV/ }).click()]);
     const csv = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
-    assert.match(csv.split("\n")[0], /^severity,kind,record,line,evidence,rule,citation/);
+    assert.match(csv.split("\n")[0], /^severity,kind,record,line,evidence,rule,citation,agency,user,time/);
     assert.ok(csv.split("\n").length > 10);
     // A file that is not what it claims: a clear message, 422, nothing kept.
     await page.getByLabel("Kind of file").selectOption("intelligence");

@@ -14,7 +14,9 @@
 //! verifies only what was added ([`LedgerReader::advance`]: the new entries, the tiles they
 //! complete and the new root over old and new entries), counts the new entries, and publishes
 //! the reports, rendered (JSON, CSV, the page in each language). It looks for a new checkpoint
-//! every second, and at once when a request sees that the checkpoint moved. A page view never
+//! every second, and at once when a request sees that the checkpoint moved, as long as pages are
+//! read (within [`FOLLOW_SECS`] of a page view); otherwise it rests, so a hub nobody reads costs
+//! nothing but the first count, and it runs at a lower priority than requests. A page view never
 //! counts or renders: it serves the latest published count, which names the checkpoint it was
 //! counted at; only before the first count is done does a request wait for it (asynchronously).
 //! A ledger that no longer verifies (rolled back, forked, a verified entry changed) is never
@@ -27,7 +29,7 @@
 //! the span in `first_year` and `last_year`), so no request costs more than a lookup.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -40,11 +42,11 @@ use ledger::tiles::{TileFetcher, VerifyError};
 use maud::html;
 use oversight::finding::Finding;
 use oversight::ledger::LedgerReader;
-use oversight::transparency::{LedgerInfo, Report, ReportLang, Tally, MAX_YEAR, MIN_YEAR};
+use oversight::transparency::{LedgerInfo, Report, Tally, MAX_YEAR, MIN_YEAR};
 
 use crate::api::AppState;
 use crate::problem::Problem;
-use crate::web::Lang;
+use crate::web::{Lang, Words};
 
 /// The reports of every year, counted at one checkpoint.
 struct Counted {
@@ -104,12 +106,8 @@ impl Year {
 /// The report's page in `lang` as the hub serves it: each chart beside its CSV, and at the top a
 /// link home and the switch to the other language (for the same year).
 fn page_in(report: &Report, lang: Lang) -> Bytes {
-    let report_lang = match lang {
-        Lang::En => ReportLang::En,
-        Lang::Es => ReportLang::Es,
-    };
     let year = report.year;
-    let page = report.html_in(report_lang, Some(&format!("/transparency.csv?year={year}")));
+    let page = report.html_in(lang, Some(&format!("/transparency.csv?year={year}")));
     let other = lang.other();
     let nav = html! {
         nav aria-label=(lang.t("report.nav")) {
@@ -145,7 +143,19 @@ pub(crate) struct Cache {
     /// Wakes the counting thread early (one pending wake is enough). When the cache is dropped,
     /// the thread ends.
     wake: std::sync::mpsc::SyncSender<()>,
+    /// When a page last asked for the count (Unix seconds): the thread follows the ledger while
+    /// someone reads the pages ([`FOLLOW_SECS`]).
+    viewed: Arc<AtomicU64>,
 }
+
+/// How long after the last page view the count goes on following the ledger; then it rests
+/// (costing the hub nothing) until the next view, which it serves from the count it has while it
+/// catches up, reading only the entries added meanwhile.
+const FOLLOW_SECS: u64 = 600;
+
+/// How long the first page view after the count rested waits for it to catch up (longer, it is
+/// answered from the count there is, which names its checkpoint).
+const CATCH_UP_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 type St = State<Arc<Cache>>;
 
@@ -155,13 +165,15 @@ impl Cache {
     pub(crate) fn new(app: Arc<AppState>) -> Arc<Self> {
         let (publish, latest) = tokio::sync::watch::channel(Published::default());
         let (wake, woken) = std::sync::mpsc::sync_channel(1);
-        let follower = Arc::clone(&app);
-        let started =
-            std::thread::Builder::new().name("transparency".into()).spawn(move || follow(&follower, &woken, &publish));
+        let viewed = Arc::new(AtomicU64::new(0));
+        let (follower, seen) = (Arc::clone(&app), Arc::clone(&viewed));
+        let started = std::thread::Builder::new()
+            .name("transparency".into())
+            .spawn(move || follow(&follower, &seen, &woken, &publish));
         if let Err(e) = started {
             eprintln!("transparency: cannot start the counting thread: {e}");
         }
-        Arc::new(Cache { app, latest, wake })
+        Arc::new(Cache { app, latest, wake, viewed })
     }
 
     /// The report of `year` at the latest count (waiting for the first count if none is done
@@ -270,12 +282,21 @@ impl Cache {
     /// The latest count: at once when there is one (waking the counting thread if the
     /// checkpoint moved since), else once the first count is done.
     async fn counted(self: &Arc<Self>) -> Result<Arc<Counted>, Problem> {
+        let now = crate::tokens::now();
+        let was_resting = now.saturating_sub(self.viewed.swap(now, Ordering::Relaxed)) > FOLLOW_SECS;
         let size = self.app.ledger.get().ok_or_else(unavailable)?.published().map_or(0, |p| p.checkpoint.size);
         let mut latest = self.latest.clone();
         let published = latest.borrow_and_update().clone();
         if let Some(counted) = published.counted {
             if counted.info.tree_size < size {
                 let _ = self.wake.try_send(());
+                // The first reader after a quiet spell gives the count a moment to catch up.
+                if was_resting {
+                    let caught_up = latest.wait_for(|p| p.counted.as_ref().is_some_and(|c| c.info.tree_size >= size));
+                    if let Ok(Ok(p)) = tokio::time::timeout(CATCH_UP_WAIT, caught_up).await {
+                        return Ok(p.counted.clone().unwrap_or(counted));
+                    }
+                }
             }
             return Ok(counted);
         }
@@ -301,14 +322,22 @@ fn unverifiable(why: &str) -> Problem {
     )
 }
 
-/// The counting thread: counts the hub's ledger, then follows it as it grows, publishing each
-/// count; ends when the cache is dropped.
-fn follow(app: &Arc<AppState>, woken: &std::sync::mpsc::Receiver<()>, publish: &tokio::sync::watch::Sender<Published>) {
+/// The counting thread: counts the hub's ledger, then follows it as it grows while pages are read
+/// ([`FOLLOW_SECS`]), publishing each count; ends when the cache is dropped.
+fn follow(
+    app: &Arc<AppState>,
+    viewed: &AtomicU64,
+    woken: &std::sync::mpsc::Receiver<()>,
+    publish: &tokio::sync::watch::Sender<Published>,
+) {
+    background();
     let deployment = app.engine.deployment();
     let mut following: Option<(LedgerReader, Tally<'_>)> = None;
     let mut findings = Arc::new(Vec::new());
     loop {
-        match count(app, deployment, &mut following) {
+        let resting =
+            following.is_some() && crate::tokens::now().saturating_sub(viewed.load(Ordering::Relaxed)) > FOLLOW_SECS;
+        match if resting { Ok(false) } else { count(app, deployment, &mut following) } {
             Ok(false) => {}
             Ok(true) => {
                 let Some((reader, tally)) = &following else { continue };
@@ -339,6 +368,20 @@ fn follow(app: &Arc<AppState>, woken: &std::sync::mpsc::Receiver<()>, publish: &
         match woken.recv_timeout(std::time::Duration::from_secs(1)) {
             Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// Lowers the calling thread's priority (nice 10): the count is background work, so on a busy
+/// machine requests come first and the count catches up when the load falls.
+fn background() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its arguments; on Linux, PRIO_PROCESS with a thread id sets
+    // that thread's nice value, and gettid always succeeds.
+    unsafe {
+        let tid = libc::gettid() as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, tid, 10) != 0 {
+            eprintln!("transparency: cannot lower the counting thread's priority: {}", std::io::Error::last_os_error());
         }
     }
 }

@@ -6,7 +6,6 @@
 
 mod common;
 
-
 use common::{ConsoleUser, Schema, TestHub};
 use hub::duties::{Notification, Sent};
 use hub::reviews::{Review, ReviewStatus, Verdict};

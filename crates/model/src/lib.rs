@@ -37,6 +37,7 @@ pub mod date;
 mod decision;
 mod deployment;
 pub mod entry;
+pub mod lang;
 mod request;
 pub mod vocab;
 

@@ -126,6 +126,9 @@ pub fn detect(e: &Email, out: &mut dyn FnMut(Finding)) {
         evidence,
         rule,
         citation,
+        agency: None,
+        user: None,
+        time: None,
     };
     if !e.from_address.is_empty() && !is_email_address(&e.from_address) {
         let what = if e.from_address.to_ascii_uppercase().starts_with("/O=") {

@@ -152,9 +152,32 @@ pub struct Finding {
     /// The law, regulation or published standard the rule applies, when there is one.
     #[serde(skip_serializing_if = "str::is_empty")]
     pub citation: &'static str,
+    /// The organisation whose act the record shows (the searching organisation of a search
+    /// audit, the requesting agency of a ledger entry, the agency of an intelligence record), as
+    /// the record writes it; `None` where it names none, and for a sharing list's row, whose
+    /// subject names it (`agency`; see [`Finding::agency_of`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    /// The user the record names (the account of a search audit, the requester of a ledger
+    /// entry), as the record writes it; `None` where it names none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// When the record says it happened (ISO 8601; ending in `Z` when the source gave the
+    /// zone, else in the export's unstated local time); `None` where it does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<crate::time::Timestamp>,
 }
 
 impl Finding {
+    /// The organisation the finding is about: [`Finding::agency`], or a sharing list row's
+    /// agency.
+    pub fn agency_of(&self) -> Option<&str> {
+        match &self.subject {
+            Subject::Sharing { agency, .. } => Some(agency),
+            _ => self.agency.as_deref(),
+        }
+    }
+
     /// Writes the finding as one line of JSON (with its newline): the same bytes as
     /// `serde_json::to_writer` followed by `\n`, without going through serde's generic map
     /// serializer (the `--format jsonl` output of a large audit is mostly this).
@@ -199,6 +222,15 @@ impl Finding {
         if !self.citation.is_empty() {
             w.write_all(b",\"citation\":")?;
             json_str(w, self.citation)?;
+        }
+        for (name, value) in [("agency", &self.agency), ("user", &self.user)] {
+            if let Some(v) = value {
+                write!(w, ",\"{name}\":")?;
+                json_str(w, v)?;
+            }
+        }
+        if let Some(t) = self.time {
+            write!(w, ",\"time\":\"{t}\"")?;
         }
         w.write_all(b"}\n")
     }
@@ -279,6 +311,10 @@ mod tests {
                 evidence: "reason \"ICE\u{1}\u{1f}\u{7f} é — \r\n\u{8}\u{c}\" / end".into(),
                 rule: "search.immigration_purpose",
                 citation: if i % 2 == 0 { "" } else { "Cal. Civ. Code § 1798.90.55(b)" },
+                agency: (i % 3 != 0 && i != 4).then(|| "Texas DPS \"Region\" 3\u{1}".to_string()),
+                user: (i % 2 == 0).then(|| "ofc. ñ\t12".to_string()),
+                time: (i % 4 != 1)
+                    .then_some(crate::time::Timestamp { millis: 1_750_000_000_123, zone_known: i % 2 == 0 }),
             };
             let mut ours = Vec::new();
             f.write_json_line(&mut ours).unwrap();

@@ -179,6 +179,9 @@ pub fn audit<R: Read>(path: &Path, input: R, as_of: Timestamp, out: &mut dyn FnM
             ),
             rule: "intelligence.retention",
             citation: CITATION,
+            agency: agency.map(str::to_owned),
+            user: None,
+            time: Some(entered),
         });
     }
     Ok(stats)

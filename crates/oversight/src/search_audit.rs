@@ -100,6 +100,9 @@ fn search_finding(
         evidence,
         rule,
         citation,
+        agency: s.org.clone(),
+        user: s.user.clone(),
+        time: s.time,
     }
 }
 

@@ -106,6 +106,10 @@ pub fn audit<R: Read>(path: &Path, input: R, dir: &Directory, out: &mut dyn FnMu
                 evidence: format!("{}; {}: {}", f.2, ra, rb),
                 rule: f.3,
                 citation: f.4,
+                // The record's own `agency` (the subject) names it.
+                agency: None,
+                user: None,
+                time: None,
             });
         }
     }

@@ -137,6 +137,11 @@ impl<'d> SideDoor<'d> {
             evidence,
             rule,
             citation: if kind == Kind::SideDoor { crate::search_audit::SANCTUARY_CITATION } else { "" },
+            agency: Some(d.requester.agency.clone()),
+            user: Some(d.requester.id.clone()),
+            time: i64::try_from(d.time)
+                .ok()
+                .map(|t| crate::time::Timestamp { millis: t.saturating_mul(1000), zone_known: true }),
         }
     }
 

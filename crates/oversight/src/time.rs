@@ -66,6 +66,13 @@ impl fmt::Display for Timestamp {
     }
 }
 
+impl serde::Serialize for Timestamp {
+    /// As [`Timestamp`]'s `Display` (ISO 8601).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 pub use model::date::{civil_from_days, days_from_civil, days_in_month};
 
 /// `unix_secs` (seconds since 1970-01-01T00:00:00Z) as RFC 3339 in UTC: `2026-05-09T07:29:33Z`.

@@ -39,6 +39,8 @@
 
 mod render;
 
+pub use render::bar_chart;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use model::entry::{DecisionEntry, Entry, ReviewEntry, Verdict};
@@ -48,39 +50,9 @@ use serde::Serialize;
 use crate::finding::Finding;
 use crate::time::{civil_from_days, days_from_civil};
 
-/// A language the HTML page is written in ([`Report::html_in`]). The JSON and CSV forms are
-/// language-neutral (their labels and statement are in English).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum ReportLang {
-    /// English.
-    #[default]
-    En,
-    /// Spanish.
-    Es,
-}
-
-impl ReportLang {
-    /// Both languages.
-    pub const ALL: [ReportLang; 2] = [ReportLang::En, ReportLang::Es];
-
-    /// The BCP 47 code (`en`, `es`), as the page's `lang` attribute writes it.
-    pub fn code(self) -> &'static str {
-        match self {
-            ReportLang::En => "en",
-            ReportLang::Es => "es",
-        }
-    }
-
-    /// The language of a code (`en`, `es`, or a tag such as `es-MX`), if it is one of the report's.
-    pub fn from_code(code: &str) -> Option<Self> {
-        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => Some(ReportLang::En),
-            "es" => Some(ReportLang::Es),
-            _ => None,
-        }
-    }
-}
+/// A language the HTML page is written in ([`Report::html_in`]): the languages of the hub's pages.
+/// The JSON and CSV forms are language-neutral (their labels and statement are in English).
+pub use model::lang::Lang as ReportLang;
 
 /// The `format` member of the JSON report.
 pub const FORMAT: &str = "fusionguard.transparency/1";
@@ -408,15 +380,22 @@ impl Counter {
     }
 
     fn row(&mut self, table: Table, key: &str) -> &mut Row {
-        self.rows
-            .entry(table)
-            .or_default()
-            .entry(key.to_string())
-            .or_insert_with(|| Row { key: key.to_string(), ..Row::default() })
+        let rows = self.rows.entry(table).or_default();
+        // Look up before inserting: most rows exist, and a lookup allocates nothing.
+        if !rows.contains_key(key) {
+            rows.insert(key.to_string(), Row { key: key.to_string(), ..Row::default() });
+        }
+        rows.get_mut(key).expect("inserted above")
     }
 
     fn count(&mut self, list: &'static str, key: &str) {
-        *self.counts.entry(list).or_default().entry(key.to_string()).or_default() += 1;
+        let counts = self.counts.entry(list).or_default();
+        match counts.get_mut(key) {
+            Some(n) => *n += 1,
+            None => {
+                counts.insert(key.to_string(), 1);
+            }
+        }
     }
 
     fn released(&mut self, obligations: &[String]) {

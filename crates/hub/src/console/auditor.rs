@@ -19,13 +19,13 @@ use std::sync::Arc;
 use axum::extract::{Multipart, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use maud::{html, Markup};
+use maud::{html, Markup, PreEscaped};
 use oversight::finding::Finding;
 use serde_json::Value;
 
 use super::{page, Cert, Console, St, Who};
 use crate::tokens::now;
-use crate::web::{self, Lang};
+use crate::web::{self, Lang, Words};
 
 /// The role of oversight bodies' users.
 pub const AUDITOR: &str = "auditor";
@@ -34,6 +34,8 @@ pub const UPLOAD_LIMIT: u64 = 2 << 30;
 /// Uploads read at once, whoever sends them (each may take up to the upload limit on disk while it
 /// is read); another gets a 503 page asking to try again.
 pub(super) const UPLOADS_AT_ONCE: usize = 2;
+/// Rows in the audit page's "top organisations" and "top users" charts.
+const TOP: usize = 10;
 /// Findings per page.
 const PAGE: usize = 50;
 
@@ -95,24 +97,13 @@ impl Console {
 
 /// A horizontal bar chart with a title and a description, and the table of its numbers beside it
 /// (the chart says nothing the table does not).
-fn chart(id: &str, title: &str, head: &str, rows: &[(String, u64)]) -> Markup {
-    let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1);
-    let height = 24 * rows.len() as u32 + 10;
+/// A bar chart of `rows` (the transparency report's, [`oversight::transparency::bar_chart`]) and
+/// the table of the same rows.
+fn chart(lang: Lang, id: &str, title: &str, head: &str, rows: &[(String, u64)]) -> Markup {
+    let bars: Vec<(&str, u64)> = rows.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+    let desc = lang.f("audit.chart_desc", &[&rows.len().to_string()]);
     html! {
-        figure {
-            svg role="img" aria-labelledby={ (id) "-t " (id) "-d" } width="640" height=(height) viewBox={ "0 0 640 " (height) } {
-                title id={ (id) "-t" } { (title) }
-                desc id={ (id) "-d" } { @for (k, n) in rows { (k) ": " (n) "; " } }
-                @for (i, (k, n)) in rows.iter().enumerate() {
-                    @let y = 24 * i as u32 + 5;
-                    @let w = (*n as f64 / max as f64 * 360.0).max(1.0);
-                    text x="0" y=(y + 14) font-size="12" fill="#1a1a1a" { (k.chars().take(34).collect::<String>()) }
-                    rect x="240" y=(y) width=(format!("{w:.1}")) height="18" fill="#0b4f8a" {}
-                    text x=(format!("{:.1}", 246.0 + w)) y=(y + 14) font-size="12" fill="#1a1a1a" { (n) }
-                }
-            }
-            figcaption { (title) }
-        }
+        (PreEscaped(oversight::transparency::bar_chart(id, title, &desc, &bars)))
         table {
             caption { (title) }
             thead { tr { th scope="col" { (head) } th scope="col" .num { "n" } } }
@@ -128,6 +119,29 @@ fn counts<'a>(findings: &'a [Finding], key: impl Fn(&'a Finding) -> String) -> V
     }
     let mut rows: Vec<(String, u64)> = by.into_iter().collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    rows
+}
+
+/// The first [`TOP`] rows of counts sorted by count.
+fn top(mut rows: Vec<(String, u64)>) -> Vec<(String, u64)> {
+    rows.truncate(TOP);
+    rows
+}
+
+/// The findings by the month (`YYYY-MM`) of their record, in calendar order; those whose record
+/// gives no time under `undated`, last.
+fn by_month(findings: &[Finding], undated: String) -> Vec<(String, u64)> {
+    let mut by: BTreeMap<Option<String>, u64> = BTreeMap::new();
+    for f in findings {
+        let month = f.time.map(|t| {
+            let (y, m, _) = t.date();
+            format!("{y:04}-{m:02}")
+        });
+        *by.entry(month).or_default() += 1;
+    }
+    let undated_count = by.remove(&None);
+    let mut rows: Vec<(String, u64)> = by.into_iter().filter_map(|(m, n)| Some((m?, n))).collect();
+    rows.extend(undated_count.map(|n| (undated, n)));
     rows
 }
 
@@ -263,7 +277,7 @@ pub(super) async fn ledger_page(State(c): St, headers: HeaderMap, cert: Cert, Ra
             Err(e) => p.error { (e) }
             Ok(f) if f.is_empty() => p { (lang.t("ledger.no_findings")) }
             Ok(f) => {
-                (chart("sd", lang.t("audit.by_detector"), lang.t("audit.detector"), &counts(f, |x| format!("{}/{}", x.kind.as_str(), x.severity.as_str()))))
+                (chart(lang, "sd", lang.t("audit.by_detector"), lang.t("audit.detector"), &counts(f, |x| format!("{}/{}", x.kind.as_str(), x.severity.as_str()))))
                 (findings_table(lang, f, true))
             }
         }
@@ -333,8 +347,18 @@ fn render_audit(
                 a href="/console/audit?download=jsonl" download { (lang.t("audit.jsonl")) }
             }
             @if !a.findings.is_empty() {
-                (chart("kind", lang.t("audit.by_detector"), lang.t("audit.detector"), &counts(&a.findings, |f| format!("{}/{}", f.kind.as_str(), f.severity.as_str()))))
-                (chart("rule", lang.t("audit.by_rule"), lang.t("audit.rule"), &counts(&a.findings, |f| f.rule.to_string())))
+                (chart(lang, "kind", lang.t("audit.by_detector"), lang.t("audit.detector"), &counts(&a.findings, |f| format!("{}/{}", f.kind.as_str(), f.severity.as_str()))))
+                (chart(lang, "rule", lang.t("audit.by_rule"), lang.t("audit.rule"), &counts(&a.findings, |f| f.rule.to_string())))
+                @let unnamed = || lang.t("audit.unnamed").to_string();
+                @if a.findings.iter().any(|f| f.agency_of().is_some()) {
+                    (chart(lang, "agency", lang.t("audit.by_agency"), lang.t("audit.agency"), &top(counts(&a.findings, |f| f.agency_of().map_or_else(unnamed, str::to_string)))))
+                }
+                @if a.findings.iter().any(|f| f.user.is_some()) {
+                    (chart(lang, "user", lang.t("audit.by_user"), lang.t("audit.user"), &top(counts(&a.findings, |f| f.user.clone().unwrap_or_else(unnamed)))))
+                }
+                @if a.findings.iter().any(|f| f.time.is_some()) {
+                    (chart(lang, "month", lang.t("audit.by_month"), lang.t("audit.month"), &by_month(&a.findings, unnamed())))
+                }
                 h3 { (lang.t("audit.findings")) }
                 @let pages = a.findings.len().div_ceil(PAGE);
                 @let p = page_no.min(pages);
@@ -363,7 +387,9 @@ fn download(a: &Audited, kind: &str) -> Response {
         }
         _ => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record(["severity", "kind", "record", "line", "evidence", "rule", "citation"]);
+            let _ = w.write_record([
+                "severity", "kind", "record", "line", "evidence", "rule", "citation", "agency", "user", "time",
+            ]);
             for f in &a.findings {
                 let _ = w.write_record([
                     f.severity.as_str(),
@@ -373,6 +399,9 @@ fn download(a: &Audited, kind: &str) -> Response {
                     &f.evidence,
                     f.rule,
                     f.citation,
+                    f.agency_of().unwrap_or(""),
+                    f.user.as_deref().unwrap_or(""),
+                    &f.time.map(|t| t.to_string()).unwrap_or_default(),
                 ]);
             }
             (w.into_inner().unwrap_or_default(), "text/csv; charset=utf-8", "csv")

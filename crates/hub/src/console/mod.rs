@@ -39,7 +39,7 @@ use crate::api::{self, AppState};
 use crate::store::ConsoleRequest;
 use crate::tls::ClientCert;
 use crate::tokens::{now, TokenRecord, SUPERVISOR};
-use crate::web::{self, Lang, Page, Viewer};
+use crate::web::{self, Lang, Page, Viewer, Words};
 
 mod auditor;
 

@@ -22,7 +22,7 @@ use policy::{LawPolicy, PolicyClass, Verified};
 use crate::api::AppState;
 use crate::problem::Problem;
 use crate::transparency::{current_year, Cache};
-use crate::web::{self, Lang, Page};
+use crate::web::{self, Lang, Page, Words};
 
 /// The portal's state: the hub and the shared count of its ledger.
 #[derive(Clone)]
@@ -533,6 +533,7 @@ async fn verify(State(p): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Resp
 #[cfg(test)]
 mod tests {
     use super::Unverified;
+    use crate::web::Words;
 
     #[test]
     fn every_reason_has_a_message_in_both_languages() {

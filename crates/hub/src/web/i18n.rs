@@ -5,69 +5,25 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-/// A language the pages are written in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    /// English.
-    En,
-    /// Spanish.
-    Es,
-}
+pub use model::lang::Lang;
 
-impl Lang {
-    /// The BCP 47 code (`en`, `es`), as the `lang` attribute and the `lang` cookie write it.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Es => "es",
-        }
-    }
-
-    /// The language of a code (`en`, `es`, or a tag such as `es-MX`), if it is one of ours.
-    pub fn from_code(code: &str) -> Option<Self> {
-        let primary = code.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => Some(Lang::En),
-            "es" => Some(Lang::Es),
-            _ => None,
-        }
-    }
-
-    /// The other language (the one the switch offers).
-    pub fn other(self) -> Self {
-        match self {
-            Lang::En => Lang::Es,
-            Lang::Es => Lang::En,
-        }
-    }
-
-    /// The language's own name, as the switch shows it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::En => "English",
-            Lang::Es => "Español",
-        }
-    }
-
+/// The pages' messages in a language: `lang.t(KEY)`, `lang.f(KEY, &[ARGS])`.
+pub trait Words {
     /// The message `key` in this language (the key itself if there is no such message: a test
     /// makes sure every key used exists).
-    pub fn t(self, key: &'static str) -> &'static str {
-        match INDEX.get(key) {
-            Some(&(en, es)) => match self {
-                Lang::En => en,
-                Lang::Es => es,
-            },
-            None => key,
-        }
+    fn t(self, key: &'static str) -> &'static str;
+
+    /// The message `key` with `{0}`, `{1}`, ... replaced by `args` ([`model::lang::fill`]).
+    fn f(self, key: &'static str, args: &[&str]) -> String;
+}
+
+impl Words for Lang {
+    fn t(self, key: &'static str) -> &'static str {
+        INDEX.get(key).map_or(key, |&(en, es)| self.pick(en, es))
     }
 
-    /// The message `key` with `{0}`, `{1}`, ... replaced by `args`.
-    pub fn f(self, key: &'static str, args: &[&str]) -> String {
-        let mut out = self.t(key).to_string();
-        for (i, a) in args.iter().enumerate() {
-            out = out.replace(&format!("{{{i}}}"), a);
-        }
-        out
+    fn f(self, key: &'static str, args: &[&str]) -> String {
+        model::lang::fill(self.t(key), args)
     }
 }
 
@@ -337,6 +293,14 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("audit.jsonl", "Download the findings as JSON lines", "Descargar los hallazgos en líneas JSON"),
     ("audit.by_detector", "Findings by detector and severity", "Hallazgos por detector y gravedad"),
     ("audit.by_rule", "Findings by rule", "Hallazgos por regla"),
+    ("audit.chart_desc", "Bar chart of {0} rows; the table below gives every number.", "Gráfico de barras de {0} filas; la tabla siguiente da cada número."),
+    ("audit.by_agency", "Top organisations by findings", "Organizaciones con más hallazgos"),
+    ("audit.by_user", "Top users by findings", "Usuarios con más hallazgos"),
+    ("audit.by_month", "Findings by month of the record", "Hallazgos por mes del registro"),
+    ("audit.agency", "Organisation", "Organización"),
+    ("audit.user", "User", "Usuario"),
+    ("audit.month", "Month", "Mes"),
+    ("audit.unnamed", "(not named in the file)", "(sin nombre en el archivo)"),
     ("audit.findings", "Findings, most severe first", "Hallazgos, los más graves primero"),
     ("audit.severity", "Severity", "Gravedad"),
     ("audit.detector", "Detector", "Detector"),

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 use sha2::{Digest, Sha256};
 
-pub use i18n::Lang;
+pub use i18n::{Lang, Words};
 
 /// The name of the cookie that remembers the reader's language.
 pub const LANG_COOKIE: &str = "fg_lang";

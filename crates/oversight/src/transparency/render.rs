@@ -323,10 +323,7 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
 /// The message `key` in `lang` (the key itself if there is none: a test renders every message).
 pub(super) fn t(lang: ReportLang, key: &str) -> &'static str {
     match MESSAGES.iter().find(|(k, _, _)| *k == key) {
-        Some((_, en, es)) => match lang {
-            ReportLang::En => en,
-            ReportLang::Es => es,
-        },
+        Some((_, en, es)) => lang.pick(en, es),
         None => {
             debug_assert!(false, "no message {key:?}");
             ""
@@ -334,29 +331,9 @@ pub(super) fn t(lang: ReportLang, key: &str) -> &'static str {
     }
 }
 
-/// The message `key` in `lang` with `{0}`, `{1}`, ... replaced by `args`, in one pass (an argument
-/// that itself holds `{1}` is left as it is).
+/// The message `key` in `lang` with `{0}`, `{1}`, ... replaced by `args` ([`model::lang::fill`]).
 pub(super) fn f(lang: ReportLang, key: &str, args: &[&str]) -> String {
-    let template = t(lang, key);
-    let mut out = String::with_capacity(template.len() + 64);
-    let mut rest = template;
-    while let Some(i) = rest.find('{') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        let arg = after.find('}').and_then(|j| after[..j].parse::<usize>().ok().map(|n| (j, n)));
-        match arg {
-            Some((j, n)) if n < args.len() => {
-                out.push_str(args[n]);
-                rest = &after[j + 1..];
-            }
-            _ => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    model::lang::fill(t(lang, key), args)
 }
 
 /// What a kind of obligation means, in `lang`.
@@ -561,36 +538,9 @@ impl Page<'_> {
             return;
         }
         let id = self.id();
-        let max = rows.iter().map(|r| r.count).max().unwrap_or(0).max(1);
-        let height = ROW_H * rows.len() as u32 + 8;
         let desc = f(self.lang, "chart.counts", &[&rows.len().to_string()]);
-        let _ = write!(
-            self.out,
-            "<figure><svg role=\"img\" aria-labelledby=\"{id}t {id}d\" width=\"{CHART_W}\" height=\"{height}\" \
-             viewBox=\"0 0 {CHART_W} {height}\" xmlns=\"http://www.w3.org/2000/svg\">\
-             <title id=\"{id}t\">{t}</title><desc id=\"{id}d\">{desc}</desc>",
-            t = esc(title),
-        );
-        let scale = f64::from(CHART_W - LABEL_W - 60) / max as f64;
-        for (i, r) in rows.iter().enumerate() {
-            let y = i as u32 * ROW_H;
-            let w = r.count as f64 * scale;
-            let _ = write!(
-                self.out,
-                "<text x=\"{x}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"12\">{label}</text>\
-                 <rect x=\"{LABEL_W}\" y=\"{ry}\" width=\"{w:.1}\" height=\"{h}\" fill=\"{BAR}\"><title>{k}: {n}</title></rect>\
-                 <text x=\"{tx:.1}\" y=\"{ty}\" font-size=\"12\">{n}</text>",
-                x = LABEL_W - 6,
-                ty = y + 15,
-                label = esc(&short(&r.key, 34)),
-                ry = y + 3,
-                h = ROW_H - 6,
-                k = esc(&r.key),
-                n = r.count,
-                tx = f64::from(LABEL_W) + w + 4.0
-            );
-        }
-        let _ = write!(self.out, "</svg><figcaption>{}</figcaption></figure>", esc(title));
+        let bars: Vec<(&str, u64)> = rows.iter().map(|r| (r.key.as_str(), r.count)).collect();
+        self.out.push_str(&bar_chart(&id, title, &desc, &bars));
         let _ = write!(
             self.out,
             "<table data-section=\"{section}\"><caption>{t}</caption><thead><tr><th scope=\"col\">{key}</th>\
@@ -642,6 +592,44 @@ impl Page<'_> {
     fn h2(&mut self, id: &str) {
         let _ = write!(self.out, "<h2 id=\"{id}\">{}</h2>", self.t(&format!("h2.{id}")));
     }
+}
+
+/// A horizontal bar chart, inline SVG in a `<figure>`: `title` is the SVG's title and the caption,
+/// `desc` its description, and each row a bar with its label (cut to 30 characters; the whole label
+/// and the number are in the bar's tooltip) and its number written beside it, so that nothing is
+/// carried by colour alone. `id` must be unique in the page. Pair it with a table of the same rows.
+pub fn bar_chart(id: &str, title: &str, desc: &str, rows: &[(&str, u64)]) -> String {
+    let mut out = String::new();
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+    let height = ROW_H * rows.len() as u32 + 8;
+    let _ = write!(
+        out,
+        "<figure><svg role=\"img\" aria-labelledby=\"{id}t {id}d\" width=\"{CHART_W}\" height=\"{height}\" \
+         viewBox=\"0 0 {CHART_W} {height}\" xmlns=\"http://www.w3.org/2000/svg\">\
+         <title id=\"{id}t\">{t}</title><desc id=\"{id}d\">{d}</desc>",
+        t = esc(title),
+        d = esc(desc),
+    );
+    let scale = f64::from(CHART_W - LABEL_W - 60) / max as f64;
+    for (i, (key, n)) in rows.iter().enumerate() {
+        let y = i as u32 * ROW_H;
+        let w = *n as f64 * scale;
+        let _ = write!(
+            out,
+            "<text x=\"{x}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"12\">{label}</text>\
+             <rect x=\"{LABEL_W}\" y=\"{ry}\" width=\"{w:.1}\" height=\"{h}\" fill=\"{BAR}\"><title>{k}: {n}</title></rect>\
+             <text x=\"{tx:.1}\" y=\"{ty}\" font-size=\"12\">{n}</text>",
+            x = LABEL_W - 6,
+            ty = y + 15,
+            label = esc(&short(key, 30)),
+            ry = y + 3,
+            h = ROW_H - 6,
+            k = esc(key),
+            tx = f64::from(LABEL_W) + w + 4.0
+        );
+    }
+    let _ = write!(out, "</svg><figcaption>{}</figcaption></figure>", esc(title));
+    out
 }
 
 fn short(s: &str, n: usize) -> String {
