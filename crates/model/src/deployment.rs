@@ -301,6 +301,45 @@ impl Limits {
     }
 }
 
+/// A cost of the deployment and who pays for it (`[[funding]]`): the annual transparency report
+/// states them, as surveillance-technology ordinances require.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Funding {
+    /// What is paid for, by name (for example "Fusion center ALPR access").
+    pub program: String,
+    /// Who pays (for example "DHS FEMA Urban Area Security Initiative", "City general fund").
+    pub grantor: String,
+    /// How much, in US dollars (at most two decimals, not negative).
+    pub amount_usd: f64,
+    /// The calendar year the amount is for.
+    pub year: i64,
+    /// What the money buys, in a sentence.
+    pub purpose: String,
+}
+
+impl Funding {
+    /// Checks one entry; the message says what is wrong.
+    fn check(&self) -> Result<(), String> {
+        for (name, v) in [("program", &self.program), ("grantor", &self.grantor), ("purpose", &self.purpose)] {
+            if v.trim().is_empty() {
+                return Err(format!("`{name}` is empty"));
+            }
+        }
+        let cents = self.amount_usd * 100.0;
+        if !self.amount_usd.is_finite() || self.amount_usd < 0.0 || (cents - cents.round()).abs() > 1e-6 {
+            return Err(format!(
+                "`amount_usd` is {}; expected a number of US dollars, not negative, with at most two decimals",
+                self.amount_usd
+            ));
+        }
+        if !(1970..=9999).contains(&self.year) {
+            return Err(format!("`year` is {}; expected a year from 1970 to 9999", self.year));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DeploymentFile {
@@ -312,6 +351,8 @@ struct DeploymentFile {
     agencies: Vec<Agency>,
     #[serde(default, rename = "source")]
     sources: Vec<Source>,
+    #[serde(default)]
+    funding: Vec<Funding>,
 }
 
 /// The agencies and sources of one hub. Ids are unique; every source's owner is an agency here.
@@ -322,6 +363,7 @@ pub struct Deployment {
     agencies: Vec<Agency>,
     sources: Vec<Source>,
     limits: Limits,
+    funding: Vec<Funding>,
     agency_index: HashMap<String, usize>,
     source_index: HashMap<String, usize>,
 }
@@ -389,11 +431,15 @@ impl Deployment {
                 }
             }
         }
+        for (i, f) in file.funding.iter().enumerate() {
+            f.check().map_err(|why| invalid(format!("funding entry {} ({:?}): {why}", i + 1, f.program)))?;
+        }
         Ok(Self {
             name: file.name,
             agencies: file.agencies,
             sources: file.sources,
             limits: file.limits,
+            funding: file.funding,
             agency_index,
             source_index,
         })
@@ -402,6 +448,12 @@ impl Deployment {
     /// The hub's rate limits and quotas (the `[limits]` table, defaults where absent).
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The costs and their funding sources (`[[funding]]`), as written; empty when the deployment
+    /// gives none.
+    pub fn funding(&self) -> &[Funding] {
+        &self.funding
     }
 
     /// The agency with this id.

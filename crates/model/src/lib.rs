@@ -43,5 +43,7 @@ pub mod vocab;
 
 pub use date::Date;
 pub use decision::{Decision, Outcome, Reason};
-pub use deployment::{Agency, AgencyKind, Deployment, DeploymentError, ImmigrationRole, Jurisdiction, Limits, Source};
+pub use deployment::{
+    Agency, AgencyKind, Deployment, DeploymentError, Funding, ImmigrationRole, Jurisdiction, Limits, Source,
+};
 pub use request::{ChainLink, LegalBasis, Request, RequestError, Requester, Subject};

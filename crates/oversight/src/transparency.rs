@@ -273,6 +273,76 @@ pub struct Violations {
     pub statement: String,
 }
 
+/// One cost of the year and who pays it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FundingRow {
+    /// Its place in the deployment's list of the year (1, 2, ...).
+    pub key: String,
+    /// What is paid for.
+    pub program: String,
+    /// Who pays.
+    pub grantor: String,
+    /// What the money buys.
+    pub purpose: String,
+    /// How much, in US dollars.
+    pub amount_usd: f64,
+}
+
+/// What one grantor pays in the year.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GrantorRow {
+    /// The grantor.
+    pub key: String,
+    /// In US dollars.
+    pub amount_usd: f64,
+    /// Entries.
+    pub entries: u64,
+}
+
+/// Costs and funding sources of the year, as the deployment states them (not counted from the
+/// ledger: the deployment's operator declares them).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FundingSection {
+    /// Whether the deployment states any cost at all (`false`: "not provided").
+    pub provided: bool,
+    /// The year's costs, in the deployment's order.
+    pub entries: Vec<FundingRow>,
+    /// The year's costs by grantor, largest first.
+    pub by_grantor: Vec<GrantorRow>,
+    /// The year's total, in US dollars.
+    pub total_usd: f64,
+}
+
+impl FundingSection {
+    /// The costs `deployment` states for `year`.
+    fn of(deployment: Option<&Deployment>, year: i64) -> Self {
+        let all = deployment.map_or(&[][..], Deployment::funding);
+        let cents = |usd: f64| (usd * 100.0).round() as i64;
+        let dollars = |cents: i64| cents as f64 / 100.0;
+        let mut by: BTreeMap<&str, (i64, u64)> = BTreeMap::new();
+        let mut entries = Vec::new();
+        for f in all.iter().filter(|f| f.year == year) {
+            let e = by.entry(f.grantor.as_str()).or_default();
+            e.0 += cents(f.amount_usd);
+            e.1 += 1;
+            entries.push(FundingRow {
+                key: (entries.len() + 1).to_string(),
+                program: f.program.clone(),
+                grantor: f.grantor.clone(),
+                purpose: f.purpose.clone(),
+                amount_usd: dollars(cents(f.amount_usd)),
+            });
+        }
+        let total = by.values().map(|v| v.0).sum();
+        let mut by_grantor: Vec<GrantorRow> = by
+            .into_iter()
+            .map(|(k, (c, n))| GrantorRow { key: k.to_string(), amount_usd: dollars(c), entries: n })
+            .collect();
+        by_grantor.sort_by(|a, b| b.amount_usd.total_cmp(&a.amount_usd).then_with(|| a.key.cmp(&b.key)));
+        Self { provided: !all.is_empty(), entries, by_grantor, total_usd: dollars(total) }
+    }
+}
+
 /// The annual report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
@@ -296,6 +366,8 @@ pub struct Report {
     pub reviews: Reviews,
     /// Obligations carried out.
     pub obligations: Obligations,
+    /// What the deployment costs and who pays, for the year (from the deployment's `[[funding]]`).
+    pub funding: FundingSection,
     /// Detector findings.
     pub findings: Findings,
     /// Complaints and violations.
@@ -847,6 +919,7 @@ impl Report {
             citations,
             reviews,
             obligations,
+            funding: FundingSection::of(deployment, year),
             findings: findings_section,
             violations,
         }

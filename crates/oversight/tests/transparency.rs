@@ -632,3 +632,76 @@ fn the_spanish_page_carries_the_english_page_numbers() {
     assert_eq!(ReportLang::from_code("es-MX"), Some(ReportLang::Es));
     assert_eq!((ReportLang::from_code("fr"), ReportLang::default().code()), (None, "en"));
 }
+
+/// The report states the year's costs and who pays them, from the deployment's `[[funding]]`: each
+/// entry, the totals by grantor (to the cent), "not provided" when the deployment states none; a
+/// malformed entry is refused when the deployment loads, naming it.
+#[test]
+fn costs_and_funding_come_from_the_deployment() {
+    let seed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/seed-world/deployment.toml"),
+    )
+    .unwrap();
+    let entry = |program: &str, grantor: &str, amount: &str, year: i64| {
+        format!(
+            "\n[[funding]]\nprogram = \"{program}\"\ngrantor = \"{grantor}\"\namount_usd = {amount}\nyear = {year}\npurpose = \"p\"\n"
+        )
+    };
+    let text = format!(
+        "{seed}{}{}{}",
+        entry("ALPR access", "UASI", "100000.10", 2025),
+        entry("Analysts", "UASI", "0.20", 2025),
+        entry("Hosting", "City", "250000", 2025)
+    );
+    let dep = Deployment::from_toml_str(&text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_ledger(dir.path(), &entries());
+    let r = report(dir.path(), 2025, Some(&dep));
+    let v = serde_json::to_value(&r).unwrap();
+    let f = &v["funding"];
+    assert_eq!(f["provided"], true);
+    assert_eq!(f["total_usd"], 350000.3);
+    assert_eq!(f["entries"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        (f["entries"][0]["program"].as_str(), f["entries"][0]["amount_usd"].as_f64()),
+        (Some("ALPR access"), Some(100000.1))
+    );
+    let by: Vec<(&str, f64, u64)> = f["by_grantor"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["key"].as_str().unwrap(), g["amount_usd"].as_f64().unwrap(), g["entries"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(by, [("City", 250000.0, 1), ("UASI", 100000.3, 2)]);
+    let html = r.html();
+    assert!(html.contains("<h2 id=\"funding\">Costs and funding</h2>"));
+    assert!(html.contains("<td data-m=\"amount_usd\">100000.3</td>"), "the total by grantor, to the cent");
+    assert!(r.csv().contains("funding.by_grantor,UASI,,amount_usd,100000.3"));
+    assert!(r.html_in(ReportLang::Es, None).contains("Costos y financiamiento"));
+    // Another year of the same deployment: provided, none that year. No deployment: not provided.
+    let other = report(dir.path(), 2024, Some(&dep));
+    assert!(other.funding.provided && other.funding.entries.is_empty() && other.funding.total_usd == 0.0);
+    let none = report(dir.path(), 2025, None);
+    assert!(!none.funding.provided);
+    assert!(none.html().contains("Not provided: the deployment states no costs"));
+
+    // Malformed entries are refused at load, naming the entry (the seed world states two, so the
+    // bad one is the third) and what is wrong.
+    for (bad, why) in [
+        (entry("X", "G", "-1", 2025), "`amount_usd` is -1"),
+        (entry("X", "G", "10.005", 2025), "at most two decimals"),
+        (entry("", "G", "1", 2025), "`program` is empty"),
+        (entry("X", "G", "1", 1900), "`year` is 1900"),
+        (
+            "\n[[funding]]\nprogram = \"X\"\ngrantor = \"G\"\namount_usd = 1\nyear = 2025\npurpose = \"p\"\nfund = 1\n"
+                .into(),
+            "unknown field",
+        ),
+    ] {
+        let err = Deployment::from_toml_str(&format!("{seed}{bad}")).unwrap_err().to_string();
+        assert!(err.contains(why), "{err}");
+        if !why.contains("unknown") {
+            assert!(err.contains("funding entry 3 (\"X\")") || err.contains("funding entry 3 (\"\")"), "{err}");
+        }
+    }
+}

@@ -218,6 +218,21 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("reviews.verdicts_in_year", "Verdicts given in the year", "Veredictos dictados en el año"),
     // Safeguards.
     ("h2.obligations", "Safeguards carried out", "Salvaguardas aplicadas"),
+    ("h2.funding", "Costs and funding", "Costos y financiamiento"),
+    ("funding", "Total cost of the year", "Costo total del año"),
+    ("funding.total_usd", "US dollars", "Dólares estadounidenses"),
+    ("funding.entries", "Costs of the year", "Costos del año"),
+    ("funding.by_grantor", "Costs by funding source", "Costos por fuente de financiamiento"),
+    (
+        "funding.not_provided",
+        "Not provided: the deployment states no costs or funding sources ([[funding]] in its deployment.toml).",
+        "No proporcionado: el despliegue no declara costos ni fuentes de financiamiento ([[funding]] en su deployment.toml).",
+    ),
+    ("col.program", "Program", "Programa"),
+    ("col.grantor", "Funding source", "Fuente de financiamiento"),
+    ("col.purpose", "Purpose", "Propósito"),
+    ("col.amount_usd", "US dollars", "Dólares"),
+    ("col.entries", "Entries", "Entradas"),
     ("obligations", "Releases and their obligations", "Entregas y sus obligaciones"),
     ("obligations.releases", "Releases (permits and approvals)", "Entregas (permisos y aprobaciones)"),
     ("obligations.releases_with_obligations", "Releases carrying obligations", "Entregas con obligaciones"),
@@ -589,6 +604,63 @@ impl Page<'_> {
     }
 
     /// A section heading, `<h2 id="ID">`, its text the message `h2.ID`.
+    /// Costs and funding: the year's entries and their total by grantor, or "not provided".
+    fn funding(&mut self, fu: &super::FundingSection, year: i64) {
+        self.h2("funding");
+        if !fu.provided {
+            let _ = write!(self.out, "<p class=\"none\">{}</p>", self.t("funding.not_provided"));
+        } else if fu.entries.is_empty() {
+            self.none(&self.t("funding.entries").to_lowercase(), year);
+        } else {
+            let _ = write!(
+                self.out,
+                "<table data-section=\"funding.entries\"><caption>{}</caption><thead><tr><th scope=\"col\">#</th>\
+                 <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
+                 </tr></thead><tbody>",
+                esc(self.t("funding.entries")),
+                esc(self.t("col.program")),
+                esc(self.t("col.grantor")),
+                esc(self.t("col.purpose")),
+                esc(self.t("col.amount_usd")),
+            );
+            for e in &fu.entries {
+                let _ = write!(
+                    self.out,
+                    "<tr data-key=\"{k}\"><th scope=\"row\">{k}</th><td>{}</td><td>{}</td><td>{}</td>\
+                     <td data-m=\"amount_usd\">{}</td></tr>",
+                    esc(&e.program),
+                    esc(&e.grantor),
+                    esc(&e.purpose),
+                    num(e.amount_usd),
+                    k = esc(&e.key),
+                );
+            }
+            self.out.push_str("</tbody></table>");
+            let _ = write!(
+                self.out,
+                "<table data-section=\"funding.by_grantor\"><caption>{}</caption><thead><tr><th scope=\"col\">{}</th>\
+                 <th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+                esc(self.t("funding.by_grantor")),
+                esc(self.t("col.grantor")),
+                esc(self.t("col.amount_usd")),
+                esc(self.t("col.entries")),
+            );
+            for g in &fu.by_grantor {
+                let _ = write!(
+                    self.out,
+                    "<tr data-key=\"{k}\"><th scope=\"row\">{k}</th><td data-m=\"amount_usd\">{}</td>\
+                     <td data-m=\"entries\">{}</td></tr>",
+                    num(g.amount_usd),
+                    g.entries,
+                    k = esc(&g.key),
+                );
+            }
+            self.out.push_str("</tbody></table>");
+            self.csv_link("funding.by_grantor", self.t("funding.by_grantor"));
+        }
+        self.scalars("funding", &[("total_usd", num(fu.total_usd))]);
+    }
+
     fn h2(&mut self, id: &str) {
         let _ = write!(self.out, "<h2 id=\"{id}\">{}</h2>", self.t(&format!("h2.{id}")));
     }
@@ -630,6 +702,11 @@ pub fn bar_chart(id: &str, title: &str, desc: &str, rows: &[(&str, u64)]) -> Str
     }
     let _ = write!(out, "</svg><figcaption>{}</figcaption></figure>", esc(title));
     out
+}
+
+/// A number as the JSON form writes it (so the page and the JSON agree to the digit).
+fn num(x: f64) -> String {
+    serde_json::to_string(&x).unwrap_or_default()
 }
 
 fn short(s: &str, n: usize) -> String {
@@ -730,6 +807,7 @@ pub(super) fn html(r: &Report, lang: ReportLang, csv: Option<&str>) -> String {
     p.counts("obligations.by_kind", Some("col.meaning"), &o.by_kind, y);
     p.counts("obligations.by_obligation", None, &o.by_obligation, y);
     p.counts("obligations.notices_by_agency", Some("col.agency"), &o.notices_by_agency, y);
+    p.funding(&r.funding, y);
     let fi = &r.findings;
     p.h2("findings");
     p.counts("findings.justification_signals", None, &fi.justification_signals, y);
@@ -865,7 +943,21 @@ mod tests {
         full.findings.justification_signals = vec![count("k-senal", None, 1)];
         full.violations.refused_by_agency = vec![count("k-agencia", Some("Cuerpo Uno"), 2)];
         full.violations.statement = statement(&full.violations, false, ReportLang::En);
+        full.funding = super::super::FundingSection {
+            provided: true,
+            entries: vec![super::super::FundingRow {
+                key: "1".into(),
+                program: "k-programa".into(),
+                grantor: "k-fuente".into(),
+                purpose: "k-proposito".into(),
+                amount_usd: 10.5,
+            }],
+            by_grantor: vec![super::super::GrantorRow { key: "k-fuente".into(), amount_usd: 10.5, entries: 1 }],
+            total_usd: 10.5,
+        };
         let mut found = full.clone();
+        found.funding.entries.clear();
+        found.funding.by_grantor.clear();
         found.findings.detectors_ran = true;
         found.findings.by_kind = vec![count("k-hallazgo", None, 1)];
         found.violations.high_severity_findings = 1;
