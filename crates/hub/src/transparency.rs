@@ -153,6 +153,12 @@ pub(crate) struct Cache {
 /// catches up, reading only the entries added meanwhile.
 const FOLLOW_SECS: u64 = 600;
 
+/// How often the counting thread looks for a new checkpoint (a page that sees one wakes it sooner).
+const FOLLOW_TICK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How long after a ledger failed to verify the counting thread verifies it again.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How long the first page view after the count rested waits for it to catch up (longer, it is
 /// answered from the count there is, which names its checkpoint).
 const CATCH_UP_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -337,8 +343,8 @@ fn follow(
     loop {
         let resting =
             following.is_some() && crate::tokens::now().saturating_sub(viewed.load(Ordering::Relaxed)) > FOLLOW_SECS;
-        match if resting { Ok(false) } else { count(app, deployment, &mut following) } {
-            Ok(false) => {}
+        let wait = match if resting { Ok(false) } else { count(app, deployment, &mut following) } {
+            Ok(false) => FOLLOW_TICK,
             Ok(true) => {
                 let Some((reader, tally)) = &following else { continue };
                 if tally.findings().len() != findings.len() {
@@ -351,10 +357,14 @@ fn follow(
                 let counted =
                     Counted { info, reports, findings: Arc::clone(&findings), empty: Mutex::new(BTreeMap::new()) };
                 publish.send_replace(Published { counted: Some(Arc::new(counted)), failed: None });
+                FOLLOW_TICK
             }
             Err(why) => {
                 app.metrics.count_failures.fetch_add(1, Ordering::Relaxed);
-                eprintln!("transparency: {why}; the last count stays up, and the whole ledger is verified again");
+                eprintln!(
+                    "transparency: {why}; the last count stays up, and the whole ledger is verified again in {} s",
+                    RETRY_AFTER.as_secs()
+                );
                 following = None;
                 publish.send_if_modified(|p| {
                     let first = p.counted.is_none();
@@ -363,11 +373,19 @@ fn follow(
                     }
                     first
                 });
+                RETRY_AFTER
             }
-        }
-        match woken.recv_timeout(std::time::Duration::from_secs(1)) {
-            Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+        };
+        // Until the next tick, or a page's wake; after a failure, wakes are let pass until the
+        // retry, so that a ledger that does not verify is not verified again for every page view.
+        let until = std::time::Instant::now() + wait;
+        loop {
+            match woken.recv_timeout(until.saturating_duration_since(std::time::Instant::now())) {
+                Ok(()) if wait == FOLLOW_TICK => break,
+                Ok(()) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            }
         }
     }
 }

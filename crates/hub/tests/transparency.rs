@@ -600,3 +600,45 @@ fn the_count_follows_the_ledger_as_it_grows() {
         assert_eq!(metric("fusionguard_transparency_count_failures_total"), 0);
     }
 }
+
+/// A published ledger that no longer verifies is never counted: after an entry bundle was changed
+/// on disk, a restarted hub's pages answer 500 `ledger-unverifiable` naming the file (nothing
+/// counted from it, no report served), and `/metrics` counts the failure.
+#[test]
+fn a_tampered_published_ledger_is_not_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let year = oversight::time::civil_from_days((hub::tokens::now() / 86_400) as i64).0;
+    {
+        let hub = TestHub::start_custom(dir.path(), |o| o.limits = false);
+        let token = hub.token("oc-sheriff", "det-1", "detective");
+        for i in 0..260 {
+            assert_eq!(hub.post("/v1/requests", Some(&token), &alpr(&format!("TMP{i}"))).status, 200);
+        }
+        hub.wait_checkpoint(260);
+        assert_eq!(counted(&hub, year, 260).status, 200);
+    }
+    // The first, full bundle: a byte of its last entry changed.
+    let bundle = dir.path().join("ledger/tiles/tile/entries/000");
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let at = bytes.len() - 3;
+    bytes[at] ^= 0x20;
+    std::fs::write(&bundle, &bytes).unwrap();
+    let hub = TestHub::start_custom(dir.path(), |o| o.limits = false);
+    for path in [format!("/v1/transparency?year={year}"), "/transparency".to_string(), "/".to_string()] {
+        let r = hub.get(&path, None);
+        assert_eq!(r.status, 500, "{path}: {}", r.text);
+        if path.starts_with("/v1/") {
+            let p = r.json();
+            assert_eq!(p["type"], "urn:fusionguard:problem:ledger-unverifiable", "{p}");
+            assert!(p["detail"].as_str().unwrap().contains("tile/entries/000"), "{p}");
+        }
+        assert!(!r.text.contains("\"totals\""), "no report from a ledger that does not verify");
+    }
+    let failures: u64 = hub
+        .get("/metrics", None)
+        .text
+        .lines()
+        .find_map(|l| l.strip_prefix("fusionguard_transparency_count_failures_total ")?.trim().parse().ok())
+        .unwrap();
+    assert!(failures >= 1, "{failures}");
+}
