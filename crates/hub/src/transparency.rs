@@ -21,7 +21,7 @@
 //! counted at; only before the first count is done does a request wait for it (asynchronously).
 //! A ledger that no longer verifies (rolled back, forked, a verified entry changed) is never
 //! counted: the last good count stays up, the thread says why on stderr, and it verifies the
-//! whole ledger again on its next try.
+//! whole ledger again [`RETRY_AFTER`] later.
 //!
 //! **Years.** The ledger holds the years from the one its earliest entry is dated in (the current
 //! year when it has none) to the current year (or the latest entry's, if later). A year in that
