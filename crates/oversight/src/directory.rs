@@ -282,10 +282,21 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
-/// Federal markers, longest first where one holds another (`coast guard auxiliary` before `coast
-/// guard`). `dhs` and `homeland security` are only read as federal when no state or local word
-/// is in the name (a state's "Office of Homeland Security" is the state's).
+/// Federal markers, the first found wins: immigration enforcement's first (so a name that also
+/// names another agency is never understated), then the longer where one holds another (`coast
+/// guard auxiliary` before `coast guard`). `dhs` and `homeland security` are only read as federal
+/// when no state code, state name or local word is in the name (a state's "Office of Homeland
+/// Security" is the state's).
 const FEDERAL_MARKERS: &[&str] = &[
+    "hsi",
+    "homeland security investigations",
+    "ice ero",
+    "ice",
+    "ero",
+    "cbp",
+    "border patrol",
+    "usbp",
+    "uscis",
     "coast guard auxiliary",
     "uscg auxiliary",
     "fema",
@@ -293,20 +304,11 @@ const FEDERAL_MARKERS: &[&str] = &[
     "tsa",
     "uscg",
     "coast guard",
-    "usbp",
-    "ero",
     "fbi",
     "atf",
     "dea",
     "usms",
     "us marshals",
-    "hsi",
-    "homeland security investigations",
-    "ice",
-    "ice ero",
-    "cbp",
-    "border patrol",
-    "uscis",
     "us army",
     "us air force",
     "us navy",
