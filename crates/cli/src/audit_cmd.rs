@@ -207,6 +207,11 @@ fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
         for (id, a) in &report.attachments {
             eprintln!("    <{id}>: {:?} ({}, {} bytes)", a.name, a.content_type, a.size);
         }
+        // Personal accounts by the hash of their address, never the address.
+        eprintln!("  {} personal mail accounts on official business (by address hash)", report.personal_accounts.len());
+        for (hash, a) in &report.personal_accounts {
+            eprintln!("    {hash} ({}): {} message(s)", a.domain, a.messages);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -24,18 +24,27 @@
 //! a message in between is missing); a message with neither field whose subject starts with a
 //! reply or forward prefix joins the thread of the first message with the same normalised subject.
 //!
-//! Detectors: a DHS address (`dhs.gov` and its subdomains such as `ice.dhs.gov`, `cbp.dhs.gov`;
-//! `ice.gov`, `cbp.gov`, `uscis.gov`) in From, To, CC or BCC (`federal_originator`, high in From or
-//! CC, medium in To or BCC); another federal address (`fbi.gov`, `usdoj.gov`, `atf.gov`, `dea.gov`,
-//! `usss.gov`, `usmarshals.gov`; medium in From or CC); immigration vocabulary in the subject, the
-//! body text or an attachment's name (the policy crate's justification classifier).
+//! Detectors: an immigration-enforcement address ([`FEDERAL_DOMAINS`] of class immigration or
+//! DHS: `ice.gov`, `cbp.gov`, `uscis.gov`, and `dhs.gov` with its subdomains `ice.dhs.gov`,
+//! `cbp.dhs.gov`, ...) in From, To, CC or BCC (`federal_originator`, `email.dhs_address`, high in
+//! From or CC, medium in To or BCC); another federal law-enforcement address (`fbi.gov`,
+//! `usdoj.gov`, `atf.gov`, `dea.gov`, `usss.gov`, `usmarshals.gov`, `uscg.mil`; medium in From or
+//! CC); a DHS component that does not enforce immigration law (`fema.gov`, `fema.dhs.gov`,
+//! `cisa.gov`, `tsa.gov` and their `dhs.gov` forms: low in From or CC, `email.federal_non_enforcement`);
+//! a personal mail account ([`PERSONAL_DOMAINS`]) on a message that also reaches an organisation
+//! (`personal_account`, `email.personal_account`, medium: official business outside the agency's
+//! records system; the evidence names the service and the address's [`address_hash`], never the
+//! address; [`EmailReport::personal_accounts`] counts them per hash); immigration vocabulary in the
+//! subject, the body text or an attachment's name (the policy crate's justification classifier,
+//! with its readings that are not enforcement, such as "ice storm").
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use policy::justification::{self, Signal};
 
+use crate::directory::Class;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Kind, Severity, Subject};
 use crate::mail::{self, Attachment};
@@ -107,13 +116,148 @@ pub fn thread_key(subject: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// DHS domains.
-const DHS_DOMAINS: &[&str] = &["dhs.gov", "ice.gov", "cbp.gov", "uscis.gov"];
-/// Other federal law-enforcement domains.
-const FEDERAL_DOMAINS: &[&str] = &["fbi.gov", "usdoj.gov", "atf.gov", "dea.gov", "usss.gov", "usmarshals.gov"];
+/// Federal domains: the domain (a message's domain matches it or a subdomain of it; the longest
+/// match wins, so `ice.dhs.gov` before `dhs.gov`), the component it names and its class.
+pub const FEDERAL_DOMAINS: &[(&str, &str, Class)] = &[
+    ("ice.dhs.gov", "ICE", Class::Immigration),
+    ("ice.gov", "ICE", Class::Immigration),
+    ("cbp.dhs.gov", "CBP", Class::Immigration),
+    ("cbp.gov", "CBP", Class::Immigration),
+    ("uscis.dhs.gov", "USCIS", Class::Immigration),
+    ("uscis.gov", "USCIS", Class::Immigration),
+    ("dhs.gov", "DHS", Class::Dhs),
+    ("fema.dhs.gov", "FEMA", Class::FederalOther),
+    ("fema.gov", "FEMA", Class::FederalOther),
+    ("cisa.dhs.gov", "CISA", Class::FederalOther),
+    ("cisa.gov", "CISA", Class::FederalOther),
+    ("tsa.dhs.gov", "TSA", Class::FederalOther),
+    ("tsa.gov", "TSA", Class::FederalOther),
+    ("uscg.mil", "USCG", Class::FederalLe),
+    ("fbi.gov", "FBI", Class::FederalLe),
+    ("usdoj.gov", "DOJ", Class::FederalLe),
+    ("atf.gov", "ATF", Class::FederalLe),
+    ("dea.gov", "DEA", Class::FederalLe),
+    ("usss.gov", "USSS", Class::FederalLe),
+    ("usmarshals.gov", "USMS", Class::FederalLe),
+];
+
+/// Personal mail services: an address there is a person's own account, not an agency's or a
+/// company's. Subdomains count (`mail.yahoo.com`); so do the national domains of the big
+/// services (`yahoo.co.uk`, `hotmail.fr`, ...: [`is_personal_domain`]).
+pub const PERSONAL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "ymail.com",
+    "rocketmail.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "msn.com",
+    "aol.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "protonmail.com",
+    "protonmail.ch",
+    "proton.me",
+    "pm.me",
+    "gmx.com",
+    "gmx.net",
+    "mail.com",
+    "zoho.com",
+    "yandex.com",
+    "tutanota.com",
+    "tuta.io",
+    "fastmail.com",
+    "hushmail.com",
+    "comcast.net",
+    "att.net",
+    "sbcglobal.net",
+    "verizon.net",
+    "cox.net",
+    "charter.net",
+];
+
+/// Whether a (lowercase) domain is a personal mail service's: one of [`PERSONAL_DOMAINS`] or a
+/// subdomain of one, or `yahoo.`, `hotmail.`, `outlook.` or `live.` followed by a country's domain
+/// (`yahoo.co.uk`, `hotmail.fr`).
+pub fn is_personal_domain(d: &str) -> bool {
+    if matches_domain(d, PERSONAL_DOMAINS) {
+        return true;
+    }
+    ["yahoo.", "hotmail.", "outlook.", "live."].iter().any(|p| {
+        d.strip_prefix(p).is_some_and(|rest| {
+            let parts: Vec<&str> = rest.split('.').collect();
+            // A country's domain: `fr`, `co.uk`, `com.au`.
+            matches!(parts.as_slice(), [cc] if cc.len() == 2)
+                || matches!(parts.as_slice(), [sld, cc] if cc.len() == 2 && ["co", "com"].contains(sld))
+        })
+    })
+}
+
+/// The pseudonym of a personal address in summaries: the first 16 hex digits of SHA-256 over
+/// `fusionguard.personal_account/1`, a zero byte and the address trimmed and lowercased. The same
+/// address has the same pseudonym in every run and production, so counts can be compared; it is
+/// not anonymity (whoever guesses an address can hash it and compare).
+pub fn address_hash(address: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"fusionguard.personal_account/1\0");
+    h.update(address.trim().to_lowercase().as_bytes());
+    h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The practice concern the personal-account rule applies (no one statute: each state's
+/// public-records and records-retention laws).
+pub const PERSONAL_ACCOUNT_CITATION: &str = "public-records and records-retention laws (practice concern): official \
+     business in a personal account is still a public record to be retained and produced";
 
 fn matches_domain(d: &str, list: &[&str]) -> bool {
     list.iter().any(|x| d == *x || d.strip_suffix(x).is_some_and(|p| p.ends_with('.')))
+}
+
+/// The federal component and class of a (lowercase) domain, by [`FEDERAL_DOMAINS`].
+pub fn federal_domain(d: &str) -> Option<(&'static str, Class)> {
+    FEDERAL_DOMAINS
+        .iter()
+        .filter(|(x, _, _)| d == *x || d.strip_suffix(x).is_some_and(|p| p.ends_with('.')))
+        .max_by_key(|(x, _, _)| x.len())
+        .map(|&(_, c, class)| (c, class))
+}
+
+/// The message's From, To, CC and BCC, with their names.
+fn address_fields(e: &Email) -> [(&'static str, &[String]); 4] {
+    [("From", std::slice::from_ref(&e.from_address)), ("To", &e.to), ("CC", &e.cc), ("BCC", &e.bcc)]
+}
+
+/// The personal-service addresses of a message that also reaches an organisation (an address that
+/// is not a personal service's, or an Exchange id of the agency's own staff): (field, hash of the
+/// address, domain, number of organisation addresses). None when every party is a personal one.
+fn personal_addresses(e: &Email) -> Vec<(&'static str, String, String, usize)> {
+    let fields = address_fields(e);
+    let organisational = fields
+        .iter()
+        .flat_map(|(_, addrs)| addrs.iter())
+        .filter(|a| !a.trim().is_empty() && domain(a).is_none_or(|d| !is_personal_domain(&d)))
+        .count();
+    if organisational == 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (field, addrs) in fields {
+        for a in addrs {
+            if let Some(d) = domain(a).filter(|d| is_personal_domain(d)) {
+                out.push((field, address_hash(a), d, organisational));
+            }
+        }
+    }
+    out
+}
+
+/// The personal accounts of a message (hash, domain), as [`detect`] reports them.
+fn personal_accounts(e: &Email) -> impl Iterator<Item = (String, String)> {
+    personal_addresses(e).into_iter().map(|(_, h, d, _)| (h, d))
 }
 
 /// Runs the email detectors on one message.
@@ -144,30 +288,50 @@ pub fn detect(e: &Email, out: &mut dyn FnMut(Finding)) {
             "",
         ));
     }
-    let fields: [(&str, &[String]); 4] =
-        [("From", std::slice::from_ref(&e.from_address)), ("To", &e.to), ("CC", &e.cc), ("BCC", &e.bcc)];
-    for (field, addrs) in fields {
+    for (field, addrs) in address_fields(e) {
         for a in addrs {
             let Some(d) = domain(a) else { continue };
             let prominent = field == "From" || field == "CC";
-            if matches_domain(&d, DHS_DOMAINS) {
-                out(finding(
+            match federal_domain(&d) {
+                Some((_, class)) if class.is_immigration() => out(finding(
                     Kind::FederalOriginator,
                     if prominent { Severity::High } else { Severity::Medium },
                     format!("DHS address in {field}: {a}"),
                     "email.dhs_address",
                     crate::search_audit::SANCTUARY_CITATION,
-                ));
-            } else if matches_domain(&d, FEDERAL_DOMAINS) && prominent {
-                out(finding(
+                )),
+                Some(_) if !prominent => {}
+                Some((component, Class::FederalOther)) => out(finding(
+                    Kind::FederalOriginator,
+                    Severity::Low,
+                    format!("federal address in {field} ({component}, not immigration enforcement): {a}"),
+                    "email.federal_non_enforcement",
+                    "",
+                )),
+                Some(_) => out(finding(
                     Kind::FederalOriginator,
                     Severity::Medium,
                     format!("federal address in {field}: {a}"),
                     "email.federal_address",
                     "",
-                ));
+                )),
+                None => {}
             }
         }
+    }
+    for (field, hash, d, organisational) in personal_addresses(e) {
+        let mut f = finding(
+            Kind::PersonalAccount,
+            Severity::Medium,
+            format!(
+                "personal mail service {d} in {field} (address {hash}) on a message with {organisational} \
+                 organisation address(es)"
+            ),
+            "email.personal_account",
+            PERSONAL_ACCOUNT_CITATION,
+        );
+        f.user = Some(hash);
+        out(f);
     }
     let mut text = format!("{}\n{}", e.subject, e.body);
     for a in &e.attachments {
@@ -201,6 +365,36 @@ pub struct EmailReport {
     pub threads: Vec<(String, Vec<String>)>,
     /// Attachments: the message id and the attachment, in file order.
     pub attachments: Vec<(String, Attachment)>,
+    /// Personal mail accounts on messages that reach an organisation (the `email.personal_account`
+    /// findings), by [`address_hash`]: the service's domain and the number of messages. Never the
+    /// address itself.
+    pub personal_accounts: BTreeMap<String, PersonalAccount>,
+}
+
+/// One personal mail account of a production, known by its [`address_hash`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersonalAccount {
+    /// The mail service's domain (`gmail.com`).
+    pub domain: String,
+    /// Messages it is on.
+    pub messages: u64,
+}
+
+impl EmailReport {
+    /// Counts the `email.personal_account` findings of one message into
+    /// [`EmailReport::personal_accounts`] (each account once per message).
+    fn count_personal(&mut self, e: &Email) {
+        let mut seen = Vec::new();
+        for (hash, domain) in personal_accounts(e) {
+            if seen.contains(&hash) {
+                continue;
+            }
+            let a = self.personal_accounts.entry(hash.clone()).or_default();
+            a.domain = domain;
+            a.messages += 1;
+            seen.push(hash);
+        }
+    }
 }
 
 fn split_addresses(s: &str) -> Vec<String> {
@@ -268,6 +462,7 @@ pub fn audit_outlook_csv<R: Read>(path: &Path, input: R, out: &mut dyn FnMut(Fin
             out(f)
         });
         report.stats.findings += count;
+        report.count_personal(&email);
     }
     Ok(report)
 }
@@ -541,6 +736,7 @@ impl<'o> MailAudit<'o> {
             (self.out)(f)
         });
         self.report.stats.findings += count;
+        self.report.count_personal(&email);
     }
 
     fn finish(mut self) -> EmailReport {
@@ -658,5 +854,84 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert_eq!(found[0], (Kind::FederalOriginator, Severity::High, "DHS address in CC: agent@ice.dhs.gov".into()));
         assert_eq!((found[1].0, found[1].1), (Kind::ImmigrationPurpose, Severity::High));
+    }
+
+    fn found(e: &Email) -> Vec<(Kind, Severity, &'static str, String)> {
+        let mut v = Vec::new();
+        detect(e, &mut |f| v.push((f.kind, f.severity, f.rule, f.evidence)));
+        v
+    }
+
+    #[test]
+    fn severity_follows_the_component() {
+        let mail = |from: &str| Email {
+            message_id: "m".into(),
+            subject: "FY25 award".into(),
+            from_address: from.into(),
+            to: vec!["grants@eugene-or.gov".into()],
+            ..Default::default()
+        };
+        for (from, want) in [
+            ("a@ice.dhs.gov", Some((Severity::High, "email.dhs_address"))),
+            ("a@cbp.gov", Some((Severity::High, "email.dhs_address"))),
+            ("a@uscis.dhs.gov", Some((Severity::High, "email.dhs_address"))),
+            ("a@hq.dhs.gov", Some((Severity::High, "email.dhs_address"))),
+            ("a@fbi.gov", Some((Severity::Medium, "email.federal_address"))),
+            ("a@uscg.mil", Some((Severity::Medium, "email.federal_address"))),
+            ("a@fema.dhs.gov", Some((Severity::Low, "email.federal_non_enforcement"))),
+            ("a@fema.gov", Some((Severity::Low, "email.federal_non_enforcement"))),
+            ("a@cisa.dhs.gov", Some((Severity::Low, "email.federal_non_enforcement"))),
+            ("a@tsa.dhs.gov", Some((Severity::Low, "email.federal_non_enforcement"))),
+            ("a@notice.gov", None),
+        ] {
+            let got: Vec<_> = found(&mail(from)).into_iter().map(|(_, s, r, _)| (s, r)).collect();
+            assert_eq!(got, want.into_iter().collect::<Vec<_>>(), "{from}");
+        }
+        assert_eq!(
+            found(&mail("grants.officer@fema.dhs.gov"))[0].3,
+            "federal address in From (FEMA, not immigration enforcement): grants.officer@fema.dhs.gov"
+        );
+        // Not in From or CC: nothing for a non-enforcement component.
+        let mut to_fema = mail("clerk@eugene-or.gov");
+        to_fema.to = vec!["gpd@fema.dhs.gov".into()];
+        assert!(found(&to_fema).is_empty());
+    }
+
+    #[test]
+    fn personal_accounts_on_official_business() {
+        assert!(is_personal_domain("gmail.com") && is_personal_domain("mail.yahoo.com"));
+        assert!(is_personal_domain("yahoo.co.uk") && is_personal_domain("hotmail.fr") && is_personal_domain("pm.me"));
+        assert!(!is_personal_domain("eugene-or.gov") && !is_personal_domain("notgmail.com"));
+        assert!(!is_personal_domain("yahoo.example.org") && !is_personal_domain("outlook.office365.com"));
+        let e = Email {
+            message_id: "m".into(),
+            subject: "camera locations".into(),
+            from_address: "Sgt.Jones@Gmail.com".into(),
+            to: vec!["rep@flocksafety.com".into()],
+            cc: vec!["someone@protonmail.com".into()],
+            ..Default::default()
+        };
+        let got = found(&e);
+        assert_eq!(got.len(), 2, "{got:?}");
+        let h = address_hash("sgt.jones@gmail.com");
+        assert_eq!(h, address_hash(" SGT.JONES@GMAIL.COM"));
+        assert_ne!(h, address_hash("sgt.jones2@gmail.com"));
+        assert_eq!(
+            got[0],
+            (
+                Kind::PersonalAccount,
+                Severity::Medium,
+                "email.personal_account",
+                format!("personal mail service gmail.com in From (address {h}) on a message with 1 organisation address(es)")
+            )
+        );
+        assert!(got[1].3.starts_with("personal mail service protonmail.com in CC"));
+        assert!(got.iter().all(|g| !g.3.contains("jones") && !g.3.contains("someone")));
+        // Between personal accounts only, nothing tells it is official business.
+        let private = Email { to: vec!["friend@yahoo.com".into()], cc: vec![], ..e.clone() };
+        assert!(found(&private).is_empty());
+        // An Exchange id counts as the agency's own staff.
+        let staff = Email { to: vec!["/O=EXCHANGELABS/OU=X/CN=RECIPIENTS/CN=ABC".into()], cc: vec![], ..e };
+        assert_eq!(found(&staff).iter().filter(|g| g.0 == Kind::PersonalAccount).count(), 1);
     }
 }

@@ -57,6 +57,8 @@ pub enum Kind {
     SideDoor,
     /// A user denied repeatedly on one subject, then permitted (ledger).
     RetryUntilPermitted,
+    /// Official business sent from or to a personal mail account (gmail.com, yahoo.com, ...).
+    PersonalAccount,
 }
 
 impl Kind {
@@ -77,6 +79,7 @@ impl Kind {
             Self::RetentionExceeded => "retention_exceeded",
             Self::SideDoor => "side_door",
             Self::RetryUntilPermitted => "retry_until_permitted",
+            Self::PersonalAccount => "personal_account",
         }
     }
 }

@@ -13,8 +13,11 @@
 //! - **Illinois** (625 ILCS 5/2-130): sharing with out-of-state or federal recipients is restricted
 //!   (no use for immigration or reproductive-care investigations, written assurances); flagged
 //!   `forbidden_sharing` (medium) for review. Vendor, private or test accounts: medium.
-//! - **Any state**: a DHS immigration component as recipient is `forbidden_sharing` (high); a
-//!   vendor, private or test account is `vendor_pass_through` (medium).
+//! - **Any state**: an immigration-enforcement recipient (class [`Class::Immigration`]: ICE, CBP,
+//!   USCIS; or [`Class::Dhs`], DHS with no component named) is `forbidden_sharing` (high). A DHS
+//!   component that does not enforce immigration law (FEMA, CISA, TSA, a grants office, the Coast
+//!   Guard) is not; it is federal, so SB 34 still applies to it. A vendor, private or test account
+//!   is `vendor_pass_through` (medium).
 //! - A recipient the directory cannot resolve, shared with by a California or Illinois agency, is
 //!   `unresolved_agency` (low): whether the sharing is lawful cannot be told. Every unresolved
 //!   name is also listed in the report.
@@ -23,7 +26,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::Path;
 
-use crate::directory::{Directory, Level, Resolution};
+use crate::directory::{Class, Directory, Level, Resolution};
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Kind, Severity, Subject};
 use crate::stats::{next_record, ImportStats};
@@ -125,11 +128,15 @@ pub fn judge(src: &Resolution, dst: &Resolution) -> Vec<Judgement> {
     let state = src.state.as_deref();
     let dst_state = dst.state.as_deref();
     let dst_level = dst.level;
-    if let Some(c) = &dst.dhs_component {
+    if dst.class.is_some_and(Class::is_immigration) {
+        let what = match (dst.class, &dst.dhs_component) {
+            (Some(Class::Dhs), _) | (_, None) => "recipient is DHS, component not named".to_owned(),
+            (_, Some(c)) => format!("recipient is DHS component {c}"),
+        };
         out.push((
             Kind::ForbiddenSharing,
             Severity::High,
-            format!("recipient is DHS component {c}"),
+            what,
             "sharing.dhs_recipient",
             crate::search_audit::SANCTUARY_CITATION,
         ));

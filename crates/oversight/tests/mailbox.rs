@@ -125,14 +125,14 @@ fn mbox_production() {
                 Kind::ImmigrationPurpose,
                 Severity::High,
                 2,
-                "subject \"Plate request – ICE detainer\": weak: \"ice\", strong: \"detainer\"".into()
+                "subject \"Plate request – ICE detainer\": strong: \"ice detainer\"".into()
             ),
             (
                 "m2@ocsd.org".into(),
                 Kind::ImmigrationPurpose,
                 Severity::High,
                 29,
-                "subject \"RE: Plate request – ICE detainer\": weak: \"ice\", strong: \"detainer\"".into()
+                "subject \"RE: Plate request – ICE detainer\": strong: \"ice detainer\"".into()
             ),
             // The folded subject's encoded word is decoded from windows-1252.
             (

@@ -144,6 +144,13 @@ pub const VOCABULARY: &[(&str, Signal)] = &[
     ("on behalf of ice", Signal::Strong),
     ("ice agent", Signal::Strong),
     ("ice case", Signal::Strong),
+    ("ice hold", Signal::Strong),
+    ("ice holds", Signal::Strong),
+    ("immigration hold", Signal::Strong),
+    ("ice detainer", Signal::Strong),
+    ("ice detainers", Signal::Strong),
+    ("hsi case", Signal::Strong),
+    ("removal", Signal::Strong),
     // Suggestive only.
     ("ice", Signal::Weak),
     ("hsi", Signal::Weak),
@@ -164,6 +171,132 @@ pub const VOCABULARY: &[(&str, Signal)] = &[
     ("asylum", Signal::Weak),
 ];
 
+/// Readings that are not immigration enforcement although they hold a word of [`VOCABULARY`]: the
+/// weather (`ice storm`, `black ice`, `ice on the road`), things called ice (`ice cream`, `dry ice`),
+/// a criminal court's advice to a defendant (`immigration consequences of a plea`), a police
+/// department's certification for a crime victim (`u visa`), DHS grants, sanctuary policy's own
+/// wording (`regardless of immigration status`), and removal of things rather than people (`snow
+/// removal`, `removal of the vehicle`; the objects are [`REMOVAL_OBJECTS`]). A reading is matched
+/// like a phrase and wins over every phrase it overlaps, before or after it: in `for ice storm`
+/// neither `for ice` nor `ice` counts. It is kept in the findings with [`Signal::None`].
+pub const NOT_ENFORCEMENT: &[&str] = &[
+    "ice storm",
+    "ice storms",
+    "black ice",
+    "dry ice",
+    "ice on the road",
+    "ice on the roads",
+    "ice on the roadway",
+    "ice on roadway",
+    "ice on road",
+    "ice on roads",
+    "ice on the bridge",
+    "ice on the highway",
+    "ice on the sidewalk",
+    "ice on the windshield",
+    "snow and ice",
+    "ice and snow",
+    "sleet and ice",
+    "freezing rain and ice",
+    "snow and ice removal",
+    "ice and snow removal",
+    "ice warning",
+    "ice advisory",
+    "ice accumulation",
+    "ice cream",
+    "ice rink",
+    "ice arena",
+    "ice skating",
+    "ice hockey",
+    "ice machine",
+    "ice maker",
+    "ice chest",
+    "ice pack",
+    "ice cube",
+    "ice cubes",
+    "ice fishing",
+    "immigration consequences",
+    "immigration consequence",
+    "immigration consequences of a plea",
+    "immigration advisement",
+    "immigration attorney",
+    "immigration lawyer",
+    "regardless of immigration status",
+    "irrespective of immigration status",
+    "u visa",
+    "t visa",
+    "u visa certification",
+    "dhs grant",
+    "dhs grants",
+    "dhs office of grants",
+    "homeland security grant",
+    "homeland security grants",
+    "homeland security grant program",
+];
+
+/// Things whose removal is not a person's: `X removal`, `removal of X`, `removal of the X` (and `a`,
+/// `an`, `all`, `any`) are readings of [`NOT_ENFORCEMENT`] for each of these.
+pub const REMOVAL_OBJECTS: &[&str] = &[
+    "snow",
+    "graffiti",
+    "tree",
+    "trees",
+    "stump",
+    "debris",
+    "trash",
+    "garbage",
+    "junk",
+    "litter",
+    "waste",
+    "brush",
+    "weed",
+    "weeds",
+    "asbestos",
+    "mold",
+    "paint",
+    "hair",
+    "tattoo",
+    "camera",
+    "cameras",
+    "device",
+    "devices",
+    "pole",
+    "poles",
+    "sign",
+    "signs",
+    "equipment",
+    "hardware",
+    "unit",
+    "units",
+    "vehicle",
+    "vehicles",
+    "car",
+    "cars",
+    "tow",
+    "tire",
+    "boot",
+    "tag",
+    "plate",
+    "sticker",
+    "encampment",
+    "furniture",
+    "property",
+    "evidence",
+    "body",
+    "content",
+    "post",
+    "posts",
+    "data",
+    "record",
+    "records",
+    "name",
+    "names",
+    "file",
+    "files",
+    "account",
+    "accounts",
+];
+
 const NEGATIONS: &[&str] = &["not", "no", "non", "unrelated", "without", "never"];
 
 /// One phrase found in a justification.
@@ -175,6 +308,13 @@ pub struct Finding {
     pub signal: Signal,
     /// True if a negation precedes it (then it does not count).
     pub negated: bool,
+}
+
+impl Finding {
+    /// Whether this is a reading of [`NOT_ENFORCEMENT`] (signal none: it only took its words out).
+    pub fn is_reading(&self) -> bool {
+        self.signal == Signal::None
+    }
 }
 
 /// The classifier's verdict and its evidence.
@@ -191,7 +331,7 @@ impl Classification {
     pub fn evidence(&self) -> Vec<String> {
         self.findings
             .iter()
-            .filter(|f| !f.negated)
+            .filter(|f| !f.negated && f.signal != Signal::None)
             .map(|f| format!("{}: \"{}\"", f.signal.as_str(), f.phrase))
             .collect()
     }
@@ -203,11 +343,30 @@ struct Phrase {
     signal: Signal,
 }
 
+/// Every reading of [`NOT_ENFORCEMENT`], with those made from [`REMOVAL_OBJECTS`] (made once, kept
+/// for the life of the process).
+fn readings() -> impl Iterator<Item = &'static str> {
+    static MADE: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let made = MADE.get_or_init(|| {
+        let mut v: Vec<&'static str> = Vec::new();
+        for o in REMOVAL_OBJECTS {
+            v.push(Box::leak(format!("{o} removal").into_boxed_str()));
+            v.push(Box::leak(format!("removal of {o}").into_boxed_str()));
+            for a in ["the", "a", "an", "all", "any"] {
+                v.push(Box::leak(format!("removal of {a} {o}").into_boxed_str()));
+            }
+        }
+        v
+    });
+    NOT_ENFORCEMENT.iter().copied().chain(made.iter().copied())
+}
+
 fn index() -> &'static HashMap<&'static str, Vec<Phrase>> {
     static INDEX: OnceLock<HashMap<&'static str, Vec<Phrase>>> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut map: HashMap<&'static str, Vec<Phrase>> = HashMap::new();
-        for &(text, signal) in VOCABULARY {
+        let all = VOCABULARY.iter().copied().chain(readings().map(|r| (r, Signal::None)));
+        for (text, signal) in all {
             let tokens: Vec<&'static str> = text.split(' ').collect();
             map.entry(tokens[0]).or_default().push(Phrase { tokens, text, signal });
         }
@@ -394,10 +553,20 @@ fn classify_joined<T: AsRef<str>>(tokens: &[T]) -> Classification {
     let index = index();
     let mut findings = Vec::new();
     let mut i = 0;
+    let matches_at = |p: &Phrase, j: usize| {
+        p.tokens.len() <= tokens.len() - j && p.tokens.iter().zip(&tokens[j..]).all(|(a, b)| *a == b.as_ref())
+    };
+    // The longest reading starting at j, if any.
+    let reading_at = |j: usize| {
+        index.get(tokens[j].as_ref()).and_then(|ps| ps.iter().find(|p| p.signal == Signal::None && matches_at(p, j)))
+    };
     while i < tokens.len() {
         let matched = index.get(tokens[i].as_ref()).and_then(|phrases| {
-            phrases.iter().find(|p| {
-                p.tokens.len() <= tokens.len() - i && p.tokens.iter().zip(&tokens[i..]).all(|(a, b)| *a == b.as_ref())
+            // A reading here wins; else the longest phrase that no reading overlaps.
+            reading_at(i).or_else(|| {
+                phrases
+                    .iter()
+                    .find(|p| matches_at(p, i) && (i + 1..i + p.tokens.len()).all(|j| reading_at(j).is_none()))
             })
         });
         match matched {
@@ -553,6 +722,55 @@ mod tests {
         assert_eq!(tokens("We\u{2019}re \u{2014} \u{201C}ICE\u{201D}"), ["we", "re", "ice"]);
         let long = "a ".repeat(100_000) + "i c e";
         assert_eq!(signal(&long), Signal::Weak);
+    }
+
+    #[test]
+    fn the_context_that_flips_a_word() {
+        // Not enforcement: the weather, things called ice, the plea advisement, grants, things removed.
+        for text in [
+            "ice storm damage on Hwy 99",
+            "crash due to black ice",
+            "ice on the road near mile 12",
+            "ICE ON ROADWAY, vehicle in ditch",
+            "snow and ice removal on Main St",
+            "theft of dry ice from the store",
+            "burglary at the ice cream shop, case 25-1234",
+            "defendant advised of immigration consequences of a plea",
+            "immigration consequences advisement at arraignment",
+            "U visa certification request for the victim",
+            "DHS grant reporting for the ALPR cameras",
+            "Homeland Security Grant Program award",
+            "graffiti removal crew",
+            "removal of the vehicle from the lot",
+            "camera removal at 5th and Oak",
+            "services provided regardless of immigration status",
+            "for ice storm response",
+        ] {
+            assert_eq!(signal(text), Signal::None, "{text:?}");
+        }
+        // Enforcement: the same words where they mean it.
+        for text in [
+            "ICE hold on subject",
+            "ICE detainer lodged",
+            "HSI case 4412",
+            "pending removal",
+            "removal flight manifest",
+            "287(g) screening",
+            "ice storm, then ICE detainer on the driver",
+            "black ice crash; driver has a removal order",
+        ] {
+            assert_eq!(signal(text), Signal::Strong, "{text:?}");
+        }
+        // A reading is kept in the findings, and is not evidence.
+        let c = classify("crash due to black ice");
+        assert_eq!(c.findings.len(), 1);
+        assert!(c.findings[0].is_reading());
+        assert_eq!(c.findings[0].phrase, "black ice");
+        assert!(c.evidence().is_empty());
+        // Ice alone (meth slang, or the agency) is still weak; the plea words alone do not flip it.
+        assert_eq!(signal("ice on the dash, bag of ice"), Signal::Weak);
+        assert_eq!(signal("immigration question about a plea"), Signal::Strong);
+        assert_eq!(classify("ICE detainer").findings[0].phrase, "ice detainer");
     }
 
     #[test]
