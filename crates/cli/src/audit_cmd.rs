@@ -22,11 +22,20 @@ pub struct AuditArgs {
 enum AuditCommand {
     /// An ALPR search audit (Flock portal export, organization or network audit), as CSV.
     #[command(
-        after_help = "Examples:\n  fusionguard audit searches okaloosa-fl-org-audit-2025-11.csv --stats\n  fusionguard audit searches AUDIT.csv --format jsonl"
+        after_help = "Examples:\n  fusionguard audit searches okaloosa-fl-org-audit-2025-11.csv --stats\n  fusionguard audit searches AUDIT.csv --format jsonl --tz -06:00 --state CA"
     )]
     Searches {
         /// The CSV file.
         file: PathBuf,
+        /// The zone off-hours and burst findings show times in: a fixed offset (`-06:00`, `+0530`,
+        /// `UTC`; IANA names such as America/Chicago are not read). Times the export writes in UTC
+        /// are converted to it; times written without a zone are taken to be in it.
+        #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
+        tz: Option<String>,
+        /// The audited agency's state (two letters, e.g. CA): purpose findings per organisation cite
+        /// that state's statute where one applies (CA, OR, IL); without it they cite none.
+        #[arg(long, value_name = "ST")]
+        state: Option<String>,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -113,7 +122,14 @@ enum Format {
 /// Runs `fusionguard audit ...`.
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
     match args.command {
-        AuditCommand::Searches { file, out } => searches(&file, &out),
+        AuditCommand::Searches { file, tz, state, out } => {
+            let mut rules = oversight::search_audit::SearchRules::default();
+            if let Some(tz) = tz {
+                rules.tz = Some(oversight::insider::Zone::parse(&tz).map_err(|e| anyhow::anyhow!("--tz: {e}"))?);
+            }
+            rules.insider.state = state;
+            searches(&file, rules, &out)
+        }
         AuditCommand::Sharing { file, resolutions, out } => sharing(&file, resolutions, &out),
         AuditCommand::Emails { file, out } => emails(&file, &out),
         AuditCommand::Intelligence { file, as_of, out } => intelligence(&file, as_of.as_deref(), &out),
@@ -140,10 +156,9 @@ fn progress_bar(path: &Path, out: &OutputArgs) -> ProgressBar {
     bar
 }
 
-fn searches(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
+fn searches(file: &Path, rules: oversight::search_audit::SearchRules, out: &OutputArgs) -> Result<ExitCode> {
     let bar = progress_bar(file, out);
     let mut sink = Sink::new(out.format);
-    let rules = oversight::search_audit::SearchRules::default();
     let stats = oversight::search_audit::audit_file(
         file,
         &rules,

@@ -24,7 +24,7 @@ fn searches_jsonl_and_stats() {
     let (code, stdout, stderr) = run(&["audit", "searches", &file, "--format", "jsonl", "--stats"]);
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 2273 + 3195);
+    assert_eq!(lines.len(), 2273 + 3195 + 12);
     // The first search (reason "bolo", 840 networks) is vague and wide.
     for (v, kind) in lines[..2].iter().zip(["vague_reason", "wide_search"]) {
         assert_eq!(v["kind"], kind);
@@ -32,8 +32,33 @@ fn searches_jsonl_and_stats() {
         assert_eq!(v["line"], 2);
     }
     assert_eq!(lines[0]["evidence"], "reason \"bolo\" with no case number");
-    assert!(stderr.contains("7273 rows read, 7273 kept, 0 rejected; 5468 findings"), "{stderr}");
+    assert!(stderr.contains("7273 rows read, 7273 kept, 0 rejected; 5480 findings"), "{stderr}");
     assert!(stderr.contains("note: no user column"), "{stderr}");
+}
+
+#[test]
+fn searches_tz_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.csv");
+    let mut csv = "id,User,Organization,Search Time,Reason,Moderation\n".to_owned();
+    for i in 0..12 {
+        csv.push_str(&format!("b{i},u1,A PD,2025-06-01T03:0{}:00Z,theft 25-{i:03}1,\n", i % 10));
+    }
+    csv.push_str("m1,u1,A PD,2025-06-02T10:00:00Z,Immigration (civil/administrative),block\n");
+    std::fs::write(&file, csv).unwrap();
+    let file = file.display().to_string();
+    let (code, stdout, stderr) =
+        run(&["audit", "searches", &file, "--format", "jsonl", "--tz", "-06:00", "--state", "CA"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let burst = lines.iter().find(|v| v["kind"] == "burst").expect("a burst");
+    assert!(burst["evidence"].as_str().unwrap().ends_with("times in UTC-06:00 (--tz; the export writes UTC)"));
+    let blocked = lines.iter().find(|v| v["kind"] == "moderation_blocked").expect("a blocked search");
+    assert_eq!(blocked["record"], "m1");
+    // An IANA name is refused with a message saying only fixed offsets are read.
+    let (code, _, stderr) = run(&["audit", "searches", &file, "--tz", "America/Chicago"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("only fixed offsets are read"), "{stderr}");
 }
 
 #[test]
@@ -42,7 +67,11 @@ fn searches_table() {
     assert_eq!(code, 0);
     let header = stdout.lines().next().unwrap();
     assert!(header.starts_with("LINE") && header.contains("SEVERITY") && header.ends_with("EVIDENCE"), "{header}");
-    assert!(stdout.contains("2190 findings\n  off_hours: 17\n  vague_reason: 884\n  wide_search: 1289\n"), "{stdout}");
+    assert!(
+        stdout
+            .contains("2216 findings\n  off_hours: 17\n  outlier_user: 26\n  vague_reason: 884\n  wide_search: 1289\n"),
+        "{stdout}"
+    );
 }
 
 #[test]

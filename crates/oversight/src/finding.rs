@@ -59,6 +59,16 @@ pub enum Kind {
     RetryUntilPermitted,
     /// Official business sent from or to a personal mail account (gmail.com, yahoo.com, ...).
     PersonalAccount,
+    /// A user whose search volume, width or share of searches without a case number stands far
+    /// above their organisation's peers (robust z-score).
+    OutlierUser,
+    /// One plate searched by many distinct users or organisations within a short window.
+    PlateManyUsers,
+    /// An organisation's searches with a sensitive purpose (immigration, reproductive care),
+    /// counted per organisation.
+    SensitivePurpose,
+    /// A search the vendor's moderation blocked: an attempted search.
+    ModerationBlocked,
 }
 
 impl Kind {
@@ -80,6 +90,10 @@ impl Kind {
             Self::SideDoor => "side_door",
             Self::RetryUntilPermitted => "retry_until_permitted",
             Self::PersonalAccount => "personal_account",
+            Self::OutlierUser => "outlier_user",
+            Self::PlateManyUsers => "plate_many_users",
+            Self::SensitivePurpose => "sensitive_purpose",
+            Self::ModerationBlocked => "moderation_blocked",
         }
     }
 }

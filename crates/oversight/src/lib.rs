@@ -40,6 +40,7 @@ pub mod directory;
 pub mod emails;
 pub mod error;
 pub mod finding;
+pub mod insider;
 pub mod intelligence;
 pub mod ledger;
 pub mod mail;

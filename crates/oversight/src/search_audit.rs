@@ -3,7 +3,11 @@
 //! Per search (one pass, nothing kept): immigration purpose (the policy crate's justification
 //! classifier over the reason, offence type and prompt), federal originator (an organization tagged
 //! `[Federal]`), protected activity, vague reason without a case number or identifier, and wide
-//! searches (many networks or cameras).
+//! searches (many networks or cameras), federal agencies named in the organisation column, and
+//! searches the vendor's moderation blocked.
+//!
+//! After the whole file is read ([`crate::insider`]): users far above their organisation's peers,
+//! one plate searched by many, and sensitive purposes per organisation.
 //!
 //! Per officer (only when the export has a user column): a first pass keeps, for each officer, 24
 //! hourly counts and per-minute counts; a second pass over the file flags searches at hours the
@@ -17,6 +21,7 @@ use policy::justification::{self, Signal};
 
 use crate::error::Result;
 use crate::finding::{Finding, Kind, Severity, Subject};
+use crate::insider::{self, Insider, InsiderRules, RowFacts, Zone};
 use crate::searches::{self, Field, Search};
 use crate::stats::ImportStats;
 use crate::vocab;
@@ -44,6 +49,12 @@ pub struct SearchRules {
     /// A search is off-hours when the officer's searches in its hour and the hours either side
     /// are at most this share of all their searches.
     pub off_hours_max_share: f64,
+    /// Thresholds of the aggregate detectors (outliers, plates, purposes per organisation).
+    pub insider: InsiderRules,
+    /// The zone the off-hours and burst findings show times in (`--tz`): UTC times are converted
+    /// to it, times without a zone are taken to be in it. `None`: UTC where the export writes the
+    /// zone, else the export's unstated local time.
+    pub tz: Option<Zone>,
 }
 
 impl Default for SearchRules {
@@ -55,6 +66,8 @@ impl Default for SearchRules {
             burst_min_searches: 10,
             off_hours_min_searches: 30,
             off_hours_max_share: 0.02,
+            insider: InsiderRules::default(),
+            tz: None,
         }
     }
 }
@@ -64,23 +77,24 @@ impl Default for SearchRules {
 /// The reason is tokenized once: for ASCII text (nearly every export) by lowercasing it in one
 /// buffer and borrowing the tokens, otherwise by [`justification::tokens`]; both give the same
 /// tokens for ASCII text. [`detect_row_reference`] is the plain version the tests compare it with.
-pub fn detect_row(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding)) {
+/// Returns what the aggregate detectors need to know about the row.
+pub fn detect_row(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding)) -> RowFacts {
     let text = s.purpose_text();
     if text.is_ascii() {
         let lower = text.to_ascii_lowercase();
         let tokens: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect();
-        detect_tokens(s, &text, &tokens, false, rules, out);
+        detect_tokens(s, &text, &tokens, false, rules, out)
     } else {
-        detect_tokens(s, &text, &justification::tokens(&text), false, rules, out);
+        detect_tokens(s, &text, &justification::tokens(&text), false, rules, out)
     }
 }
 
 /// [`detect_row`] the plain way: [`justification::tokens`] on every reason, the reference
 /// vocabulary matchers ([`vocab::find_reference`], [`vocab::is_vague_reference`]). Same findings,
 /// slower; the tests hold the fast path to it.
-pub fn detect_row_reference(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding)) {
+pub fn detect_row_reference(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding)) -> RowFacts {
     let text = s.purpose_text();
-    detect_tokens(s, &text, &justification::tokens(&text), true, rules, out);
+    detect_tokens(s, &text, &justification::tokens(&text), true, rules, out)
 }
 
 /// A finding that rests on the search `s`.
@@ -113,10 +127,12 @@ fn detect_tokens<T: AsRef<str>>(
     reference: bool,
     rules: &SearchRules,
     out: &mut dyn FnMut(Finding),
-) {
+) -> RowFacts {
+    let mut facts = RowFacts::default();
     let finding =
         |kind, severity, evidence, rule, citation| search_finding(s, kind, severity, evidence, rule, citation);
     let c = justification::classify_tokens(tokens);
+    facts.immigration = c.signal == Signal::Strong;
     match c.signal {
         Signal::Strong => out(finding(
             Kind::ImmigrationPurpose,
@@ -142,6 +158,31 @@ fn detect_tokens<T: AsRef<str>>(
             "search.federal_originator",
             "Cal. Civ. Code § 1798.90.55(b) (ALPR data only to California public agencies)",
         ));
+    } else if let Some((label, immigration)) = s.org.as_deref().and_then(insider::federal_agency_name) {
+        out(finding(
+            Kind::FederalOriginator,
+            if immigration { Severity::High } else { Severity::Medium },
+            format!(
+                "searching organization {:?} names a federal agency ({label}{}) without a [Federal] tag; practice concern",
+                s.org.as_deref().unwrap_or(""),
+                if immigration { ", immigration enforcement" } else { "" }
+            ),
+            "search.federal_agency_name",
+            "",
+        ));
+    }
+    if let Some(m) = s.moderation.as_deref().filter(|m| insider::moderation_blocked(m)) {
+        out(finding(
+            Kind::ModerationBlocked,
+            Severity::Medium,
+            format!(
+                "attempted search blocked by the vendor's moderation (Moderation {m:?}); reason {:?}{}; practice concern",
+                text,
+                s.search_type.as_deref().map(|t| format!(", search type {t:?}")).unwrap_or_default()
+            ),
+            "search.moderation_blocked",
+            "",
+        ));
     }
     let protected = if reference {
         let owned: Vec<String> = tokens.iter().map(|t| t.as_ref().to_owned()).collect();
@@ -149,6 +190,7 @@ fn detect_tokens<T: AsRef<str>>(
     } else {
         vocab::find(tokens, vocab::PROTECTED)
     };
+    facts.reproductive = protected.iter().any(|(_, l)| *l == "reproductive health care");
     if !protected.is_empty() {
         let what: Vec<String> = protected.iter().map(|(p, l)| format!("{l}: \"{p}\"")).collect();
         out(finding(
@@ -160,6 +202,7 @@ fn detect_tokens<T: AsRef<str>>(
         ));
     }
     let has_case = s.case_number.is_some() || tokens.iter().any(|t| vocab::is_identifier(t.as_ref()));
+    facts.has_case = has_case;
     let vague = if reference {
         vocab::is_vague_reference(&tokens.iter().map(|t| t.as_ref().to_owned()).collect::<Vec<_>>())
     } else {
@@ -194,6 +237,7 @@ fn detect_tokens<T: AsRef<str>>(
         let _ = write!(evidence, " (thresholds: {} networks, {} cameras)", rules.wide_networks, rules.wide_devices);
         out(finding(Kind::WideSearch, Severity::Medium, evidence, "search.wide", ""));
     }
+    facts
 }
 
 #[derive(Default)]
@@ -222,6 +266,7 @@ pub fn audit_file(
 ) -> Result<ImportStats> {
     let reader = searches::open(path)?;
     let per_officer = reader.has(Field::User);
+    let mut insider = Insider::new(reader.has(Field::Org));
     let mut officers: HashMap<String, Officer> = HashMap::new();
     let mut findings = 0u64;
     let mut count = |f: Finding| {
@@ -257,7 +302,8 @@ pub fn audit_file(
         });
         for (batch, n, bytes) in rx {
             for s in &batch[..n] {
-                detect_row(s, rules, &mut count);
+                let facts = detect_row(s, rules, &mut count);
+                insider.push(s, facts);
                 if per_officer {
                     if let (Some(user), Some(t)) = (&s.user, s.time) {
                         let o = match officers.get_mut(user.as_str()) {
@@ -292,6 +338,7 @@ pub fn audit_file(
             let (Some(user), Some(t)) = (&s.user, s.time) else { continue };
             let Some(o) = officers.get_mut(user.as_str()) else { continue };
             let finding = |kind, severity, evidence, rule| search_finding(&s, kind, severity, evidence, rule, "");
+            let tz = rules.tz.as_ref();
             if o.total >= rules.off_hours_min_searches {
                 let h = usize::from(t.hour());
                 let near = o.hours[(h + 23) % 24] + o.hours[h] + o.hours[(h + 1) % 24];
@@ -300,8 +347,11 @@ pub fn audit_file(
                         Kind::OffHours,
                         Severity::Low,
                         format!(
-                            "user {user} searched at {t} (hour {h:02}); {near} of their {} searches fall within an hour of it",
-                            o.total
+                            "user {user} searched at {} (hour {:02}); {near} of their {} searches fall within an hour of it; {}",
+                            insider::show_time(t, tz),
+                            insider::show_hour(t, tz),
+                            o.total,
+                            insider::zone_note(t, tz)
                         ),
                         "search.off_hours",
                     ));
@@ -314,12 +364,19 @@ pub fn audit_file(
                     Kind::Burst,
                     Severity::Medium,
                     format!(
-                        "user {user}: {} searches between {} and {} (threshold {} within {} minutes)",
+                        "user {user}: {} searches between {} and {} (threshold {} within {} minutes); {}",
                         b.2,
-                        crate::time::Timestamp { millis: b.0 * 60_000, zone_known: t.zone_known },
-                        crate::time::Timestamp { millis: b.1 * 60_000 + 59_000, zone_known: t.zone_known },
+                        insider::show_time(
+                            crate::time::Timestamp { millis: b.0 * 60_000, zone_known: t.zone_known },
+                            tz
+                        ),
+                        insider::show_time(
+                            crate::time::Timestamp { millis: b.1 * 60_000 + 59_000, zone_known: t.zone_known },
+                            tz
+                        ),
                         rules.burst_min_searches,
-                        rules.burst_window_minutes
+                        rules.burst_window_minutes,
+                        insider::zone_note(t, tz)
                     ),
                     "search.burst",
                 ));
@@ -331,6 +388,7 @@ pub fn audit_file(
         }
         progress(2, reader.bytes_read());
     }
+    insider.finish(&rules.insider, &mut count);
     stats.findings = findings;
     Ok(stats)
 }
