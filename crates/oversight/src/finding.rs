@@ -247,9 +247,38 @@ impl Finding {
             }
         }
         if let Some(t) = self.time {
-            write!(w, ",\"time\":\"{t}\"")?;
+            json_time(w, t)?;
         }
         w.write_all(b"}\n")
+    }
+}
+
+/// `,"time":"…"` as [`crate::time::Timestamp`]'s `Display` writes it, without the formatting
+/// machinery for the years 0-9999 (a large audit writes one per finding).
+fn json_time(w: &mut impl std::io::Write, t: crate::time::Timestamp) -> std::io::Result<()> {
+    let (y, mo, d) = t.date();
+    let Ok(year) = u32::try_from(y) else { return write!(w, ",\"time\":\"{t}\"") };
+    if year > 9999 {
+        return write!(w, ",\"time\":\"{t}\"");
+    }
+    let s = t.seconds().rem_euclid(86_400) as u32;
+    let mut b = *b",\"time\":\"0000-00-00T00:00:00Z\"";
+    let mut put = |at: usize, n: u32, digits: usize| {
+        for i in 0..digits {
+            b[at + digits - 1 - i] = b'0' + (n / 10u32.pow(i as u32) % 10) as u8;
+        }
+    };
+    put(9, year, 4);
+    put(14, mo, 2);
+    put(17, d, 2);
+    put(20, s / 3600, 2);
+    put(23, s / 60 % 60, 2);
+    put(26, s % 60, 2);
+    if t.zone_known {
+        w.write_all(&b)
+    } else {
+        w.write_all(&b[..28])?;
+        w.write_all(b"\"")
     }
 }
 
