@@ -77,7 +77,7 @@ pub struct LedgerReader {
     fetcher: Box<dyn TileFetcher + Send + Sync>,
     location: String,
     /// The verifier key, to check later checkpoints.
-    vkey: String,
+    verifier: NoteVerifier,
     verified: VerifiedLog,
 }
 
@@ -117,7 +117,7 @@ impl LedgerReader {
             NoteVerifier::parse(vkey).map_err(|e| ReadError::Key { location: location.clone(), why: e.to_string() })?;
         let verified = verify_log(fetcher.as_ref(), &verifier)
             .map_err(|source| ReadError::Verify { location: location.clone(), source })?;
-        Ok(Self { fetcher, location, vkey: vkey.to_string(), verified })
+        Ok(Self { fetcher, location, verifier, verified })
     }
 
     /// The verified checkpoint.
@@ -152,10 +152,8 @@ impl LedgerReader {
     /// that went back, forked or changed a verified entry is an error, and the reader stays at
     /// the checkpoint it had.
     pub fn advance(&mut self) -> Result<u64, ReadError> {
-        let verifier = NoteVerifier::parse(&self.vkey)
-            .map_err(|e| ReadError::Key { location: self.location.clone(), why: e.to_string() })?;
         self.verified
-            .advance(self.fetcher.as_ref(), &verifier)
+            .advance(self.fetcher.as_ref(), &self.verifier)
             .map_err(|source| ReadError::Verify { location: self.location.clone(), source })
     }
 

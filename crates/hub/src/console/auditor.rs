@@ -101,9 +101,8 @@ impl Console {
 /// the table of the same rows.
 fn chart(lang: Lang, id: &str, title: &str, head: &str, rows: &[(String, u64)]) -> Markup {
     let bars: Vec<(&str, u64)> = rows.iter().map(|(k, n)| (k.as_str(), *n)).collect();
-    let desc = lang.f("audit.chart_desc", &[&rows.len().to_string()]);
     html! {
-        (PreEscaped(oversight::transparency::bar_chart(id, title, &desc, &bars)))
+        (PreEscaped(oversight::transparency::bar_chart(id, title, &bars, lang)))
         table {
             caption { (title) }
             thead { tr { th scope="col" { (head) } th scope="col" .num { "n" } } }

@@ -293,7 +293,6 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("audit.jsonl", "Download the findings as JSON lines", "Descargar los hallazgos en líneas JSON"),
     ("audit.by_detector", "Findings by detector and severity", "Hallazgos por detector y gravedad"),
     ("audit.by_rule", "Findings by rule", "Hallazgos por regla"),
-    ("audit.chart_desc", "Bar chart of {0} rows; the table below gives every number.", "Gráfico de barras de {0} filas; la tabla siguiente da cada número."),
     ("audit.by_agency", "Top organisations by findings", "Organizaciones con más hallazgos"),
     ("audit.by_user", "Top users by findings", "Usuarios con más hallazgos"),
     ("audit.by_month", "Findings by month of the record", "Hallazgos por mes del registro"),

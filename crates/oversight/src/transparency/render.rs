@@ -553,9 +553,8 @@ impl Page<'_> {
             return;
         }
         let id = self.id();
-        let desc = f(self.lang, "chart.counts", &[&rows.len().to_string()]);
         let bars: Vec<(&str, u64)> = rows.iter().map(|r| (r.key.as_str(), r.count)).collect();
-        self.out.push_str(&bar_chart(&id, title, &desc, &bars));
+        self.out.push_str(&bar_chart(&id, title, &bars, self.lang));
         let _ = write!(
             self.out,
             "<table data-section=\"{section}\"><caption>{t}</caption><thead><tr><th scope=\"col\">{key}</th>\
@@ -667,10 +666,11 @@ impl Page<'_> {
 }
 
 /// A horizontal bar chart, inline SVG in a `<figure>`: `title` is the SVG's title and the caption,
-/// `desc` its description, and each row a bar with its label (cut to 30 characters; the whole label
+/// its description (in `lang`) points to the table beside it, and each row a bar with its label (cut to 30 characters; the whole label
 /// and the number are in the bar's tooltip) and its number written beside it, so that nothing is
 /// carried by colour alone. `id` must be unique in the page. Pair it with a table of the same rows.
-pub fn bar_chart(id: &str, title: &str, desc: &str, rows: &[(&str, u64)]) -> String {
+pub fn bar_chart(id: &str, title: &str, rows: &[(&str, u64)], lang: ReportLang) -> String {
+    let desc = f(lang, "chart.counts", &[&rows.len().to_string()]);
     let mut out = String::new();
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
     let height = ROW_H * rows.len() as u32 + 8;
@@ -680,7 +680,7 @@ pub fn bar_chart(id: &str, title: &str, desc: &str, rows: &[(&str, u64)]) -> Str
          viewBox=\"0 0 {CHART_W} {height}\" xmlns=\"http://www.w3.org/2000/svg\">\
          <title id=\"{id}t\">{t}</title><desc id=\"{id}d\">{d}</desc>",
         t = esc(title),
-        d = esc(desc),
+        d = esc(&desc),
     );
     let scale = f64::from(CHART_W - LABEL_W - 60) / max as f64;
     for (i, (key, n)) in rows.iter().enumerate() {
