@@ -20,20 +20,24 @@ pub struct AuditArgs {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// An ALPR search audit (Flock portal export, organization or network audit), as CSV.
+    /// ALPR search audits (Flock portal exports, organization or network audits), as CSV: one
+    /// file, several, or folders of them (their .csv files), audited as one. The same search in
+    /// several files (the same search ID) is counted once, and its findings name every file.
     #[command(
-        after_help = "Examples:\n  fusionguard audit searches okaloosa-fl-org-audit-2025-11.csv --stats\n  fusionguard audit searches AUDIT.csv --format jsonl --tz -06:00 --state CA"
+        after_help = "Examples:\n  fusionguard audit searches okaloosa-fl-org-audit-2025-11.csv\n  fusionguard audit searches exports/ --out report.html\n  fusionguard audit searches a.csv b.csv --format parquet --out findings.parquet\n  fusionguard audit searches AUDIT.csv --format jsonl --tz -06:00 --state CA"
     )]
     Searches {
-        /// The CSV file.
-        file: PathBuf,
+        /// The CSV files, or folders holding them.
+        #[arg(required = true, value_name = "FILE_OR_DIR")]
+        files: Vec<PathBuf>,
         /// The zone off-hours and burst findings show times in: a fixed offset (`-06:00`, `+0530`,
         /// `UTC`; IANA names such as America/Chicago are not read). Times the export writes in UTC
         /// are converted to it; times written without a zone are taken to be in it.
         #[arg(long, value_name = "ZONE", allow_hyphen_values = true)]
         tz: Option<String>,
-        /// The audited agency's state (two letters, e.g. CA): purpose findings per organisation cite
-        /// that state's statute where one applies (CA, OR, IL); without it they cite none.
+        /// The audited agency's state (two letters, e.g. CA): findings cite that state's statutes
+        /// where one applies, else say they are a practice concern. Default: the state of the one
+        /// organisation an export's rows name (agency directory); a network audit needs --state.
         #[arg(long, value_name = "ST")]
         state: Option<String>,
         #[command(flatten)]
@@ -97,38 +101,21 @@ enum AuditCommand {
     },
 }
 
-#[derive(Args)]
-struct OutputArgs {
-    /// Output format of the findings.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
-    /// Print rows read, kept and rejected (with each rejection's line, column and reason) and
-    /// findings by kind, on standard error.
-    #[arg(long)]
-    stats: bool,
-    /// Never draw a progress bar (one is drawn on a terminal for inputs over 16 MiB).
-    #[arg(long)]
-    no_progress: bool,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// A readable table.
-    Table,
-    /// One JSON object per finding and line.
-    Jsonl,
-}
-
 /// Runs `fusionguard audit ...`.
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
     match args.command {
-        AuditCommand::Searches { file, tz, state, out } => {
+        AuditCommand::Searches { files, tz, state, out } => {
             let mut rules = oversight::search_audit::SearchRules::default();
             if let Some(tz) = tz {
                 rules.tz = Some(oversight::insider::Zone::parse(&tz).map_err(|e| anyhow::anyhow!("--tz: {e}"))?);
             }
-            rules.insider.state = state;
-            searches(&file, rules, &out)
+            if let Some(st) = &state {
+                if st.len() != 2 || !st.chars().all(|c| c.is_ascii_alphabetic()) {
+                    anyhow::bail!("--state: {st:?} is not a two-letter state code (e.g. CA, OR, FL)");
+                }
+            }
+            rules.state = state;
+            searches(&expand(&files)?, rules, &out)
         }
         AuditCommand::Sharing { file, resolutions, out } => sharing(&file, resolutions, &out),
         AuditCommand::Emails { file, out } => emails(&file, &out),
@@ -142,8 +129,256 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     }
 }
 
-fn progress_bar(path: &Path, out: &OutputArgs) -> ProgressBar {
-    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+#[derive(Args)]
+struct OutputArgs {
+    /// Output format. Default: from the extension of --out (.html, .jsonl, .csv, .parquet), else
+    /// table.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write the findings (or the evidence report) to FILE instead of standard output (written to
+    /// FILE.partial first, renamed when complete); the summary then goes to standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Language of the HTML evidence report: en or es.
+    #[arg(long, default_value = "en", value_parser = ["en", "es"])]
+    lang: String,
+    /// Findings listed one by one in the HTML evidence report (all are counted in its summary).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    html_limit: usize,
+    /// Print rows read, kept and rejected (with each rejection's line, column and reason) and
+    /// findings by kind, on standard error.
+    #[arg(long)]
+    stats: bool,
+    /// Never draw a progress bar (one is drawn on a terminal for inputs over 16 MiB).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A summary first (records read, findings by detector and severity, top organisations and
+    /// users, searches by month, examples), then every finding, most severe first.
+    Table,
+    /// One JSON object per finding and line.
+    Jsonl,
+    /// One row per finding (the columns of the finding schema).
+    Csv,
+    /// One row per finding, in a Parquet file (needs --out).
+    Parquet,
+    /// A self-contained evidence report: summary, charts with their tables, findings with file and
+    /// line, rules and citations, method.
+    Html,
+}
+
+impl OutputArgs {
+    fn format(&self) -> Format {
+        if let Some(f) = self.format {
+            return f;
+        }
+        let ext = self.out.as_ref().and_then(|p| p.extension()).map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("html" | "htm") => Format::Html,
+            Some("jsonl" | "ndjson") => Format::Jsonl,
+            Some("csv") => Format::Csv,
+            Some("parquet") => Format::Parquet,
+            _ => Format::Table,
+        }
+    }
+}
+
+/// An output file written beside its final name and renamed into place when complete, so that
+/// a failed audit never leaves a half-written report under the name asked for.
+struct OutFile {
+    partial: PathBuf,
+    path: PathBuf,
+}
+
+impl OutFile {
+    fn create(path: &Path) -> Result<(Self, std::fs::File)> {
+        let mut name = path.file_name().context("--out needs a file name")?.to_owned();
+        name.push(".partial");
+        let partial = path.with_file_name(name);
+        let file = std::fs::File::create(&partial)
+            .with_context(|| format!("cannot create the output file {}", partial.display()))?;
+        Ok((Self { partial, path: path.to_owned() }, file))
+    }
+
+    fn commit(self) -> Result<()> {
+        std::fs::rename(&self.partial, &self.path)
+            .with_context(|| format!("renaming {} to {}", self.partial.display(), self.path.display()))?;
+        std::mem::forget(self);
+        Ok(())
+    }
+}
+
+impl Drop for OutFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.partial);
+    }
+}
+
+/// Where streamed findings go.
+enum Stream {
+    /// Gathered for the table or the HTML report, written at the end.
+    Kept(Vec<Finding>, Box<dyn Write>),
+    Json(std::io::BufWriter<Box<dyn Write>>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
+    Parquet(Box<crate::parquet_out::ParquetSink>),
+}
+
+/// Where findings go: counted into the summary, and streamed out or gathered for the table or
+/// the HTML report.
+struct Sink {
+    format: Format,
+    summary: oversight::report::Summary,
+    stream: Stream,
+    out: Option<OutFile>,
+    error: Option<anyhow::Error>,
+    lang: model::lang::Lang,
+    html_limit: usize,
+}
+
+impl Sink {
+    fn new(command: &str, args: &OutputArgs) -> Result<Self> {
+        let format = args.format();
+        let (out, writer): (Option<OutFile>, Box<dyn Write>) = match &args.out {
+            Some(p) => {
+                let (o, f) = OutFile::create(p)?;
+                (Some(o), Box::new(f))
+            }
+            None if format == Format::Parquet => {
+                anyhow::bail!("--format parquet needs --out FILE.parquet (Parquet is not written to a terminal)")
+            }
+            None => (None, Box::new(std::io::stdout())),
+        };
+        let stream = match format {
+            Format::Table | Format::Html => Stream::Kept(Vec::new(), writer),
+            Format::Jsonl => Stream::Json(std::io::BufWriter::with_capacity(1 << 16, writer)),
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(writer);
+                w.write_record(oversight::finding::FLAT_COLUMNS).context("writing the CSV header")?;
+                Stream::Csv(Box::new(w))
+            }
+            Format::Parquet => {
+                drop(writer);
+                let path = out.as_ref().map(|o| o.partial.clone()).context("--out")?;
+                Stream::Parquet(Box::new(crate::parquet_out::ParquetSink::create(&path)?))
+            }
+        };
+        let lang = model::lang::Lang::from_code(&args.lang).unwrap_or_default();
+        Ok(Self {
+            format,
+            summary: oversight::report::Summary::new(command),
+            stream,
+            out,
+            error: None,
+            lang,
+            html_limit: args.html_limit,
+        })
+    }
+
+    fn push(&mut self, f: Finding) {
+        self.summary.push(&f);
+        if self.error.is_some() {
+            return;
+        }
+        let result: Result<()> = match &mut self.stream {
+            Stream::Kept(v, _) => {
+                v.push(f);
+                Ok(())
+            }
+            Stream::Json(w) => f.write_json_line(w).map_err(Into::into),
+            Stream::Csv(w) => w.write_record(f.flat().iter().map(|c| c.as_deref().unwrap_or(""))).map_err(Into::into),
+            Stream::Parquet(p) => p.push(&f),
+        };
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+    }
+
+    /// Writes what was gathered, completes the output file, and prints the summary (to standard
+    /// output when the findings went to a file or are machine formats on a terminal).
+    fn finish(mut self) -> Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e).context("writing findings");
+        }
+        match std::mem::replace(&mut self.stream, Stream::Kept(Vec::new(), Box::new(std::io::sink()))) {
+            Stream::Kept(mut findings, w) => {
+                oversight::report::sort_most_severe_first(&mut findings);
+                let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+                if self.format == Format::Html {
+                    let page = oversight::report::html_page(&self.summary, &findings, self.html_limit, self.lang);
+                    w.write_all(page.as_bytes())?;
+                } else {
+                    self.summary.write_text(&mut w)?;
+                    writeln!(w)?;
+                    writeln!(w, "Findings, most severe first:")?;
+                    let rows: Vec<[String; 5]> = findings
+                        .iter()
+                        .map(|f| {
+                            [
+                                f.severity.as_str().to_owned(),
+                                f.kind.as_str().to_owned(),
+                                f.subject.label(),
+                                match &f.file {
+                                    Some(file) if self.summary.inputs.len() > 1 => format!("{file}:{}", f.line),
+                                    _ => f.line.to_string(),
+                                },
+                                oversight::report::one_line(&f.evidence, 100),
+                            ]
+                        })
+                        .collect();
+                    oversight::report::write_table(
+                        &mut w,
+                        "",
+                        ["SEVERITY", "KIND", "RECORD", "LINE", "EVIDENCE"],
+                        &rows,
+                    )?;
+                    writeln!(w, "{} findings", findings.len())?;
+                }
+                w.flush().context("writing findings")?;
+            }
+            Stream::Json(mut w) => w.flush().context("writing findings")?,
+            Stream::Csv(mut w) => w.flush().context("writing findings")?,
+            Stream::Parquet(p) => p.close()?,
+        }
+        if let Some(o) = self.out.take() {
+            let path = o.path.clone();
+            o.commit()?;
+            if self.format != Format::Table {
+                let mut stdout = std::io::stdout().lock();
+                self.summary.write_text(&mut stdout)?;
+                stdout.flush()?;
+            }
+            eprintln!("wrote {} ({} findings)", path.display(), self.summary.findings);
+        }
+        Ok(())
+    }
+}
+
+/// The files of `inputs`: files as given, folders as their `.csv` files (sorted by name).
+fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading the folder {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && f.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+                .collect();
+            if found.is_empty() {
+                anyhow::bail!("{}: the folder holds no .csv files", p.display());
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn progress_bar(len: u64, out: &OutputArgs) -> ProgressBar {
     if out.no_progress || len < 16 << 20 || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -156,30 +391,63 @@ fn progress_bar(path: &Path, out: &OutputArgs) -> ProgressBar {
     bar
 }
 
-fn searches(file: &Path, rules: oversight::search_audit::SearchRules, out: &OutputArgs) -> Result<ExitCode> {
-    let bar = progress_bar(file, out);
-    let mut sink = Sink::new(out.format);
-    let stats = oversight::search_audit::audit_file(
-        file,
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn searches(files: &[PathBuf], rules: oversight::search_audit::SearchRules, out: &OutputArgs) -> Result<ExitCode> {
+    if files.len() == 1 {
+        // One file: a file that is not a search audit is an error, said before anything is written.
+        oversight::searches::open(&files[0]).with_context(|| format!("auditing {}", files[0].display()))?;
+    }
+    let bar = progress_bar(files.iter().map(|f| file_len(f)).sum(), out);
+    let mut sink = Sink::new("searches", out)?;
+    let audit = oversight::search_audit::audit_files(
+        files,
         &rules,
         &mut |pass, bytes| {
             bar.set_message(format!("pass {pass}"));
             bar.set_position(bytes);
         },
         &mut |f| sink.push(f),
-    )
-    .with_context(|| format!("auditing {}", file.display()))?;
+    );
     bar.finish_and_clear();
+    sink.summary.duplicates = audit.duplicates;
+    sink.summary.profile = Some(audit.profile.clone());
+    for f in &audit.files {
+        let mut i = input(&f.path, &f.stats);
+        i.error = f.error.clone();
+        let j = &f.jurisdiction;
+        i.jurisdiction = Some(match &j.state {
+            Some(st) => format!("{st} (from {})", j.how),
+            None => format!("no state: {}", j.how),
+        });
+        sink.summary.inputs.push(i);
+    }
     sink.finish()?;
-    report_stats(file, &stats, out.stats);
+    for f in &audit.files {
+        match &f.error {
+            Some(e) => eprintln!("error: {e}"),
+            None => report_stats(&f.path, &f.stats, out.stats),
+        }
+    }
+    if audit.files.iter().all(|f| f.error.is_some() || f.stats.kept == 0) {
+        eprintln!(
+            "error: no search could be read (a search audit is a CSV file with id, search time and reason columns)"
+        );
+        return Ok(ExitCode::from(2));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 fn sharing(file: &Path, resolutions: bool, out: &OutputArgs) -> Result<ExitCode> {
     let dir = oversight::directory::Directory::builtin().context("loading the agency directory")?;
-    let mut sink = Sink::new(out.format);
+    let mut sink = Sink::new("sharing", out)?;
     let report = oversight::sharing::audit_file(file, &dir, &mut |f| sink.push(f))
         .with_context(|| format!("auditing {}", file.display()))?;
+    sink.summary.inputs.push(input(file, &report.stats));
+    sink.summary.unresolved = report.unresolved().map(|r| r.to_string()).collect();
+    let summary_shown = matches!(out.format(), Format::Table | Format::Html) || out.out.is_some();
     sink.finish()?;
     report_stats(file, &report.stats, out.stats);
     let unresolved: Vec<_> = report.unresolved().collect();
@@ -188,31 +456,35 @@ fn sharing(file: &Path, resolutions: bool, out: &OutputArgs) -> Result<ExitCode>
         for r in report.resolutions.values() {
             eprintln!("  {r}");
         }
-    } else if !unresolved.is_empty() {
+    } else if !unresolved.is_empty() && !summary_shown {
         eprintln!("{} names not resolved by the agency directory (never guessed):", unresolved.len());
         for r in &unresolved {
             eprintln!("  {r}");
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(nothing_read(file, &report.stats, "a sharing list (src_agency, external_agency, ...)"))
+}
+
+/// Exit status 2, with a message, when no record of `file` could be read.
+fn nothing_read(file: &Path, stats: &ImportStats, expected: &str) -> ExitCode {
+    if stats.kept == 0 {
+        eprintln!("error: {}: no record could be read; expected {expected}", file.display());
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
-    let bar = progress_bar(file, out);
-    let mut sink = Sink::new(out.format);
+    let bar = progress_bar(file_len(file), out);
+    let mut sink = Sink::new("emails", out)?;
     let report =
         oversight::emails::audit_path_with_progress(file, &mut |bytes| bar.set_position(bytes), &mut |f| sink.push(f))
             .with_context(|| format!("auditing {}", file.display()))?;
     bar.finish_and_clear();
+    sink.summary.inputs.push(input(file, &report.stats));
     sink.finish()?;
     report_stats(file, &report.stats, out.stats);
-    if report.stats.read == 0 {
-        // Empty results are not silent: nothing was audited, which is not the same as nothing found.
-        eprintln!(
-            "note: no messages were found in {} (an mbox file, an .eml file, an Outlook CSV export, or a folder of them)",
-            file.display()
-        );
-    }
     if out.stats {
         eprintln!("  {} messages in {} threads", report.stats.kept, report.threads.len());
         for (subject, ids) in &report.threads {
@@ -228,7 +500,7 @@ fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
             eprintln!("    {hash} ({}): {} message(s)", a.domain, a.messages);
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(nothing_read(file, &report.stats, "an mbox file, an .eml file, an Outlook CSV export, or a folder of them"))
 }
 
 fn intelligence(file: &Path, as_of: Option<&str>, out: &OutputArgs) -> Result<ExitCode> {
@@ -239,12 +511,13 @@ fn intelligence(file: &Path, as_of: Option<&str>, out: &OutputArgs) -> Result<Ex
             oversight::time::Timestamp { millis: now.as_millis() as i64, zone_known: true }
         }
     };
-    let mut sink = Sink::new(out.format);
+    let mut sink = Sink::new("intelligence", out)?;
     let stats = oversight::intelligence::audit_file(file, as_of, &mut |f| sink.push(f))
         .with_context(|| format!("auditing {}", file.display()))?;
+    sink.summary.inputs.push(input(file, &stats));
     sink.finish()?;
     report_stats(file, &stats, out.stats);
-    Ok(ExitCode::SUCCESS)
+    Ok(nothing_read(file, &stats, "criminal intelligence records (record_id, entry_date, last_review, ...)"))
 }
 
 fn ledger(
@@ -256,9 +529,16 @@ fn ledger(
 ) -> Result<ExitCode> {
     let deployment =
         model::Deployment::load(config).with_context(|| format!("loading the deployment {}", config.display()))?;
-    let mut sink = Sink::new(out.format);
+    let mut sink = Sink::new("ledger", out)?;
     let stats = oversight::side_door::audit(reader, &deployment, rules, &mut |f| sink.push(f))
         .with_context(|| format!("auditing the ledger of {shown}"))?;
+    sink.summary.inputs.push(oversight::report::Input {
+        file: shown.to_owned(),
+        read: stats.read,
+        kept: stats.read,
+        notes: stats.notes.clone(),
+        ..Default::default()
+    });
     sink.finish()?;
     if out.stats {
         eprintln!("{shown}: {} entries read; {} findings", stats.read, stats.findings);
@@ -269,105 +549,16 @@ fn ledger(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where findings go: straight out as JSON lines, or gathered for a table sorted by line.
-struct Sink {
-    format: Format,
-    table: Vec<Finding>,
-    out: std::io::BufWriter<std::io::Stdout>,
-    error: Option<std::io::Error>,
-    by_kind: std::collections::BTreeMap<&'static str, u64>,
-}
-
-impl Sink {
-    fn new(format: Format) -> Self {
-        Self {
-            format,
-            table: Vec::new(),
-            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout()),
-            error: None,
-            by_kind: Default::default(),
-        }
+/// The input of one file for the summary.
+fn input(file: &Path, stats: &ImportStats) -> oversight::report::Input {
+    oversight::report::Input {
+        file: file.display().to_string(),
+        read: stats.read,
+        kept: stats.kept,
+        rejected: stats.rejected.len() as u64,
+        notes: stats.notes.clone(),
+        ..Default::default()
     }
-
-    fn push(&mut self, f: Finding) {
-        *self.by_kind.entry(f.kind.as_str()).or_default() += 1;
-        match self.format {
-            Format::Table => self.table.push(f),
-            Format::Jsonl => {
-                if self.error.is_none() {
-                    if let Err(e) = f.write_json_line(&mut self.out) {
-                        self.error = Some(e);
-                    }
-                }
-            }
-        }
-    }
-
-    fn finish(mut self) -> Result<()> {
-        if let Some(e) = self.error.take() {
-            return Err(e).context("writing findings");
-        }
-        if self.format == Format::Table {
-            self.table.sort_by_key(|f| (f.line, f.kind));
-            let rows: Vec<[String; 5]> = self
-                .table
-                .iter()
-                .map(|f| {
-                    [
-                        f.line.to_string(),
-                        f.severity.as_str().to_owned(),
-                        f.kind.as_str().to_owned(),
-                        f.subject.label(),
-                        truncate(&f.evidence, 100),
-                    ]
-                })
-                .collect();
-            write_table(&mut self.out, ["LINE", "SEVERITY", "KIND", "RECORD", "EVIDENCE"], &rows)?;
-            writeln!(self.out, "{} findings", self.table.len())?;
-            for (kind, n) in &self.by_kind {
-                writeln!(self.out, "  {kind}: {n}")?;
-            }
-        }
-        self.out.flush().context("writing findings")?;
-        Ok(())
-    }
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    let one_line: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if one_line.chars().count() <= max {
-        one_line
-    } else {
-        let mut t: String = one_line.chars().take(max - 1).collect();
-        t.push('…');
-        t
-    }
-}
-
-fn write_table<const N: usize>(out: &mut impl Write, header: [&str; N], rows: &[[String; N]]) -> Result<()> {
-    let mut widths = header.map(|h| h.chars().count());
-    for r in rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let mut s = String::new();
-        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
-            if i + 1 == N {
-                s.push_str(c);
-            } else {
-                s.push_str(c);
-                s.extend(std::iter::repeat_n(' ', w - c.chars().count() + 2));
-            }
-        }
-        s
-    };
-    writeln!(out, "{}", line(header.to_vec()))?;
-    for r in rows {
-        writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
-    }
-    Ok(())
 }
 
 fn report_stats(file: &Path, stats: &ImportStats, full: bool) {

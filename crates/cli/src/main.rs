@@ -7,6 +7,7 @@ mod embedded;
 mod hub_cmd;
 mod laws_cmd;
 mod ledger_cmd;
+mod parquet_out;
 mod report_cmd;
 
 use std::path::PathBuf;

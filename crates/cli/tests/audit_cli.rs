@@ -31,7 +31,11 @@ fn searches_jsonl_and_stats() {
         assert_eq!(v["record"], "23d55b89-42eb-4f5c-9281-f5e8bf4864be");
         assert_eq!(v["line"], 2);
     }
-    assert_eq!(lines[0]["evidence"], "reason \"bolo\" with no case number");
+    assert_eq!(
+        lines[0]["evidence"],
+        "reason \"bolo\" with no case number; practice concern (no statute of FL in the law library governs it)"
+    );
+    assert_eq!(lines[0]["file"], file);
     assert!(stderr.contains("7273 rows read, 7273 kept, 0 rejected; 5480 findings"), "{stderr}");
     assert!(stderr.contains("note: no user column"), "{stderr}");
 }
@@ -62,16 +66,133 @@ fn searches_tz_and_state() {
 }
 
 #[test]
-fn searches_table() {
+fn searches_table_tells_the_story_first() {
     let (code, stdout, _) = run(&["audit", "searches", &data("flock/eugene-or-search-audit-2025-06.csv")]);
     assert_eq!(code, 0);
-    let header = stdout.lines().next().unwrap();
-    assert!(header.starts_with("LINE") && header.contains("SEVERITY") && header.ends_with("EVIDENCE"), "{header}");
-    assert!(
-        stdout
-            .contains("2216 findings\n  off_hours: 17\n  outlier_user: 26\n  vague_reason: 884\n  wide_search: 1289\n"),
-        "{stdout}"
-    );
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("Audit of searches (1 file):"));
+    assert!(stdout.contains("4,294 records read, 4,294 kept, 0 rejected"), "{stdout}");
+    assert!(stdout.contains("citations: no state: the export names no organisation; give --state"), "{stdout}");
+    assert!(stdout.contains("Searches: 4,294 distinct; 1,289 wide (30.0%)"), "{stdout}");
+    assert!(stdout.contains("top users by searches"), "{stdout}");
+    // Findings by detector and severity, then examples, then every finding most severe first.
+    let table = stdout.find("  DETECTOR ").expect("the detector table");
+    let examples = stdout.find("\nExamples:\n").expect("examples");
+    let list = stdout.find("\nFindings, most severe first:\nSEVERITY  KIND").expect("the list");
+    assert!(table < examples && examples < list);
+    let severities: Vec<&str> = stdout[list..]
+        .lines()
+        .skip(3)
+        .take_while(|l| !l.ends_with(" findings"))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    let rank = |s: &str| ["high", "medium", "low"].iter().position(|x| *x == s).expect(s);
+    assert!(severities.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "most severe first");
+    assert!(stdout.ends_with(&format!("{} findings\n", severities.len())));
+}
+
+#[test]
+fn searches_out_html_csv_parquet_and_many_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = data("flock/okaloosa-fl-org-audit-2025-11.csv");
+    // The evidence report: the format follows the extension; the summary goes to standard output.
+    let html = dir.path().join("report.html");
+    let (code, stdout, stderr) = run(&["audit", "searches", &file, "--out", &html.display().to_string()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("Audit of searches (1 file):"), "{stdout}");
+    assert!(stderr.contains("report.html (5480 findings)"), "{stderr}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html><html lang=\"en\">") && page.ends_with("</html>"));
+    assert!(page.contains("5,480") && page.contains("<svg") && page.contains("id=\"method\""));
+    assert!(!dir.path().join("report.html.partial").exists());
+    let (code, _, _) = run(&["audit", "searches", &file, "--out", &html.display().to_string(), "--lang", "es"]);
+    assert_eq!(code, 0);
+    assert!(std::fs::read_to_string(&html).unwrap().contains("Informe de pruebas"));
+
+    // CSV: a header of the finding schema and one row per finding.
+    let csv_path = dir.path().join("f.csv");
+    let (code, _, _) = run(&["audit", "searches", &file, "--out", &csv_path.display().to_string()]);
+    assert_eq!(code, 0);
+    let csv_text = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(csv_text
+        .starts_with("kind,severity,rule,citation,record,agency,counterparty,user,time,file,line,also_in,evidence\n"));
+    let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
+    assert_eq!(rdr.records().count(), 5480);
+
+    // Parquet: one row per finding, read back.
+    let pq = dir.path().join("f.parquet");
+    let (code, _, stderr) =
+        run(&["audit", "searches", &file, "--format", "parquet", "--out", &pq.display().to_string()]);
+    assert_eq!(code, 0, "{stderr}");
+    use parquet::file::reader::FileReader;
+    let reader =
+        parquet::file::serialized_reader::SerializedFileReader::new(std::fs::File::open(&pq).unwrap()).unwrap();
+    let meta = reader.metadata();
+    assert_eq!(meta.file_metadata().num_rows(), 5480);
+    let names: Vec<&str> = meta.file_metadata().schema_descr().columns().iter().map(|c| c.name()).collect();
+    assert_eq!(names, oversight::finding::FLAT_COLUMNS);
+    // Parquet is never written to a terminal or a pipe.
+    let (code, _, stderr) = run(&["audit", "searches", &file, "--format", "parquet"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--format parquet needs --out"), "{stderr}");
+
+    // A folder of exports: each file read, the same search counted once.
+    let exports = dir.path().join("exports");
+    std::fs::create_dir(&exports).unwrap();
+    std::fs::copy(&file, exports.join("a.csv")).unwrap();
+    std::fs::copy(&file, exports.join("b.csv")).unwrap();
+    std::fs::write(exports.join("notes.txt"), "not an export").unwrap();
+    let (code, stdout, stderr) = run(&["audit", "searches", &exports.display().to_string(), "--format", "jsonl"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 5480, "each search once");
+    let first = &lines[0];
+    assert!(first["file"].as_str().unwrap().ends_with("a.csv"));
+    assert!(first["also_in"][0]["file"].as_str().unwrap().ends_with("b.csv"));
+    assert_eq!(first["also_in"][0]["line"], first["line"]);
+}
+
+#[test]
+fn searches_bad_input_exits_2_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let (code, _, stderr) = run(&["audit", "searches", &empty.display().to_string()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("empty.csv: line 1: not a search audit"), "{stderr}");
+    // A header and no rows: nothing could be read.
+    let header_only = dir.path().join("h.csv");
+    std::fs::write(&header_only, "id,searchDate,reason\n").unwrap();
+    let (code, _, stderr) = run(&["audit", "searches", &header_only.display().to_string()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no search could be read"), "{stderr}");
+    // A folder with no CSV file.
+    let (code, _, stderr) = run(&["audit", "searches", &dir.path().join("none").display().to_string()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("none"), "{stderr}");
+    std::fs::create_dir(dir.path().join("nocsv")).unwrap();
+    let (code, _, stderr) = run(&["audit", "searches", &dir.path().join("nocsv").display().to_string()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("the folder holds no .csv files"), "{stderr}");
+    // Several files, none a search audit: each named, exit 2.
+    let sharing = data("sharing/flock-agency-access-2024-04-26.csv");
+    let (code, _, stderr) = run(&["audit", "searches", &sharing, &empty.display().to_string()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("flock-agency-access-2024-04-26.csv: line 1: not a search audit"), "{stderr}");
+    // An output folder that does not exist: said before anything is read.
+    let (code, _, stderr) = run(&[
+        "audit",
+        "searches",
+        &data("flock/okaloosa-fl-org-audit-2025-11.csv"),
+        "--out",
+        &dir.path().join("no/such/dir/r.html").display().to_string(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot create the output file"), "{stderr}");
+    // A state that is not a state code.
+    let (code, _, stderr) = run(&["audit", "searches", &sharing, "--state", "Florida"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not a two-letter state code"), "{stderr}");
 }
 
 #[test]

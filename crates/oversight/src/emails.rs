@@ -265,7 +265,7 @@ pub fn detect(e: &Email, out: &mut dyn FnMut(Finding)) {
     let finding = |kind, severity, evidence: String, rule, citation| Finding {
         kind,
         severity,
-        subject: Subject::Email { message_id: e.message_id.clone(), file: e.file.clone() },
+        subject: Subject::Email { message_id: e.message_id.clone() },
         line: e.line,
         evidence,
         rule,
@@ -273,6 +273,8 @@ pub fn detect(e: &Email, out: &mut dyn FnMut(Finding)) {
         agency: None,
         user: None,
         time: None,
+        file: e.file.as_deref().map(Into::into),
+        also_in: Vec::new(),
     };
     if !e.from_address.is_empty() && !is_email_address(&e.from_address) {
         let what = if e.from_address.to_ascii_uppercase().starts_with("/O=") {

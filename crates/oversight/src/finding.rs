@@ -1,4 +1,26 @@
 //! Findings: what a detector found, on which record, with the evidence and the rule it applies.
+//!
+//! One schema for every `audit` command. JSON lines ([`Finding::write_json_line`]) write the
+//! fields below by these names, leaving out those that are empty; CSV and Parquet write the flat
+//! form ([`FLAT_COLUMNS`], [`Finding::flat`]), one row per finding:
+//!
+//! | field | meaning |
+//! |---|---|
+//! | `kind` | the detector ([`Kind`]) |
+//! | `severity` | `high`, `medium` or `low` ([`Severity`]) |
+//! | `rule` | the rule that fired (stable id, e.g. `search.vague_reason`) |
+//! | `citation` | the law the rule applies in the audited agency's jurisdiction; empty for a practice concern |
+//! | `record` | the record: a search ID, a message id, an intelligence record id, `#N DECISION` for a ledger entry (JSON lines: `record`, `message_id`, or `entry` and `decision_id`) |
+//! | `agency` | the organisation whose act the record shows (a sharing list's sharing agency) |
+//! | `counterparty` | a sharing list's recipient |
+//! | `user` | the user the record names |
+//! | `time` | when the record says it happened (ISO 8601; `Z` when the source gave the zone) |
+//! | `file` | the source file |
+//! | `line` | the 1-based line (or page) where the record starts; a ledger entry's index |
+//! | `also_in` | other files holding the same record (JSON lines: `[{"file", "line"}]`; CSV and Parquet: `FILE:LINE; FILE:LINE`) |
+//! | `evidence` | what in the record shows it (quoted text, counts), and "practice concern" where no statute applies |
+
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -112,9 +134,6 @@ pub enum Subject {
         /// The Message-ID header (without its angle brackets), or a stable id where the export
         /// has none (`row-N` in an Outlook CSV export, `FILE:LINE` in an mbox or `.eml` file).
         message_id: String,
-        /// The `.eml` file, when the production is a folder of them.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        file: Option<String>,
     },
     /// A record of a criminal intelligence system, by its id.
     Record {
@@ -142,7 +161,7 @@ impl Subject {
     pub fn label(&self) -> String {
         match self {
             Subject::Search { record } | Subject::Record { record } => record.clone(),
-            Subject::Email { message_id, .. } => message_id.clone(),
+            Subject::Email { message_id } => message_id.clone(),
             Subject::Sharing { agency, counterparty } => format!("{agency} -> {counterparty}"),
             Subject::LedgerEntry { entry, decision_id } => format!("#{entry} {decision_id}"),
         }
@@ -183,9 +202,71 @@ pub struct Finding {
     /// zone, else in the export's unstated local time); `None` where it does not say.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<crate::time::Timestamp>,
+    /// The source file the record was read from (for a folder of `.eml` files, the file inside
+    /// it); `None` for a ledger entry and where the caller gave no name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<Arc<str>>,
+    /// The other places the same record was read from, when several exports were audited at
+    /// once and hold it (the same search in several agencies' network audits); the finding is
+    /// reported once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also_in: Vec<Location>,
 }
 
+/// A place in a source file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// The file.
+    pub file: Arc<str>,
+    /// The 1-based line where the record starts.
+    pub line: u64,
+}
+
+/// The columns of a finding's flat form (CSV, Parquet), in order; `line` is a number, the rest
+/// text (empty or null when the finding has none).
+pub const FLAT_COLUMNS: [&str; 13] = [
+    "kind",
+    "severity",
+    "rule",
+    "citation",
+    "record",
+    "agency",
+    "counterparty",
+    "user",
+    "time",
+    "file",
+    "line",
+    "also_in",
+    "evidence",
+];
+
 impl Finding {
+    /// The finding's flat form, in the order of [`FLAT_COLUMNS`] (`None` for an empty field;
+    /// `line` as decimal text).
+    pub fn flat(&self) -> [Option<String>; 13] {
+        let (record, counterparty) = match &self.subject {
+            Subject::Sharing { counterparty, .. } => (None, Some(counterparty.clone())),
+            other => (Some(other.label()), None),
+        };
+        let also = (!self.also_in.is_empty())
+            .then(|| self.also_in.iter().map(|l| format!("{}:{}", l.file, l.line)).collect::<Vec<_>>().join("; "));
+        [
+            Some(self.kind.as_str().to_owned()),
+            Some(self.severity.as_str().to_owned()),
+            Some(self.rule.to_owned()),
+            (!self.citation.is_empty()).then(|| self.citation.to_owned()),
+            record,
+            self.agency_of().map(str::to_owned),
+            counterparty,
+            self.user.clone(),
+            self.time.map(|t| t.to_string()),
+            self.file.as_deref().map(str::to_owned),
+            Some(self.line.to_string()),
+            also,
+            Some(self.evidence.clone()),
+        ]
+    }
+
     /// The organisation the finding is about: [`Finding::agency`], or a sharing list row's
     /// agency.
     pub fn agency_of(&self) -> Option<&str> {
@@ -209,13 +290,9 @@ impl Finding {
                 w.write_all(b"\"record\":")?;
                 json_str(w, record)?;
             }
-            Subject::Email { message_id, file } => {
+            Subject::Email { message_id } => {
                 w.write_all(b"\"message_id\":")?;
                 json_str(w, message_id)?;
-                if let Some(file) = file {
-                    w.write_all(b",\"file\":")?;
-                    json_str(w, file)?;
-                }
             }
             Subject::LedgerEntry { entry, decision_id } => {
                 w.write_all(b"\"entry\":")?;
@@ -248,6 +325,21 @@ impl Finding {
         }
         if let Some(t) = self.time {
             json_time(w, t)?;
+        }
+        if let Some(file) = &self.file {
+            w.write_all(b",\"file\":")?;
+            json_str(w, file)?;
+        }
+        if !self.also_in.is_empty() {
+            w.write_all(b",\"also_in\":[")?;
+            for (i, l) in self.also_in.iter().enumerate() {
+                w.write_all(if i == 0 { b"{\"file\":" } else { b",{\"file\":" })?;
+                json_str(w, &l.file)?;
+                w.write_all(b",\"line\":")?;
+                json_u64(w, l.line)?;
+                w.write_all(b"}")?;
+            }
+            w.write_all(b"]")?;
         }
         w.write_all(b"}\n")
     }
@@ -343,8 +435,8 @@ mod tests {
         let subjects = [
             Subject::Search { record: "a\"b\\c".into() },
             Subject::Record { record: "R1".into() },
-            Subject::Email { message_id: "m1@x".into(), file: None },
-            Subject::Email { message_id: "m2@x".into(), file: Some("a/0 1.eml".into()) },
+            Subject::Email { message_id: "m1@x".into() },
+            Subject::Email { message_id: "m2@x".into() },
             Subject::Sharing { agency: "Chino PD (CA)".into(), counterparty: "ICE\tHSI".into() },
             Subject::LedgerEntry { entry: 42, decision_id: "d-\"1\"".into() },
         ];
@@ -361,6 +453,12 @@ mod tests {
                 user: (i % 2 == 0).then(|| "ofc. ñ\t12".to_string()),
                 time: (i % 4 != 1)
                     .then_some(crate::time::Timestamp { millis: 1_750_000_000_123, zone_known: i % 2 == 0 }),
+                file: (i % 2 == 1).then(|| Arc::from("a/0 \"1\".eml")),
+                also_in: if i == 3 {
+                    vec![Location { file: "b.csv".into(), line: 9 }, Location { file: "c\\d.csv".into(), line: 1 }]
+                } else {
+                    Vec::new()
+                },
             };
             let mut ours = Vec::new();
             f.write_json_line(&mut ours).unwrap();

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use crate::finding::{Finding, Kind, Severity, Subject};
 use crate::searches::Search;
@@ -247,6 +248,7 @@ impl Default for InsiderRules {
 #[derive(Clone, Debug)]
 struct Pin {
     id: String,
+    file: Option<Arc<str>>,
     line: u64,
     org: Option<String>,
     user: Option<String>,
@@ -254,8 +256,15 @@ struct Pin {
 }
 
 impl Pin {
-    fn of(s: &Search) -> Pin {
-        Pin { id: s.id.clone(), line: s.line, org: s.org.clone(), user: s.user.clone(), time: s.time }
+    fn of(s: &Search, file: &Option<Arc<str>>) -> Pin {
+        Pin {
+            id: s.id.clone(),
+            file: file.clone(),
+            line: s.line,
+            org: s.org.clone(),
+            user: s.user.clone(),
+            time: s.time,
+        }
     }
     fn finding(
         &self,
@@ -276,6 +285,8 @@ impl Pin {
             agency: self.org.clone(),
             user: self.user.clone(),
             time: self.time,
+            file: self.file.clone(),
+            also_in: Vec::new(),
         }
     }
 }
@@ -310,6 +321,7 @@ pub struct Insider {
     purposes: Vec<((String, Purpose), OrgPurpose)>,
     plates: HashMap<String, Vec<PlateEvent>>,
     org_column: bool,
+    file: Option<Arc<str>>,
 }
 
 impl Insider {
@@ -317,6 +329,11 @@ impl Insider {
     /// the export is one organisation's and every user is a peer of every other).
     pub fn new(org_column: bool) -> Self {
         Self { org_column, ..Default::default() }
+    }
+
+    /// The file the searches pushed next come from (findings pinned to them name it).
+    pub fn set_file(&mut self, file: Arc<str>) {
+        self.file = Some(file);
     }
 
     /// Counts one kept search with what the per-search detectors learned about it.
@@ -332,7 +349,7 @@ impl Insider {
                 None => org_map.entry(user.clone()).or_default(),
             };
             if u.first.is_none() {
-                u.first = Some(Pin::of(s));
+                u.first = Some(Pin::of(s, &self.file));
             }
             u.searches += 1;
             u.no_case += u32::from(!facts.has_case);
@@ -354,9 +371,10 @@ impl Insider {
                     op.count += 1;
                     op.lines.push(s.line);
                 }
-                None => self
-                    .purposes
-                    .push(((org.to_owned(), p), OrgPurpose { first: Pin::of(s), count: 1, lines: vec![s.line] })),
+                None => self.purposes.push((
+                    (org.to_owned(), p),
+                    OrgPurpose { first: Pin::of(s, &self.file), count: 1, lines: vec![s.line] },
+                )),
             }
         }
         if let (Some(plate), Some(t)) = (&s.plate, s.time) {
@@ -366,7 +384,7 @@ impl Insider {
                     millis: t.millis,
                     user: s.user.clone(),
                     org: s.org.clone(),
-                    pin: Pin::of(s),
+                    pin: Pin::of(s, &self.file),
                 });
             }
         }

@@ -182,6 +182,8 @@ pub fn audit<R: Read>(path: &Path, input: R, as_of: Timestamp, out: &mut dyn FnM
             agency: agency.map(str::to_owned),
             user: None,
             time: Some(entered),
+            file: None,
+            also_in: Vec::new(),
         });
     }
     Ok(stats)

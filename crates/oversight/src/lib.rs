@@ -44,6 +44,7 @@ pub mod insider;
 pub mod intelligence;
 pub mod ledger;
 pub mod mail;
+pub mod report;
 pub mod search_audit;
 pub mod searches;
 pub mod sharing;

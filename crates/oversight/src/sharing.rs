@@ -113,6 +113,8 @@ pub fn audit<R: Read>(path: &Path, input: R, dir: &Directory, out: &mut dyn FnMu
                 agency: None,
                 user: None,
                 time: None,
+                file: None,
+                also_in: Vec::new(),
             });
         }
     }

@@ -142,6 +142,8 @@ impl<'d> SideDoor<'d> {
             time: i64::try_from(d.time)
                 .ok()
                 .map(|t| crate::time::Timestamp { millis: t.saturating_mul(1000), zone_known: true }),
+            file: None,
+            also_in: Vec::new(),
         }
     }
 

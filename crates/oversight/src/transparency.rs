@@ -37,7 +37,7 @@
 //! assert!(report.html().contains("No complaints are recorded"));
 //! ```
 
-mod render;
+pub(crate) mod render;
 
 pub use render::bar_chart;
 

@@ -22,13 +22,13 @@ fn eugene_outlook_export() {
     assert_eq!(findings.len(), 90, "{findings:?}");
     let f = findings.iter().find(|f| f.kind == Kind::NonEmailSender).unwrap();
     assert_eq!(f.line, 143);
-    assert_eq!(f.subject, Subject::Email { message_id: "row-4".into(), file: None });
+    assert_eq!(f.subject, Subject::Email { message_id: "row-4".into() });
     assert!(f.evidence.starts_with("sender \"DEWITT Derek A\" is an Exchange X.500 address: \"/O=EXCHANGELABS/"));
     let personal: Vec<_> = findings.iter().filter(|f| f.kind == Kind::PersonalAccount).collect();
     assert_eq!(personal.len(), 89);
     assert!(personal.iter().all(|f| f.severity == Severity::Medium && f.rule == "email.personal_account"));
     // Every digest but the forward (row 4).
-    assert!(personal.iter().all(|f| f.subject != Subject::Email { message_id: "row-4".into(), file: None }));
+    assert!(personal.iter().all(|f| f.subject != Subject::Email { message_id: "row-4".into() }));
     // The evidence names the service, never the address's local part; the user is its hash.
     let hash = personal[0].user.clone().unwrap();
     assert_eq!(hash.len(), 16);

@@ -43,8 +43,13 @@ fn eugene_portal_export() {
     // No officer made 10 searches within 10 minutes (the busiest made 4).
     assert!(!kinds.contains_key("burst"));
     // The five rows with an empty reason are vague, with medium severity.
-    let empty: Vec<&Finding> = findings.iter().filter(|f| f.evidence == "no reason given").collect();
+    let empty: Vec<&Finding> = findings.iter().filter(|f| f.evidence.starts_with("no reason given;")).collect();
     assert_eq!(empty.len(), 5);
+    // The export names no organisation, so no state's statute is cited without --state.
+    assert!(empty[0].citation.is_empty());
+    assert!(empty[0]
+        .evidence
+        .ends_with("practice concern (the audited agency's state is not known: name it with --state)"));
     // Every finding names its search and line.
     let first = findings.iter().find(|f| f.kind == Kind::WideSearch).unwrap();
     assert_eq!(first.line, 2);
@@ -64,7 +69,19 @@ fn okaloosa_org_audit() {
     assert_eq!(kinds["moderation_blocked"], 12);
     // Total_Networks_Searched >= 100 or Total_Devices_Searched >= 1000 (Python: 3,195 rows).
     assert_eq!(kinds["wide_search"], 3195);
-    assert_eq!(findings.iter().filter(|f| f.evidence == "no reason given").count(), 9);
+    let empty: Vec<&Finding> = findings.iter().filter(|f| f.evidence.starts_with("no reason given;")).collect();
+    assert_eq!(empty.len(), 9);
+    // A Florida sheriff's export: no California statute is cited; the finding says it is a
+    // practice concern under Florida law.
+    assert!(findings.iter().all(|f| !f.citation.contains("Cal.")));
+    assert_eq!(empty[0].evidence, "no reason given; practice concern (no statute of FL in the law library governs it)");
+    // With --state CA the same rows cite California's ALPR statute.
+    let mut ca = Vec::new();
+    let rules = SearchRules { state: Some("CA".into()), ..Default::default() };
+    audit_file(&data("flock/okaloosa-fl-org-audit-2025-11.csv"), &rules, &mut |_, _| {}, &mut |f| ca.push(f)).unwrap();
+    let vague = ca.iter().find(|f| f.kind == Kind::VagueReason).unwrap();
+    assert_eq!(vague.citation, oversight::search_audit::CA_VAGUE_CITATION);
+    assert!(!vague.evidence.contains("practice concern"));
     // No officer column, so no per-officer findings.
     assert!(!kinds.contains_key("off_hours") && !kinds.contains_key("burst"));
 }
@@ -74,11 +91,23 @@ fn okaloosa_org_audit() {
 /// and `detect_row_reference`), finding for finding.
 fn fast_equals_reference(path: &std::path::Path) -> usize {
     let mut fast = Vec::new();
-    let stats = audit_file(path, &SearchRules::default(), &mut |_, _| {}, &mut |f| fast.push(f)).unwrap();
+    let audit = oversight::search_audit::audit_files(
+        &[path.to_owned()],
+        &SearchRules::default(),
+        &mut |_, _| {},
+        &mut |mut f| {
+            assert_eq!(f.file.as_deref(), Some(path.display().to_string().as_str()));
+            f.file = None;
+            fast.push(f)
+        },
+    );
+    let stats = &audit.files[0].stats;
+    // The reference cites the statutes of the state the audit found for the file.
+    let rules = SearchRules { state: audit.files[0].jurisdiction.state.clone(), ..Default::default() };
     let mut reader = oversight::searches::open(path).unwrap();
     let mut reference = Vec::new();
     while let Some(s) = reader.next_search().unwrap() {
-        oversight::search_audit::detect_row_reference(&s, &SearchRules::default(), &mut |f| reference.push(f));
+        oversight::search_audit::detect_row_reference(&s, &rules, &mut |f| reference.push(f));
     }
     assert_eq!(
         (stats.read, stats.kept, &stats.rejected),

@@ -5,8 +5,10 @@
 //!   browser by index (the decoded entry and a link to its receipt check), and the side-door
 //!   findings of `fusionguard audit ledger` over the verified ledger, each linked to its entry.
 //! - `/console/audit`: upload a public-records file (a search audit, a sharing list, an email
-//!   production, an intelligence export); the findings summarised by detector and severity and
-//!   by rule (charts with their data tables), the list paged, and downloads as CSV and JSON lines.
+//!   production, an intelligence export); the same evidence report as `fusionguard audit --out
+//!   report.html` ([`oversight::report`]: what was read, the searches, findings by detector and
+//!   severity, top organisations and users, by month, examples, rules and citations, method), the
+//!   list paged, and downloads as the HTML report, CSV and JSON lines.
 //!   The upload is streamed to a private temporary file that only lives for the request (size
 //!   limited: [`UPLOAD_LIMIT`], and at most [`UPLOADS_AT_ONCE`] read at a time); the findings stay in the auditor's session, in memory, for paging
 //!   and downloads, until the next upload or the end of the session. Nothing is written to the
@@ -34,8 +36,6 @@ pub const UPLOAD_LIMIT: u64 = 2 << 30;
 /// Uploads read at once, whoever sends them (each may take up to the upload limit on disk while it
 /// is read); another gets a 503 page asking to try again.
 pub(super) const UPLOADS_AT_ONCE: usize = 2;
-/// Rows in the audit page's "top organisations" and "top users" charts.
-const TOP: usize = 10;
 /// Findings per page.
 const PAGE: usize = 50;
 
@@ -53,6 +53,7 @@ pub(super) struct Audited {
     kind: String,
     findings: Vec<Finding>,
     records: u64,
+    summary: oversight::report::Summary,
 }
 
 /// A checkpoint this console saw, for the next consistency check.
@@ -118,29 +119,6 @@ fn counts<'a>(findings: &'a [Finding], key: impl Fn(&'a Finding) -> String) -> V
     }
     let mut rows: Vec<(String, u64)> = by.into_iter().collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    rows
-}
-
-/// The first [`TOP`] rows of counts sorted by count.
-fn top(mut rows: Vec<(String, u64)>) -> Vec<(String, u64)> {
-    rows.truncate(TOP);
-    rows
-}
-
-/// The findings by the month (`YYYY-MM`) of their record, in calendar order; those whose record
-/// gives no time under `undated`, last.
-fn by_month(findings: &[Finding], undated: String) -> Vec<(String, u64)> {
-    let mut by: BTreeMap<Option<String>, u64> = BTreeMap::new();
-    for f in findings {
-        let month = f.time.map(|t| {
-            let (y, m, _) = t.date();
-            format!("{y:04}-{m:02}")
-        });
-        *by.entry(month).or_default() += 1;
-    }
-    let undated_count = by.remove(&None);
-    let mut rows: Vec<(String, u64)> = by.into_iter().filter_map(|(m, n)| Some((m?, n))).collect();
-    rows.extend(undated_count.map(|n| (undated, n)));
     rows
 }
 
@@ -319,7 +297,7 @@ pub(super) async fn audit_page(State(c): St, headers: HeaderMap, cert: Cert, Raw
     let key = c.session_of(&headers);
     let audited = key.as_ref().and_then(|k| c.audits.lock().unwrap_or_else(|e| e.into_inner()).get(k).cloned());
     if let (Some(kind), Some(a)) = (q.get("download"), &audited) {
-        return download(a, kind);
+        return download(a, kind, lang);
     }
     let page_no: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1);
     render_audit(&who, lang, c.app.upload_limit, audited.as_deref(), page_no, None, StatusCode::OK)
@@ -342,26 +320,16 @@ fn render_audit(
             h2 { (lang.f("audit.result", &[&a.file])) }
             p { (lang.f("audit.summary", &[&a.records.to_string(), &a.findings.len().to_string(), &a.kind])) }
             p {
+                a href="/console/audit?download=html" download { (lang.t("audit.html")) } " · "
                 a href="/console/audit?download=csv" download { (lang.t("audit.csv")) } " · "
                 a href="/console/audit?download=jsonl" download { (lang.t("audit.jsonl")) }
             }
+            (PreEscaped(oversight::report::html_sections(&a.summary, lang)))
             @if !a.findings.is_empty() {
-                (chart(lang, "kind", lang.t("audit.by_detector"), lang.t("audit.detector"), &counts(&a.findings, |f| format!("{}/{}", f.kind.as_str(), f.severity.as_str()))))
-                (chart(lang, "rule", lang.t("audit.by_rule"), lang.t("audit.rule"), &counts(&a.findings, |f| f.rule.to_string())))
-                @let unnamed = || lang.t("audit.unnamed").to_string();
-                @if a.findings.iter().any(|f| f.agency_of().is_some()) {
-                    (chart(lang, "agency", lang.t("audit.by_agency"), lang.t("audit.agency"), &top(counts(&a.findings, |f| f.agency_of().map_or_else(unnamed, str::to_string)))))
-                }
-                @if a.findings.iter().any(|f| f.user.is_some()) {
-                    (chart(lang, "user", lang.t("audit.by_user"), lang.t("audit.user"), &top(counts(&a.findings, |f| f.user.clone().unwrap_or_else(unnamed)))))
-                }
-                @if a.findings.iter().any(|f| f.time.is_some()) {
-                    (chart(lang, "month", lang.t("audit.by_month"), lang.t("audit.month"), &by_month(&a.findings, unnamed())))
-                }
-                h3 { (lang.t("audit.findings")) }
+                h2 { (lang.t("audit.findings")) }
                 @let pages = a.findings.len().div_ceil(PAGE);
                 @let p = page_no.min(pages);
-                (findings_table(lang, &a.findings[(p - 1) * PAGE..(p * PAGE).min(a.findings.len())], false))
+                (PreEscaped(oversight::report::findings_table(&a.findings[(p - 1) * PAGE..(p * PAGE).min(a.findings.len())], lang)))
                 nav aria-label=(lang.t("audit.pages")) {
                     p {
                         (lang.f("audit.page", &[&p.to_string(), &pages.to_string()])) " "
@@ -375,7 +343,7 @@ fn render_audit(
     page(who, lang, lang.t("audit.title"), "/console/audit", status, body)
 }
 
-fn download(a: &Audited, kind: &str) -> Response {
+fn download(a: &Audited, kind: &str, lang: Lang) -> Response {
     let (body, ctype, ext) = match kind {
         "jsonl" => {
             let mut out = Vec::new();
@@ -384,24 +352,15 @@ fn download(a: &Audited, kind: &str) -> Response {
             }
             (out, "application/x-ndjson", "jsonl")
         }
+        "html" => {
+            let page = oversight::report::html_page(&a.summary, &a.findings, usize::MAX, lang);
+            (page.into_bytes(), "text/html; charset=utf-8", "html")
+        }
         _ => {
             let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record([
-                "severity", "kind", "record", "line", "evidence", "rule", "citation", "agency", "user", "time",
-            ]);
+            let _ = w.write_record(oversight::finding::FLAT_COLUMNS);
             for f in &a.findings {
-                let _ = w.write_record([
-                    f.severity.as_str(),
-                    f.kind.as_str(),
-                    &f.subject.label(),
-                    &f.line.to_string(),
-                    &f.evidence,
-                    f.rule,
-                    f.citation,
-                    f.agency_of().unwrap_or(""),
-                    f.user.as_deref().unwrap_or(""),
-                    &f.time.map(|t| t.to_string()).unwrap_or_default(),
-                ]);
+                let _ = w.write_record(f.flat().iter().map(|c| c.as_deref().unwrap_or("")));
             }
             (w.into_inner().unwrap_or_default(), "text/csv; charset=utf-8", "csv")
         }
@@ -532,14 +491,30 @@ pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut for
     };
     let k = kind.clone();
     let result = tokio::task::spawn_blocking(move || run_audit(&k, &guard.0)).await;
-    let (mut findings, records) = match result {
+    let (mut findings, records, profile) = match result {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => return fail(StatusCode::UNPROCESSABLE_ENTITY, lang.f("audit.unreadable", &[&name, &e])),
         Err(e) => return fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    // Most severe first (stable: file order within a severity).
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    let audited = Arc::new(Audited { file: name, kind, findings, records });
+    // The findings name the file as uploaded, not the temporary copy.
+    let shown: Arc<str> = Arc::from(name.as_str());
+    let mut summary = oversight::report::Summary::new(&kind);
+    summary.profile = profile;
+    for f in &mut findings {
+        if f.file.is_some() {
+            f.file = Some(Arc::clone(&shown));
+        }
+        summary.push(f);
+    }
+    summary.inputs.push(oversight::report::Input {
+        file: name.clone(),
+        read: records.0,
+        kept: records.1,
+        rejected: records.0 - records.1,
+        ..Default::default()
+    });
+    oversight::report::sort_most_severe_first(&mut findings);
+    let audited = Arc::new(Audited { file: name, kind, findings, records: records.0, summary });
     if let Some(key) = c.session_of(&headers) {
         c.audits.lock().unwrap_or_else(|e| e.into_inner()).insert(key, Arc::clone(&audited));
     }
@@ -554,26 +529,50 @@ async fn drain(form: &mut Multipart) {
     }
 }
 
-/// Runs the importer of `kind` over the uploaded file: (findings, records read).
-fn run_audit(kind: &str, path: &std::path::Path) -> Result<(Vec<Finding>, u64), String> {
+/// What an audit of an upload gives: the findings, (records read, kept), and the searches'
+/// profile (search audits).
+type AuditResult = (Vec<Finding>, (u64, u64), Option<oversight::search_audit::Profile>);
+
+/// Runs the importer of `kind` over the uploaded file.
+fn run_audit(kind: &str, path: &std::path::Path) -> Result<AuditResult, String> {
     let mut out = Vec::new();
-    let read = match kind {
+    let read_kept = |s: &oversight::ImportStats| (s.read, s.kept);
+    let (read, profile) = match kind {
         "searches" => {
+            oversight::searches::open(path).map_err(|e| e.to_string())?;
             let rules = oversight::search_audit::SearchRules::default();
-            oversight::search_audit::audit_file(path, &rules, &mut |_, _| {}, &mut |f| out.push(f))
-                .map_err(|e| e.to_string())?
-                .read
+            let audit =
+                oversight::search_audit::audit_files(&[path.to_owned()], &rules, &mut |_, _| {}, &mut |f| out.push(f));
+            let file = audit.files.first().ok_or("no file")?;
+            if let Some(e) = &file.error {
+                return Err(e.clone());
+            }
+            (read_kept(&file.stats), Some(audit.profile))
         }
         "sharing" => {
             let dir = oversight::directory::Directory::builtin().map_err(|e| e.to_string())?;
-            oversight::sharing::audit_file(path, &dir, &mut |f| out.push(f)).map_err(|e| e.to_string())?.stats.read
+            (
+                read_kept(
+                    &oversight::sharing::audit_file(path, &dir, &mut |f| out.push(f)).map_err(|e| e.to_string())?.stats,
+                ),
+                None,
+            )
         }
-        "emails" => oversight::emails::audit_path(path, &mut |f| out.push(f)).map_err(|e| e.to_string())?.stats.read,
+        "emails" => (
+            read_kept(&oversight::emails::audit_path(path, &mut |f| out.push(f)).map_err(|e| e.to_string())?.stats),
+            None,
+        ),
         _ => {
             let now_ms = (now() as i64) * 1000;
             let as_of = oversight::time::Timestamp { millis: now_ms, zone_known: true };
-            oversight::intelligence::audit_file(path, as_of, &mut |f| out.push(f)).map_err(|e| e.to_string())?.read
+            (
+                read_kept(
+                    &oversight::intelligence::audit_file(path, as_of, &mut |f| out.push(f))
+                        .map_err(|e| e.to_string())?,
+                ),
+                None,
+            )
         }
     };
-    Ok((out, read))
+    Ok((out, read, profile))
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{CountRow, Report, ReportLang, Row, Violations};
 
 /// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -719,7 +719,7 @@ fn short(s: &str, n: usize) -> String {
     }
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;\
+pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;\
 color:#111;line-height:1.45}h1{font-size:1.6rem}h2{margin-top:2.5rem;border-bottom:1px solid #bbb}\
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{border:1px solid #ccc;padding:.2rem .5rem;\
 text-align:left}td[data-m]{text-align:right;font-variant-numeric:tabular-nums}caption{text-align:left;\
