@@ -24,7 +24,7 @@ fn searches_jsonl_and_stats() {
     let (code, stdout, stderr) = run(&["audit", "searches", &file, "--format", "jsonl", "--stats"]);
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 2273 + 3195 + 12);
+    assert_eq!(lines.len(), 2397 + 3195 + 12);
     // The first search (reason "bolo", 840 networks) is vague and wide.
     for (v, kind) in lines[..2].iter().zip(["vague_reason", "wide_search"]) {
         assert_eq!(v["kind"], kind);
@@ -32,7 +32,7 @@ fn searches_jsonl_and_stats() {
         assert_eq!(v["line"], 2);
     }
     assert_eq!(lines[0]["evidence"], "reason \"bolo\" with no case number");
-    assert!(stderr.contains("7273 rows read, 7273 kept, 0 rejected; 5480 findings"), "{stderr}");
+    assert!(stderr.contains("7273 rows read, 7273 kept, 0 rejected; 5604 findings"), "{stderr}");
     assert!(stderr.contains("note: no user column"), "{stderr}");
 }
 
@@ -69,7 +69,7 @@ fn searches_table() {
     assert!(header.starts_with("LINE") && header.contains("SEVERITY") && header.ends_with("EVIDENCE"), "{header}");
     assert!(
         stdout
-            .contains("2216 findings\n  off_hours: 17\n  outlier_user: 26\n  vague_reason: 884\n  wide_search: 1289\n"),
+            .contains("2805 findings\n  off_hours: 17\n  outlier_user: 26\n  vague_reason: 1473\n  wide_search: 1289\n"),
         "{stdout}"
     );
 }
