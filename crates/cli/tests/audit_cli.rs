@@ -68,8 +68,9 @@ fn searches_table() {
     let header = stdout.lines().next().unwrap();
     assert!(header.starts_with("LINE") && header.contains("SEVERITY") && header.ends_with("EVIDENCE"), "{header}");
     assert!(
-        stdout
-            .contains("2805 findings\n  off_hours: 17\n  outlier_user: 26\n  vague_reason: 1473\n  wide_search: 1289\n"),
+        stdout.contains(
+            "2805 findings\n  off_hours: 17\n  outlier_user: 26\n  vague_reason: 1473\n  wide_search: 1289\n"
+        ),
         "{stdout}"
     );
 }
@@ -88,6 +89,42 @@ fn sharing_names_the_agencies() {
     assert_eq!(fbi["severity"], "high");
     assert_eq!(fbi["rule"], "sharing.ca_sb34.federal");
     assert!(stderr.starts_with("8 names not resolved by the agency directory (never guessed):\n"), "{stderr}");
+}
+
+#[test]
+fn sharing_against_the_published_policies() {
+    let file = data("sharing/flock-agency-access-2024-04-26.csv");
+    let policies = data("sharing/flock-agency-policies-2023-07.csv");
+    let (code, stdout, stderr) =
+        run(&["audit", "sharing", &file, "--policies", &policies, "--format", "jsonl", "--stats"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // The sharing list's own findings and the policy contradictions, together.
+    assert!(lines.iter().any(|v| v["rule"] == "sharing.ca_sb34.federal"));
+    let contradictions: Vec<_> = lines.iter().filter(|v| v["kind"] == "policy_contradiction").collect();
+    assert_eq!(contradictions.len(), 295);
+    let kent = contradictions
+        .iter()
+        .find(|v| v["agency"] == "Kent WA PD" && v["counterparty"] == "FBI")
+        .expect("Kent WA PD promises access to Kent Police officers only");
+    assert_eq!(kent["rule"], "policy.own_agency_only");
+    assert_eq!(kent["severity"], "medium");
+    assert_eq!(
+        kent["citation"],
+        "Kent WA PD's published ALPR policy (updated 2023-08-18): https://transparency.flocksafety.com/kent-wa-pd"
+    );
+    assert!(
+        stderr.contains("224 policies matched to the sharing list's agencies; 295 policy contradictions"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("note: 144 of 368 published policies match no source agency"), "{stderr}");
+    // A policies file that is not one: exit 2, naming the file.
+    let (code, _, stderr) = run(&["audit", "sharing", &file, "--policies", &file]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("flock-agency-access-2024-04-26.csv") && stderr.contains("not a policies file"),
+        "{stderr}"
+    );
 }
 
 #[test]
