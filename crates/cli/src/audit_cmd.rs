@@ -45,13 +45,20 @@ enum AuditCommand {
     },
     /// A sharing list (who gives whom access), resolved through the agency directory and checked
     /// against California SB 34 and 625 ILCS 5/2-130.
-    #[command(after_help = "Examples:\n  fusionguard audit sharing flock-agency-access-2024-04-26.csv --resolutions")]
+    #[command(
+        after_help = "Examples:\n  fusionguard audit sharing flock-agency-access-2024-04-26.csv --resolutions\n  fusionguard audit sharing flock-agency-access-2024-04-26.csv --policies flock-agency-policies-2023-07.csv"
+    )]
     Sharing {
         /// The CSV file (src_agency, external_agency, ...).
         file: PathBuf,
         /// Print the directory's resolution of every name (on standard error with the statistics).
         #[arg(long)]
         resolutions: bool,
+        /// The agencies' published portal policies (CSV: agency, url, prohibited_uses,
+        /// access_policy, acceptable_use_policy, ...): also report sharing that contradicts them
+        /// (`policy_contradiction`).
+        #[arg(long, value_name = "FILE")]
+        policies: Option<PathBuf>,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -117,7 +124,9 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             rules.state = state;
             searches(&expand(&files)?, rules, &out)
         }
-        AuditCommand::Sharing { file, resolutions, out } => sharing(&file, resolutions, &out),
+        AuditCommand::Sharing { file, resolutions, policies, out } => {
+            sharing(&file, resolutions, policies.as_deref(), &out)
+        }
         AuditCommand::Emails { file, out } => emails(&file, &out),
         AuditCommand::Intelligence { file, as_of, out } => intelligence(&file, as_of.as_deref(), &out),
         AuditCommand::Ledger { at, config, window_hours, retries, out } => {
@@ -440,16 +449,51 @@ fn searches(files: &[PathBuf], rules: oversight::search_audit::SearchRules, out:
     Ok(ExitCode::SUCCESS)
 }
 
-fn sharing(file: &Path, resolutions: bool, out: &OutputArgs) -> Result<ExitCode> {
+fn sharing(file: &Path, resolutions: bool, policies: Option<&Path>, out: &OutputArgs) -> Result<ExitCode> {
     let dir = oversight::directory::Directory::builtin().context("loading the agency directory")?;
+    let published = policies
+        .map(|p| oversight::policy_practice::read_policies_file(p).with_context(|| format!("reading {}", p.display())))
+        .transpose()?;
     let mut sink = Sink::new("sharing", out)?;
     let report = oversight::sharing::audit_file(file, &dir, &mut |f| sink.push(f))
         .with_context(|| format!("auditing {}", file.display()))?;
+    let practice = published
+        .as_ref()
+        .map(|p| {
+            oversight::policy_practice::audit_file(file, p, &dir, &mut |f| sink.push(f))
+                .with_context(|| format!("auditing {} against its agencies' policies", file.display()))
+        })
+        .transpose()?;
     sink.summary.inputs.push(input(file, &report.stats));
+    if let (Some(p), Some(published)) = (policies, &published) {
+        let mut i = input(p, &published.stats);
+        if let Some(practice) = &practice {
+            i.notes.extend(practice.stats.notes.iter().cloned());
+        }
+        sink.summary.inputs.push(i);
+    }
     sink.summary.unresolved = report.unresolved().map(|r| r.to_string()).collect();
     let summary_shown = matches!(out.format(), Format::Table | Format::Html) || out.out.is_some();
     sink.finish()?;
     report_stats(file, &report.stats, out.stats);
+    if let (Some(p), Some(published), Some(practice)) = (policies, &published, &practice) {
+        report_stats(p, &published.stats, out.stats);
+        if out.stats {
+            eprintln!(
+                "  {} policies matched to the sharing list's agencies; {} policy contradictions",
+                practice.matched.len(),
+                practice.stats.findings
+            );
+            for n in &practice.stats.notes {
+                eprintln!("  note: {n}");
+            }
+        } else if !practice.unmatched.is_empty() {
+            eprintln!(
+                "note: {} published policies match no agency of the sharing list (--stats lists them)",
+                practice.unmatched.len()
+            );
+        }
+    }
     let unresolved: Vec<_> = report.unresolved().collect();
     if resolutions {
         eprintln!("resolution of every name ({}):", report.resolutions.len());

@@ -24,7 +24,7 @@ fn searches_jsonl_and_stats() {
     let (code, stdout, stderr) = run(&["audit", "searches", &file, "--format", "jsonl", "--stats"]);
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 2273 + 3195 + 12);
+    assert_eq!(lines.len(), 2397 + 3195 + 12);
     // The first search (reason "bolo", 840 networks) is vague and wide.
     for (v, kind) in lines[..2].iter().zip(["vague_reason", "wide_search"]) {
         assert_eq!(v["kind"], kind);
@@ -36,7 +36,7 @@ fn searches_jsonl_and_stats() {
         "reason \"bolo\" with no case number; practice concern (no statute of FL in the law library governs it)"
     );
     assert_eq!(lines[0]["file"], file);
-    assert!(stderr.contains("7273 rows read, 7273 kept, 0 rejected; 5480 findings"), "{stderr}");
+    assert!(stderr.contains("7273 rows read, 7273 kept, 0 rejected; 5604 findings"), "{stderr}");
     assert!(stderr.contains("note: no user column"), "{stderr}");
 }
 
@@ -100,10 +100,10 @@ fn searches_out_html_csv_parquet_and_many_files() {
     let (code, stdout, stderr) = run(&["audit", "searches", &file, "--out", &html.display().to_string()]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("Audit of searches (1 file):"), "{stdout}");
-    assert!(stderr.contains("report.html (5480 findings)"), "{stderr}");
+    assert!(stderr.contains("report.html (5604 findings)"), "{stderr}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!DOCTYPE html><html lang=\"en\">") && page.ends_with("</html>"));
-    assert!(page.contains("5,480") && page.contains("<svg") && page.contains("id=\"method\""));
+    assert!(page.contains("5,604") && page.contains("<svg") && page.contains("id=\"method\""));
     assert!(!dir.path().join("report.html.partial").exists());
     let (code, _, _) = run(&["audit", "searches", &file, "--out", &html.display().to_string(), "--lang", "es"]);
     assert_eq!(code, 0);
@@ -117,7 +117,7 @@ fn searches_out_html_csv_parquet_and_many_files() {
     assert!(csv_text
         .starts_with("kind,severity,rule,citation,record,agency,counterparty,user,time,file,line,also_in,evidence\n"));
     let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
-    assert_eq!(rdr.records().count(), 5480);
+    assert_eq!(rdr.records().count(), 5604);
 
     // Parquet: one row per finding, read back.
     let pq = dir.path().join("f.parquet");
@@ -128,7 +128,7 @@ fn searches_out_html_csv_parquet_and_many_files() {
     let reader =
         parquet::file::serialized_reader::SerializedFileReader::new(std::fs::File::open(&pq).unwrap()).unwrap();
     let meta = reader.metadata();
-    assert_eq!(meta.file_metadata().num_rows(), 5480);
+    assert_eq!(meta.file_metadata().num_rows(), 5604);
     let names: Vec<&str> = meta.file_metadata().schema_descr().columns().iter().map(|c| c.name()).collect();
     assert_eq!(names, oversight::finding::FLAT_COLUMNS);
     // Parquet is never written to a terminal or a pipe.
@@ -145,7 +145,7 @@ fn searches_out_html_csv_parquet_and_many_files() {
     let (code, stdout, stderr) = run(&["audit", "searches", &exports.display().to_string(), "--format", "jsonl"]);
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 5480, "each search once");
+    assert_eq!(lines.len(), 5604, "each search once");
     let first = &lines[0];
     assert!(first["file"].as_str().unwrap().ends_with("a.csv"));
     assert!(first["also_in"][0]["file"].as_str().unwrap().ends_with("b.csv"));
@@ -209,6 +209,42 @@ fn sharing_names_the_agencies() {
     assert_eq!(fbi["severity"], "high");
     assert_eq!(fbi["rule"], "sharing.ca_sb34.federal");
     assert!(stderr.starts_with("8 names not resolved by the agency directory (never guessed):\n"), "{stderr}");
+}
+
+#[test]
+fn sharing_against_the_published_policies() {
+    let file = data("sharing/flock-agency-access-2024-04-26.csv");
+    let policies = data("sharing/flock-agency-policies-2023-07.csv");
+    let (code, stdout, stderr) =
+        run(&["audit", "sharing", &file, "--policies", &policies, "--format", "jsonl", "--stats"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // The sharing list's own findings and the policy contradictions, together.
+    assert!(lines.iter().any(|v| v["rule"] == "sharing.ca_sb34.federal"));
+    let contradictions: Vec<_> = lines.iter().filter(|v| v["kind"] == "policy_contradiction").collect();
+    assert_eq!(contradictions.len(), 295);
+    let kent = contradictions
+        .iter()
+        .find(|v| v["agency"] == "Kent WA PD" && v["counterparty"] == "FBI")
+        .expect("Kent WA PD promises access to Kent Police officers only");
+    assert_eq!(kent["rule"], "policy.own_agency_only");
+    assert_eq!(kent["severity"], "medium");
+    assert_eq!(
+        kent["citation"],
+        "Kent WA PD's published ALPR policy (updated 2023-08-18): https://transparency.flocksafety.com/kent-wa-pd"
+    );
+    assert!(
+        stderr.contains("224 policies matched to the sharing list's agencies; 295 policy contradictions"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("note: 144 of 368 published policies match no source agency"), "{stderr}");
+    // A policies file that is not one: exit 2, naming the file.
+    let (code, _, stderr) = run(&["audit", "sharing", &file, "--policies", &file]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("flock-agency-access-2024-04-26.csv") && stderr.contains("not a policies file"),
+        "{stderr}"
+    );
 }
 
 #[test]

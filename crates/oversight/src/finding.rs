@@ -91,6 +91,9 @@ pub enum Kind {
     SensitivePurpose,
     /// A search the vendor's moderation blocked: an attempted search.
     ModerationBlocked,
+    /// A sharing-list row that contradicts the source agency's own published policy (for example
+    /// "no immigration enforcement", "only Kent Police officers"): a practice concern.
+    PolicyContradiction,
 }
 
 impl Kind {
@@ -116,6 +119,7 @@ impl Kind {
             Self::PlateManyUsers => "plate_many_users",
             Self::SensitivePurpose => "sensitive_purpose",
             Self::ModerationBlocked => "moderation_blocked",
+            Self::PolicyContradiction => "policy_contradiction",
         }
     }
 }

@@ -9,7 +9,8 @@
 //! - [`emails`] imports email productions (Outlook CSV, mbox, `.eml` files and folders, parsed by
 //!   [`mail`]), rebuilds threads and flags DHS or federal addresses (by the component's
 //!   [`directory::Class`]), personal mail accounts on official business and immigration vocabulary;
-//!   [`sharing`] checks sharing lists; [`intelligence`] checks criminal intelligence records against
+//!   [`sharing`] checks sharing lists against the law, and [`policy_practice`] against the source
+//!   agencies' own published policies; [`intelligence`] checks criminal intelligence records against
 //!   the five-year retention limit of 28 CFR 23.20(h); [`side_door`] reads a hub's ledger through
 //!   [`ledger`] and flags immigration enforcement reaching local data around the checkpoint.
 //! - Every importer counts rows read, kept and rejected, with each rejection's line, column and
@@ -44,6 +45,7 @@ pub mod insider;
 pub mod intelligence;
 pub mod ledger;
 pub mod mail;
+pub mod policy_practice;
 pub mod report;
 pub mod search_audit;
 pub mod searches;

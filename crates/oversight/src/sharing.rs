@@ -60,13 +60,18 @@ fn column(headers: &csv::StringRecord, names: &[&str]) -> Option<usize> {
     })
 }
 
+/// The source-agency and recipient columns of a sharing list's header, if it has both.
+pub(crate) fn columns(headers: &csv::StringRecord) -> Option<(usize, usize)> {
+    let src = column(headers, &["src agency", "agency", "source agency", "sharing agency"]);
+    let dst = column(headers, &["external agency", "counterparty", "recipient", "shared with", "external"]);
+    src.zip(dst)
+}
+
 /// Audits a sharing list read from `input` (`path` names it in messages).
 pub fn audit<R: Read>(path: &Path, input: R, dir: &Directory, out: &mut dyn FnMut(Finding)) -> Result<SharingReport> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader.headers().map_err(|e| Error::csv(path, e))?.clone();
-    let src = column(&headers, &["src agency", "agency", "source agency", "sharing agency"]);
-    let dst = column(&headers, &["external agency", "counterparty", "recipient", "shared with", "external"]);
-    let (Some(src), Some(dst)) = (src, dst) else {
+    let Some((src, dst)) = columns(&headers) else {
         return Err(Error::Header {
             path: path.to_owned(),
             message: format!(

@@ -96,6 +96,21 @@ pub const VAGUE: &[&str] = &[
     "ivestigation",
     "ivestigations",
     "inestigation",
+    // An impression, not an offence ("suspicious vehicle", "susp. vehicle", "suspicious activity",
+    // "plate check" with no plate, "case evidence" with no case), from the labelled sample
+    // (tests/labels/README.md).
+    "suspicious",
+    "susp",
+    "vehicle",
+    "activity",
+    "plate",
+    "evidence",
+    "call",
+    "pd",
+    // Eugene's stock "Daytime search for best result": a search tip, not a purpose.
+    "daytime",
+    "best",
+    "result",
 ];
 
 /// Finds the phrases of `vocab` in `tokens`, longest first at each position, each reported once.
@@ -213,7 +228,19 @@ mod tests {
         {
             assert!(is_vague(&tokens(r)), "{r:?}");
         }
-        for r in ["stolen vehicle", "investigation 25-138337", "Property Crime", "missing person", "inv 391NCQ"] {
+        for r in ["Suspicious Vehicle", "susp. vehicle", "plate check", "PD Assist", "Daytime search for best result"] {
+            assert!(is_vague(&tokens(r)), "{r:?}");
+        }
+        for r in [
+            "stolen vehicle",
+            "investigation 25-138337",
+            "Property Crime",
+            "missing person",
+            "inv 391NCQ",
+            "hit and run",
+            "suspicious vehicle 7ABC123",
+            "stolen plate",
+        ] {
             let t = tokens(r);
             assert!(!is_vague(&t) || t.iter().any(|t| is_identifier(t)), "{r:?}");
         }

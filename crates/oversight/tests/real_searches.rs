@@ -33,12 +33,13 @@ fn eugene_portal_export() {
     assert_eq!(stats.findings as usize, findings.len());
     let kinds = by_kind(&findings);
     // Each count below was also computed independently with Python over the same file.
-    // cameraCount >= 1000: 1,289 rows. Vague reasons with no identifier: 884. Off-hours: 17.
+    // cameraCount >= 1000: 1,289 rows. Vague reasons with no identifier: 1,473
+    // (884 before "suspicious", "vehicle", "daytime search for best result" were vague words). Off-hours: 17.
     // Outlier users (10 on volume, 16 on cameras per search; see tests/insider.rs).
     assert_eq!(kinds.len(), 4, "{kinds:?}");
     assert_eq!(kinds["outlier_user"], 26);
     assert_eq!(kinds["wide_search"], 1289);
-    assert_eq!(kinds["vague_reason"], 884);
+    assert_eq!(kinds["vague_reason"], 1473);
     assert_eq!(kinds["off_hours"], 17);
     // No officer made 10 searches within 10 minutes (the busiest made 4).
     assert!(!kinds.contains_key("burst"));
@@ -64,7 +65,9 @@ fn okaloosa_org_audit() {
     assert!(stats.notes[0].starts_with("no user column"));
     let kinds = by_kind(&findings);
     assert_eq!(kinds.len(), 3, "{kinds:?}");
-    assert_eq!(kinds["vague_reason"], 2273);
+    // Python over the same file with the Rust vocabulary: 2,397 (2,273 before the words of the
+    // labelled sample).
+    assert_eq!(kinds["vague_reason"], 2397);
     // Moderation "block" on 12 rows: attempted searches.
     assert_eq!(kinds["moderation_blocked"], 12);
     // Total_Networks_Searched >= 100 or Total_Devices_Searched >= 1000 (Python: 3,195 rows).
@@ -129,8 +132,8 @@ fn fast_equals_reference(path: &std::path::Path) -> usize {
 
 #[test]
 fn fast_path_agrees_with_the_reference_on_the_real_files() {
-    assert_eq!(fast_equals_reference(&data("flock/eugene-or-search-audit-2025-06.csv")), 1289 + 884);
-    assert_eq!(fast_equals_reference(&data("flock/okaloosa-fl-org-audit-2025-11.csv")), 2273 + 3195 + 12);
+    assert_eq!(fast_equals_reference(&data("flock/eugene-or-search-audit-2025-06.csv")), 1289 + 1473);
+    assert_eq!(fast_equals_reference(&data("flock/okaloosa-fl-org-audit-2025-11.csv")), 2397 + 3195 + 12);
 }
 
 #[test]
