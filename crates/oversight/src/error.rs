@@ -33,6 +33,16 @@ pub enum Error {
         /// What is missing, and the columns that were found.
         message: String,
     },
+    /// The file is not what the command reads: empty, binary, not a PDF, a PDF without a text
+    /// layer or one that cannot be read. The message says what was found and what was expected
+    /// (naming the page where there is one).
+    #[error("{}: {message}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and what was expected.
+        message: String,
+    },
     /// The built-in agency directory is malformed (a bug in the crate's data file).
     #[error("agency directory, line {line}: {message}")]
     Directory {

@@ -44,6 +44,8 @@ pub mod insider;
 pub mod intelligence;
 pub mod ledger;
 pub mod mail;
+pub mod pdf;
+pub mod printed;
 pub mod search_audit;
 pub mod searches;
 pub mod sharing;
