@@ -51,13 +51,16 @@ enum AuditCommand {
         #[command(flatten)]
         out: OutputArgs,
     },
-    /// An email production: an Outlook CSV export, an mbox file, an .eml file or a folder of .eml
-    /// files (picked by extension, else by the file's first line).
+    /// An email production: an Outlook CSV export, an mbox file, an .eml file, email printed to PDF
+    /// from Outlook or Gmail (text layer; a scan needs OCR first), or a folder of .eml and .pdf
+    /// files (picked by extension, else by the file's first bytes). A PDF's messages are named
+    /// FILE:pN after the page they start on, and their findings' line is that page. Exit status 2
+    /// when no message could be read.
     #[command(
-        after_help = "Examples:\n  fusionguard audit emails production.mbox --stats\n  fusionguard audit emails emails.csv --format jsonl"
+        after_help = "Examples:\n  fusionguard audit emails production.mbox --stats\n  fusionguard audit emails released-emails.pdf --format jsonl   # or .csv, .eml, a folder"
     )]
     Emails {
-        /// The CSV, mbox or .eml file, or a folder of .eml files.
+        /// The CSV, mbox, .eml or PDF file, or a folder of .eml and .pdf files.
         file: PathBuf,
         #[command(flatten)]
         out: OutputArgs,
@@ -206,27 +209,56 @@ fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     sink.finish()?;
     report_stats(file, &report.stats, out.stats);
-    if report.stats.read == 0 {
-        // Empty results are not silent: nothing was audited, which is not the same as nothing found.
-        eprintln!(
-            "note: no messages were found in {} (an mbox file, an .eml file, an Outlook CSV export, or a folder of them)",
-            file.display()
-        );
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
     }
     if out.stats {
         eprintln!("  {} messages in {} threads", report.stats.kept, report.threads.len());
         for (subject, ids) in &report.threads {
             eprintln!("    {} message(s): {subject:?}", ids.len());
         }
+        if !report.pages.is_empty() {
+            eprintln!("  pages of the {} printed messages:", report.pages.len());
+            for (id, first, last) in &report.pages {
+                match first == last {
+                    true => eprintln!("    {id}: page {first}"),
+                    false => eprintln!("    {id}: pages {first}-{last}"),
+                }
+            }
+        }
         eprintln!("  {} attachments", report.attachments.len());
         for (id, a) in &report.attachments {
-            eprintln!("    <{id}>: {:?} ({}, {} bytes)", a.name, a.content_type, a.size);
+            match a.content_type.is_empty() {
+                // A print names its attachments, nothing more.
+                true => eprintln!("    <{id}>: {:?} (named in the printed header)", a.name),
+                false => eprintln!("    <{id}>: {:?} ({}, {} bytes)", a.name, a.content_type, a.size),
+            }
         }
         // Personal accounts by the hash of their address, never the address.
         eprintln!("  {} personal mail accounts on official business (by address hash)", report.personal_accounts.len());
         for (hash, a) in &report.personal_accounts {
             eprintln!("    {hash} ({}): {} message(s)", a.domain, a.messages);
         }
+    }
+    if report.stats.kept == 0 {
+        // Nothing audited is not the same as nothing found: bad input, exit status 2.
+        let rejected = &report.stats.rejected;
+        if rejected.is_empty() {
+            eprintln!("error: no messages were found in {}; expected {}", file.display(), oversight::emails::EXPECTED);
+        } else {
+            if !out.stats {
+                for r in rejected {
+                    let f = r.file.as_deref().map(|f| format!("{f}, ")).unwrap_or_default();
+                    eprintln!("  rejected {f}line {}: {}", r.line, r.reason);
+                }
+            }
+            eprintln!(
+                "error: no message could be read from {}: {} rejected (each with its line and reason above)",
+                file.display(),
+                rejected.len()
+            );
+        }
+        return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
 }

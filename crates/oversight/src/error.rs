@@ -58,6 +58,11 @@ impl Error {
         let line = e.position().map(|p| p.line()).unwrap_or(0);
         match e.into_kind() {
             csv::ErrorKind::Io(source) => Error::Io { path: path.to_owned(), source },
+            csv::ErrorKind::Utf8 { pos, err } => Error::Csv {
+                path: path.to_owned(),
+                line: pos.map_or(line, |p| p.line()),
+                message: format!("invalid UTF-8 in field {} (expected UTF-8 text)", err.field() + 1),
+            },
             kind => Error::Csv { path: path.to_owned(), line, message: format!("{kind:?}") },
         }
     }

@@ -7,7 +7,8 @@
 //!   them (immigration purpose via [`policy::justification`], federal originators, protected
 //!   activity, vague reasons, wide searches, off-hours searches, bursts).
 //! - [`emails`] imports email productions (Outlook CSV, mbox, `.eml` files and folders, parsed by
-//!   [`mail`]), rebuilds threads and flags DHS or federal addresses (by the component's
+//!   [`mail`]; email printed to PDF, its text layer read by [`pdf`] and split into messages by
+//!   [`printed`]), rebuilds threads and flags DHS or federal addresses (by the component's
 //!   [`directory::Class`]), personal mail accounts on official business and immigration vocabulary;
 //!   [`sharing`] checks sharing lists; [`intelligence`] checks criminal intelligence records against
 //!   the five-year retention limit of 28 CFR 23.20(h); [`side_door`] reads a hub's ledger through

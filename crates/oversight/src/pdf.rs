@@ -633,16 +633,8 @@ impl<'d> PageReader<'d, '_> {
             };
             let args = &op.operands;
             match op.operator.as_str() {
-                "q" => {
-                    if stack.len() < 256 {
-                        stack.push(state.clone());
-                    }
-                }
-                "Q" => {
-                    if let Some(s) = stack.pop() {
-                        state = s;
-                    }
-                }
+                "q" if stack.len() < 256 => stack.push(state.clone()),
+                "Q" => state = stack.pop().unwrap_or(state),
                 "cm" => {
                     if let Some(m) = numbers::<6>(args) {
                         state.ctm = Matrix(m).then(state.ctm);
@@ -766,7 +758,9 @@ impl<'d> PageReader<'d, '_> {
             return;
         }
         let start = Matrix([state.size * state.scale, 0.0, 0.0, state.size, 0.0, state.rise]).then(*tm).then(state.ctm);
-        let [a, b, c, d, x0, y0] = start.0;
+        let [a, b, c, d, _, y0] = start.0;
+        // Where the first glyph that is not a space starts (text indented with spaces starts there).
+        let mut x0: Option<f32> = None;
         let mut text = String::new();
         for item in items {
             match item {
@@ -775,10 +769,15 @@ impl<'d> PageReader<'d, '_> {
                         let t = font.text(code);
                         let is_space = !font.two_byte && code == 32;
                         if t.chars().all(char::is_whitespace) && !t.is_empty() {
-                            if !text.ends_with(' ') {
+                            if !text.is_empty() && !text.ends_with(' ') {
                                 text.push(' ');
                             }
-                        } else {
+                        } else if !t.is_empty() {
+                            if x0.is_none() {
+                                x0 = Some(
+                                    Matrix::translate(0.0, state.rise).then(*tm).then(state.ctm).apply(0.0, 0.0).0,
+                                );
+                            }
                             text.extend(t.chars().filter(|c| !c.is_control()));
                         }
                         let w = font.width(code) / 1000.0 * state.size
@@ -797,6 +796,7 @@ impl<'d> PageReader<'d, '_> {
                 }
             }
         }
+        let x0 = x0.unwrap_or(start.0[4]);
         // Rotated or mirrored text (margin stamps) is not part of the page's lines.
         let upright = a > 0.0 && b.abs() <= a * 0.05 && d > 0.0 && c.abs() <= d * 0.05;
         if text.trim().is_empty() || !upright {

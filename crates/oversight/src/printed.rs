@@ -136,7 +136,14 @@ fn block(lines: &[&Line], i: usize, allowed: &[Field]) -> Block {
                 let Some((_, value)) = fields.last_mut() else { break };
                 let indented = l.x > label_x + 0.5 * l.size;
                 let open = value.ends_with(';') || value.ends_with(',');
-                if !(indented || open) || j == i {
+                // A wrapped value in a layout without indentation: more of the block follows.
+                let more = lines[j + 1..]
+                    .iter()
+                    .take(4)
+                    .take_while(|m| !m.gap_before)
+                    .find(|m| label(&m.text).is_some())
+                    .is_some_and(|m| matches!(label(&m.text), Some((f, _)) if allowed.contains(&f)));
+                if !(indented || open || more) || j == i {
                     break;
                 }
                 if !value.is_empty() {
@@ -169,6 +176,17 @@ fn name_line(l: &Line, next: &Line) -> bool {
         && (l.bold || l.size > next.size * 1.15)
         && l.text.chars().count() <= 120
         && !l.text.ends_with(':')
+}
+
+/// Whether a line in the body's type could still be a name line above a header block: short,
+/// without a label, directly above the block (no empty line between) and after an empty line or at
+/// the top of a page (a header quoted in a body follows an empty line itself).
+fn plain_name_line(l: &Line, next: &Line, page_top: bool) -> bool {
+    label(&l.text).is_none()
+        && !next.gap_before
+        && (l.gap_before || page_top)
+        && l.text.chars().count() <= 60
+        && !l.text.ends_with([':', '.', ',', ';'])
 }
 
 /// `Name <address>` or a bare address: (name, address).
@@ -221,7 +239,7 @@ fn is_page_number(text: &str, page: u32) -> bool {
     let t = text.trim().to_ascii_lowercase();
     let t = t.strip_prefix("page").map_or(t.as_str(), str::trim_start);
     let t = t.trim_matches(|c: char| c == '-' || c == ' ');
-    let n = t.split(|c: char| c == '/' || c == ' ').next().unwrap_or("");
+    let n = t.split(['/', ' ']).next().unwrap_or("");
     let rest = t[n.len()..].trim();
     n.parse::<u32>().is_ok_and(|n| n == page)
         && (rest.is_empty()
@@ -290,10 +308,10 @@ fn content(lines: &[Line]) -> Vec<&Line> {
 /// A message's start: the index of its first line (prelude), of its header block, and the block.
 struct Start {
     prelude: usize,
-    /// An Outlook block under a name line (or at the start of the text), or a Gmail message.
-    named: bool,
-    /// An Outlook block under a name line.
-    under_name: bool,
+    /// How sure it is that an Outlook block starts a message rather than quotes one: 2 under a
+    /// name line in bold or larger type, 1 under a short line directly above it that follows an
+    /// empty line or starts a page, 0 neither; Gmail messages and a block that opens the text: 3.
+    name: u8,
     layout: Layout,
     sender: String,
     date: String,
@@ -311,7 +329,8 @@ pub fn split(all: &[Line]) -> Split {
     let mut i = 0;
     while i < n {
         let l = lines[i];
-        if count_line(&l.text) && i > 0 {
+        // `N messages` under the subject, which is set in larger type.
+        if count_line(&l.text) && i > 0 && lines[i - 1].size > l.size && lines[i - 1].page == l.page {
             // The subject: the lines just above in the same type, without a gap between them.
             let mut k = i - 1;
             let subject_size = lines[k].size;
@@ -340,12 +359,16 @@ pub fn split(all: &[Line]) -> Split {
         if matches!(label(&l.text), Some((Field::From, _))) {
             let b = block(&lines, i, OUTLOOK_FIELDS);
             if b.has(Field::Subject) && b.has(Field::Sent) {
-                let under_name = i > 0 && name_line(lines[i - 1], l);
+                let name = match i.checked_sub(1).map(|k| lines[k]) {
+                    None => 3,
+                    Some(above) if name_line(above, l) => 2,
+                    Some(above) if plain_name_line(above, l, i == 1 || lines[i - 2].page != above.page) => 1,
+                    Some(_) => 0,
+                };
                 let end = b.end;
                 starts.push(Start {
-                    prelude: if under_name { i - 1 } else { i },
-                    named: under_name || i == 0,
-                    under_name,
+                    prelude: if (1..=2).contains(&name) { i - 1 } else { i },
+                    name,
                     layout: Layout::Outlook,
                     sender: b.get(Field::From),
                     date: b.get(Field::Sent),
@@ -368,16 +391,7 @@ pub fn split(all: &[Line]) -> Split {
                     None => (None, i),
                 };
                 let end = b.end;
-                starts.push(Start {
-                    prelude,
-                    named: true,
-                    under_name: false,
-                    layout: Layout::Gmail,
-                    sender,
-                    date,
-                    subject,
-                    block: b,
-                });
+                starts.push(Start { prelude, name: 3, layout: Layout::Gmail, sender, date, subject, block: b });
                 i = end;
                 continue;
             }
@@ -385,16 +399,28 @@ pub fn split(all: &[Line]) -> Split {
         i += 1;
     }
     let mut notes = Vec::new();
-    // Outlook blocks not under a name line are quoted headers, unless no block is under one.
-    let outlook_named = starts.iter().any(|s| s.under_name);
-    if outlook_named || starts.iter().any(|s| s.layout == Layout::Gmail) {
-        starts.retain(|s| s.named);
-    } else if starts.iter().filter(|s| s.layout == Layout::Outlook).count() > 1 {
-        notes.push(
+    // Outlook blocks under a name line start messages; the others are headers quoted in a body.
+    // Without a name line in bold or larger type, the plain line above a block marks it; without
+    // that either, every block is a message.
+    let best = starts.iter().filter(|s| s.name < 3).map(|s| s.name).max().unwrap_or(3);
+    let gmail = starts.iter().any(|s| s.layout == Layout::Gmail);
+    match best {
+        2 | 3 => starts.retain(|s| s.name >= 2),
+        1 => {
+            starts.retain(|s| s.name >= 1);
+            notes.push(
+                "no sender's name line in bold or larger type above the From: blocks (Outlook's print layout): \
+                 a block starts a message when a short line stands directly above it after an empty line"
+                    .into(),
+            );
+        }
+        _ if gmail => starts.retain(|s| s.name >= 2),
+        _ if starts.len() > 1 => notes.push(
             "no From: block stands under a sender's name line (Outlook's print layout): every From/Sent/Subject \
              block was read as a message, quoted ones included"
                 .into(),
-        );
+        ),
+        _ => {}
     }
     if let Some(first) = starts.first() {
         if first.prelude > 0 {

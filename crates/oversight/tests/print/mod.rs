@@ -378,6 +378,16 @@ impl Sheet {
 /// run over page breaks), the page number at the foot of each page: the PDF, and each message's
 /// first and last page.
 pub fn outlook(mails: &[Mail], compress: bool) -> (Vec<u8>, Vec<(u32, u32)>) {
+    outlook_with(mails, compress, false)
+}
+
+/// [`outlook`] as a plain-text print: one font and size throughout (no bold name line), each label
+/// and value one string padded with spaces, wrapped values indented with spaces.
+pub fn outlook_plain(mails: &[Mail]) -> (Vec<u8>, Vec<(u32, u32)>) {
+    outlook_with(mails, false, true)
+}
+
+fn outlook_with(mails: &[Mail], compress: bool, plain: bool) -> (Vec<u8>, Vec<(u32, u32)>) {
     let mut sheet = Sheet::default();
     let mut spans = Vec::new();
     for (i, m) in mails.iter().enumerate() {
@@ -385,8 +395,13 @@ pub fn outlook(mails: &[Mail], compress: bool) -> (Vec<u8>, Vec<(u32, u32)>) {
             sheet.gap(24.0);
         }
         let name = win_ansi_text(&m.from.0);
-        let first = sheet.line(12.0, &[(54.0, Font::HelveticaBold, &name)]);
-        sheet.gap(4.0);
+        let first = if plain {
+            sheet.line(10.0, &[(54.0, Font::Helvetica, &name)])
+        } else {
+            let first = sheet.line(12.0, &[(54.0, Font::HelveticaBold, &name)]);
+            sheet.gap(4.0);
+            first
+        };
         let list = |v: &[(String, Option<String>)]| v.iter().map(shown).collect::<Vec<_>>().join("; ");
         let mut rows = vec![("From:", shown(&m.from)), ("Sent:", m.date_outlook.clone()), ("To:", list(&m.to))];
         if !m.cc.is_empty() {
@@ -399,21 +414,22 @@ pub fn outlook(mails: &[Mail], compress: bool) -> (Vec<u8>, Vec<(u32, u32)>) {
         let mut last = first;
         for (label, value) in rows {
             for (k, l) in wrap(&win_ansi_text(&value), 60).iter().enumerate() {
-                let mut pieces = vec![(144.0, Font::Helvetica, l.as_str())];
-                if k == 0 {
-                    pieces.insert(0, (54.0, Font::HelveticaBold, label));
-                }
-                last = sheet.line(10.0, &pieces);
+                last = if plain {
+                    let text = format!("{:<16}{l}", if k == 0 { label } else { "" });
+                    sheet.line(10.0, &[(54.0, Font::Helvetica, &text)])
+                } else if k == 0 {
+                    sheet.line(10.0, &[(54.0, Font::HelveticaBold, label), (144.0, Font::Helvetica, l)])
+                } else {
+                    sheet.line(10.0, &[(144.0, Font::Helvetica, l)])
+                };
             }
         }
         sheet.gap(12.0);
         last = sheet.body(&m.body, Font::Helvetica).max(last);
         spans.push((first, last));
     }
-    let n = sheet.pages.len();
     for (i, p) in sheet.pages.iter_mut().enumerate() {
         p.texts.push(Text { x: 300.0, y: 30.0, size: 9.0, font: Font::Helvetica, text: (i + 1).to_string() });
-        let _ = n;
     }
     (write(&sheet.pages, compress), spans)
 }
