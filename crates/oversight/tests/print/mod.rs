@@ -42,22 +42,30 @@ impl Font {
 /// Text at a position: `y` is the baseline, in points up from the page's bottom.
 #[derive(Clone, Debug)]
 pub struct Text {
+    /// Left edge, in points.
     pub x: f32,
+    /// Baseline, in points up from the bottom.
     pub y: f32,
+    /// Font size, in points.
     pub size: f32,
+    /// The font.
     pub font: Font,
+    /// The text (one line).
     pub text: String,
 }
 
 /// One page: text, and whether it shows an image.
 #[derive(Clone, Debug, Default)]
 pub struct Page {
+    /// Text on the page.
     pub texts: Vec<Text>,
+    /// An image covering the page, drawn under the text.
     pub image: bool,
 }
 
-/// Page size: US Letter.
+/// Page width: US Letter.
 pub const WIDTH: f32 = 612.0;
+/// Page height: US Letter.
 pub const HEIGHT: f32 = 792.0;
 
 fn win_ansi(c: char) -> u8 {
@@ -263,13 +271,21 @@ pub fn write_with(pages: &[Page], compress: bool, locked: bool) -> Vec<u8> {
 /// printed by name.
 #[derive(Clone, Debug, Default)]
 pub struct Mail {
+    /// The sender.
     pub from: (String, Option<String>),
+    /// The date as Outlook prints it (`Monday, June 2, 2025 5:00 AM`).
     pub date_outlook: String,
+    /// The date as Gmail prints it (`Mon, Jun 2, 2025 at 5:00 AM`).
     pub date_gmail: String,
+    /// Recipients.
     pub to: Vec<(String, Option<String>)>,
+    /// Copied recipients.
     pub cc: Vec<(String, Option<String>)>,
+    /// The subject.
     pub subject: String,
+    /// Names of attached files (Outlook prints them in its header).
     pub attachments: Vec<String>,
+    /// The body text.
     pub body: String,
 }
 
@@ -312,6 +328,7 @@ pub fn wrap(s: &str, width: usize) -> Vec<String> {
 
 /// Lines flowing down pages.
 pub struct Sheet {
+    /// The pages so far.
     pub pages: Vec<Page>,
     y: f32,
 }
@@ -331,6 +348,7 @@ impl Sheet {
         self.pages.len() as u32
     }
 
+    /// Goes on at the top of a new page.
     pub fn new_page(&mut self) {
         self.pages.push(Page::default());
         self.y = TOP;
@@ -351,6 +369,7 @@ impl Sheet {
         self.page()
     }
 
+    /// Leaves `h` points empty.
     pub fn gap(&mut self, h: f32) {
         self.y -= h;
     }
