@@ -62,13 +62,16 @@ enum AuditCommand {
         #[command(flatten)]
         out: OutputArgs,
     },
-    /// An email production: an Outlook CSV export, an mbox file, an .eml file or a folder of .eml
-    /// files (picked by extension, else by the file's first line).
+    /// An email production: an Outlook CSV export, an mbox file, an .eml file, email printed to PDF
+    /// from Outlook or Gmail (text layer; a scan needs OCR first), or a folder of .eml and .pdf
+    /// files (picked by extension, else by the file's first bytes). A PDF's messages are named
+    /// FILE:pN after the page they start on, and their findings' line is that page. Exit status 2
+    /// when no message could be read.
     #[command(
-        after_help = "Examples:\n  fusionguard audit emails production.mbox --stats\n  fusionguard audit emails emails.csv --format jsonl"
+        after_help = "Examples:\n  fusionguard audit emails production.mbox --stats\n  fusionguard audit emails released-emails.pdf --format jsonl   # or .csv, .eml, a folder"
     )]
     Emails {
-        /// The CSV, mbox or .eml file, or a folder of .eml files.
+        /// The CSV, mbox, .eml or PDF file, or a folder of .eml and .pdf files.
         file: PathBuf,
         #[command(flatten)]
         out: OutputArgs,
@@ -245,6 +248,8 @@ struct Sink {
     error: Option<anyhow::Error>,
     lang: model::lang::Lang,
     html_limit: usize,
+    /// The file findings that name none were read from (commands of one input file).
+    file: Option<std::sync::Arc<str>>,
 }
 
 impl Sink {
@@ -283,10 +288,20 @@ impl Sink {
             error: None,
             lang,
             html_limit: args.html_limit,
+            file: None,
         })
     }
 
-    fn push(&mut self, f: Finding) {
+    /// Names `file` in the findings that name no file of their own.
+    fn reading(mut self, file: &Path) -> Self {
+        self.file = Some(std::sync::Arc::from(file.display().to_string()));
+        self
+    }
+
+    fn push(&mut self, mut f: Finding) {
+        if f.file.is_none() {
+            f.file.clone_from(&self.file);
+        }
         self.summary.push(&f);
         if self.error.is_some() {
             return;
@@ -454,7 +469,7 @@ fn sharing(file: &Path, resolutions: bool, policies: Option<&Path>, out: &Output
     let published = policies
         .map(|p| oversight::policy_practice::read_policies_file(p).with_context(|| format!("reading {}", p.display())))
         .transpose()?;
-    let mut sink = Sink::new("sharing", out)?;
+    let mut sink = Sink::new("sharing", out)?.reading(file);
     let report = oversight::sharing::audit_file(file, &dir, &mut |f| sink.push(f))
         .with_context(|| format!("auditing {}", file.display()))?;
     let practice = published
@@ -521,7 +536,7 @@ fn nothing_read(file: &Path, stats: &ImportStats, expected: &str) -> ExitCode {
 
 fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
     let bar = progress_bar(file_len(file), out);
-    let mut sink = Sink::new("emails", out)?;
+    let mut sink = Sink::new("emails", out)?.reading(file);
     let report =
         oversight::emails::audit_path_with_progress(file, &mut |bytes| bar.set_position(bytes), &mut |f| sink.push(f))
             .with_context(|| format!("auditing {}", file.display()))?;
@@ -529,14 +544,30 @@ fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
     sink.summary.inputs.push(input(file, &report.stats));
     sink.finish()?;
     report_stats(file, &report.stats, out.stats);
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     if out.stats {
         eprintln!("  {} messages in {} threads", report.stats.kept, report.threads.len());
         for (subject, ids) in &report.threads {
             eprintln!("    {} message(s): {subject:?}", ids.len());
         }
+        if !report.pages.is_empty() {
+            eprintln!("  pages of the {} printed messages:", report.pages.len());
+            for (id, first, last) in &report.pages {
+                match first == last {
+                    true => eprintln!("    {id}: page {first}"),
+                    false => eprintln!("    {id}: pages {first}-{last}"),
+                }
+            }
+        }
         eprintln!("  {} attachments", report.attachments.len());
         for (id, a) in &report.attachments {
-            eprintln!("    <{id}>: {:?} ({}, {} bytes)", a.name, a.content_type, a.size);
+            match a.content_type.is_empty() {
+                // A print names its attachments, nothing more.
+                true => eprintln!("    <{id}>: {:?} (named in the printed header)", a.name),
+                false => eprintln!("    <{id}>: {:?} ({}, {} bytes)", a.name, a.content_type, a.size),
+            }
         }
         // Personal accounts by the hash of their address, never the address.
         eprintln!("  {} personal mail accounts on official business (by address hash)", report.personal_accounts.len());
@@ -544,7 +575,27 @@ fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
             eprintln!("    {hash} ({}): {} message(s)", a.domain, a.messages);
         }
     }
-    Ok(nothing_read(file, &report.stats, "an mbox file, an .eml file, an Outlook CSV export, or a folder of them"))
+    if report.stats.kept == 0 {
+        // Nothing audited is not the same as nothing found: bad input, exit status 2.
+        let rejected = &report.stats.rejected;
+        if rejected.is_empty() {
+            eprintln!("error: no messages were found in {}; expected {}", file.display(), oversight::emails::EXPECTED);
+        } else {
+            if !out.stats {
+                for r in rejected {
+                    let f = r.file.as_deref().map(|f| format!("{f}, ")).unwrap_or_default();
+                    eprintln!("  rejected {f}line {}: {}", r.line, r.reason);
+                }
+            }
+            eprintln!(
+                "error: no message could be read from {}: {} rejected (each with its line and reason above)",
+                file.display(),
+                rejected.len()
+            );
+        }
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn intelligence(file: &Path, as_of: Option<&str>, out: &OutputArgs) -> Result<ExitCode> {
@@ -555,7 +606,7 @@ fn intelligence(file: &Path, as_of: Option<&str>, out: &OutputArgs) -> Result<Ex
             oversight::time::Timestamp { millis: now.as_millis() as i64, zone_known: true }
         }
     };
-    let mut sink = Sink::new("intelligence", out)?;
+    let mut sink = Sink::new("intelligence", out)?.reading(file);
     let stats = oversight::intelligence::audit_file(file, as_of, &mut |f| sink.push(f))
         .with_context(|| format!("auditing {}", file.display()))?;
     sink.summary.inputs.push(input(file, &stats));

@@ -306,17 +306,19 @@ fn emails_from_a_folder_of_eml_files() {
 }
 
 #[test]
-fn an_empty_mailbox_or_folder_says_no_messages_were_found() {
+fn an_empty_mailbox_or_folder_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let empty_file = dir.path().join("empty.mbox");
     std::fs::write(&empty_file, "").unwrap();
     let empty_folder = dir.path().join("nothing");
     std::fs::create_dir(&empty_folder).unwrap();
-    for path in [empty_file, empty_folder] {
-        let (code, _, stderr) = run(&["audit", "emails", path.to_str().unwrap()]);
-        assert_eq!(code, 0, "{stderr}");
-        assert!(stderr.contains("no messages were found in"), "{}: {stderr}", path.display());
-    }
+    // Nothing audited is not nothing found: exit status 2, naming the file and what was expected.
+    let (code, _, stderr) = run(&["audit", "emails", empty_file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("empty.mbox: the file is empty; expected an email production: "), "{stderr}");
+    let (code, _, stderr) = run(&["audit", "emails", empty_folder.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("error: no messages were found in"), "{stderr}");
 }
 
 #[test]

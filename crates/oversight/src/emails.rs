@@ -1,10 +1,24 @@
-//! Email productions: Outlook CSV exports, mbox files and folders of `.eml` files.
+//! Email productions: Outlook CSV exports, mbox files, `.eml` files, printed email in PDF, and
+//! folders of `.eml` and `.pdf` files.
 //!
-//! [`audit_path`] picks the format: a folder is read as `.eml` files (recursively, in path order;
-//! other files are listed in the notes); a file ending in `.mbox`, `.mbx` or `.mbs` is an mbox, one
-//! ending in `.eml` a single message, one ending in `.csv` an Outlook export; any other file is
-//! judged by its first line (`From ` starts an mbox, `Name: value` a message, anything else is
-//! read as CSV).
+//! [`audit_path`] picks the format: a folder is read as `.eml` and `.pdf` files (recursively, in
+//! path order; other files are listed in the notes); a file ending in `.mbox`, `.mbx` or `.mbs` is
+//! an mbox, one ending in `.eml` a single message, one ending in `.csv` an Outlook export, one
+//! ending in `.pdf` or starting with `%PDF-` a print; any other file is judged by its first line
+//! (`From ` starts an mbox, `Name: value` a message, anything else is read as CSV). An empty file,
+//! a binary one or one in UTF-16 is an [`Error::Format`] saying what was expected.
+//!
+//! **PDF** (released email printed from Outlook or Gmail, one message after another): the text
+//! layer is read page by page ([`crate::pdf`]) and split into messages at their header blocks
+//! ([`crate::printed`]: Outlook's `From:`/`Sent:`/`To:`/`Cc:`/`Subject:` block under the name
+//! line, Gmail's sender line and `To:`), then each message goes through the same detectors as
+//! the other formats. A message is named `FILE:pN` after the page it starts on (`FILE:pN.2`,
+//! `FILE:pN.3` for the second and third starting there) and its findings' `line` is that page;
+//! [`EmailReport::pages`] gives the pages each message spans. A recipient printed by name alone
+//! is kept as that name (as an Outlook export keeps an Exchange X.500 address). Threads are
+//! rebuilt from the normalised subject. A PDF without a text layer (a scan) is an
+//! [`Error::Format`] naming its pages and saying OCR is needed (e.g. `ocrmypdf`); in a PDF with
+//! text, pages that are images only are named in [`EmailReport::warnings`] and not read.
 //!
 //! **Outlook CSV** (`Subject, Body, From: (Name), From: (Address), From: (Type), To: (Name),
 //! To: (Address), ..., CC: ..., BCC: ..., Importance, Sensitivity`), with bodies over many lines.
@@ -48,6 +62,7 @@ use crate::directory::Class;
 use crate::error::{Error, Result};
 use crate::finding::{Finding, Kind, Severity, Subject};
 use crate::mail::{self, Attachment};
+use crate::printed::{self, Layout};
 use crate::stats::{next_record, ImportStats};
 
 /// One message of a production.
@@ -371,6 +386,13 @@ pub struct EmailReport {
     /// findings), by [`address_hash`]: the service's domain and the number of messages. Never the
     /// address itself.
     pub personal_accounts: BTreeMap<String, PersonalAccount>,
+    /// The pages of each message read from a PDF, in file order: its id, its first and last
+    /// page.
+    pub pages: Vec<(String, u32, u32)>,
+    /// What was not read and should be (pages without a text layer, a file that ends in the
+    /// middle of a line, a file of a folder that could not be read): worth saying even without
+    /// the statistics.
+    pub warnings: Vec<String>,
 }
 
 /// One personal mail account of a production, known by its [`address_hash`].
@@ -478,29 +500,50 @@ pub enum Format {
     Mbox,
     /// One message (`.eml`).
     Eml,
-    /// A folder of `.eml` files.
+    /// A folder of `.eml` and `.pdf` files.
     EmlFolder,
+    /// Printed email in a PDF.
+    Pdf,
 }
 
-/// Which format `path` holds: by being a folder, by extension, else by its first line.
+/// What `audit emails` reads, for messages about a file that is not one.
+pub const EXPECTED: &str =
+    "an email production: an Outlook CSV export, an mbox file, an .eml file, printed email in a PDF, or a folder of .eml and .pdf files";
+
+/// Which format `path` holds: by being a folder, by extension, else by its first bytes. An empty
+/// file, a binary file (a NUL byte in its first 4 KiB) and a UTF-16 file are errors saying so.
 pub fn format_of(path: &Path) -> Result<Format> {
     let io = |source| Error::Io { path: path.to_owned(), source };
-    if std::fs::metadata(path).map_err(io)?.is_dir() {
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_dir() {
         return Ok(Format::EmlFolder);
     }
+    let format_error = |message: String| Error::Format { path: path.to_owned(), message };
+    if meta.len() == 0 {
+        return Err(format_error(format!("the file is empty; expected {EXPECTED}")));
+    }
+    let mut head = Vec::new();
+    std::fs::File::open(path).map_err(io)?.take(4096).read_to_end(&mut head).map_err(io)?;
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if ext == "pdf" || head.starts_with(b"%PDF-") {
+        return Ok(Format::Pdf);
+    }
+    if head.starts_with(b"\xff\xfe") || head.starts_with(b"\xfe\xff") {
+        return Err(format_error(
+            "the file is UTF-16 text; save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8) and audit that".into(),
+        ));
+    }
+    if let Some(at) = head.iter().position(|&b| b == 0) {
+        return Err(format_error(format!("not a text file (a NUL byte at byte {at}); expected {EXPECTED}")));
+    }
     match ext.as_str() {
         "mbox" | "mbx" | "mbs" => return Ok(Format::Mbox),
         "eml" => return Ok(Format::Eml),
         "csv" => return Ok(Format::OutlookCsv),
         _ => {}
     }
-    let mut first = Vec::new();
-    std::io::BufReader::new(std::fs::File::open(path).map_err(io)?)
-        .take(4096)
-        .read_until(b'\n', &mut first)
-        .map_err(io)?;
-    let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&first);
+    let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(first);
     if first.starts_with(b"From ") {
         return Ok(Format::Mbox);
     }
@@ -538,6 +581,13 @@ pub fn audit_path_with_progress(
             audit.message(None, &path.display().to_string(), &data, 1);
             Ok(audit.finish())
         }
+        Format::Pdf => {
+            let data = std::fs::read(path).map_err(io)?;
+            let pdf = pdf_messages(path, &data, &path.display().to_string(), None)?;
+            let mut audit = MailAudit::new(out);
+            audit.printed(pdf);
+            Ok(audit.finish())
+        }
         Format::EmlFolder => {
             let mut files = Vec::new();
             let mut others = Vec::new();
@@ -549,7 +599,7 @@ pub fn audit_path_with_progress(
                 let names: Vec<String> =
                     others.iter().map(|p| p.strip_prefix(path).unwrap_or(p).display().to_string()).collect();
                 audit.report.stats.notes.push(format!(
-                    "{} files not ending in .eml were not read: {}",
+                    "{} files not ending in .eml or .pdf were not read: {}",
                     others.len(),
                     names.join(", ")
                 ));
@@ -557,11 +607,163 @@ pub fn audit_path_with_progress(
             for f in files {
                 let data = std::fs::read(&f).map_err(|source| Error::Io { path: f.clone(), source })?;
                 let rel = f.strip_prefix(path).unwrap_or(&f).display().to_string();
-                audit.message(Some(&rel), &rel, &data, 1);
+                if is_pdf_name(&f) {
+                    match pdf_messages(&f, &data, &rel, Some(&rel)) {
+                        Ok(pdf) => audit.printed(pdf),
+                        // One unreadable print does not stop the folder: it is named, and skipped.
+                        Err(e) => audit.report.warnings.push(format!("{e} (skipped)").replacen(
+                            &f.display().to_string(),
+                            &rel,
+                            1,
+                        )),
+                    }
+                } else {
+                    audit.message(Some(&rel), &rel, &data, 1);
+                }
             }
             Ok(audit.finish())
         }
     }
+}
+
+fn is_pdf_name(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+}
+
+/// The messages of a print, as [`pdf_messages`] reads them.
+#[derive(Clone, Debug, Default)]
+pub struct PdfMessages {
+    /// The messages, in print order; `line` is the page each starts on.
+    pub emails: Vec<Email>,
+    /// Each message's first and last page.
+    pub pages: Vec<(u32, u32)>,
+    /// Notes: text before the first message, how the layout was read.
+    pub notes: Vec<String>,
+    /// Pages that could not be read (images only, damaged content), each naming the file.
+    pub warnings: Vec<String>,
+}
+
+/// Pages as a short list: `1-3, 5`.
+fn page_list(pages: &[u32]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < pages.len() {
+        let mut j = i;
+        while j + 1 < pages.len() && pages[j + 1] == pages[j] + 1 {
+            j += 1;
+        }
+        out.push(if j > i { format!("{}-{}", pages[i], pages[j]) } else { pages[i].to_string() });
+        i = j + 1;
+    }
+    out.join(", ")
+}
+
+/// Reads the printed messages of the PDF `data` (`path` names it in errors, `name` in message
+/// ids and notes; `file` is set for a folder's files). An error when nothing could be read: not a
+/// PDF, encrypted, damaged, no text layer (a scan: the pages are named and OCR is asked for), or
+/// text without a printed header block.
+pub fn pdf_messages(path: &Path, data: &[u8], name: &str, file: Option<&str>) -> Result<PdfMessages> {
+    let text = crate::pdf::read(path, data)?;
+    let cut = if text.truncated { "; the file does not end with %%EOF: it is truncated" } else { "" };
+    let format_error = |message: String| Error::Format { path: path.to_owned(), message: format!("{message}{cut}") };
+    let plural = |n: u32| if n == 1 { "page" } else { "pages" };
+    if text.lines.is_empty() {
+        if !text.image_only.is_empty() {
+            let n = text.image_only.len() as u32;
+            return Err(format_error(format!(
+                "no text layer: {} {} of {} {} only images (a scanned production), so there is no text to read; \
+                 run OCR on it first (e.g. ocrmypdf {} ocr.pdf) and audit the result",
+                plural(n),
+                page_list(&text.image_only),
+                text.pages,
+                if n == 1 { "is" } else { "are" },
+                path.display(),
+            )));
+        }
+        if let Some((page, why)) = text.unreadable.first() {
+            return Err(format_error(format!("no text could be read: page {page}: {why}")));
+        }
+        return Err(format_error(format!(
+            "no text on any of its {} {}; expected printed email",
+            text.pages,
+            plural(text.pages)
+        )));
+    }
+    let split = printed::split(&text.lines);
+    if split.messages.is_empty() {
+        let first: String = text.lines.iter().take(3).map(|l| l.text.as_str()).collect::<Vec<_>>().join(" / ");
+        let first: String = first.chars().take(120).collect();
+        return Err(format_error(format!(
+            "no printed email found in the text of its {} {}: expected Outlook's print layout (the sender's name, \
+             then From:, Sent:, To:, Subject: lines) or Gmail's (the subject, a sender line with the date, then To:); \
+             page {} begins {first:?}",
+            text.pages,
+            plural(text.pages),
+            text.lines[0].page,
+        )));
+    }
+    let mut out =
+        PdfMessages { notes: split.notes.iter().map(|n| format!("{name}: {n}")).collect(), ..Default::default() };
+    if !text.image_only.is_empty() {
+        let n = text.image_only.len() as u32;
+        out.warnings.push(format!(
+            "{name}: {} {} {} no text layer (images only: scanned) and {} not read; run OCR on the file (e.g. ocrmypdf) \
+             to audit {}",
+            plural(n),
+            page_list(&text.image_only),
+            if n == 1 { "has" } else { "have" },
+            if n == 1 { "was" } else { "were" },
+            if n == 1 { "it" } else { "them" },
+        ));
+    }
+    for (page, why) in &text.unreadable {
+        out.warnings.push(format!("{name}: page {page}: {why}"));
+    }
+    if text.truncated {
+        out.warnings.push(format!(
+            "{name}: the file does not end with %%EOF: it is truncated; what could be read of its {} {} was read",
+            text.pages,
+            plural(text.pages)
+        ));
+    }
+    let mut on_page: HashMap<u32, u32> = HashMap::new();
+    for m in split.messages {
+        let k = on_page.entry(m.first_page).or_insert(0);
+        *k += 1;
+        let message_id =
+            if *k == 1 { format!("{name}:p{}", m.first_page) } else { format!("{name}:p{}.{k}", m.first_page) };
+        let (from_name, from_address) = printed::party(&m.from);
+        if m.layout == Layout::Gmail && m.subject.is_empty() {
+            out.notes
+                .push(format!("{name}, page {}: a Gmail message without its thread's subject above it", m.first_page));
+        }
+        out.pages.push((m.first_page, m.last_page));
+        out.emails.push(Email {
+            line: u64::from(m.first_page),
+            message_id,
+            file: file.map(str::to_owned),
+            thread: thread_key(&m.subject),
+            subject: m.subject,
+            body: m.body,
+            from_name: if from_name == from_address && is_email_address(&from_address) {
+                String::new()
+            } else {
+                from_name
+            },
+            from_address,
+            to: printed::recipients(&m.to),
+            cc: printed::recipients(&m.cc),
+            bcc: printed::recipients(&m.bcc),
+            date: m.date,
+            references: Vec::new(),
+            attachments: m
+                .attachments
+                .into_iter()
+                .map(|name| Attachment { name, content_type: String::new(), size: 0 })
+                .collect(),
+        });
+    }
+    Ok(out)
 }
 
 fn walk(dir: &Path, eml: &mut Vec<PathBuf>, others: &mut Vec<PathBuf>) -> Result<()> {
@@ -570,7 +772,7 @@ fn walk(dir: &Path, eml: &mut Vec<PathBuf>, others: &mut Vec<PathBuf>) -> Result
         let p = entry.map_err(io)?.path();
         if p.is_dir() {
             walk(&p, eml, others)?;
-        } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml")) {
+        } else if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml")) || is_pdf_name(&p) {
             eml.push(p);
         } else {
             others.push(p);
@@ -598,12 +800,14 @@ pub fn audit_mbox<R: BufRead>(
     let mut start: Option<u64> = None;
     let mut n = 0u64;
     let mut previous_empty = true;
+    let mut unterminated = false;
     loop {
         line.clear();
         let read = input.read_until(b'\n', &mut line).map_err(io)?;
         if read == 0 {
             break;
         }
+        unterminated = !line.ends_with(b"\n");
         bytes += read as u64;
         if bytes - reported >= 1 << 20 {
             reported = bytes;
@@ -642,6 +846,12 @@ pub fn audit_mbox<R: BufRead>(
     if let Some(s) = start {
         // The empty line before the next separator (or at the end) is the mbox's, not the message's.
         audit.message(None, &name, &message, s);
+        if unterminated {
+            audit.report.warnings.push(format!(
+                "{name}: line {n} ends without a newline: the file may be truncated; its last message (line {s}) \
+                 was read as far as it goes"
+            ));
+        }
     }
     if start.is_none() {
         audit.report.stats.notes.push("the mbox file holds no message".into());
@@ -728,17 +938,35 @@ impl<'o> MailAudit<'o> {
             references,
             attachments: msg.attachments,
         };
+        self.threads.add(&email);
+        self.audit(&email);
+    }
+
+    /// The messages of a print: threaded by subject, pages kept.
+    fn printed(&mut self, pdf: PdfMessages) {
+        self.report.stats.notes.extend(pdf.notes);
+        self.report.warnings.extend(pdf.warnings);
+        for (email, (first, last)) in pdf.emails.into_iter().zip(pdf.pages) {
+            self.report.stats.read += 1;
+            self.report.stats.kept += 1;
+            self.report.pages.push((email.message_id.clone(), first, last));
+            self.threads.add_by_subject(&email);
+            self.audit(&email);
+        }
+    }
+
+    /// Runs the detectors on a kept message and counts what the report lists.
+    fn audit(&mut self, email: &Email) {
         for a in &email.attachments {
             self.report.attachments.push((email.message_id.clone(), a.clone()));
         }
-        self.threads.add(&email);
         let mut count = 0;
-        detect(&email, &mut |f| {
+        detect(email, &mut |f| {
             count += 1;
             (self.out)(f)
         });
         self.report.stats.findings += count;
-        self.report.count_personal(&email);
+        self.report.count_personal(email);
     }
 
     fn finish(mut self) -> EmailReport {
@@ -798,6 +1026,15 @@ impl Threader {
         let plain = e.subject.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
         let orphan_reply = e.references.is_empty() && plain != e.thread;
         self.messages.push((n, e.message_id.clone(), e.thread.clone(), orphan_reply));
+    }
+
+    /// A message without threading fields (a printed one): threaded by its normalised subject.
+    fn add_by_subject(&mut self, e: &Email) {
+        let n = self.node(&e.message_id);
+        // A NUL cannot be in a Message-ID: the subject's node is no message's.
+        let m = self.node(&format!("\0subject\0{}", e.thread));
+        self.union(n, m);
+        self.messages.push((n, e.message_id.clone(), e.thread.clone(), false));
     }
 
     fn finish(mut self) -> Vec<(String, Vec<String>)> {

@@ -33,6 +33,16 @@ pub enum Error {
         /// What is missing, and the columns that were found.
         message: String,
     },
+    /// The file is not what the command reads: empty, binary, not a PDF, a PDF without a text
+    /// layer or one that cannot be read. The message says what was found and what was expected
+    /// (naming the page where there is one).
+    #[error("{}: {message}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, and what was expected.
+        message: String,
+    },
     /// The built-in agency directory is malformed (a bug in the crate's data file).
     #[error("agency directory, line {line}: {message}")]
     Directory {
@@ -48,6 +58,11 @@ impl Error {
         let line = e.position().map(|p| p.line()).unwrap_or(0);
         match e.into_kind() {
             csv::ErrorKind::Io(source) => Error::Io { path: path.to_owned(), source },
+            csv::ErrorKind::Utf8 { pos, err } => Error::Csv {
+                path: path.to_owned(),
+                line: pos.map_or(line, |p| p.line()),
+                message: format!("invalid UTF-8 in field {} (expected UTF-8 text)", err.field() + 1),
+            },
             kind => Error::Csv { path: path.to_owned(), line, message: format!("{kind:?}") },
         }
     }

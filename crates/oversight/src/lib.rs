@@ -7,7 +7,8 @@
 //!   them (immigration purpose via [`policy::justification`], federal originators, protected
 //!   activity, vague reasons, wide searches, off-hours searches, bursts).
 //! - [`emails`] imports email productions (Outlook CSV, mbox, `.eml` files and folders, parsed by
-//!   [`mail`]), rebuilds threads and flags DHS or federal addresses (by the component's
+//!   [`mail`]; email printed to PDF, its text layer read by [`pdf`] and split into messages by
+//!   [`printed`]), rebuilds threads and flags DHS or federal addresses (by the component's
 //!   [`directory::Class`]), personal mail accounts on official business and immigration vocabulary;
 //!   [`sharing`] checks sharing lists against the law, and [`policy_practice`] against the source
 //!   agencies' own published policies; [`intelligence`] checks criminal intelligence records against
@@ -45,7 +46,9 @@ pub mod insider;
 pub mod intelligence;
 pub mod ledger;
 pub mod mail;
+pub mod pdf;
 pub mod policy_practice;
+pub mod printed;
 pub mod report;
 pub mod search_audit;
 pub mod searches;

@@ -645,6 +645,8 @@ pub fn audit<R: Read>(
                 agency: None,
                 user: None,
                 time: None,
+                file: None,
+                also_in: Vec::new(),
             });
         }
     }

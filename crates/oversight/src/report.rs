@@ -537,6 +537,10 @@ pub fn kind_words(kind: Kind, lang: Lang) -> &'static str {
             "An organisation's searches with an immigration or reproductive-care purpose, counted.",
             "Las búsquedas de una organización con fines migratorios o de salud reproductiva, contadas.",
         ),
+        Kind::PolicyContradiction => (
+            "Sharing that contradicts the agency's own published policy (a practice concern).",
+            "Un intercambio que contradice la política publicada por la propia agencia (una cuestión de práctica).",
+        ),
         Kind::ModerationBlocked => (
             "A search the vendor's moderation blocked: an attempted search.",
             "Una búsqueda bloqueada por la moderación del proveedor: un intento de búsqueda.",
