@@ -24,7 +24,7 @@ enum AuditCommand {
     /// file, several, or folders of them (their .csv files), audited as one. The same search in
     /// several files (the same search ID) is counted once, and its findings name every file.
     #[command(
-        after_help = "Examples:\n  fusionguard audit searches okaloosa-fl-org-audit-2025-11.csv\n  fusionguard audit searches exports/ --out report.html\n  fusionguard audit searches a.csv b.csv --format parquet --out findings.parquet\n  fusionguard audit searches AUDIT.csv --format jsonl --tz -06:00 --state CA"
+        after_help = "Examples:\n  fusionguard audit searches exports/ okaloosa-fl-org-audit-2025-11.csv --out report.html\n  fusionguard audit searches AUDIT.csv --state CA --tz -06:00 --format parquet --out findings.parquet"
     )]
     Searches {
         /// The CSV files, or folders holding them.
@@ -250,6 +250,9 @@ struct Sink {
     html_limit: usize,
     /// The file findings that name none were read from (commands of one input file).
     file: Option<std::sync::Arc<str>>,
+    /// Whether the summary is shown (the table, the HTML report, or beside an --out file):
+    /// findings streamed to standard output in a machine format are not counted for it.
+    summarize: bool,
 }
 
 impl Sink {
@@ -289,6 +292,7 @@ impl Sink {
             lang,
             html_limit: args.html_limit,
             file: None,
+            summarize: matches!(format, Format::Table | Format::Html) || args.out.is_some(),
         })
     }
 
@@ -302,7 +306,9 @@ impl Sink {
         if f.file.is_none() {
             f.file.clone_from(&self.file);
         }
-        self.summary.push(&f);
+        if self.summarize {
+            self.summary.push(&f);
+        }
         if self.error.is_some() {
             return;
         }

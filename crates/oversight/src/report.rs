@@ -72,26 +72,127 @@ pub struct Summary {
     pub findings: u64,
     /// Findings per detector, by severity (`[low, medium, high]`).
     pub by_kind: BTreeMap<Kind, [u64; 3]>,
-    /// Findings per rule.
-    pub by_rule: BTreeMap<&'static str, RuleCount>,
+    /// Findings per rule (rules are few: a list, searched from the last one hit).
+    pub by_rule: Vec<(&'static str, RuleCount)>,
     /// Findings per organisation.
-    pub by_agency: HashMap<String, u64>,
+    pub by_agency: Tally,
     /// Findings per user.
-    pub by_user: HashMap<String, u64>,
-    /// Findings per month of their record (`YYYY-MM`).
-    pub by_month: BTreeMap<String, u64>,
+    pub by_user: Tally,
+    /// Findings per month of their record.
+    pub by_month: Months,
     /// Up to [`EXAMPLES`] findings per detector, the most severe first.
     pub examples: BTreeMap<Kind, Vec<Finding>>,
     /// Names the agency directory could not resolve (never guessed).
     pub unresolved: Vec<String>,
 }
 
-fn bump(map: &mut HashMap<String, u64>, key: &str) {
-    match map.get_mut(key) {
-        Some(n) => *n += 1,
-        None => {
-            map.insert(key.to_owned(), 1);
+/// Counts per key, cheap for runs of one key (consecutive rows of one organisation or user):
+/// the current run is counted aside and added to the map when the key changes.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    map: HashMap<String, u64>,
+    run: Option<(String, u64)>,
+}
+
+impl Tally {
+    /// Counts `key` once.
+    pub fn add(&mut self, key: &str) {
+        match &mut self.run {
+            Some((k, n)) if k == key => *n += 1,
+            run => {
+                if let Some((k, n)) = run.take() {
+                    *self.map.entry(k).or_default() += n;
+                }
+                *run = Some((key.to_owned(), 1));
+            }
         }
+    }
+
+    /// The counts (the current run included).
+    pub fn counts(&self) -> HashMap<String, u64> {
+        let mut map = self.map.clone();
+        if let Some((k, n)) = &self.run {
+            *map.entry(k.clone()).or_default() += n;
+        }
+        map
+    }
+
+    /// The count of `key`.
+    pub fn get(&self, key: &str) -> u64 {
+        self.map.get(key).copied().unwrap_or(0) + self.run.as_ref().filter(|(k, _)| k == key).map_or(0, |r| r.1)
+    }
+
+    /// Distinct keys.
+    pub fn len(&self) -> usize {
+        self.map.len() + usize::from(self.run.as_ref().is_some_and(|(k, _)| !self.map.contains_key(k)))
+    }
+
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.run.is_none()
+    }
+
+    /// The keys with the largest counts, at most `n`, ties by name.
+    pub fn top(&self, n: usize) -> Vec<(String, u64)> {
+        top(&self.counts(), n)
+    }
+}
+
+impl PartialEq for Tally {
+    fn eq(&self, other: &Self) -> bool {
+        self.counts() == other.counts()
+    }
+}
+
+impl serde::Serialize for Tally {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let sorted: BTreeMap<String, u64> = self.counts().into_iter().collect();
+        sorted.serialize(s)
+    }
+}
+
+/// Counts per calendar month (`YYYY-MM`), cheap for rows in time order: the month of the last day
+/// seen is remembered.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Months {
+    counts: BTreeMap<String, u64>,
+    #[serde(skip)]
+    last: Option<(i64, String)>,
+}
+
+impl Months {
+    /// Counts the month of `t`.
+    pub fn add(&mut self, t: crate::time::Timestamp) {
+        let day = t.seconds().div_euclid(86_400);
+        let key = match &self.last {
+            Some((d, key)) if *d == day => key,
+            _ => {
+                let (y, m, _) = t.date();
+                &self.last.insert((day, format!("{y:04}-{m:02}"))).1
+            }
+        };
+        match self.counts.get_mut(key) {
+            Some(n) => *n += 1,
+            None => {
+                self.counts.insert(key.clone(), 1);
+            }
+        }
+    }
+
+    /// The months in calendar order with their counts.
+    pub fn rows(&self) -> Vec<(String, u64)> {
+        self.counts.iter().map(|(m, n)| (m.clone(), *n)).collect()
+    }
+
+    /// The total counted.
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
     }
 }
 
@@ -143,7 +244,14 @@ impl Summary {
     pub fn push(&mut self, f: &Finding) {
         self.findings += 1;
         self.by_kind.entry(f.kind).or_default()[sev_index(f.severity)] += 1;
-        let r = self.by_rule.entry(f.rule).or_default();
+        let i = match self.by_rule.iter().rposition(|(rule, _)| std::ptr::eq(*rule, f.rule) || *rule == f.rule) {
+            Some(i) => i,
+            None => {
+                self.by_rule.push((f.rule, RuleCount::default()));
+                self.by_rule.len() - 1
+            }
+        };
+        let r = &mut self.by_rule[i].1;
         r.kind = Some(f.kind);
         r.severity = r.severity.max(Some(f.severity));
         if !f.citation.is_empty() {
@@ -151,14 +259,13 @@ impl Summary {
         }
         r.n += 1;
         if let Some(a) = f.agency_of() {
-            bump(&mut self.by_agency, a);
+            self.by_agency.add(a);
         }
         if let Some(u) = &f.user {
-            bump(&mut self.by_user, u);
+            self.by_user.add(u);
         }
         if let Some(t) = f.time {
-            let (y, m, _) = t.date();
-            *self.by_month.entry(format!("{y:04}-{m:02}")).or_default() += 1;
+            self.by_month.add(t);
         }
         let ex = self.examples.entry(f.kind).or_default();
         if ex.len() < EXAMPLES {
@@ -233,12 +340,13 @@ impl Summary {
                 pct(p.no_case, p.searches)
             )?;
             if !p.by_month.is_empty() {
-                let months: Vec<String> = p.by_month.iter().map(|(m, n)| format!("{m} {}", thousands(*n))).collect();
+                let months: Vec<String> =
+                    p.by_month.rows().iter().map(|(m, n)| format!("{m} {}", thousands(*n))).collect();
                 writeln!(w, "  by month: {}", months.join(", "))?;
             }
             for (title, map) in [("organisations", &p.by_org), ("users", &p.by_user)] {
                 if !map.is_empty() {
-                    let rows: Vec<String> = top(map, 5).iter().map(|(k, n)| format!("{k} {}", thousands(*n))).collect();
+                    let rows: Vec<String> = map.top(5).iter().map(|(k, n)| format!("{k} {}", thousands(*n))).collect();
                     writeln!(
                         w,
                         "  top {title} by searches ({} in all): {}",
@@ -267,7 +375,7 @@ impl Summary {
             write_table(w, "  ", ["DETECTOR", "HIGH", "MEDIUM", "LOW", "TOTAL"], &rows)?;
             for (title, map) in [("organisations", &self.by_agency), ("users", &self.by_user)] {
                 if !map.is_empty() {
-                    let rows: Vec<String> = top(map, 5).iter().map(|(k, n)| format!("{k} {}", thousands(*n))).collect();
+                    let rows: Vec<String> = map.top(5).iter().map(|(k, n)| format!("{k} {}", thousands(*n))).collect();
                     writeln!(w, "  top {title} by findings: {}", rows.join(", "))?;
                 }
             }
@@ -673,10 +781,9 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
             );
         }
         o.push_str("</tbody></table>");
-        let months: Vec<(String, u64)> = p.by_month.iter().map(|(m, n)| (m.clone(), *n)).collect();
-        chart_table(&mut o, "smonth", t(lang, "chart.month"), t(lang, "col.month"), &months, lang);
-        chart_table(&mut o, "sorg", t(lang, "chart.orgs"), t(lang, "col.org"), &top(&p.by_org, TOP), lang);
-        chart_table(&mut o, "suser", t(lang, "chart.users"), t(lang, "col.user"), &top(&p.by_user, TOP), lang);
+        chart_table(&mut o, "smonth", t(lang, "chart.month"), t(lang, "col.month"), &p.by_month.rows(), lang);
+        chart_table(&mut o, "sorg", t(lang, "chart.orgs"), t(lang, "col.org"), &p.by_org.top(TOP), lang);
+        chart_table(&mut o, "suser", t(lang, "chart.users"), t(lang, "col.user"), &p.by_user.top(TOP), lang);
     }
     let _ = write!(o, "<h2 id=\"findings\">{}</h2>", t(lang, "h.findings"));
     if s.findings == 0 {
@@ -708,17 +815,18 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
         let bars: Vec<(String, u64)> = kinds.iter().map(|(k, c)| (k.as_str().to_owned(), c.iter().sum())).collect();
         let bar_rows: Vec<(&str, u64)> = bars.iter().map(|(k, n)| (k.as_str(), *n)).collect();
         o.push_str(&bar_chart("fkind", t(lang, "chart.kind"), &bar_rows, lang));
-        chart_table(&mut o, "forg", t(lang, "chart.f_orgs"), t(lang, "col.org"), &top(&s.by_agency, TOP), lang);
-        chart_table(&mut o, "fuser", t(lang, "chart.f_users"), t(lang, "col.user"), &top(&s.by_user, TOP), lang);
-        let months: Vec<(String, u64)> = s.by_month.iter().map(|(m, n)| (m.clone(), *n)).collect();
-        chart_table(&mut o, "fmonth", t(lang, "chart.f_month"), t(lang, "col.month"), &months, lang);
+        chart_table(&mut o, "forg", t(lang, "chart.f_orgs"), t(lang, "col.org"), &s.by_agency.top(TOP), lang);
+        chart_table(&mut o, "fuser", t(lang, "chart.f_users"), t(lang, "col.user"), &s.by_user.top(TOP), lang);
+        chart_table(&mut o, "fmonth", t(lang, "chart.f_month"), t(lang, "col.month"), &s.by_month.rows(), lang);
         let _ = write!(o, "<h2 id=\"examples\">{}</h2>", t(lang, "h.examples"));
         let examples: Vec<Finding> =
             kinds.iter().flat_map(|(k, _)| s.examples.get(k).into_iter().flatten().cloned()).collect();
         o.push_str(&findings_table(&examples, lang));
     }
     let _ = write!(o, "<h2 id=\"rules\">{}</h2>", t(lang, "h.rules"));
-    if !s.by_rule.is_empty() {
+    let mut rules: Vec<&(&'static str, RuleCount)> = s.by_rule.iter().collect();
+    rules.sort_by_key(|(rule, _)| *rule);
+    if !rules.is_empty() {
         let _ = write!(
             o,
             "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
@@ -728,7 +836,7 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
             t(lang, "col.citation"),
             t(lang, "col.n")
         );
-        for (rule, r) in &s.by_rule {
+        for (rule, r) in rules {
             let cites: Vec<String> = r.citations.iter().map(|c| esc(c)).collect();
             let _ = write!(
                 o,

@@ -14,7 +14,7 @@
 //! officer almost never searches, and bursts (many searches within a few minutes). Memory depends on
 //! the number of officers and active minutes, not on the file's size.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -26,6 +26,7 @@ use crate::directory::Directory;
 use crate::error::Result;
 use crate::finding::{Finding, Kind, Location, Severity, Subject};
 use crate::insider::{self, Insider, InsiderRules, RowFacts, Zone};
+use crate::report::{Months, Tally};
 use crate::searches::{self, Field, Search};
 use crate::stats::ImportStats;
 use crate::vocab;
@@ -311,16 +312,16 @@ pub struct FileAudit {
 }
 
 /// Counts over the distinct searches of an audit, for its summary.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Profile {
     /// Distinct searches counted.
     pub searches: u64,
     /// Searches per month (`YYYY-MM`, in the time the export writes).
-    pub by_month: BTreeMap<String, u64>,
+    pub by_month: Months,
     /// Searches per searching organisation (where the export names it).
-    pub by_org: HashMap<String, u64>,
+    pub by_org: Tally,
     /// Searches per user (where the export names them).
-    pub by_user: HashMap<String, u64>,
+    pub by_user: Tally,
     /// Wide searches (the thresholds of [`SearchRules`]).
     pub wide: u64,
     /// Searches across every network the vendor offers ("nationwide": at least
@@ -337,24 +338,13 @@ impl Profile {
     fn push(&mut self, s: &Search, facts: &RowFacts, rules: &SearchRules) {
         self.searches += 1;
         if let Some(t) = s.time {
-            let (y, m, _) = t.date();
-            let key = format!("{y:04}-{m:02}");
-            match self.by_month.get_mut(&key) {
-                Some(n) => *n += 1,
-                None => {
-                    self.by_month.insert(key, 1);
-                }
-            }
+            self.by_month.add(t);
         }
-        for (map, key) in [(&mut self.by_org, &s.org), (&mut self.by_user, &s.user)] {
-            if let Some(k) = key {
-                match map.get_mut(k.as_str()) {
-                    Some(n) => *n += 1,
-                    None => {
-                        map.insert(k.clone(), 1);
-                    }
-                }
-            }
+        if let Some(org) = &s.org {
+            self.by_org.add(org);
+        }
+        if let Some(user) = &s.user {
+            self.by_user.add(user);
         }
         let networks = s.networks.unwrap_or(0);
         if networks >= rules.wide_networks || s.devices.unwrap_or(0) >= rules.wide_devices {

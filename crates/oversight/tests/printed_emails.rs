@@ -140,9 +140,9 @@ fn same_as_the_export_with_notes(pdf: &[u8], spans: &[(u32, u32)], outlook: bool
     }
     assert_eq!(got.len(), want.len());
     for f in &findings {
-        let Subject::Email { message_id, file } = &f.subject else { unreachable!() };
+        let Subject::Email { message_id } = &f.subject else { unreachable!() };
         let i = ids.iter().position(|x| x == message_id).unwrap();
-        assert_eq!((f.line, file), (u64::from(spans[i].0), &None), "{f:?}");
+        assert_eq!((f.line, &f.file), (u64::from(spans[i].0), &None), "{f:?}");
     }
     // The forward's sender is printed by name.
     let sender = findings.iter().find(|f| f.kind == Kind::NonEmailSender).unwrap();
@@ -428,7 +428,8 @@ fn a_folder_of_pdf_and_eml_files() {
     assert_eq!((report.stats.read, report.stats.kept), (3, 3));
     assert_eq!(report.pages, [("a.pdf:p1".into(), 1, 1), ("a.pdf:p1.2".into(), 1, 1)]);
     let f = findings.iter().find(|f| f.rule == "email.dhs_address").unwrap();
-    assert_eq!(f.subject, Subject::Email { message_id: "a.pdf:p1".into(), file: Some("a.pdf".into()) });
+    assert_eq!(f.subject, Subject::Email { message_id: "a.pdf:p1".into() });
+    assert_eq!(f.file.as_deref(), Some("a.pdf"));
     assert_eq!(report.warnings.len(), 1);
     assert!(
         report.warnings[0].starts_with("c.pdf: no text layer: page 1 of 1 is only images"),

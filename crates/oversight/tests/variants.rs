@@ -41,10 +41,11 @@ fn network_audit_variant_with_two_line_time_frame() {
             (Kind::SensitivePurpose, Severity::High)
         ]
     );
-    // The one organisation the export names is in Texas: no statute of the library applies there.
+    // The one organisation the export names is tagged federal, so the directory gives no state,
+    // and without --state no state's statute is cited.
     assert_eq!(
         findings[0].evidence,
-        "reason \"ICE+ERO\": strong: \"ice ero\"; practice concern (no statute of TX in the law library governs it)"
+        "reason \"ICE+ERO\": strong: \"ice ero\"; practice concern (the audited agency's state is not known: name it with --state)"
     );
     assert_eq!(findings[0].citation, "");
 }
