@@ -343,7 +343,7 @@ test("an auditor reads the ledger, audits a real search audit, downloads the fin
     assert.match(await page.locator("main").innerText(), /records read, \d+ findings/);
     assert.ok((await page.locator("svg[role=img] title").count()) >= 4, "charts with titles");
     // The story of the file: who searched (Eugene's export names users, not organisations) and when.
-    for (const caption of ["Top users by findings", "Findings by month of the record"]) {
+    for (const caption of ["Searches by month", "Top users by searches", "Top users by findings", "Findings by month of the record"]) {
       await page.getByRole("table", { name: caption }).waitFor();
     }
     const months = await page.getByRole("table", { name: "Findings by month of the record" }).locator("tbody th").allInnerTexts();
@@ -354,8 +354,13 @@ test("an auditor reads the ledger, audits a real search audit, downloads the fin
     assert.match(await page.locator("main").innerText(), /Page 2 of/);
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: /as CSV/ }).click()]);
     const csv = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
-    assert.match(csv.split("\n")[0], /^severity,kind,record,line,evidence,rule,citation,agency,user,time/);
+    assert.equal(csv.split("\n")[0], "kind,severity,rule,citation,record,agency,counterparty,user,time,file,line,also_in,evidence");
     assert.ok(csv.split("\n").length > 10);
+    // The evidence report, as `fusionguard audit --out report.html` writes it: one self-contained page.
+    const [report] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: /evidence report/ }).click()]);
+    const html = await (await import("node:fs/promises")).readFile(await report.path(), "utf8");
+    assert.match(html, /^<!DOCTYPE html><html lang="en">/);
+    assert.ok(html.includes("eugene-or-search-audit-2025-06.csv") && html.includes("<svg") && !html.includes("<script"));
     // A file that is not what it claims: a clear message, 422, nothing kept.
     await page.getByLabel("Kind of file").selectOption("intelligence");
     await page.getByLabel("File", { exact: true }).setInputFiles({ name: "notes.csv", mimeType: "text/csv", buffer: Buffer.from("hello\nworld\n") });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The oversight benchmark: `fusionguard audit searches` against DuckDB running the same
-# regular-expression classification over the same CSV, alternating, in one run.
+# regular-expression classification over the same CSV, and against DuckDB counting the rows whose
+# reason matches one immigration regular expression, alternating, in one run.
 # Usage: crates/oversight/bench/run.sh [BIN] [WORKDIR]   (BIN defaults to target/release/fusionguard)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -18,7 +19,8 @@ for mb in 25 250; do
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
     /usr/bin/time -f "fusionguard round $round: %e s wall, %U s user + %S s sys, %M KB peak RSS" \
       "$BIN" audit searches "$WORK/audit-$mb.csv" --format jsonl --no-progress > "$WORK/findings-$mb.jsonl"
-    python3 crates/oversight/bench/duckdb_audit.py "$WORK/audit-$mb.csv" "$WORK/duckdb-$mb.csv" | sed "s/^/duckdb round $round: /"
+    python3 crates/oversight/bench/duckdb_audit.py "$WORK/audit-$mb.csv" "$WORK/duckdb-$mb.csv" | sed "s/^/duckdb (same classification) round $round: /"
+    python3 crates/oversight/bench/duckdb_count.py "$WORK/audit-$mb.csv" | sed "s/^/duckdb (one regex, count) round $round: /"
   done
   echo "fusionguard findings: $(wc -l < "$WORK/findings-$mb.jsonl") lines, $(du -m "$WORK/findings-$mb.jsonl" | cut -f1) MB"
 done

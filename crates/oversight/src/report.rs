@@ -696,7 +696,14 @@ fn file_href(path: &str) -> String {
 }
 
 /// A chart and the table of its numbers.
-fn chart_table(out: &mut String, id: &str, title: &str, head: &str, rows: &[(String, u64)], lang: Lang) {
+fn chart_table(
+    out: &mut String,
+    id: &str,
+    title: &str,
+    (head, count): (&str, &str),
+    rows: &[(String, u64)],
+    lang: Lang,
+) {
     if rows.is_empty() {
         return;
     }
@@ -707,7 +714,7 @@ fn chart_table(out: &mut String, id: &str, title: &str, head: &str, rows: &[(Str
         "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
         esc(title),
         esc(head),
-        t(lang, "col.n")
+        esc(count)
     );
     for (k, n) in rows {
         let _ = write!(out, "<tr><th scope=\"row\">{}</th><td data-m>{n}</td></tr>", esc(k));
@@ -732,8 +739,7 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
     let _ = write!(o, "<h2 id=\"inputs\">{}</h2>", t(lang, "h.inputs"));
     let _ = write!(
         o,
-        "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        t(lang, "h.inputs"),
+        "<table aria-labelledby=\"inputs\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
         t(lang, "col.file"),
         t(lang, "col.read"),
         t(lang, "col.kept"),
@@ -765,8 +771,7 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
         let _ = write!(o, "<h2 id=\"searches\">{}</h2>", t(lang, "h.searches"));
         let _ = write!(
             o,
-            "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">%</th></tr></thead><tbody>",
-            t(lang, "h.searches"),
+            "<table aria-labelledby=\"searches\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">%</th></tr></thead><tbody>",
             t(lang, "col.measure"),
             t(lang, "col.value")
         );
@@ -781,9 +786,30 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
             );
         }
         o.push_str("</tbody></table>");
-        chart_table(&mut o, "smonth", t(lang, "chart.month"), t(lang, "col.month"), &p.by_month.rows(), lang);
-        chart_table(&mut o, "sorg", t(lang, "chart.orgs"), t(lang, "col.org"), &p.by_org.top(TOP), lang);
-        chart_table(&mut o, "suser", t(lang, "chart.users"), t(lang, "col.user"), &p.by_user.top(TOP), lang);
+        chart_table(
+            &mut o,
+            "smonth",
+            t(lang, "chart.month"),
+            (t(lang, "col.month"), t(lang, "col.searches")),
+            &p.by_month.rows(),
+            lang,
+        );
+        chart_table(
+            &mut o,
+            "sorg",
+            t(lang, "chart.orgs"),
+            (t(lang, "col.org"), t(lang, "col.searches")),
+            &p.by_org.top(TOP),
+            lang,
+        );
+        chart_table(
+            &mut o,
+            "suser",
+            t(lang, "chart.users"),
+            (t(lang, "col.user"), t(lang, "col.searches")),
+            &p.by_user.top(TOP),
+            lang,
+        );
     }
     let _ = write!(o, "<h2 id=\"findings\">{}</h2>", t(lang, "h.findings"));
     if s.findings == 0 {
@@ -815,9 +841,30 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
         let bars: Vec<(String, u64)> = kinds.iter().map(|(k, c)| (k.as_str().to_owned(), c.iter().sum())).collect();
         let bar_rows: Vec<(&str, u64)> = bars.iter().map(|(k, n)| (k.as_str(), *n)).collect();
         o.push_str(&bar_chart("fkind", t(lang, "chart.kind"), &bar_rows, lang));
-        chart_table(&mut o, "forg", t(lang, "chart.f_orgs"), t(lang, "col.org"), &s.by_agency.top(TOP), lang);
-        chart_table(&mut o, "fuser", t(lang, "chart.f_users"), t(lang, "col.user"), &s.by_user.top(TOP), lang);
-        chart_table(&mut o, "fmonth", t(lang, "chart.f_month"), t(lang, "col.month"), &s.by_month.rows(), lang);
+        chart_table(
+            &mut o,
+            "forg",
+            t(lang, "chart.f_orgs"),
+            (t(lang, "col.org"), t(lang, "col.n")),
+            &s.by_agency.top(TOP),
+            lang,
+        );
+        chart_table(
+            &mut o,
+            "fuser",
+            t(lang, "chart.f_users"),
+            (t(lang, "col.user"), t(lang, "col.n")),
+            &s.by_user.top(TOP),
+            lang,
+        );
+        chart_table(
+            &mut o,
+            "fmonth",
+            t(lang, "chart.f_month"),
+            (t(lang, "col.month"), t(lang, "col.n")),
+            &s.by_month.rows(),
+            lang,
+        );
         let _ = write!(o, "<h2 id=\"examples\">{}</h2>", t(lang, "h.examples"));
         let examples: Vec<Finding> =
             kinds.iter().flat_map(|(k, _)| s.examples.get(k).into_iter().flatten().cloned()).collect();
@@ -829,8 +876,7 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
     if !rules.is_empty() {
         let _ = write!(
             o,
-            "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-            t(lang, "h.rules"),
+            "<table aria-labelledby=\"rules\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
             t(lang, "col.rule"),
             t(lang, "col.what"),
             t(lang, "col.citation"),
@@ -936,7 +982,8 @@ pub fn html_page(s: &Summary, findings: &[Finding], limit: usize, lang: Lang) ->
 }
 
 /// Styles the evidence report adds to the transparency report's.
-const EXTRA: &str = ".table-wrap{overflow-x:auto}table.findings td{vertical-align:top;font-size:.9rem}\
+const EXTRA: &str =
+    "body{max-width:80rem}.table-wrap{overflow-x:auto}table.findings td{vertical-align:top;font-size:.9rem}\
 table.findings td:nth-child(5){max-width:32rem;overflow-wrap:anywhere}a{color:#0645ad}";
 
 /// Sorts findings most severe first; within a severity by file, line and detector.

@@ -423,29 +423,49 @@ struct Duplicates {
 }
 
 impl Duplicates {
-    /// Reads every file's IDs once to find the searches several files hold. Memory: one
-    /// 16-byte entry per distinct search while it runs, then only the duplicates.
+    /// Reads every file's IDs once to find the searches several files hold. Memory: 16 bytes per
+    /// search read (its ID's hash and its place, sorted to find equal hashes) while it runs, then
+    /// only the duplicates.
     fn find(paths: &[std::path::PathBuf]) -> Duplicates {
-        let mut first: HashMap<u64, u64> = HashMap::new();
-        let mut dups: HashMap<u64, (String, Vec<u64>)> = HashMap::new();
+        // Reserved for one search per 32 bytes of input, more than any export holds: only the
+        // entries written are ever touched (resident), and the list is never copied to grow.
+        let bytes: u64 = paths.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+        let mut seen: Vec<(u64, u64)> = Vec::with_capacity(usize::try_from(bytes / 32).unwrap_or(0).min(1 << 32));
         let mut s = Search::default();
         for (i, path) in paths.iter().enumerate() {
             let Ok(mut reader) = searches::open(path) else { continue };
             while let Ok(true) = reader.next_search_into(&mut s) {
-                let h = id_hash(&s.id);
-                let at = pack(i, s.line);
-                match first.entry(h) {
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        v.insert(at);
-                    }
-                    std::collections::hash_map::Entry::Occupied(o) => {
-                        let e = dups.entry(h).or_insert_with(|| (s.id.clone(), vec![*o.get()]));
-                        e.1.push(at);
+                seen.push((id_hash(&s.id), pack(i, s.line)));
+            }
+        }
+        // Equal hashes side by side, each run in reading order.
+        seen.sort_unstable();
+        let mut dups: HashMap<u64, Vec<u64>> = HashMap::new();
+        for w in seen.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+            dups.insert(w[0].0, w.iter().map(|&(_, at)| at).collect());
+        }
+        drop(seen);
+        // The ID of each duplicate, read back from its first place, so that a hash shared by two
+        // different IDs is told apart when the files are audited.
+        let mut by_hash = HashMap::with_capacity(dups.len());
+        if !dups.is_empty() {
+            let mut want: HashMap<u64, u64> = dups.iter().map(|(h, places)| (places[0], *h)).collect();
+            for (i, path) in paths.iter().enumerate() {
+                let Ok(mut reader) = searches::open(path) else { continue };
+                while !want.is_empty() {
+                    match reader.next_search_into(&mut s) {
+                        Ok(true) => {
+                            if let Some(h) = want.remove(&pack(i, s.line)) {
+                                let places = dups.remove(&h).unwrap_or_default();
+                                by_hash.insert(h, (s.id.clone(), places));
+                            }
+                        }
+                        _ => break,
                     }
                 }
             }
         }
-        Duplicates { by_hash: dups }
+        Duplicates { by_hash }
     }
 
     /// For the search `s` read in file `file`: `None` when this copy is not the audited one (a
@@ -525,9 +545,7 @@ pub fn audit_file(
     progress: Progress<'_>,
     out: &mut dyn FnMut(Finding),
 ) -> Result<ImportStats> {
-    if let Err(e) = searches::open(path) {
-        return Err(e);
-    }
+    searches::open(path)?;
     let audit = audit_files(&[path.to_owned()], rules, progress, out);
     let mut file = audit.files.into_iter().next().unwrap_or_default();
     file.stats.findings = audit.findings;
