@@ -489,42 +489,20 @@ pub fn audit<R: Read>(
     dir: &Directory,
     out: &mut dyn FnMut(Finding),
 ) -> Result<PracticeReport> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers = reader.headers().map_err(|e| Error::csv(path, e))?.clone();
-    let (src, dst) = crate::sharing::columns(&headers).ok_or_else(|| Error::Header {
-        path: path.to_owned(),
-        message: format!(
-            "not a sharing list: needs a source-agency column (src_agency) and a recipient column \
-             (external_agency); columns found: {}",
-            headers.iter().collect::<Vec<_>>().join(", ")
-        ),
-    })?;
-    let src_id = headers.iter().position(|h| crate::directory::normalize(h) == "src agency id");
     let mut report = PracticeReport::default();
     // The rows, kept: (line, source, recipient). A sharing list is read once; its rows are few
     // (37,099 in the 2024 list).
     let mut rows: Vec<(u64, String, String)> = Vec::new();
     let mut source_ids: BTreeMap<String, String> = BTreeMap::new();
-    let mut record = csv::StringRecord::new();
-    while next_record(&mut reader, &mut record, &mut report.stats, path)? {
-        let line = record.position().map_or(0, |p| p.line());
-        report.stats.read += 1;
-        if record.len() != headers.len() {
-            report.stats.reject(line, None, format!("{} fields, the header has {}", record.len(), headers.len()));
-            continue;
-        }
-        let (a, b) = (record[src].trim(), record[dst].trim());
-        if a.is_empty() || b.is_empty() {
-            let col = if a.is_empty() { &headers[src] } else { &headers[dst] };
-            report.stats.reject(line, Some(col), "empty agency name");
-            continue;
-        }
-        report.stats.kept += 1;
-        if let Some(i) = src_id {
+    let mut src_id = None;
+    crate::sharing::read_rows(path, input, &mut report.stats, |line, a, b, record, headers| {
+        let column = *src_id
+            .get_or_insert_with(|| headers.iter().position(|h| crate::directory::normalize(h) == "src agency id"));
+        if let Some(i) = column {
             source_ids.entry(record[i].trim().to_owned()).or_insert_with(|| a.to_owned());
         }
         rows.push((line, a.to_owned(), b.to_owned()));
-    }
+    })?;
     let mut cache: HashMap<String, Resolution> = HashMap::new();
     let mut resolve = |n: &str| cache.entry(n.to_owned()).or_insert_with(|| dir.resolve(n)).clone();
     // Match each policy to a source agency of the list.

@@ -695,6 +695,17 @@ fn file_href(path: &str) -> String {
     out
 }
 
+/// Opens a table: `open` is its start tag (with its accessible name), then the header row of
+/// `heads` (already HTML), and the body.
+fn open_table(out: &mut String, open: &str, heads: &[&str]) {
+    out.push_str(open);
+    out.push_str("<thead><tr>");
+    for h in heads {
+        let _ = write!(out, "<th scope=\"col\">{h}</th>");
+    }
+    out.push_str("</tr></thead><tbody>");
+}
+
 /// A chart and the table of its numbers.
 fn chart_table(
     out: &mut String,
@@ -709,13 +720,7 @@ fn chart_table(
     }
     let bars: Vec<(&str, u64)> = rows.iter().map(|(k, n)| (k.as_str(), *n)).collect();
     out.push_str(&bar_chart(id, title, &bars, lang));
-    let _ = write!(
-        out,
-        "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        esc(title),
-        esc(head),
-        esc(count)
-    );
+    open_table(out, &format!("<table><caption>{}</caption>", esc(title)), &[&esc(head), &esc(count)]);
     for (k, n) in rows {
         let _ = write!(out, "<tr><th scope=\"row\">{}</th><td data-m>{n}</td></tr>", esc(k));
     }
@@ -737,15 +742,8 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
         ))
     );
     let _ = write!(o, "<h2 id=\"inputs\">{}</h2>", t(lang, "h.inputs"));
-    let _ = write!(
-        o,
-        "<table aria-labelledby=\"inputs\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        t(lang, "col.file"),
-        t(lang, "col.read"),
-        t(lang, "col.kept"),
-        t(lang, "col.rejected"),
-        t(lang, "col.citations")
-    );
+    let heads = ["col.file", "col.read", "col.kept", "col.rejected", "col.citations"].map(|k| t(lang, k));
+    open_table(&mut o, "<table aria-labelledby=\"inputs\">", &heads);
     for i in &s.inputs {
         let _ = write!(o, "<tr><th scope=\"row\">{}", esc(&i.file));
         if let Some(e) = &i.error {
@@ -769,11 +767,10 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
     }
     if let Some(p) = &s.profile {
         let _ = write!(o, "<h2 id=\"searches\">{}</h2>", t(lang, "h.searches"));
-        let _ = write!(
-            o,
-            "<table aria-labelledby=\"searches\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">%</th></tr></thead><tbody>",
-            t(lang, "col.measure"),
-            t(lang, "col.value")
+        open_table(
+            &mut o,
+            "<table aria-labelledby=\"searches\">",
+            &[t(lang, "col.measure"), t(lang, "col.value"), "%"],
         );
         for (key, n) in
             [("m.searches", p.searches), ("m.wide", p.wide), ("m.nationwide", p.nationwide), ("m.no_case", p.no_case)]
@@ -816,16 +813,8 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
         let _ = write!(o, "<p>{}</p>", t(lang, "none"));
     } else {
         let kinds = s.kinds_by_severity();
-        let _ = write!(
-            o,
-            "<table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-            t(lang, "h.findings"),
-            t(lang, "col.detector"),
-            t(lang, "col.high"),
-            t(lang, "col.medium"),
-            t(lang, "col.low"),
-            t(lang, "col.total")
-        );
+        let heads = ["col.detector", "col.high", "col.medium", "col.low", "col.total"].map(|k| t(lang, k));
+        open_table(&mut o, &format!("<table><caption>{}</caption>", t(lang, "h.findings")), &heads);
         for (k, c) in &kinds {
             let _ = write!(
                 o,
@@ -874,14 +863,8 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
     let mut rules: Vec<&(&'static str, RuleCount)> = s.by_rule.iter().collect();
     rules.sort_by_key(|(rule, _)| *rule);
     if !rules.is_empty() {
-        let _ = write!(
-            o,
-            "<table aria-labelledby=\"rules\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-            t(lang, "col.rule"),
-            t(lang, "col.what"),
-            t(lang, "col.citation"),
-            t(lang, "col.n")
-        );
+        let heads = ["col.rule", "col.what", "col.citation", "col.n"].map(|k| t(lang, k));
+        open_table(&mut o, "<table aria-labelledby=\"rules\">", &heads);
         for (rule, r) in rules {
             let cites: Vec<String> = r.citations.iter().map(|c| esc(c)).collect();
             let _ = write!(
@@ -918,16 +901,9 @@ pub fn html_sections(s: &Summary, lang: Lang) -> String {
 /// A table of findings: severity, detector, record, file and line, evidence, rule and citation.
 pub fn findings_table(findings: &[Finding], lang: Lang) -> String {
     let mut o = String::with_capacity(256 * findings.len() + 512);
-    let _ = write!(
-        o,
-        "<div class=\"table-wrap\"><table class=\"findings\"><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        t(lang, "col.severity"),
-        t(lang, "col.detector"),
-        t(lang, "col.record"),
-        t(lang, "col.where"),
-        t(lang, "col.evidence"),
-        t(lang, "col.rule")
-    );
+    let heads =
+        ["col.severity", "col.detector", "col.record", "col.where", "col.evidence", "col.rule"].map(|k| t(lang, k));
+    open_table(&mut o, "<div class=\"table-wrap\"><table class=\"findings\">", &heads);
     for fd in findings {
         let _ = write!(
             o,

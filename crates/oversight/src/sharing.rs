@@ -67,8 +67,16 @@ pub(crate) fn columns(headers: &csv::StringRecord) -> Option<(usize, usize)> {
     src.zip(dst)
 }
 
-/// Audits a sharing list read from `input` (`path` names it in messages).
-pub fn audit<R: Read>(path: &Path, input: R, dir: &Directory, out: &mut dyn FnMut(Finding)) -> Result<SharingReport> {
+/// Reads a sharing list from `input` (`path` names it in messages): hands `row` each kept row's
+/// line, sharing agency and recipient (trimmed), the whole record and the header; a row with the wrong number
+/// of fields or an empty name is rejected into `stats`, with its line. Fails when the header has
+/// no source-agency or recipient column.
+pub(crate) fn read_rows<R: Read>(
+    path: &Path,
+    input: R,
+    stats: &mut ImportStats,
+    mut row: impl FnMut(u64, &str, &str, &csv::StringRecord, &csv::StringRecord),
+) -> Result<()> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let headers = reader.headers().map_err(|e| Error::csv(path, e))?.clone();
     let Some((src, dst)) = columns(&headers) else {
@@ -81,23 +89,32 @@ pub fn audit<R: Read>(path: &Path, input: R, dir: &Directory, out: &mut dyn FnMu
             ),
         });
     };
-    let mut report = SharingReport::default();
-    let mut cache: HashMap<String, Resolution> = HashMap::new();
     let mut record = csv::StringRecord::new();
-    while next_record(&mut reader, &mut record, &mut report.stats, path)? {
+    while next_record(&mut reader, &mut record, stats, path)? {
         let line = record.position().map_or(0, |p| p.line());
-        report.stats.read += 1;
+        stats.read += 1;
         if record.len() != headers.len() {
-            report.stats.reject(line, None, format!("{} fields, the header has {}", record.len(), headers.len()));
+            stats.reject(line, None, format!("{} fields, the header has {}", record.len(), headers.len()));
             continue;
         }
         let (a, b) = (record[src].trim(), record[dst].trim());
         if a.is_empty() || b.is_empty() {
             let col = if a.is_empty() { &headers[src] } else { &headers[dst] };
-            report.stats.reject(line, Some(col), "empty agency name");
+            stats.reject(line, Some(col), "empty agency name");
             continue;
         }
-        report.stats.kept += 1;
+        stats.kept += 1;
+        row(line, a, b, &record, &headers);
+    }
+    Ok(())
+}
+
+/// Audits a sharing list read from `input` (`path` names it in messages).
+pub fn audit<R: Read>(path: &Path, input: R, dir: &Directory, out: &mut dyn FnMut(Finding)) -> Result<SharingReport> {
+    let mut report = SharingReport::default();
+    let mut cache: HashMap<String, Resolution> = HashMap::new();
+    let mut findings = 0;
+    read_rows(path, input, &mut report.stats, |line, a, b, _, _| {
         for n in [a, b] {
             if !cache.contains_key(n) {
                 cache.insert(n.to_owned(), dir.resolve(n));
@@ -105,7 +122,7 @@ pub fn audit<R: Read>(path: &Path, input: R, dir: &Directory, out: &mut dyn FnMu
         }
         let (ra, rb) = (&cache[a], &cache[b]);
         for f in judge(ra, rb) {
-            report.stats.findings += 1;
+            findings += 1;
             out(Finding {
                 kind: f.0,
                 severity: f.1,
@@ -122,7 +139,8 @@ pub fn audit<R: Read>(path: &Path, input: R, dir: &Directory, out: &mut dyn FnMu
                 also_in: Vec::new(),
             });
         }
-    }
+    })?;
+    report.stats.findings = findings;
     report.resolutions = cache.into_iter().collect();
     Ok(report)
 }
