@@ -491,7 +491,7 @@ pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut for
     };
     let k = kind.clone();
     let result = tokio::task::spawn_blocking(move || run_audit(&k, &guard.0)).await;
-    let (mut findings, records, profile) = match result {
+    let (mut findings, records, profile, jurisdiction) = match result {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => return fail(StatusCode::UNPROCESSABLE_ENTITY, lang.f("audit.unreadable", &[&name, &e])),
         Err(e) => return fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
@@ -511,6 +511,7 @@ pub(super) async fn upload(State(c): St, headers: HeaderMap, cert: Cert, mut for
         read: records.0,
         kept: records.1,
         rejected: records.0 - records.1,
+        jurisdiction,
         ..Default::default()
     });
     oversight::report::sort_most_severe_first(&mut findings);
@@ -529,15 +530,16 @@ async fn drain(form: &mut Multipart) {
     }
 }
 
-/// What an audit of an upload gives: the findings, (records read, kept), and the searches'
-/// profile (search audits).
-type AuditResult = (Vec<Finding>, (u64, u64), Option<oversight::search_audit::Profile>);
+/// What an audit of an upload gives: the findings, (records read, kept), the searches' profile
+/// and whose statutes its findings cite (search audits).
+type AuditResult = (Vec<Finding>, (u64, u64), Option<oversight::search_audit::Profile>, Option<String>);
 
 /// Runs the importer of `kind` over the uploaded file.
 fn run_audit(kind: &str, path: &std::path::Path) -> Result<AuditResult, String> {
     let mut out = Vec::new();
     let read_kept = |s: &oversight::ImportStats| (s.read, s.kept);
-    let (read, profile) = match kind {
+    let (mut profile, mut jurisdiction) = (None, None);
+    let read = match kind {
         "searches" => {
             oversight::searches::open(path).map_err(|e| e.to_string())?;
             let rules = oversight::search_audit::SearchRules::default();
@@ -547,32 +549,32 @@ fn run_audit(kind: &str, path: &std::path::Path) -> Result<AuditResult, String> 
             if let Some(e) = &file.error {
                 return Err(e.clone());
             }
-            (read_kept(&file.stats), Some(audit.profile))
+            let j = &file.jurisdiction;
+            jurisdiction = Some(match &j.state {
+                Some(st) => format!("{st} ({})", j.how),
+                // The console has no --state: the reason alone.
+                None => format!("— ({})", j.how.trim_end_matches("; give --state")),
+            });
+            let read = read_kept(&file.stats);
+            profile = Some(audit.profile);
+            read
         }
         "sharing" => {
             let dir = oversight::directory::Directory::builtin().map_err(|e| e.to_string())?;
-            (
-                read_kept(
-                    &oversight::sharing::audit_file(path, &dir, &mut |f| out.push(f)).map_err(|e| e.to_string())?.stats,
-                ),
-                None,
+            read_kept(
+                &oversight::sharing::audit_file(path, &dir, &mut |f| out.push(f)).map_err(|e| e.to_string())?.stats,
             )
         }
-        "emails" => (
-            read_kept(&oversight::emails::audit_path(path, &mut |f| out.push(f)).map_err(|e| e.to_string())?.stats),
-            None,
-        ),
+        "emails" => {
+            read_kept(&oversight::emails::audit_path(path, &mut |f| out.push(f)).map_err(|e| e.to_string())?.stats)
+        }
         _ => {
             let now_ms = (now() as i64) * 1000;
             let as_of = oversight::time::Timestamp { millis: now_ms, zone_known: true };
-            (
-                read_kept(
-                    &oversight::intelligence::audit_file(path, as_of, &mut |f| out.push(f))
-                        .map_err(|e| e.to_string())?,
-                ),
-                None,
+            read_kept(
+                &oversight::intelligence::audit_file(path, as_of, &mut |f| out.push(f)).map_err(|e| e.to_string())?,
             )
         }
     };
-    Ok((out, read, profile))
+    Ok((out, read, profile, jurisdiction))
 }
