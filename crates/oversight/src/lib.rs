@@ -38,6 +38,8 @@
 //! assert_eq!(findings[0].severity, oversight::finding::Severity::High);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod directory;
 pub mod emails;
 pub mod error;
