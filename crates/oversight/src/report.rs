@@ -18,7 +18,7 @@ use model::lang::Lang;
 use crate::finding::{Finding, Kind, Severity, Subject};
 use crate::search_audit::Profile;
 use crate::transparency::bar_chart;
-use crate::transparency::render::{esc, STYLE};
+use crate::transparency::render::{esc, open_table, STYLE};
 
 /// Examples kept per detector.
 pub const EXAMPLES: usize = 3;
@@ -693,17 +693,6 @@ fn file_href(path: &str) -> String {
         }
     }
     out
-}
-
-/// Opens a table: `open` is its start tag (with its accessible name), then the header row of
-/// `heads` (already HTML), and the body.
-fn open_table(out: &mut String, open: &str, heads: &[&str]) {
-    out.push_str(open);
-    out.push_str("<thead><tr>");
-    for h in heads {
-        let _ = write!(out, "<th scope=\"col\">{h}</th>");
-    }
-    out.push_str("</tr></thead><tbody>");
 }
 
 /// A chart and the table of its numbers.

@@ -95,7 +95,7 @@ impl Default for SearchRules {
 /// Returns what the aggregate detectors need to know about the row.
 /// Citations follow [`SearchRules::state`].
 pub fn detect_row(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding)) -> RowFacts {
-    detect_row_in(s, rules, &Law::of(&Jurisdiction { state: rules.state.clone(), how: String::new() }), out)
+    detect_row_in(s, rules, &Law::of(rules.state.as_deref()), out)
 }
 
 fn detect_row_in(s: &Search, rules: &SearchRules, law: &Law, out: &mut dyn FnMut(Finding)) -> RowFacts {
@@ -114,7 +114,7 @@ fn detect_row_in(s: &Search, rules: &SearchRules, law: &Law, out: &mut dyn FnMut
 /// slower; the tests hold the fast path to it.
 pub fn detect_row_reference(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding)) -> RowFacts {
     let text = s.purpose_text();
-    let law = Law::of(&Jurisdiction { state: rules.state.clone(), how: String::new() });
+    let law = Law::of(rules.state.as_deref());
     detect_tokens(s, &text, &justification::tokens(&text), true, rules, &law, out)
 }
 
@@ -378,8 +378,7 @@ struct Law {
 }
 
 impl Law {
-    fn of(j: &Jurisdiction) -> Law {
-        let state = j.state.as_deref();
+    fn of(state: Option<&str>) -> Law {
         let is = |code: &str| state.is_some_and(|s| s.eq_ignore_ascii_case(code));
         let practice = match state {
             Some(s) => format!("; practice concern (no statute of {s} in the law library governs it)"),
@@ -584,7 +583,7 @@ pub fn audit_files(
     let mut done_bytes = 0u64;
     for (i, path) in paths.iter().enumerate() {
         let jurisdiction = jurisdiction(path, rules, &mut dir);
-        let law = Law::of(&jurisdiction);
+        let law = Law::of(jurisdiction.state.as_deref());
         let mut file = FileAudit { path: path.clone(), jurisdiction, ..Default::default() };
         let reader = match searches::open(path) {
             Ok(r) => r,

@@ -541,7 +541,6 @@ fn run_audit(kind: &str, path: &std::path::Path) -> Result<AuditResult, String> 
     let (mut profile, mut jurisdiction) = (None, None);
     let read = match kind {
         "searches" => {
-            oversight::searches::open(path).map_err(|e| e.to_string())?;
             let rules = oversight::search_audit::SearchRules::default();
             let audit =
                 oversight::search_audit::audit_files(&[path.to_owned()], &rules, &mut |_, _| {}, &mut |f| out.push(f));

@@ -23,6 +23,17 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
+/// Opens a table: `open` is its start tag (with its accessible name), then the header row of
+/// `heads` (already HTML), and the body.
+pub(crate) fn open_table(out: &mut String, open: &str, heads: &[&str]) {
+    out.push_str(open);
+    out.push_str("<thead><tr>");
+    for h in heads {
+        let _ = write!(out, "<th scope=\"col\">{h}</th>");
+    }
+    out.push_str("</tr></thead><tbody>");
+}
+
 /// CSV: `section,key,label,measure,value`, one row per number (and per string of the metadata).
 pub(super) fn csv(report: &Report) -> String {
     let value = serde_json::to_value(report).unwrap_or(Value::Null);
@@ -611,17 +622,12 @@ impl Page<'_> {
         } else if fu.entries.is_empty() {
             self.none(&self.t("funding.entries").to_lowercase(), year);
         } else {
-            let _ = write!(
-                self.out,
-                "<table data-section=\"funding.entries\"><caption>{}</caption><thead><tr><th scope=\"col\">#</th>\
-                 <th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th>\
-                 </tr></thead><tbody>",
-                esc(self.t("funding.entries")),
-                esc(self.t("col.program")),
-                esc(self.t("col.grantor")),
-                esc(self.t("col.purpose")),
-                esc(self.t("col.amount_usd")),
+            let heads = ["col.program", "col.grantor", "col.purpose", "col.amount_usd"].map(|k| esc(self.t(k)));
+            let open = format!(
+                "<table data-section=\"funding.entries\"><caption>{}</caption>",
+                esc(self.t("funding.entries"))
             );
+            open_table(&mut self.out, &open, &["#", &heads[0], &heads[1], &heads[2], &heads[3]]);
             for e in &fu.entries {
                 let _ = write!(
                     self.out,
@@ -635,15 +641,12 @@ impl Page<'_> {
                 );
             }
             self.out.push_str("</tbody></table>");
-            let _ = write!(
-                self.out,
-                "<table data-section=\"funding.by_grantor\"><caption>{}</caption><thead><tr><th scope=\"col\">{}</th>\
-                 <th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-                esc(self.t("funding.by_grantor")),
-                esc(self.t("col.grantor")),
-                esc(self.t("col.amount_usd")),
-                esc(self.t("col.entries")),
+            let heads = ["col.grantor", "col.amount_usd", "col.entries"].map(|k| esc(self.t(k)));
+            let open = format!(
+                "<table data-section=\"funding.by_grantor\"><caption>{}</caption>",
+                esc(self.t("funding.by_grantor"))
             );
+            open_table(&mut self.out, &open, &heads.each_ref().map(String::as_str));
             for g in &fu.by_grantor {
                 let _ = write!(
                     self.out,
