@@ -34,6 +34,7 @@ fn decision(i: u64, outcome: Outcome) -> Entry {
         certifications: vec![],
         justification_signals: vec![],
         policy_digest: "00".repeat(32),
+        federation: None,
     })
 }
 

@@ -116,6 +116,7 @@ pub fn decision(
         certifications: request.certifications.clone(),
         justification_signals: decision.justification_signals.clone(),
         policy_digest: decision.policy_digest.clone(),
+        federation: None,
     })
 }
 

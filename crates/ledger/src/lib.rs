@@ -43,6 +43,7 @@
 #![warn(missing_docs)]
 
 pub mod checkpoint;
+pub mod http;
 mod log;
 pub mod merkle;
 pub mod note;

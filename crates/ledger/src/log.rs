@@ -376,6 +376,16 @@ impl Ledger {
         self.inner.signer.verifier()
     }
 
+    /// Signs `body` (a note body: lines ending in a newline) with the log's key and returns the
+    /// signed note. Only statements that cannot be read as a checkpoint should be signed this
+    /// way (their first line names what they are), so that no signed note is taken for another.
+    pub fn sign_note(&self, body: &str) -> Result<String, LedgerError> {
+        if Checkpoint::parse(body).is_ok() {
+            return Err(LedgerError::Config("refusing to sign a checkpoint body outside a checkpoint".into()));
+        }
+        Ok(sign_note(body, &[&self.inner.signer], 0))
+    }
+
     /// Submits an entry without waiting; the returned [`Pending`] resolves to
     /// its index once durable. Submissions from one thread keep their order.
     pub fn submit(&self, entry: Vec<u8>) -> Result<Pending, LedgerError> {

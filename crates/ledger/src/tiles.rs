@@ -195,11 +195,12 @@ pub struct HttpFetcher {
 impl HttpFetcher {
     /// A fetcher for the log published under `base` (e.g. `http://host/log/`).
     pub fn new(base: &str) -> Self {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(std::time::Duration::from_secs(30)))
-            .build();
-        Self { base: base.trim_end_matches('/').to_string(), agent: config.into() }
+        Self::with_agent(base, crate::http::agent(std::time::Duration::from_secs(30)))
+    }
+
+    /// A fetcher that uses `agent` (for example [`crate::http::tls_agent`] trusting a private CA).
+    pub fn with_agent(base: &str, agent: ureq::Agent) -> Self {
+        Self { base: base.trim_end_matches('/').to_string(), agent }
     }
 }
 

@@ -57,11 +57,13 @@ pub struct WitnessClient {
 impl WitnessClient {
     /// A client for these witnesses.
     pub fn new(endpoints: Vec<WitnessEndpoint>) -> Self {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(std::time::Duration::from_secs(10)))
-            .build();
-        Self { known: vec![0; endpoints.len()], endpoints, agent: config.into() }
+        Self::with_agent(endpoints, crate::http::agent(std::time::Duration::from_secs(10)))
+    }
+
+    /// A client that reaches the witnesses with `agent` (for example over mutual TLS,
+    /// [`crate::http::tls_agent`]).
+    pub fn with_agent(endpoints: Vec<WitnessEndpoint>, agent: ureq::Agent) -> Self {
+        Self { known: vec![0; endpoints.len()], endpoints, agent }
     }
 
     /// Sends the checkpoint `note` (of tree `size`) to every witness and

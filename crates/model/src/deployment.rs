@@ -1,7 +1,7 @@
 //! A deployment: the agencies that take part in a hub and the data sources they own.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -340,13 +340,73 @@ impl Funding {
     }
 }
 
+/// This hub's part in a federation of hubs (`[federation]`): its name among its peers, whose law it
+/// enforces, the agencies it serves, and the TLS files of hub-to-hub traffic (paths relative to the
+/// deployment file).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Federation {
+    /// This hub's name among its peers: the subject `CN` of its TLS certificate (whose `OU` is `hub`).
+    pub name: String,
+    /// The jurisdictions whose law this hub enforces (for example `["US-CA"]`): the law library's
+    /// policies of other states and cities are left out; federal law and agreements always apply.
+    pub law: Vec<String>,
+    /// The agencies that are this hub's members: the only ones whose requests it may send to a peer.
+    pub agencies: Vec<String>,
+    /// The federation's CA certificate (PEM): peers' certificates must chain to it.
+    pub ca: PathBuf,
+    /// This hub's certificate (PEM, `serverAuth` and `clientAuth`, subject `OU=hub`, `CN=<name>`):
+    /// it serves with it and presents it to its peers.
+    pub cert: PathBuf,
+    /// The private key of `cert` (PEM).
+    pub key: PathBuf,
+    /// How long a forwarded request's envelope is valid, in seconds (default 300): an envelope
+    /// older than this, or from further in the future, is refused.
+    #[serde(default = "default_window")]
+    pub window_secs: u64,
+}
+
+fn default_window() -> u64 {
+    300
+}
+
+/// A peer hub (`[[peer]]`): where it is, how to check what it signs, and what it serves.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Peer {
+    /// Its name: the subject `CN` of its TLS certificate.
+    pub name: String,
+    /// Its ledger's origin (the name in its checkpoints and receipts).
+    pub origin: String,
+    /// Its base URL (`https://host:port`).
+    pub url: String,
+    /// Its ledger's verifier key (its `DATA/ledger.vkey`, or `GET /v1/ledger/key`). Required to
+    /// serve; `fusionguard demo --federation` fills it in.
+    #[serde(default)]
+    pub vkey: Option<String>,
+    /// The agencies that are its members (whose requests it may send here).
+    #[serde(default)]
+    pub agencies: Vec<String>,
+    /// The sources it serves (requests for them are forwarded to it).
+    #[serde(default)]
+    pub sources: Vec<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DeploymentFile {
+    /// Another deployment file (relative to this one) whose agencies, sources, funding and limits
+    /// this one starts from.
+    #[serde(default)]
+    extends: Option<PathBuf>,
     #[serde(default)]
     name: String,
     #[serde(default)]
-    limits: Limits,
+    federation: Option<Federation>,
+    #[serde(default, rename = "peer")]
+    peers: Vec<Peer>,
+    #[serde(default)]
+    limits: Option<Limits>,
     #[serde(default, rename = "agency")]
     agencies: Vec<Agency>,
     #[serde(default, rename = "source")]
@@ -364,6 +424,8 @@ pub struct Deployment {
     sources: Vec<Source>,
     limits: Limits,
     funding: Vec<Funding>,
+    federation: Option<Federation>,
+    peers: Vec<Peer>,
     agency_index: HashMap<String, usize>,
     source_index: HashMap<String, usize>,
 }
@@ -373,24 +435,58 @@ impl Deployment {
     pub const FILE: &'static str = "deployment.toml";
 
     /// Loads `DIR/deployment.toml` (or the file itself if `path` is a file).
+    /// Loads `DIR/deployment.toml` (or the file itself if `path` is a file), with the file it
+    /// `extends` (one level), and with the federation's file paths made relative to the file.
     pub fn load(path: &Path) -> Result<Self, DeploymentError> {
         let file = if path.is_dir() { path.join(Self::FILE) } else { path.to_path_buf() };
+        let (mut parsed, shown) = Self::read_file(&file)?;
+        let dir = file.parent().unwrap_or(Path::new("."));
+        if let Some(base) = parsed.extends.take() {
+            let base = dir.join(base);
+            let (base, base_shown) = Self::read_file(&base)?;
+            if base.extends.is_some() {
+                return Err(DeploymentError::Invalid {
+                    path: base_shown,
+                    message: "a deployment that another extends cannot itself extend one".into(),
+                });
+            }
+            parsed = merge(base, parsed);
+        }
+        if let Some(f) = &mut parsed.federation {
+            for p in [&mut f.ca, &mut f.cert, &mut f.key] {
+                *p = dir.join(&*p);
+            }
+        }
+        Self::build(parsed, &shown)
+    }
+
+    fn read_file(file: &Path) -> Result<(DeploymentFile, String), DeploymentError> {
         let shown = file.display().to_string();
         let text =
-            std::fs::read_to_string(&file).map_err(|source| DeploymentError::Io { path: shown.clone(), source })?;
-        Self::parse(&text, &shown)
+            std::fs::read_to_string(file).map_err(|source| DeploymentError::Io { path: shown.clone(), source })?;
+        let parsed = toml::from_str(&text)
+            .map_err(|e| DeploymentError::Syntax { path: shown.clone(), message: e.to_string() })?;
+        Ok((parsed, shown))
     }
 
-    /// Parses a deployment from TOML text.
+    /// Parses a deployment from TOML text (`extends` needs [`Deployment::load`]).
     pub fn from_toml_str(text: &str) -> Result<Self, DeploymentError> {
-        Self::parse(text, "<deployment>")
-    }
-
-    fn parse(text: &str, path: &str) -> Result<Self, DeploymentError> {
+        let path = "<deployment>";
         let file: DeploymentFile = toml::from_str(text)
             .map_err(|e| DeploymentError::Syntax { path: path.to_string(), message: e.to_string() })?;
+        if file.extends.is_some() {
+            return Err(DeploymentError::Invalid {
+                path: path.into(),
+                message: "`extends` names a file: load the deployment from its file".into(),
+            });
+        }
+        Self::build(file, path)
+    }
+
+    fn build(file: DeploymentFile, path: &str) -> Result<Self, DeploymentError> {
         let invalid = |message: String| DeploymentError::Invalid { path: path.to_string(), message };
-        file.limits.check().map_err(invalid)?;
+        let limits = file.limits.unwrap_or_default();
+        limits.check().map_err(invalid)?;
         let mut agency_index = HashMap::new();
         for (i, a) in file.agencies.iter().enumerate() {
             if agency_index.insert(a.id.clone(), i).is_some() {
@@ -434,15 +530,38 @@ impl Deployment {
         for (i, f) in file.funding.iter().enumerate() {
             f.check().map_err(|why| invalid(format!("funding entry {} ({:?}): {why}", i + 1, f.program)))?;
         }
+        check_federation(file.federation.as_ref(), &file.peers, &agency_index, &source_index).map_err(invalid)?;
         Ok(Self {
             name: file.name,
             agencies: file.agencies,
             sources: file.sources,
-            limits: file.limits,
+            limits,
             funding: file.funding,
+            federation: file.federation,
+            peers: file.peers,
             agency_index,
             source_index,
         })
+    }
+
+    /// This hub's part in a federation (`[federation]`), if it has one.
+    pub fn federation(&self) -> Option<&Federation> {
+        self.federation.as_ref()
+    }
+
+    /// The peer hubs (`[[peer]]`), in file order.
+    pub fn peers(&self) -> &[Peer] {
+        &self.peers
+    }
+
+    /// The peer that serves `source`, if a peer does (the first that lists it).
+    pub fn peer_for_source(&self, source: &str) -> Option<&Peer> {
+        self.peers.iter().find(|p| p.sources.iter().any(|s| s == source))
+    }
+
+    /// The peer whose ledger origin is `origin`.
+    pub fn peer_by_origin(&self, origin: &str) -> Option<&Peer> {
+        self.peers.iter().find(|p| p.origin == origin)
     }
 
     /// The hub's rate limits and quotas (the `[limits]` table, defaults where absent).
@@ -485,6 +604,79 @@ impl Deployment {
     pub fn sources(&self) -> &[Source] {
         &self.sources
     }
+}
+
+/// A deployment that extends `base`: the base's agencies and sources first, then its own; its
+/// own name, federation, peers, limits and funding where it gives them.
+fn merge(base: DeploymentFile, mut own: DeploymentFile) -> DeploymentFile {
+    let mut agencies = base.agencies;
+    agencies.append(&mut own.agencies);
+    let mut sources = base.sources;
+    sources.append(&mut own.sources);
+    DeploymentFile {
+        extends: None,
+        name: if own.name.is_empty() { base.name } else { own.name },
+        federation: own.federation,
+        peers: own.peers,
+        limits: own.limits.or(base.limits),
+        agencies,
+        sources,
+        funding: if own.funding.is_empty() { base.funding } else { own.funding },
+    }
+}
+
+/// Checks `[federation]` and `[[peer]]`: names and origins unique, every agency and source they
+/// list known, no source served by two peers, every URL `https://`.
+fn check_federation(
+    federation: Option<&Federation>,
+    peers: &[Peer],
+    agencies: &HashMap<String, usize>,
+    sources: &HashMap<String, usize>,
+) -> Result<(), String> {
+    let Some(f) = federation else {
+        return match peers.first() {
+            Some(p) => Err(format!("peer {:?}: a deployment with peers needs a [federation] table", p.name)),
+            None => Ok(()),
+        };
+    };
+    if f.name.trim().is_empty() {
+        return Err("federation.name must not be empty".into());
+    }
+    for j in &f.law {
+        Jurisdiction::parse(j).map_err(|e| format!("federation.law: {e}"))?;
+    }
+    if f.window_secs == 0 || f.window_secs > 86_400 {
+        return Err(format!("federation.window_secs is {}; expected 1 to 86400", f.window_secs));
+    }
+    let unknown_agency = |a: &String| (!agencies.contains_key(a)).then(|| format!("agency {a:?} is not registered"));
+    if let Some(why) = f.agencies.iter().find_map(unknown_agency) {
+        return Err(format!("federation.agencies: {why}"));
+    }
+    let mut served: HashMap<&str, &str> = HashMap::new();
+    for (i, p) in peers.iter().enumerate() {
+        let at = format!("peer {:?}", p.name);
+        if p.name.trim().is_empty() || p.origin.trim().is_empty() {
+            return Err(format!("peer {}: `name` and `origin` must not be empty", i + 1));
+        }
+        if p.name == f.name || peers[..i].iter().any(|q| q.name == p.name || q.origin == p.origin) {
+            return Err(format!("{at}: its name and origin must differ from this hub's and every other peer's"));
+        }
+        if !p.url.starts_with("https://") {
+            return Err(format!("{at}: url {:?} must start with https:// (hub-to-hub traffic is mutual TLS)", p.url));
+        }
+        if let Some(why) = p.agencies.iter().find_map(unknown_agency) {
+            return Err(format!("{at}: {why}"));
+        }
+        for s in &p.sources {
+            if !sources.contains_key(s) {
+                return Err(format!("{at}: source {s:?} is not registered"));
+            }
+            if let Some(other) = served.insert(s, &p.name) {
+                return Err(format!("{at}: source {s:?} is already served by peer {other:?}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

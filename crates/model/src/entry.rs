@@ -15,6 +15,16 @@
 //!   (the `notify_subject` obligation).
 //! * `release` ([`ReleaseEntry`]): the requester fetched the data of an approved review; every
 //!   such fetch is logged before the data leaves.
+//! * `outbound` ([`DecisionEntry`] with [`FederationInfo`]): this hub decided a request for a
+//!   source a peer hub serves, by the law that binds its side, and sends it to that peer.
+//! * `inbound` ([`DecisionEntry`] with [`FederationInfo`]): a peer hub sent a request; this hub
+//!   decided it by its own law, with the originator rule over the whole chain.
+//! * `peer_receipt` ([`PeerReceiptEntry`]): the peer's signed receipt for an `outbound` request,
+//!   logged before anything from the peer reaches the user.
+//! * `forward_failed` ([`ForwardFailedEntry`]): an `outbound` request got no valid answer from
+//!   the peer; nothing was released.
+//! * `peer_refused` ([`PeerRefusedEntry`]): an envelope sent to this hub was refused (unknown
+//!   sender, bad signature, a shortened chain, replayed or expired).
 //!
 //! Free text never appears in clear: strings a requester can choose that are not ids of the
 //! deployment or words of a closed vocabulary (a legal basis's reference and issuer, the ids of
@@ -29,7 +39,7 @@
 //! let Entry::Review(review) = Entry::from_json_slice(line).unwrap() else { panic!() };
 //! assert_eq!((review.decision_index, review.verdict), (4, Verdict::Approve));
 //! let err = Entry::from_json_slice(br#"{"type":"memo","v":1}"#).unwrap_err();
-//! assert_eq!(err.to_string(), "unknown entry type \"memo\" (known: decision, refused, review, notified, release)");
+//! assert!(err.to_string().starts_with("unknown entry type \"memo\" (known: decision, refused,"));
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -41,7 +51,33 @@ use crate::{ChainLink, LegalBasis, Outcome};
 pub const ENTRY_VERSION: u32 = 1;
 
 /// The entry kinds, as their `type` member spells them.
-pub const KINDS: &[&str] = &["decision", "refused", "review", "notified", "release"];
+pub const KINDS: &[&str] = &[
+    "decision",
+    "refused",
+    "review",
+    "notified",
+    "release",
+    "outbound",
+    "inbound",
+    "peer_receipt",
+    "forward_failed",
+    "peer_refused",
+];
+
+/// Why a forwarded request failed ([`ForwardFailedEntry::why`]), a closed vocabulary.
+pub const FORWARD_FAILURES: &[&str] = &["unreachable", "refused", "bad_receipt", "unverified_receipt"];
+
+/// Why an envelope was refused ([`PeerRefusedEntry::why`]), a closed vocabulary.
+pub const PEER_REFUSALS: &[&str] = &[
+    "malformed",
+    "unknown_peer",
+    "not_the_sender",
+    "bad_signature",
+    "broken_chain",
+    "not_a_member",
+    "expired",
+    "replayed",
+];
 
 /// How a string field holds a keyed hash instead of free text: `hmac:` and 64 hex digits.
 pub const HMAC_PREFIX: &str = "hmac:";
@@ -62,6 +98,16 @@ pub enum Entry {
     Notified(NotifiedEntry),
     /// A fetch of an approved review's data.
     Release(ReleaseEntry),
+    /// A decision on a request this hub sends to a peer hub.
+    Outbound(DecisionEntry),
+    /// A decision on a request a peer hub sent.
+    Inbound(DecisionEntry),
+    /// A peer's receipt for an outbound request.
+    PeerReceipt(PeerReceiptEntry),
+    /// An outbound request that got no valid answer.
+    ForwardFailed(ForwardFailedEntry),
+    /// A refused envelope.
+    PeerRefused(PeerRefusedEntry),
 }
 
 /// The requester as a decision entry records it.
@@ -143,8 +189,85 @@ pub struct DecisionEntry {
     pub justification_signals: Vec<String>,
     /// SHA-256 (hex) of the policy library that decided.
     pub policy_digest: String,
+    /// Present on `outbound` and `inbound` entries only: the peer and the envelope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federation: Option<FederationInfo>,
 }
 
+/// What an `outbound` or `inbound` entry says about the hop between hubs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationInfo {
+    /// The peer hub's ledger origin: where an outbound request goes, or whence an inbound one came.
+    pub peer: String,
+    /// SHA-256 (hex) of the envelope's signed content as this hub sent or received it.
+    pub envelope: String,
+    /// The envelope's nonce (hex).
+    pub nonce: String,
+    /// The hubs the request passed through before this one, by ledger origin, the one whose
+    /// member asked first.
+    pub hops: Vec<String>,
+    /// On an `inbound` entry: the sender's ledger index of its `outbound` entry (its receipt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_index: Option<u64>,
+}
+
+/// The `peer_receipt` entry: the peer's receipt for an `outbound` request, verified.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerReceiptEntry {
+    /// Entry format version ([`ENTRY_VERSION`]).
+    pub v: u32,
+    /// When the receipt was logged (Unix seconds, UTC).
+    pub time: u64,
+    /// The outbound decision's id.
+    pub decision_id: String,
+    /// The ledger index of the `outbound` entry.
+    pub decision_index: u64,
+    /// The peer's ledger origin.
+    pub peer: String,
+    /// The peer's ledger index of its `inbound` entry.
+    pub peer_index: u64,
+    /// RFC 9162 leaf hash (hex) of that entry.
+    pub peer_leaf: String,
+    /// The peer's decision.
+    pub peer_decision: Outcome,
+}
+
+/// The `forward_failed` entry: an `outbound` request got no valid answer; nothing was released.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardFailedEntry {
+    /// Entry format version ([`ENTRY_VERSION`]).
+    pub v: u32,
+    /// When (Unix seconds, UTC).
+    pub time: u64,
+    /// The outbound decision's id.
+    pub decision_id: String,
+    /// The ledger index of the `outbound` entry.
+    pub decision_index: u64,
+    /// The peer's ledger origin.
+    pub peer: String,
+    /// One of [`FORWARD_FAILURES`].
+    pub why: String,
+}
+
+/// The `peer_refused` entry: an envelope this hub refused.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerRefusedEntry {
+    /// Entry format version ([`ENTRY_VERSION`]).
+    pub v: u32,
+    /// When (Unix seconds, UTC).
+    pub time: u64,
+    /// The sender: a peer's ledger origin, or a keyed hash of the name a sender not among the
+    /// peers gave.
+    pub peer: String,
+    /// One of [`PEER_REFUSALS`].
+    pub why: String,
+    /// SHA-256 (hex) of the envelope's bytes.
+    pub envelope: String,
+}
 /// The token of a refused attempt: who really held it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -278,7 +401,7 @@ pub enum EntryError {
     #[error("no string `type` member")]
     NoType,
     /// A `type` this version does not define.
-    #[error("unknown entry type {0:?} (known: decision, refused, review, notified, release)")]
+    #[error("unknown entry type {0:?} (known: decision, refused, review, notified, release, outbound, inbound, peer_receipt, forward_failed, peer_refused)")]
     UnknownType(String),
     /// A `v` other than [`ENTRY_VERSION`].
     #[error("{kind} entry has format version {found}, this reader knows version {ENTRY_VERSION}")]
@@ -321,13 +444,35 @@ impl Entry {
         }
         let value = Value::Object(map);
         let malformed = |e: serde_json::Error| EntryError::Malformed { kind: kind.clone(), message: e.to_string() };
+        let federated = |d: DecisionEntry, want: bool| {
+            if d.federation.is_some() == want {
+                Ok(d)
+            } else if want {
+                Err(EntryError::Malformed { kind: kind.clone(), message: "missing field `federation`".into() })
+            } else {
+                Err(EntryError::Malformed { kind: kind.clone(), message: "unknown field `federation`".into() })
+            }
+        };
         Ok(match kind.as_str() {
-            "decision" => Entry::Decision(serde_json::from_value(value).map_err(malformed)?),
+            "decision" => Entry::Decision(federated(serde_json::from_value(value).map_err(malformed)?, false)?),
+            "outbound" => Entry::Outbound(federated(serde_json::from_value(value).map_err(malformed)?, true)?),
+            "inbound" => Entry::Inbound(federated(serde_json::from_value(value).map_err(malformed)?, true)?),
             "refused" => Entry::Refused(serde_json::from_value(value).map_err(malformed)?),
             "review" => Entry::Review(serde_json::from_value(value).map_err(malformed)?),
             "release" => Entry::Release(serde_json::from_value(value).map_err(malformed)?),
+            "peer_receipt" => Entry::PeerReceipt(serde_json::from_value(value).map_err(malformed)?),
+            "forward_failed" => Entry::ForwardFailed(serde_json::from_value(value).map_err(malformed)?),
+            "peer_refused" => Entry::PeerRefused(serde_json::from_value(value).map_err(malformed)?),
             _ => Entry::Notified(serde_json::from_value(value).map_err(malformed)?),
         })
+    }
+
+    /// The decision an entry records: a `decision`, `outbound` or `inbound` entry.
+    pub fn as_decision(&self) -> Option<&DecisionEntry> {
+        match self {
+            Entry::Decision(d) | Entry::Outbound(d) | Entry::Inbound(d) => Some(d),
+            _ => None,
+        }
     }
 
     /// The entry as JSON bytes, as the hub appends it.
@@ -336,7 +481,7 @@ impl Entry {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// The `type` member: "decision", "refused", "review", "notified" or "release".
+    /// The `type` member, one of [`KINDS`].
     pub fn kind(&self) -> &'static str {
         match self {
             Entry::Decision(_) => "decision",
@@ -344,17 +489,25 @@ impl Entry {
             Entry::Review(_) => "review",
             Entry::Notified(_) => "notified",
             Entry::Release(_) => "release",
+            Entry::Outbound(_) => "outbound",
+            Entry::Inbound(_) => "inbound",
+            Entry::PeerReceipt(_) => "peer_receipt",
+            Entry::ForwardFailed(_) => "forward_failed",
+            Entry::PeerRefused(_) => "peer_refused",
         }
     }
 
     /// When the event happened (Unix seconds, UTC).
     pub fn time(&self) -> u64 {
         match self {
-            Entry::Decision(e) => e.time,
             Entry::Refused(e) => e.time,
             Entry::Review(e) => e.time,
             Entry::Notified(e) => e.time,
             Entry::Release(e) => e.time,
+            Entry::Decision(e) | Entry::Outbound(e) | Entry::Inbound(e) => e.time,
+            Entry::PeerReceipt(e) => e.time,
+            Entry::ForwardFailed(e) => e.time,
+            Entry::PeerRefused(e) => e.time,
         }
     }
 }

@@ -164,7 +164,13 @@ impl<'d> SideDoor<'d> {
             out(f)
         };
         match entry {
-            Entry::Decision(d) => {
+            // An outbound permit releases nothing here (the peer decides again; its inbound
+            // entry is the release), but its deny is a denial like any other.
+            Entry::Outbound(d) if d.decision == Outcome::Deny => {
+                let (_, federal, _) = self.judge(d);
+                self.denial(index, d, federal);
+            }
+            Entry::Decision(d) | Entry::Inbound(d) => {
                 let (immigration, federal, local) = self.judge(d);
                 match d.decision {
                     Outcome::Permit => {
@@ -232,7 +238,13 @@ impl<'d> SideDoor<'d> {
                     }
                 }
             }
-            Entry::Refused(_) | Entry::Notified(_) | Entry::Release(_) => {}
+            Entry::Refused(_)
+            | Entry::Notified(_)
+            | Entry::Release(_)
+            | Entry::Outbound(_)
+            | Entry::PeerReceipt(_)
+            | Entry::ForwardFailed(_)
+            | Entry::PeerRefused(_) => {}
         }
     }
 

@@ -43,6 +43,7 @@ fn decision(i: u64) -> Entry {
         certifications: vec![],
         justification_signals: vec![],
         policy_digest: "00".repeat(32),
+        federation: None,
     })
 }
 

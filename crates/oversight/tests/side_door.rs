@@ -47,6 +47,7 @@ fn decision(
         certifications: vec![],
         justification_signals: vec![],
         policy_digest: "00".repeat(32),
+        federation: None,
     })
 }
 

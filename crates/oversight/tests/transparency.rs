@@ -67,6 +67,7 @@ fn decision(i: usize, d: &D) -> Entry {
         certifications: vec![],
         justification_signals: d.signals.iter().map(|s| (*s).to_string()).collect(),
         policy_digest: "ab".repeat(32),
+        federation: None,
     })
 }
 
