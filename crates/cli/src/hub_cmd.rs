@@ -321,6 +321,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     };
     let hub = Hub::open(options).context("cannot start the hub")?;
+    // A federated hub serves HTTPS with its [federation] certificate unless --tls-cert says otherwise.
+    let tls = tls.or_else(|| hub.federation_tls());
     let rt = runtime()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)

@@ -46,6 +46,7 @@ mod console;
 pub mod duties;
 pub mod enforce;
 pub mod entry;
+pub mod federation;
 pub mod keys;
 pub mod ledger_slot;
 pub mod limits;
@@ -164,9 +165,15 @@ impl HubOptions {
 }
 
 /// Loads the law library and deployment into a checkpoint, with every slice built.
+/// A federated hub's library keeps only the law of its `[federation] law` jurisdictions
+/// ([`policy::LawLibrary::restricted_to`]).
 pub fn load_engine(deployment: &Path, laws: &Path) -> Result<policy::Engine, HubError> {
     let library = policy::LawLibrary::load(laws).map_err(|e| HubError::Policy(format!("{}: {e}", laws.display())))?;
     let deployment = model::Deployment::load(deployment).map_err(|e| HubError::Policy(e.to_string()))?;
+    let library = match deployment.federation() {
+        Some(f) => library.restricted_to(&f.law),
+        None => library,
+    };
     let engine = policy::Engine::new(Arc::new(library), deployment).map_err(|e| HubError::Policy(e.to_string()))?;
     engine.warm();
     Ok(engine)
@@ -206,6 +213,13 @@ impl Hub {
         let data = &options.data;
         keys::create_private_dir(data)?;
         let engine = load_engine(&options.deployment, &options.laws)?;
+        let federation = federation::Federation::open(engine.deployment())?;
+        if federation.is_some() && options.store.is_some() {
+            return Err(HubError::Config(
+                "a federated hub keeps its state in its data directory: [federation] does not work with --store yet"
+                    .into(),
+            ));
+        }
         let connectors = sources::Connectors::load_with(data, engine.deployment(), options.sources_db.as_deref())?;
         let ledger_options = Options {
             checkpoint_interval: Some(options.checkpoint_interval),
@@ -269,10 +283,17 @@ impl Hub {
             certifications,
             secure_cookies: std::sync::atomic::AtomicBool::new(false),
             upload_limit: options.upload_limit,
+            federation,
         };
         let state = Arc::new(state);
         state.upkeep(false);
         Ok(Self { state, connections: options.connections })
+    }
+
+    /// The TLS files a federated hub serves with (its certificate, the federation's CA for its
+    /// peers' client certificates); `None` outside a federation.
+    pub fn federation_tls(&self) -> Option<tls::TlsFiles> {
+        self.state.federation.as_ref().map(federation::Federation::tls_files)
     }
 
     /// The ledger's verifier key.

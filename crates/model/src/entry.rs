@@ -200,7 +200,9 @@ pub struct DecisionEntry {
 pub struct FederationInfo {
     /// The peer hub's ledger origin: where an outbound request goes, or whence an inbound one came.
     pub peer: String,
-    /// SHA-256 (hex) of the envelope's signed content as this hub sent or received it.
+    /// The envelope's digest: SHA-256 (hex) of its request, nonce and validity, the part every
+    /// hub on the way signs; the sender's `outbound` and the receiver's `inbound` entry carry the
+    /// same.
     pub envelope: String,
     /// The envelope's nonce (hex).
     pub nonce: String,

@@ -44,6 +44,7 @@ pub mod vocab;
 pub use date::Date;
 pub use decision::{Decision, Outcome, Reason};
 pub use deployment::{
-    Agency, AgencyKind, Deployment, DeploymentError, Funding, ImmigrationRole, Jurisdiction, Limits, Source,
+    Agency, AgencyKind, Deployment, DeploymentError, Federation, Funding, ImmigrationRole, Jurisdiction, Limits, Peer,
+    Source,
 };
 pub use request::{ChainLink, LegalBasis, Request, RequestError, Requester, Subject};

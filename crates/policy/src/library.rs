@@ -518,6 +518,34 @@ impl LawLibrary {
         &self.policies
     }
 
+    /// The library as a hub that enforces only the law of `jurisdictions` holds it (a federated
+    /// hub's `[federation] law`): federal policies (`US`, `*`) and agreement templates stay, and
+    /// so do the policies of a listed state or city, of the state a listed city is in, and of the
+    /// cities of a listed state; every other state's and city's are left out. The digest then names the restriction too.
+    /// An empty list keeps everything.
+    pub fn restricted_to(mut self, jurisdictions: &[String]) -> Self {
+        if jurisdictions.is_empty() {
+            return self;
+        }
+        let keep = |p: &LawPolicy| {
+            p.agreement.is_some()
+                || p.jurisdiction == "*"
+                || p.jurisdiction == "US"
+                || jurisdictions.iter().any(|j| {
+                    let state = j.split('/').next().unwrap_or(j);
+                    p.jurisdiction == *j
+                        || p.jurisdiction == state
+                        || p.jurisdiction.strip_prefix(j.as_str()).is_some_and(|rest| rest.starts_with('/'))
+                })
+        };
+        self.policies.retain(keep);
+        let mut hasher = Sha256::new();
+        hasher.update(self.digest.as_bytes());
+        hasher.update(format!("\nrestricted to {}\n", jurisdictions.join(",")).as_bytes());
+        self.digest = hex::encode(hasher.finalize());
+        self
+    }
+
     /// SHA-256 (hex) over the schema and every policy file: names which library decided.
     pub fn digest(&self) -> &str {
         &self.digest

@@ -55,6 +55,8 @@ pub struct AppState {
     pub(crate) secure_cookies: std::sync::atomic::AtomicBool,
     /// The largest file an auditor may upload (bytes).
     pub(crate) upload_limit: u64,
+    /// The peer hubs and this hub's part in their federation, if it is in one.
+    pub(crate) federation: Option<crate::federation::Federation>,
 }
 
 type St = State<Arc<AppState>>;
@@ -85,6 +87,7 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/notifications", get(list_notifications))
         .route("/v1/notifications/{id}", post(mark_notification_sent))
         .route("/v1/reports", get(reports))
+        .route(crate::federation::REQUESTS_PATH, post(crate::federation::receive))
         .route("/v1/ledger/key", get(ledger_key))
         .route("/v1/ledger/proof/{index}", get(ledger_proof))
         .route("/ledger/checkpoint", get(ledger_checkpoint))
@@ -232,8 +235,12 @@ impl AppState {
         r
     }
 
-    async fn log(&self, entry: &model::entry::Entry) -> Result<u64, Problem> {
-        let bytes = serde_json::to_vec(entry).map_err(|e| Problem::ledger_unavailable(e.to_string()))?;
+    pub(crate) async fn log(&self, entry: &model::entry::Entry) -> Result<u64, Problem> {
+        self.log_bytes(entry.to_json_vec()).await
+    }
+
+    /// Appends an entry's bytes and waits until they are durable; the problem says why not.
+    pub(crate) async fn log_bytes(&self, bytes: Vec<u8>) -> Result<u64, Problem> {
         match self.ledger.append(bytes).await {
             Ok(i) => Ok(i),
             Err(AppendError::TooLarge(m)) => Err(Problem::new(
@@ -280,7 +287,7 @@ impl AppState {
 
     /// Puts the released data, or why none was released, into `body` (a permit's answer); a
     /// source that cannot answer is a 503 that carries the receipt of the logged decision.
-    async fn attach_data(
+    pub(crate) async fn attach_data(
         self: &Arc<Self>,
         body: &mut Value,
         request: &Request,
@@ -318,6 +325,84 @@ impl AppState {
             }
         }
         Ok(())
+    }
+
+    /// Puts a held request in the review queue for a supervisor of `owner`.
+    pub(crate) async fn hold_review(
+        self: &Arc<Self>,
+        request: &Request,
+        decision: &Decision,
+        owner: &str,
+        index: u64,
+        time: u64,
+    ) -> Result<(), Problem> {
+        let requester = request.requester.clone();
+        let review = Review {
+            id: decision.decision_id.clone(),
+            owner: owner.to_string(),
+            request: request.clone(),
+            decision: decision.clone(),
+            ledger_index: index,
+            created: time,
+            verdict: None,
+        };
+        match self.blocking(move |st| st.store.hold(review)).await {
+            Ok(()) => {
+                self.limiter.held_changed(&requester, true);
+                Ok(())
+            }
+            Err(e) => Err(unavailable(
+                "review-queue-unavailable",
+                format!("the decision is recorded at ledger index {index} but the review queue cannot store it"),
+                &e,
+            )),
+        }
+    }
+
+    /// A request this hub permitted for a source that peer `peer` serves: forwarded, and the
+    /// peer's answer, its data carrying this hub's obligations too, with every receipt.
+    async fn forward_for_user(
+        self: &Arc<Self>,
+        peer: usize,
+        request: &Request,
+        decision: &Decision,
+        token: &TokenRecord,
+        owner: &str,
+    ) -> Result<Value, Problem> {
+        let f = self.forward(peer, request, decision, token, owner, None).await?;
+        let mut body = f.answer;
+        if let Some(map) = body.as_object_mut() {
+            map.remove("receipts");
+        }
+        if let Some(Value::Array(items)) = body.get_mut("data") {
+            let records: Vec<Record> =
+                std::mem::take(items).into_iter().filter_map(|v| v.as_object().cloned()).collect();
+            match enforce::apply(&decision.obligations, request.fields.as_deref(), records) {
+                Ok(out) => {
+                    body["found"] = json!(out.len());
+                    body["data"] = Value::Array(out.into_iter().map(Value::Object).collect());
+                }
+                Err(e) => {
+                    body["data"] = json!([]);
+                    body["data_error"] = json!(e.to_string());
+                }
+            }
+        }
+        let link = &self.federation.as_ref().map(|f| &f.peers[peer].peer);
+        body["local_decision"] = decision_json(decision);
+        body["ledger"] = self.receipt(f.receipts[0].index);
+        body["federation"] = json!({
+            "peer": link.map(|p| p.name.as_str()),
+            "origin": link.map(|p| p.origin.as_str()),
+            "receipts": f.receipts,
+        });
+        let slot = match f.decision {
+            Outcome::Permit => 0,
+            Outcome::Deny => 1,
+            Outcome::Review => 2,
+        };
+        self.metrics.decisions[slot].fetch_add(1, Ordering::Relaxed);
+        Ok(body)
     }
 
     /// True when the store (review queue, tokens) is shared with other replicas (PostgreSQL).
@@ -359,7 +444,7 @@ impl AppState {
     }
 }
 
-fn decision_json(d: &Decision) -> Value {
+pub(crate) fn decision_json(d: &Decision) -> Value {
     let mut v = json!({
         "decision_id": d.decision_id,
         "decision": d.decision.as_str(),
@@ -548,6 +633,15 @@ pub(crate) async fn post_request_as(st: Arc<AppState>, token: TokenRecord, body:
         }
     }
     let owner = source.owner.clone();
+    // A source a peer hub serves: what this hub's law permits goes to the peer, which decides
+    // by its own law; what it denies or holds stays here.
+    let peer = st.federation.as_ref().and_then(|f| f.peer_for_source(&request.source));
+    if let (Some(peer), Outcome::Permit) = (peer, decision.decision) {
+        return match st.forward_for_user(peer, &request, &decision, &token, &owner).await {
+            Ok(body) => (StatusCode::OK, Json(body)).into_response(),
+            Err(p) => p.into_response(),
+        };
+    }
     let time = now();
     let e = entry::decision(&st.key, deployment, &request, &decision, &token, &owner, time);
     // Log before release: nothing below runs unless the decision is durable.
@@ -594,36 +688,14 @@ pub(crate) async fn post_request_as(st: Arc<AppState>, token: TokenRecord, body:
             }
         }
         Outcome::Review => {
-            let requester = request.requester.clone();
-            let review = Review {
-                id: decision.decision_id.clone(),
-                owner,
-                request,
-                decision: decision.clone(),
-                ledger_index: index,
-                created: time,
-                verdict: None,
-            };
-            match st.blocking(move |st| st.store.hold(review)).await {
-                Ok(()) => {
-                    st.limiter.held_changed(&requester, true);
-                    body["review"] = json!({
-                        "id": decision.decision_id,
-                        "status": "pending",
-                        "url": format!("/v1/requests/{}", decision.decision_id),
-                    });
-                }
-                Err(e) => {
-                    return unavailable(
-                        "review-queue-unavailable",
-                        format!(
-                            "the decision is recorded at ledger index {index} but the review queue cannot store it"
-                        ),
-                        &e,
-                    )
-                    .into_response();
-                }
+            if let Err(p) = st.hold_review(&request, &decision, &owner, index, time).await {
+                return p.into_response();
             }
+            body["review"] = json!({
+                "id": decision.decision_id,
+                "status": "pending",
+                "url": format!("/v1/requests/{}", decision.decision_id),
+            });
         }
         Outcome::Deny => {}
     }

@@ -1,0 +1,816 @@
+//! Federation: hubs that forward requests to one another lawfully and keep each other honest.
+//!
+//! A deployment with a `[federation]` table and `[[peer]]` hubs forwards a request for a source a
+//! peer serves: this hub decides first by the law that binds its side (its `[federation] law`),
+//! logs an `outbound` entry, and sends the peer a signed [`Envelope`] over mutual TLS. The peer
+//! checks the envelope ([`Federation::check`]), decides by its own law with the originator rule
+//! over the whole chain, logs an `inbound` entry naming the sender's ledger index, releases only
+//! after that, and answers with [`Receipt`]s. The sender checks the peer's receipt, logs it as a
+//! `peer_receipt` entry, and only then passes the answer to its user. A peer that cannot be
+//! reached, or answers without a receipt that verifies, is a 503 or 502 naming it, with a
+//! `forward_failed` entry and nothing released.
+//!
+//! # The envelope (`POST /v1/federation/requests`, JSON)
+//!
+//! ```text
+//! {"v": 1, "request": "<the request as JSON text>", "nonce": "<32 hex>",
+//!  "issued": <unix secs>, "expires": <unix secs>,
+//!  "hops": [{"hub": "<ledger origin>", "prev": "<hex>", "decision_id": "...", "index": <n>,
+//!            "leaf": "<hex>", "decision": "permit", "signature": "<note signature line>"}, ...]}
+//! ```
+//!
+//! Its *digest* is SHA-256 (hex) of `fusionguard/federation-envelope/v1\n<nonce>\n<issued>\n
+//! <expires>\n` followed by the request's bytes: the request cannot change without changing it.
+//! Each hub the request passes through appends one hop: its ledger origin, the id, ledger index and
+//! RFC 9162 leaf hash of its `outbound` entry, its decision, and `prev`, SHA-256 (hex) of the
+//! previous hop's signature line (`-` for the first). The hop is signed, as a C2SP signed note, by
+//! the hub's ledger key over the body
+//!
+//! ```text
+//! fusionguard/federation-hop/v1
+//! <digest>
+//! <prev>
+//! <hub>
+//! <decision_id>
+//! <index>
+//! <leaf>
+//! <decision>
+//! ```
+//!
+//! so a hub can add itself to the chain but never remove or reorder an earlier link: every hop's
+//! signature covers the one before it, the first hop's `prev` is `-`, the last hop must be the peer
+//! whose TLS certificate the connection presented, and the first hop's hub must count the
+//! requesting agency among its members (`agencies` of its `[[peer]]` table). A hub cannot launder
+//! a request: the originator chain (`on_behalf_of`) is inside the request, which every hop signs,
+//! and the receiving hub decides with the originator rule over that chain.
+//!
+//! # Receipts
+//!
+//! A [`Receipt`] is a signed statement by a hub's ledger key that the entry whose bytes it carries
+//! is at an index of its log: a C2SP signed note over
+//! `fusionguard/federation-receipt/v1\n<origin>\n<index>\n<leaf>\n`. Anyone with the hub's
+//! verifier key can check it, and later check that the published log holds that leaf at that
+//! index.
+//!
+//! # Replay
+//!
+//! An envelope is valid from `issued` (30 seconds of clock skew allowed) to `expires`, for at
+//! most `[federation] window_secs`; its nonce is remembered until it expires, so a second copy is
+//! refused, and an envelope issued before this hub started is refused (the nonces seen before a
+//! restart are not kept). Every refusal of an envelope from a hub of the federation's CA is
+//! logged as a `peer_refused` entry.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use ledger::note::{Note, NoteVerifier};
+use model::entry::{Entry, FederationInfo, ForwardFailedEntry, PeerReceiptEntry, PeerRefusedEntry, ENTRY_VERSION};
+use model::{Decision, Outcome, Request};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::api::AppState;
+use crate::problem::Problem;
+use crate::tls::ClientCert;
+use crate::tokens::{now, TokenRecord};
+use crate::HubError;
+
+/// Version of the envelope format (its `v`).
+pub const ENVELOPE_VERSION: u32 = 1;
+/// The path peers receive envelopes at.
+pub const REQUESTS_PATH: &str = "/v1/federation/requests";
+/// Clock skew allowed on an envelope's `issued` time (seconds).
+pub const SKEW_SECS: u64 = 30;
+/// How long a call to a peer may take.
+pub const PEER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The subject `OU` of a hub's TLS certificate.
+pub const HUB_ROLE: &str = "hub";
+
+/// A request on its way between hubs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// [`ENVELOPE_VERSION`].
+    pub v: u32,
+    /// The request as JSON text, exactly as the first hub sent it.
+    pub request: String,
+    /// 32 hex digits, fresh for each request.
+    pub nonce: String,
+    /// When the first hub sent it (Unix seconds).
+    pub issued: u64,
+    /// When it stops being valid (Unix seconds).
+    pub expires: u64,
+    /// The hubs it passed through, the first hub first; each signed.
+    pub hops: Vec<Hop>,
+}
+
+/// One hub's signed link in an envelope's chain.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hop {
+    /// The hub's ledger origin.
+    pub hub: String,
+    /// SHA-256 (hex) of the previous hop's signature line; `-` for the first hop.
+    pub prev: String,
+    /// The id of the hub's `outbound` decision.
+    pub decision_id: String,
+    /// The ledger index of that entry.
+    pub index: u64,
+    /// Its RFC 9162 leaf hash (hex).
+    pub leaf: String,
+    /// The hub's decision (a hub forwards only what it permits).
+    pub decision: Outcome,
+    /// The signature line of the hub's ledger key over the hop's body.
+    pub signature: String,
+}
+
+/// A hub's signed statement that an entry is in its ledger.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// The hub's ledger origin.
+    pub origin: String,
+    /// The entry's ledger index.
+    pub index: u64,
+    /// The entry's RFC 9162 leaf hash (hex).
+    pub leaf: String,
+    /// The entry, as the JSON text the ledger holds.
+    pub entry: String,
+    /// The signed note over `fusionguard/federation-receipt/v1\n<origin>\n<index>\n<leaf>\n`.
+    pub note: String,
+}
+
+impl Receipt {
+    /// The body its note signs.
+    pub fn body(origin: &str, index: u64, leaf: &str) -> String {
+        format!("fusionguard/federation-receipt/v1\n{origin}\n{index}\n{leaf}\n")
+    }
+
+    /// Checks the receipt against the hub's verifier key: the note is signed by it, names this
+    /// origin, index and leaf, and the leaf is the entry's. Returns the entry, parsed.
+    pub fn verify(&self, verifier: &NoteVerifier) -> Result<Entry, String> {
+        if verifier.name() != self.origin {
+            return Err(format!("the receipt names origin {:?}, the key is {:?}'s", self.origin, verifier.name()));
+        }
+        let note = Note::parse(self.note.as_bytes()).map_err(|e| format!("receipt note: {e}"))?;
+        note.verify_by(verifier).map_err(|e| format!("receipt signature: {e}"))?;
+        if note.body != Self::body(&self.origin, self.index, &self.leaf) {
+            return Err("the receipt's note does not sign its origin, index and leaf".into());
+        }
+        if hex::encode(ledger::merkle::leaf_hash(self.entry.as_bytes())) != self.leaf {
+            return Err("the receipt's leaf is not the hash of its entry".into());
+        }
+        Entry::from_json_slice(self.entry.as_bytes()).map_err(|e| format!("the receipt's entry: {e}"))
+    }
+}
+
+/// The digest every hop signs: the request, nonce and validity.
+pub fn digest(e: &Envelope) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("fusionguard/federation-envelope/v1\n{}\n{}\n{}\n", e.nonce, e.issued, e.expires));
+    h.update(e.request.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The body a hop's signature covers.
+pub fn hop_body(digest: &str, hop: &Hop) -> String {
+    format!(
+        "fusionguard/federation-hop/v1\n{digest}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+        hop.prev,
+        hop.hub,
+        hop.decision_id,
+        hop.index,
+        hop.leaf,
+        hop.decision.as_str()
+    )
+}
+
+/// What `prev` of the hop after `hop` must be.
+pub fn link_of(hop: &Hop) -> String {
+    hex::encode(Sha256::digest(hop.signature.as_bytes()))
+}
+
+/// Checks a signature line over `body` by `verifier`.
+fn verify_line(verifier: &NoteVerifier, body: &str, line: &str) -> Result<(), String> {
+    let note = Note::parse(format!("{body}\n{line}\n").as_bytes()).map_err(|e| e.to_string())?;
+    note.verify_by(verifier).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// The last line of a signed note: its (only) signature.
+fn signature_line(note: &str) -> String {
+    note.lines().rev().find(|l| !l.is_empty()).unwrap_or_default().to_string()
+}
+
+/// A peer hub as this hub knows it.
+#[derive(Debug)]
+pub struct PeerLink {
+    /// Its `[[peer]]` table.
+    pub peer: model::Peer,
+    /// Its ledger's verifier key.
+    pub verifier: NoteVerifier,
+    /// Envelopes sent to it, by outcome (permit, deny, review) of its answer, and failures.
+    sent: [AtomicU64; 4],
+    /// Envelopes received from it, by outcome of this hub's decision, and refusals.
+    received: [AtomicU64; 4],
+}
+
+/// This hub's federation: its peers, its TLS client, the nonces it has seen.
+#[derive(Debug)]
+pub struct Federation {
+    /// The `[federation]` table.
+    pub config: model::Federation,
+    /// The peers, in `[[peer]]` order.
+    pub peers: Vec<PeerLink>,
+    agent: ureq::Agent,
+    /// Nonces seen, with when each expires.
+    nonces: Mutex<HashMap<String, u64>>,
+    /// When this hub started: envelopes issued before are refused.
+    started: u64,
+}
+
+/// Why an envelope is refused: one of [`model::entry::PEER_REFUSALS`], and the detail.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The closed-vocabulary reason.
+    pub why: &'static str,
+    /// What was wrong, for the sender.
+    pub detail: String,
+}
+
+fn refuse(why: &'static str, detail: impl Into<String>) -> Refusal {
+    Refusal { why, detail: detail.into() }
+}
+
+/// An envelope that passed every check.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The envelope.
+    pub envelope: Envelope,
+    /// Its digest.
+    pub digest: String,
+    /// The request inside, parsed and checked.
+    pub request: Request,
+    /// The peer that sent it (index into [`Federation::peers`]).
+    pub sender: usize,
+}
+
+impl Federation {
+    /// The federation of `deployment`, if it has one: every peer needs a verifier key whose name is
+    /// its origin, and the TLS files must load.
+    pub fn open(deployment: &model::Deployment) -> Result<Option<Self>, HubError> {
+        let Some(config) = deployment.federation() else { return Ok(None) };
+        let mut peers = Vec::new();
+        for p in deployment.peers() {
+            let vkey = p.vkey.as_deref().ok_or_else(|| {
+                HubError::Config(format!(
+                    "peer {:?}: no `vkey`: put the peer's ledger verifier key there (its DATA/ledger.vkey, or GET {}/v1/ledger/key)",
+                    p.name, p.url
+                ))
+            })?;
+            let verifier =
+                NoteVerifier::parse(vkey).map_err(|e| HubError::Config(format!("peer {:?}: vkey: {e}", p.name)))?;
+            if verifier.name() != p.origin {
+                return Err(HubError::Config(format!(
+                    "peer {:?}: its vkey is for origin {:?}, the table says origin {:?}",
+                    p.name,
+                    verifier.name(),
+                    p.origin
+                )));
+            }
+            peers.push(PeerLink { peer: p.clone(), verifier, sent: Default::default(), received: Default::default() });
+        }
+        let tls = ledger::http::Tls::from_files(&config.ca, Some((&config.cert, &config.key)))
+            .map_err(|e| HubError::Config(format!("[federation]: {e}")))?;
+        let agent = ledger::http::tls_agent(&tls, PEER_TIMEOUT)
+            .map_err(|e| HubError::Config(format!("[federation] TLS files: {e}")))?;
+        Ok(Some(Self { config: config.clone(), peers, agent, nonces: Mutex::new(HashMap::new()), started: now() }))
+    }
+
+    /// The TLS files a federated hub serves with: its certificate, and the federation's CA for
+    /// the peers' client certificates.
+    pub fn tls_files(&self) -> crate::tls::TlsFiles {
+        crate::tls::TlsFiles {
+            cert: self.config.cert.clone(),
+            key: self.config.key.clone(),
+            client_ca: Some(self.config.ca.clone()),
+            client_crls: Vec::new(),
+        }
+    }
+
+    /// The peer that serves `source`.
+    pub fn peer_for_source(&self, source: &str) -> Option<usize> {
+        self.peers.iter().position(|p| p.peer.sources.iter().any(|s| s == source))
+    }
+
+    fn peer_by_origin(&self, origin: &str) -> Option<&PeerLink> {
+        self.peers.iter().find(|p| p.peer.origin == origin)
+    }
+
+    /// Checks an envelope from the peer at `sender`: its form, every hop's signature and link,
+    /// the first hub's right to send for the requester, the time window, and the nonce.
+    pub fn check(&self, own_origin: &str, sender: usize, body: &[u8]) -> Result<Accepted, Refusal> {
+        let envelope: Envelope =
+            serde_json::from_slice(body).map_err(|e| refuse("malformed", format!("the envelope: {e}")))?;
+        if envelope.v != ENVELOPE_VERSION {
+            return Err(refuse(
+                "malformed",
+                format!("envelope version {}; this hub knows {ENVELOPE_VERSION}", envelope.v),
+            ));
+        }
+        if envelope.nonce.len() != 32 || !envelope.nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(refuse("malformed", "`nonce` must be 32 hex digits"));
+        }
+        if envelope.hops.is_empty() || envelope.hops.len() > crate::api::MAX_CHAIN {
+            return Err(refuse("malformed", format!("`hops` must hold 1 to {} links", crate::api::MAX_CHAIN)));
+        }
+        let peer = &self.peers[sender];
+        let last = envelope.hops.last().map(|h| h.hub.as_str()).unwrap_or_default();
+        if last != peer.peer.origin {
+            return Err(refuse(
+                "not_the_sender",
+                format!(
+                    "the last hop is {last:?}, but the connection is peer {:?} ({})",
+                    peer.peer.name, peer.peer.origin
+                ),
+            ));
+        }
+        let digest = digest(&envelope);
+        let mut prev = "-".to_string();
+        for (i, hop) in envelope.hops.iter().enumerate() {
+            if hop.hub == own_origin || envelope.hops[..i].iter().any(|h| h.hub == hop.hub) {
+                return Err(refuse("broken_chain", format!("hop {i}: hub {:?} appears twice in the chain", hop.hub)));
+            }
+            let Some(link) = self.peer_by_origin(&hop.hub) else {
+                return Err(refuse("unknown_peer", format!("hop {i}: hub {:?} is not a peer of this hub", hop.hub)));
+            };
+            let text_ok = |t: &str| !t.is_empty() && t.len() <= 256 && !t.contains(['\n', '\r']);
+            if !text_ok(&hop.decision_id) || !text_ok(&hop.leaf) || !text_ok(&hop.prev) {
+                return Err(refuse("malformed", format!("hop {i}: empty, overlong or multi-line field")));
+            }
+            verify_line(&link.verifier, &hop_body(&digest, hop), &hop.signature)
+                .map_err(|e| refuse("bad_signature", format!("hop {i} ({}): {e}", hop.hub)))?;
+            if hop.prev != prev {
+                return Err(refuse(
+                    "broken_chain",
+                    format!("hop {i} ({}) does not follow the hop before it: a link was removed or reordered", hop.hub),
+                ));
+            }
+            if hop.decision != Outcome::Permit {
+                return Err(refuse("not_permitted", format!("hop {i} ({}) did not permit the request", hop.hub)));
+            }
+            prev = link_of(hop);
+        }
+        let request = crate::api::parse_request(envelope.request.as_bytes())
+            .map_err(|p| refuse("malformed", format!("the request: {}", p.body()["detail"].as_str().unwrap_or(""))))?;
+        let first = &envelope.hops[0].hub;
+        let members = &self.peer_by_origin(first).map(|p| &p.peer.agencies);
+        if !members.is_some_and(|m| m.contains(&request.requester.agency)) {
+            return Err(refuse(
+                "not_a_member",
+                format!(
+                    "agency {:?} is not a member of hub {first:?}, which sent the request first",
+                    request.requester.agency
+                ),
+            ));
+        }
+        let time = now();
+        let window = self.config.window_secs;
+        if envelope.issued > time + SKEW_SECS || envelope.expires < time || envelope.expires < envelope.issued {
+            return Err(refuse(
+                "expired",
+                format!("the envelope is valid from {} to {}; it is {time}", envelope.issued, envelope.expires),
+            ));
+        }
+        if envelope.expires - envelope.issued > window {
+            return Err(refuse("expired", format!("the envelope is valid for more than this hub's {window} seconds")));
+        }
+        if envelope.issued + SKEW_SECS < self.started {
+            return Err(refuse("expired", "the envelope was issued before this hub started; send it again"));
+        }
+        let mut nonces = self.nonces.lock().map_err(|_| refuse("malformed", "nonce store unavailable"))?;
+        nonces.retain(|_, expires| *expires >= time);
+        if nonces.insert(envelope.nonce.clone(), envelope.expires).is_some() {
+            return Err(refuse("replayed", format!("nonce {} was already received", envelope.nonce)));
+        }
+        Ok(Accepted { envelope, digest, request, sender })
+    }
+
+    /// The peer a verified client certificate names (`OU=hub`, `CN` = its name).
+    fn sender_of(&self, cert: Option<&ClientCert>) -> Result<usize, (StatusCode, String, Option<String>)> {
+        let id = cert.and_then(|c| c.identity.as_ref()).ok_or_else(|| {
+            (
+                StatusCode::UNAUTHORIZED,
+                "hub-to-hub requests need a peer hub's client certificate (mutual TLS)".into(),
+                None,
+            )
+        })?;
+        if let Some(c) = cert {
+            c.still_valid().map_err(|e| (StatusCode::UNAUTHORIZED, e, None))?;
+        }
+        if id.role != HUB_ROLE {
+            return Err((
+                StatusCode::FORBIDDEN,
+                format!("the client certificate is not a hub's (OU is {:?}, not \"hub\")", id.role),
+                None,
+            ));
+        }
+        self.peers.iter().position(|p| p.peer.name == id.user).ok_or_else(|| {
+            (
+                StatusCode::FORBIDDEN,
+                format!("hub {:?} (certificate CN) is not a peer of this hub", id.user),
+                Some(id.user.clone()),
+            )
+        })
+    }
+
+    /// Counts an envelope received from `peer`, by this hub's outcome (`None`: refused).
+    fn count_received(&self, peer: usize, outcome: Option<Outcome>) {
+        self.peers[peer].received[slot(outcome)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an envelope sent to `peer`, by its answer's outcome (`None`: failed).
+    fn count_sent(&self, peer: usize, outcome: Option<Outcome>) {
+        self.peers[peer].sent[slot(outcome)].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counts per peer, for `/metrics`: (peer name, sent by outcome and failed, received by
+    /// outcome and refused).
+    pub fn counts(&self) -> Vec<(String, [u64; 4], [u64; 4])> {
+        let load = |a: &[AtomicU64; 4]| std::array::from_fn(|i| a[i].load(Ordering::Relaxed));
+        self.peers.iter().map(|p| (p.peer.name.clone(), load(&p.sent), load(&p.received))).collect()
+    }
+
+    /// Sends `envelope` to peer `peer` and returns the HTTP status and body (blocking).
+    fn send(&self, peer: usize, envelope: &Envelope) -> Result<(u16, Vec<u8>), String> {
+        let url = format!("{}{REQUESTS_PATH}", self.peers[peer].peer.url.trim_end_matches('/'));
+        let body = serde_json::to_vec(envelope).map_err(|e| e.to_string())?;
+        let mut resp = self
+            .agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(&body[..])
+            .map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let bytes = resp.body_mut().with_config().limit(16 << 20).read_to_vec().map_err(|e| e.to_string())?;
+        Ok((status, bytes))
+    }
+}
+
+fn slot(outcome: Option<Outcome>) -> usize {
+    match outcome {
+        Some(Outcome::Permit) => 0,
+        Some(Outcome::Deny) => 1,
+        Some(Outcome::Review) => 2,
+        None => 3,
+    }
+}
+
+/// A fresh nonce: 32 hex digits.
+fn nonce() -> Result<String, Problem> {
+    crate::keys::random_bytes::<16>()
+        .map(hex::encode)
+        .map_err(|e| Problem::new(StatusCode::SERVICE_UNAVAILABLE, "no-randomness", e.to_string()))
+}
+
+/// What came back from a peer, verified and logged.
+pub(crate) struct Forwarded {
+    /// The peer's answer (its decision, reasons, data).
+    pub answer: Value,
+    /// Every receipt: this hub's `outbound`, the peer's (its `inbound` first), this hub's
+    /// `peer_receipt`.
+    pub receipts: Vec<Receipt>,
+    /// The peer's decision.
+    pub decision: Outcome,
+}
+
+impl AppState {
+    /// Appends `entry` and returns its index and its receipt.
+    pub(crate) async fn log_with_receipt(&self, entry: &Entry) -> Result<(u64, Receipt), Problem> {
+        let bytes = entry.to_json_vec();
+        let index = self.log_bytes(bytes.clone()).await?;
+        let leaf = hex::encode(ledger::merkle::leaf_hash(&bytes));
+        let note = self
+            .ledger
+            .get()
+            .ok_or_else(|| Problem::ledger_unavailable("the ledger is recovering from a fault"))?
+            .sign_note(&Receipt::body(&self.origin, index, &leaf))
+            .map_err(|e| Problem::ledger_unavailable(e.to_string()))?;
+        let entry = String::from_utf8(bytes).unwrap_or_default();
+        Ok((index, Receipt { origin: self.origin.clone(), index, leaf, entry, note }))
+    }
+
+    /// Sends a request this hub permitted to the peer that serves its source, and returns the
+    /// peer's verified answer. `prior`: the envelope it came in (a relay), else a new one.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn forward(
+        self: &Arc<Self>,
+        peer: usize,
+        request: &Request,
+        decision: &Decision,
+        token: &TokenRecord,
+        owner: &str,
+        prior: Option<&Envelope>,
+    ) -> Result<Forwarded, Problem> {
+        let fed = self.federation.as_ref().ok_or_else(|| Problem::not_found("this hub is not in a federation"))?;
+        let link = &fed.peers[peer];
+        let time = now();
+        let mut envelope = match prior {
+            Some(e) => e.clone(),
+            None => Envelope {
+                v: ENVELOPE_VERSION,
+                request: serde_json::to_string(request).map_err(|e| Problem::bad_field("(body)", e.to_string()))?,
+                nonce: nonce()?,
+                issued: time,
+                expires: time + fed.config.window_secs,
+                hops: Vec::new(),
+            },
+        };
+        let digest = digest(&envelope);
+        let deployment = self.engine.deployment();
+        let Entry::Decision(mut d) =
+            crate::entry::decision(&self.key, deployment, request, decision, token, owner, time)
+        else {
+            return Err(Problem::ledger_unavailable("internal: not a decision entry"));
+        };
+        d.federation = Some(FederationInfo {
+            peer: link.peer.origin.clone(),
+            envelope: digest.clone(),
+            nonce: envelope.nonce.clone(),
+            hops: envelope.hops.iter().map(|h| h.hub.clone()).collect(),
+            sender_index: None,
+        });
+        // Log before it leaves: the outbound entry is durable before the envelope is sent.
+        let (index, outbound) = self.log_with_receipt(&Entry::Outbound(d)).await?;
+        let ledger = self.ledger.get().ok_or_else(|| Problem::ledger_unavailable("the ledger is recovering"))?;
+        let mut hop = Hop {
+            hub: self.origin.clone(),
+            prev: envelope.hops.last().map_or_else(|| "-".to_string(), link_of),
+            decision_id: decision.decision_id.clone(),
+            index,
+            leaf: outbound.leaf.clone(),
+            decision: decision.decision,
+            signature: String::new(),
+        };
+        let note =
+            ledger.sign_note(&hop_body(&digest, &hop)).map_err(|e| Problem::ledger_unavailable(e.to_string()))?;
+        hop.signature = signature_line(&note);
+        envelope.hops.push(hop);
+        let st = Arc::clone(self);
+        let sent = tokio::task::spawn_blocking(move || {
+            let fed = st.federation.as_ref().expect("checked above");
+            fed.send(peer, &envelope)
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        let name = &link.peer.name;
+        let failed = |why: &'static str| {
+            Entry::ForwardFailed(ForwardFailedEntry {
+                v: ENTRY_VERSION,
+                time: now(),
+                decision_id: decision.decision_id.clone(),
+                decision_index: index,
+                peer: link.peer.origin.clone(),
+                why: why.to_string(),
+            })
+        };
+        let checked = match sent {
+            Err(e) => Err((
+                "unreachable",
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("peer hub {name:?} ({}) cannot be reached: {e}", link.peer.url),
+            )),
+            Ok((status, body)) => self.check_answer(link, &digest, index, status, &body),
+        };
+        let (answer, peer_receipts, peer_decision) = match checked {
+            Ok(ok) => ok,
+            Err((why, status, detail)) => {
+                fed.count_sent(peer, None);
+                let at = self.log(&failed(why)).await?;
+                return Err(Problem::new(
+                    status,
+                    if status == StatusCode::SERVICE_UNAVAILABLE { "peer-unavailable" } else { "peer-failed" },
+                    format!("{detail}; nothing was released; the attempt is recorded at ledger index {at}"),
+                )
+                .with("peer", name.as_str())
+                .with("ledger", self.receipt(at)));
+            }
+        };
+        let first = &peer_receipts[0];
+        let receipt_entry = Entry::PeerReceipt(PeerReceiptEntry {
+            v: ENTRY_VERSION,
+            time: now(),
+            decision_id: decision.decision_id.clone(),
+            decision_index: index,
+            peer: link.peer.origin.clone(),
+            peer_index: first.index,
+            peer_leaf: first.leaf.clone(),
+            peer_decision,
+        });
+        // The peer's receipt is durable here before anything from the peer reaches the user.
+        let (_, logged) = self.log_with_receipt(&receipt_entry).await?;
+        fed.count_sent(peer, Some(peer_decision));
+        let mut receipts = vec![outbound];
+        receipts.extend(peer_receipts);
+        receipts.push(logged);
+        Ok(Forwarded { answer, receipts, decision: peer_decision })
+    }
+
+    /// Checks a peer's answer: a 200 with receipts, the first one the peer's `inbound` entry for
+    /// this envelope, naming this hub's outbound index, with the decision the answer gives.
+    #[allow(clippy::type_complexity)]
+    fn check_answer(
+        &self,
+        link: &PeerLink,
+        digest: &str,
+        index: u64,
+        status: u16,
+        body: &[u8],
+    ) -> Result<(Value, Vec<Receipt>, Outcome), (&'static str, StatusCode, String)> {
+        let name = &link.peer.name;
+        let answer: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        if status != 200 {
+            let detail = answer["detail"].as_str().unwrap_or("no detail");
+            let kind = if status == 503 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::BAD_GATEWAY };
+            return Err(("refused", kind, format!("peer hub {name:?} answered {status}: {detail}")));
+        }
+        let bad = |why: &str| {
+            (
+                "bad_receipt",
+                StatusCode::BAD_GATEWAY,
+                format!("peer hub {name:?} answered without a valid receipt: {why}"),
+            )
+        };
+        let receipts: Vec<Receipt> =
+            serde_json::from_value(answer["receipts"].clone()).map_err(|e| bad(&format!("`receipts`: {e}")))?;
+        let first = receipts.first().ok_or_else(|| bad("no receipt"))?;
+        let unverified = |why: String| {
+            (
+                "unverified_receipt",
+                StatusCode::BAD_GATEWAY,
+                format!("peer hub {name:?}'s receipt does not verify: {why}"),
+            )
+        };
+        let entry = first.verify(&link.verifier).map_err(unverified)?;
+        let Entry::Inbound(d) = entry else {
+            return Err(unverified(format!("the receipt is for a {:?} entry, not an inbound one", entry.kind())));
+        };
+        let fed = d.federation.as_ref().ok_or_else(|| unverified("no federation member".into()))?;
+        if fed.envelope != digest || fed.peer != self.origin || fed.sender_index != Some(index) {
+            return Err(unverified(
+                "the receipt's entry is not the peer's inbound entry for this envelope from this hub".into(),
+            ));
+        }
+        // The answer's decision is the peer's own, or, where the peer permitted and relayed the
+        // request, the decision of a hub further on, whose receipt for this envelope says so.
+        let claimed = answer["decision"].as_str().unwrap_or_default();
+        let relayed = || {
+            d.decision == Outcome::Permit
+                && receipts[1..].iter().any(|r| {
+                    let Some(hub) = self.federation.as_ref().and_then(|f| f.peer_by_origin(&r.origin)) else {
+                        return false;
+                    };
+                    matches!(r.verify(&hub.verifier), Ok(Entry::Inbound(e))
+                        if e.decision.as_str() == claimed
+                            && e.federation.as_ref().is_some_and(|f| f.envelope == digest))
+                })
+        };
+        if claimed != d.decision.as_str() && !relayed() {
+            return Err(unverified(format!(
+                "the answer says {claimed:?}, the peer's logged entry {:?}, and no receipt of a hub further on says {claimed:?}",
+                d.decision.as_str()
+            )));
+        }
+        Ok((answer, receipts, d.decision))
+    }
+}
+
+/// `POST /v1/federation/requests`: an envelope from a peer hub.
+pub(crate) async fn receive(
+    State(st): State<Arc<AppState>>,
+    cert: Option<axum::Extension<ClientCert>>,
+    body: Bytes,
+) -> Response {
+    let Some(fed) = st.federation.as_ref() else {
+        return Problem::not_found("this hub is not in a federation").into_response();
+    };
+    let envelope_hash = hex::encode(Sha256::digest(&body));
+    let refused = |peer: String, why: &'static str| {
+        Entry::PeerRefused(PeerRefusedEntry {
+            v: ENTRY_VERSION,
+            time: now(),
+            peer,
+            why: why.to_string(),
+            envelope: envelope_hash.clone(),
+        })
+    };
+    let sender = match fed.sender_of(cert.as_ref().map(|axum::Extension(c)| c)) {
+        Ok(i) => i,
+        Err((status, detail, named)) => {
+            let mut problem = Problem::new(status, "peer-refused", detail);
+            // A certificate of the federation's CA that names no peer: logged, by a keyed hash.
+            if let Some(name) = named {
+                match st.log(&refused(crate::entry::hashed(&st.key, "peer", &name), "unknown_peer")).await {
+                    Ok(at) => problem = problem.with("ledger", st.receipt(at)),
+                    Err(p) => return p.into_response(),
+                }
+            }
+            return problem.into_response();
+        }
+    };
+    let origin = fed.peers[sender].peer.origin.clone();
+    let accepted = match fed.check(&st.origin, sender, &body) {
+        Ok(a) => a,
+        Err(r) => {
+            fed.count_received(sender, None);
+            let status = if r.why == "malformed" { StatusCode::BAD_REQUEST } else { StatusCode::FORBIDDEN };
+            return match st.log(&refused(origin, r.why)).await {
+                Ok(at) => Problem::new(
+                    status,
+                    "envelope-refused",
+                    format!("{}: {}; the refusal is recorded", r.why, r.detail),
+                )
+                .with("reason", r.why)
+                .with("ledger", st.receipt(at))
+                .into_response(),
+                Err(p) => p.into_response(),
+            };
+        }
+    };
+    inbound(st, accepted).await
+}
+
+/// Decides an accepted envelope by this hub's law, logs the `inbound` entry, and releases, holds
+/// or forwards it further.
+async fn inbound(st: Arc<AppState>, a: Accepted) -> Response {
+    let fed = st.federation.as_ref().expect("a federated hub");
+    let link = &fed.peers[a.sender];
+    let request = &a.request;
+    let token = TokenRecord {
+        id: format!("hub:{}", link.peer.name),
+        hash: String::new(),
+        agency: request.requester.agency.clone(),
+        user: request.requester.id.clone(),
+        role: HUB_ROLE.into(),
+        issued: 0,
+        expires: u64::MAX,
+        revoked: false,
+    };
+    let deployment = st.engine.deployment();
+    let mut decision = st.engine.decide_on(request, model::Date::from_unix(now() as i64));
+    crate::duties::require_certifications(&mut decision, request);
+    let owner = deployment.source(&request.source).map(|s| s.owner.clone()).unwrap_or_default();
+    let time = now();
+    let Entry::Decision(mut d) = crate::entry::decision(&st.key, deployment, request, &decision, &token, &owner, time)
+    else {
+        return Problem::ledger_unavailable("internal: not a decision entry").into_response();
+    };
+    let last = a.envelope.hops.last().map(|h| h.index);
+    d.federation = Some(FederationInfo {
+        peer: link.peer.origin.clone(),
+        envelope: a.digest.clone(),
+        nonce: a.envelope.nonce.clone(),
+        hops: a.envelope.hops.iter().map(|h| h.hub.clone()).collect(),
+        sender_index: last,
+    });
+    // Log before release: the inbound entry is durable before anything else happens.
+    let (index, receipt) = match st.log_with_receipt(&Entry::Inbound(d)).await {
+        Ok(r) => r,
+        Err(p) => return p.into_response(),
+    };
+    fed.count_received(a.sender, Some(decision.decision));
+    let mut body = crate::api::decision_json(&decision);
+    let mut receipts = vec![receipt];
+    match decision.decision {
+        Outcome::Permit => {
+            if let Some(next) = fed.peer_for_source(&request.source) {
+                // A relay: this hub permitted it by its law; the peer that serves the source decides.
+                match st.forward(next, request, &decision, &token, &owner, Some(&a.envelope)).await {
+                    Ok(f) => {
+                        body = f.answer.clone();
+                        receipts.extend(f.receipts);
+                    }
+                    Err(p) => return p.into_response(),
+                }
+            } else if let Err(p) = st.attach_data(&mut body, request, &decision.obligations, index).await {
+                return p.into_response();
+            }
+        }
+        Outcome::Review => {
+            if let Err(p) = st.hold_review(request, &decision, &owner, index, time).await {
+                return p.into_response();
+            }
+            body["review"] = json!({"id": decision.decision_id, "status": "pending", "held_by": st.origin});
+        }
+        Outcome::Deny => {}
+    }
+    body["receipts"] = json!(receipts);
+    (StatusCode::OK, Json(body)).into_response()
+}
