@@ -52,6 +52,15 @@
 //! verifier key can check it, and later check that the published log holds that leaf at that
 //! index.
 //!
+//! # Mutual witnessing
+//!
+//! Each hub is a C2SP tlog-witness for its peers' ledgers (`POST /witness/add-checkpoint`, state
+//! in `DATA/witness/`, cosigning with its ledger key under the cosignature/v1 algorithm), and asks
+//! every peer to cosign each checkpoint it publishes, so its published checkpoint carries its
+//! peers' cosignatures. A peer that presents a checkpoint that does not extend the one cosigned
+//! before (a split view, or a ledger rolled back) is refused, both signed checkpoints are kept as
+//! evidence, and `/metrics` and `GET /federation/witness` say so.
+//!
 //! # Replay
 //!
 //! An envelope is valid from `issued` (30 seconds of clock skew allowed) to `expires`, for at
@@ -82,6 +91,11 @@ use crate::problem::Problem;
 use crate::tls::ClientCert;
 use crate::tokens::{now, TokenRecord};
 use crate::HubError;
+
+/// The folder of the data directory that holds the witness's state.
+pub const WITNESS_DIR: &str = "witness";
+/// Where a hub serves its witness: `<url>/witness/add-checkpoint`.
+pub const WITNESS_PREFIX: &str = "/witness";
 
 /// Version of the envelope format (its `v`).
 pub const ENVELOPE_VERSION: u32 = 1;
@@ -234,6 +248,8 @@ pub struct Federation {
     nonces: Mutex<HashMap<String, u64>>,
     /// When this hub started: envelopes issued before are refused.
     started: u64,
+    /// This hub as a witness of its peers' ledgers.
+    pub witness: ledger::witness::Witness,
 }
 
 /// Why an envelope is refused: one of [`model::entry::PEER_REFUSALS`], and the detail.
@@ -265,7 +281,8 @@ pub struct Accepted {
 impl Federation {
     /// The federation of `deployment`, if it has one: every peer needs a verifier key whose name is
     /// its origin, and the TLS files must load.
-    pub fn open(deployment: &model::Deployment) -> Result<Option<Self>, HubError> {
+    /// The witness keeps its state in `data/witness`, cosigning with the ledger's key.
+    pub fn open(deployment: &model::Deployment, data: &std::path::Path) -> Result<Option<Self>, HubError> {
         let Some(config) = deployment.federation() else { return Ok(None) };
         let mut peers = Vec::new();
         for p in deployment.peers() {
@@ -291,7 +308,59 @@ impl Federation {
             .map_err(|e| HubError::Config(format!("[federation]: {e}")))?;
         let agent = ledger::http::tls_agent(&tls, PEER_TIMEOUT)
             .map_err(|e| HubError::Config(format!("[federation] TLS files: {e}")))?;
-        Ok(Some(Self { config: config.clone(), peers, agent, nonces: Mutex::new(HashMap::new()), started: now() }))
+        let key_path = data.join(crate::LEDGER_DIR).join(ledger::KEY_FILE);
+        let signer = std::fs::read_to_string(&key_path)
+            .map_err(|e| HubError::Io(format!("{}: {e}", key_path.display())))
+            .and_then(|k| ledger::note::NoteSigner::parse(&k).map_err(|e| HubError::Config(e.to_string())))?;
+        let vkeys: Vec<String> = peers.iter().map(|p| p.verifier.vkey()).collect();
+        let witness = ledger::witness::Witness::with_signer(&data.join(WITNESS_DIR), signer, &vkeys)?;
+        Ok(Some(Self {
+            config: config.clone(),
+            peers,
+            agent,
+            nonces: Mutex::new(HashMap::new()),
+            started: now(),
+            witness,
+        }))
+    }
+
+    /// The peers as the witnesses this hub's ledger asks to cosign each checkpoint, reached over
+    /// mutual TLS.
+    pub fn witnesses(&self) -> (Vec<ledger::witness::WitnessEndpoint>, ureq::Agent) {
+        let endpoints = self
+            .peers
+            .iter()
+            .map(|p| ledger::witness::WitnessEndpoint {
+                url: format!("{}{WITNESS_PREFIX}", p.peer.url.trim_end_matches('/')),
+                verifier: p.verifier.with_alg(ledger::note::ALG_COSIGNATURE_V1),
+            })
+            .collect();
+        (endpoints, self.agent.clone())
+    }
+
+    /// What this hub, as its peers' witness, has seen: per peer the checkpoint last cosigned and
+    /// every split view, with both signed checkpoints.
+    pub fn witness_view(&self) -> Value {
+        let views = self.witness.split_views();
+        let peers: Vec<Value> = self
+            .peers
+            .iter()
+            .map(|p| {
+                let split: Vec<Value> = views
+                    .iter()
+                    .filter(|v| v.origin == p.peer.origin)
+                    .map(|v| json!({"why": v.why, "witnessed": v.witnessed, "presented": v.presented}))
+                    .collect();
+                json!({
+                    "name": p.peer.name,
+                    "origin": p.peer.origin,
+                    "url": p.peer.url,
+                    "cosigned": self.witness.witnessed(&p.peer.origin),
+                    "split_views": split,
+                })
+            })
+            .collect();
+        json!({"peers": peers, "split_views": views.len()})
     }
 
     /// The TLS files a federated hub serves with: its certificate, and the federation's CA for
@@ -689,6 +758,32 @@ impl AppState {
             )));
         }
         Ok((answer, receipts, d.decision))
+    }
+}
+
+/// `POST /witness/add-checkpoint`: a peer asks this hub to cosign its checkpoint (C2SP
+/// tlog-witness; the log's signature is the authentication).
+pub(crate) async fn add_checkpoint(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
+    if st.federation.is_none() {
+        return Problem::not_found("this hub is not in a federation").into_response();
+    }
+    let answer =
+        tokio::task::spawn_blocking(move || st.federation.as_ref().map(|f| f.witness.add_checkpoint(&body))).await;
+    match answer {
+        Ok(Some(r)) => {
+            let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, [(axum::http::header::CONTENT_TYPE, r.content_type)], r.body).into_response()
+        }
+        _ => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "witness-unavailable", "the witness cannot answer now")
+            .into_response(),
+    }
+}
+
+/// `GET /federation/witness`: what this hub, as its peers' witness, has seen (public).
+pub(crate) async fn witness_view(State(st): State<Arc<AppState>>) -> Response {
+    match st.federation.as_ref() {
+        Some(f) => Json(f.witness_view()).into_response(),
+        None => Problem::not_found("this hub is not in a federation").into_response(),
     }
 }
 

@@ -213,18 +213,30 @@ impl Hub {
         let data = &options.data;
         keys::create_private_dir(data)?;
         let engine = load_engine(&options.deployment, &options.laws)?;
-        let federation = federation::Federation::open(engine.deployment())?;
-        if federation.is_some() && options.store.is_some() {
+        if engine.deployment().federation().is_some() && options.store.is_some() {
             return Err(HubError::Config(
                 "a federated hub keeps its state in its data directory: [federation] does not work with --store yet"
                     .into(),
             ));
         }
         let connectors = sources::Connectors::load_with(data, engine.deployment(), options.sources_db.as_deref())?;
-        let ledger_options = Options {
+        let mut ledger_options = Options {
             checkpoint_interval: Some(options.checkpoint_interval),
             commit_delay: options.commit_delay,
             ..Default::default()
+        };
+        // A federated hub's ledger (and its witness key) exist before the federation opens.
+        let federation = match engine.deployment().federation() {
+            Some(f) => {
+                init_ledger(data, &options.origin)?;
+                let fed = federation::Federation::open(engine.deployment(), data)?
+                    .ok_or_else(|| HubError::Config(format!("[federation] {:?} did not open", f.name)))?;
+                let (witnesses, agent) = fed.witnesses();
+                ledger_options.witnesses = witnesses;
+                ledger_options.witness_agent = Some(agent);
+                Some(fed)
+            }
+            None => None,
         };
         let (opener, vkey, store, key): (ledger_slot::Opener, _, Arc<dyn store::Store>, _) = match &options.store {
             None => {

@@ -205,3 +205,44 @@ impl Metrics {
         s
     }
 }
+
+/// The federation's metrics: requests sent to and received from each peer by outcome, failures
+/// and refusals, and the split views this hub's witness has seen, per peer origin.
+pub fn render_federation(
+    s: &mut String,
+    counts: &[(String, [u64; 4], [u64; 4])],
+    split_views: &[ledger::witness::SplitView],
+) {
+    let outcomes = ["permit", "deny", "review"];
+    let _ = writeln!(s, "# HELP fusionguard_federation_sent_total Requests sent to each peer hub, by its answer.");
+    let _ = writeln!(s, "# TYPE fusionguard_federation_sent_total counter");
+    for (peer, sent, _) in counts {
+        for (i, o) in outcomes.iter().enumerate() {
+            let _ = writeln!(s, "fusionguard_federation_sent_total{{peer=\"{peer}\",outcome=\"{o}\"}} {}", sent[i]);
+        }
+        let _ = writeln!(s, "fusionguard_federation_sent_total{{peer=\"{peer}\",outcome=\"failed\"}} {}", sent[3]);
+    }
+    let _ = writeln!(
+        s,
+        "# HELP fusionguard_federation_received_total Requests received from each peer hub, by this hub's decision."
+    );
+    let _ = writeln!(s, "# TYPE fusionguard_federation_received_total counter");
+    for (peer, _, received) in counts {
+        for (i, o) in outcomes.iter().enumerate() {
+            let _ =
+                writeln!(s, "fusionguard_federation_received_total{{peer=\"{peer}\",outcome=\"{o}\"}} {}", received[i]);
+        }
+        let _ =
+            writeln!(s, "fusionguard_federation_received_total{{peer=\"{peer}\",outcome=\"refused\"}} {}", received[3]);
+    }
+    let _ = writeln!(s, "# HELP fusionguard_federation_split_views Split views of peers' ledgers this hub's witness has kept evidence of.");
+    let _ = writeln!(s, "# TYPE fusionguard_federation_split_views gauge");
+    let mut by_origin: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for v in split_views {
+        *by_origin.entry(v.origin.as_str()).or_default() += 1;
+    }
+    let _ = writeln!(s, "fusionguard_federation_split_views {}", split_views.len());
+    for (origin, n) in by_origin {
+        let _ = writeln!(s, "fusionguard_federation_split_views{{origin=\"{origin}\"}} {n}");
+    }
+}

@@ -212,6 +212,38 @@ impl Fed {
         Running { url: format!("https://127.0.0.1:{}", self.ports[i]), stop: Some(stop_tx), thread: Some(thread) }
     }
 
+    /// Stops hub `i` and starts it again on the same port, with `between` run while it is down.
+    fn restart(&mut self, i: usize, between: impl FnOnce(&Path)) {
+        self.hubs[i].stop();
+        between(&self.data(i));
+        self.hubs[i] = self.launch(i);
+    }
+
+    /// Hub `i`'s published checkpoint, once it carries every peer's cosignature (or panics).
+    fn cosigned_checkpoint(&self, i: usize) -> String {
+        let agent = self.agent(None);
+        for _ in 0..100 {
+            let text = agent
+                .get(&format!("{}/ledger/checkpoint", self.hubs[i].url))
+                .call()
+                .unwrap()
+                .body_mut()
+                .read_to_string()
+                .unwrap();
+            let note = ledger::note::Note::parse(text.as_bytes()).unwrap();
+            note.verify_by(&NoteVerifier::parse(&self.vkeys[i]).unwrap()).unwrap();
+            let cosigned = (0..3).filter(|&j| j != i).all(|j| {
+                let witness = NoteVerifier::parse(&self.vkeys[j]).unwrap().with_alg(ledger::note::ALG_COSIGNATURE_V1);
+                note.verify_by(&witness).is_ok()
+            });
+            if cosigned {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("hub {}'s checkpoint never carried both peers' cosignatures", HUBS[i]);
+    }
+
     /// An HTTPS client trusting the federation's CA, presenting hub `as_hub`'s certificate if given.
     fn agent(&self, as_hub: Option<&Path>) -> ureq::Agent {
         let tls_dir = self.root.join("ca/tls");
@@ -406,6 +438,12 @@ fn a_federation_of_three_hubs() {
         "three receipts, each verified"
     );
 
+    // Every hub witnesses the others: California's checkpoint carries Colorado's and Texas's
+    // cosignatures. A copy of California's ledger as it stands is kept for later.
+    fed.cosigned_checkpoint(ca);
+    let snapshot = fed.root.join("ca-ledger-snapshot");
+    fed.restart(ca, |data| copy_dir(&data.join("ledger"), &snapshot));
+
     // Envelopes a peer makes by hand, signed with Colorado's ledger key, over Colorado's certificate.
     let as_co = fed.agent(Some(&fed.root.join("co/tls")));
     let url = format!("{}{REQUESTS_PATH}", fed.hubs[ca].url);
@@ -488,4 +526,60 @@ fn a_federation_of_three_hubs() {
             .any(|e| matches!(e, Entry::ForwardFailed(f) if f.why == "unreachable" && f.peer == origin("ca"))),
         "Colorado logged the failed forward"
     );
+
+    // California rolls its ledger back to the copy and grows it again: a history that contradicts
+    // what its peers cosigned. Its witnesses refuse to cosign, keep both signed checkpoints, and say so.
+    fed.restart(ca, |data| {
+        std::fs::remove_dir_all(data.join("ledger")).unwrap();
+        copy_dir(&snapshot, &data.join("ledger"));
+    });
+    let as_co = fed.agent(Some(&fed.root.join("co/tls")));
+    for _ in 0..16 {
+        let (status, _) = post(&as_co, &url, None, b"{}");
+        assert_eq!(status, 400);
+    }
+    let mut view = Value::Null;
+    for _ in 0..100 {
+        let (_, v) = get(&user, &format!("{}/federation/witness", fed.hubs[co].url));
+        if v["split_views"].as_u64() > Some(0) {
+            view = v;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let ca_view = view["peers"].as_array().and_then(|p| p.iter().find(|p| p["name"] == "ca")).cloned();
+    let ca_view = ca_view.unwrap_or_else(|| panic!("Colorado's witness saw no split view: {view:#}"));
+    let evidence = &ca_view["split_views"][0];
+    for side in ["witnessed", "presented"] {
+        let note = ledger::note::Note::parse(evidence[side].as_str().unwrap().as_bytes()).unwrap();
+        note.verify_by(&NoteVerifier::parse(&fed.vkeys[ca]).unwrap()).expect("both checkpoints are California's own");
+    }
+    let metrics = agent_text(&user, &format!("{}/metrics", fed.hubs[co].url));
+    assert!(
+        metrics.contains(&format!("fusionguard_federation_split_views{{origin=\"{}\"}} 1", origin("ca"))),
+        "{metrics}"
+    );
+}
+
+fn get(agent: &ureq::Agent, url: &str) -> (u16, Value) {
+    let mut r = agent.get(url).call().unwrap();
+    let status = r.status().as_u16();
+    (status, serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap_or(Value::Null))
+}
+
+fn agent_text(agent: &ureq::Agent, url: &str) -> String {
+    agent.get(url).call().unwrap().body_mut().read_to_string().unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
 }

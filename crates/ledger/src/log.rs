@@ -44,6 +44,9 @@ pub struct Options {
     pub witnesses: Vec<WitnessEndpoint>,
     /// Number of witness cosignatures a checkpoint needs before it is published.
     pub witness_quorum: usize,
+    /// How to reach the witnesses (for example over mutual TLS, [`crate::http::tls_agent`]);
+    /// `None`: plain HTTP with a ten-second timeout.
+    pub witness_agent: Option<ureq::Agent>,
 }
 
 impl Default for Options {
@@ -55,6 +58,7 @@ impl Default for Options {
             commit_delay: Duration::ZERO,
             witnesses: Vec::new(),
             witness_quorum: 0,
+            witness_agent: None,
         }
     }
 }
@@ -319,7 +323,10 @@ impl Ledger {
                 )));
             }
         }
-        let witness_client = WitnessClient::new(options.witnesses.clone());
+        let witness_client = match &options.witness_agent {
+            Some(agent) => WitnessClient::with_agent(options.witnesses.clone(), agent.clone()),
+            None => WitnessClient::new(options.witnesses.clone()),
+        };
         let behind_since = (count > published_size).then(Instant::now);
         let inner = Arc::new(Inner {
             storage,

@@ -9,6 +9,11 @@
 //! checkpoint is malformed; `400` for a malformed request or `old` above the
 //! checkpoint size; `422` if the consistency proof does not verify (including
 //! the same size with another root: a fork).
+//!
+//! A checkpoint that does not extend what the witness cosigned before, with a valid signature of
+//! the log, is evidence that the log shows different histories to different parties (a split
+//! view, or a log rolled back and grown again): the witness keeps both signed checkpoints in
+//! `split-views/` ([`Witness::split_views`]) and refuses it (422).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -119,11 +124,51 @@ impl WitnessClient {
     }
 }
 
+/// First line of a split-view evidence file.
+const SPLIT_VIEW_HEADER: &str = "fusionguard split view: two checkpoints signed by one log";
+/// The line between the two checkpoints of an evidence file.
+const SPLIT_VIEW_SEPARATOR: &str = "-- presented later, not consistent with the above --";
+
+fn hex16(h: &Hash) -> String {
+    h[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `bytes` to `path` through a temporary file, synced, then renamed.
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), LedgerError> {
+    let err = |e: std::io::Error| LedgerError::Io { what: path.display().to_string(), why: e.to_string() };
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(err)?;
+    f.write_all(bytes).map_err(err)?;
+    f.sync_all().map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)?;
+    match path.parent() {
+        Some(dir) => std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(err),
+        None => Ok(()),
+    }
+}
+
 /// What a witness remembers about one log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct LogState {
     size: u64,
     root: Hash,
+}
+
+/// Evidence of a split view: two checkpoints, each signed by the log, that no append-only log
+/// can both have published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitView {
+    /// The log's origin.
+    pub origin: String,
+    /// The signed checkpoint the witness had cosigned (empty if it was cosigned before the
+    /// witness kept signed notes).
+    pub witnessed: String,
+    /// The signed checkpoint presented later, which does not extend it.
+    pub presented: String,
+    /// Why they cannot both be true (the consistency check's error).
+    pub why: String,
+    /// The file that keeps them.
+    pub file: PathBuf,
 }
 
 /// A witness: a cosigning key, the logs it follows and its durable state.
@@ -167,6 +212,16 @@ impl Witness {
             }
             Err(e) => return Err(ioe(&key_path, e)),
         };
+        Self::with_signer(dir, signer, log_vkeys)
+    }
+
+    /// Opens the witness state directory `dir`, cosigning with `signer` (used with the
+    /// cosignature/v1 algorithm whatever its own), following the logs of `log_vkeys`.
+    pub fn with_signer(dir: &Path, signer: NoteSigner, log_vkeys: &[String]) -> Result<Self, LedgerError> {
+        let ioe =
+            |what: &Path, e: std::io::Error| LedgerError::Io { what: what.display().to_string(), why: e.to_string() };
+        std::fs::create_dir_all(dir.join("logs")).map_err(|e| ioe(dir, e))?;
+        let signer = signer.with_alg(ALG_COSIGNATURE_V1);
         let mut logs = BTreeMap::new();
         for v in log_vkeys {
             let v = NoteVerifier::parse(v)?;
@@ -197,15 +252,57 @@ impl Witness {
         }
     }
 
-    fn store(&self, cp: &Checkpoint) -> Result<(), LedgerError> {
+    fn store(&self, cp: &Checkpoint, note: &str) -> Result<(), LedgerError> {
         let p = self.state_path(&cp.origin);
-        let tmp = p.with_extension("tmp");
-        let err = |e: std::io::Error| LedgerError::Io { what: p.display().to_string(), why: e.to_string() };
-        let mut f = std::fs::File::create(&tmp).map_err(err)?;
-        f.write_all(cp.body().as_bytes()).map_err(err)?;
-        f.sync_all().map_err(err)?;
-        std::fs::rename(&tmp, &p).map_err(err)?;
-        std::fs::File::open(self.dir.join("logs")).and_then(|d| d.sync_all()).map_err(err)
+        // The signed note first: evidence if a later checkpoint contradicts it.
+        write_durably(&p.with_extension("note"), note.as_bytes())?;
+        write_durably(&p, cp.body().as_bytes())
+    }
+
+    /// Keeps `presented`, which contradicts the checkpoint last cosigned for its log.
+    fn keep_split_view(&self, cp: &Checkpoint, presented: &str, why: &str) -> Result<(), LedgerError> {
+        let witnessed = std::fs::read_to_string(self.state_path(&cp.origin).with_extension("note")).unwrap_or_default();
+        let dir = self.dir.join("split-views");
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| LedgerError::Io { what: dir.display().to_string(), why: e.to_string() })?;
+        let id = hex16(&crate::merkle::leaf_hash(presented.as_bytes()));
+        let file = dir.join(format!("{}-{id}.txt", hex16(&crate::merkle::leaf_hash(cp.origin.as_bytes()))));
+        let text = format!("{SPLIT_VIEW_HEADER}\nwhy {why}\n\n{witnessed}\n{SPLIT_VIEW_SEPARATOR}\n\n{presented}");
+        write_durably(&file, text.as_bytes())
+    }
+
+    /// The last checkpoint of log `origin` this witness cosigned, as the log signed it.
+    pub fn witnessed(&self, origin: &str) -> Option<String> {
+        std::fs::read_to_string(self.state_path(origin).with_extension("note")).ok()
+    }
+
+    /// The split views this witness has seen, each with both signed checkpoints.
+    pub fn split_views(&self) -> Vec<SplitView> {
+        let Ok(dir) = std::fs::read_dir(self.dir.join("split-views")) else { return Vec::new() };
+        let mut out: Vec<SplitView> = dir
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let file = e.path();
+                let text = std::fs::read_to_string(&file).ok()?;
+                let rest = text.strip_prefix(SPLIT_VIEW_HEADER)?.strip_prefix("\nwhy ")?;
+                let (why, rest) = rest.split_once("\n\n")?;
+                let (witnessed, presented) = rest.split_once(&format!("\n{SPLIT_VIEW_SEPARATOR}\n\n"))?;
+                let origin = Note::parse(presented.as_bytes())
+                    .ok()
+                    .and_then(|n| Checkpoint::parse(&n.body).ok())
+                    .map(|c| c.origin)
+                    .unwrap_or_default();
+                Some(SplitView {
+                    origin,
+                    witnessed: witnessed.to_string(),
+                    presented: presented.to_string(),
+                    why: why.to_string(),
+                    file,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.file.cmp(&b.file));
+        out
     }
 
     /// Handles the body of a `POST /add-checkpoint` request.
@@ -246,9 +343,14 @@ impl Witness {
                 body: format!("{}\n", state.size),
             });
         }
-        merkle::verify_consistency(old, cp.size, &proof, &state.root, &cp.root)
-            .map_err(|e| answer(422, e.to_string()))?;
-        self.store(&cp).map_err(|e| answer(500, e.to_string()))?;
+        if let Err(e) = merkle::verify_consistency(old, cp.size, &proof, &state.root, &cp.root) {
+            // The log signed a checkpoint that does not extend the one cosigned before. A proof
+            // that is merely wrong cannot be told from a fork here, so the evidence is kept
+            // either way: both checkpoints are signed by the log.
+            self.keep_split_view(&cp, note_text, &e.to_string()).map_err(|e| answer(500, e.to_string()))?;
+            return Err(answer(422, e.to_string()));
+        }
+        self.store(&cp, note_text).map_err(|e| answer(500, e.to_string()))?;
         let ts = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let line = self.signer.signature_line(note.body.as_bytes(), ts);
         Ok(answer(200, format!("{line}\n")))
@@ -352,7 +454,16 @@ mod tests {
         for i in 0..10u8 {
             fork.push(leaf_hash(&[i, 1]));
         }
+        // A wrong proof cannot be told from a fork: it is kept too (the log signed both).
+        assert_eq!(w.split_views().len(), 1);
+        std::fs::remove_dir_all(dir.join("split-views")).unwrap();
         assert_eq!(w.add_checkpoint(&request(10, &[], &cp(10, &fork))).status, 422);
+        // The fork is kept as evidence: the checkpoint cosigned and the one that contradicts it.
+        let views = w.split_views();
+        assert_eq!(views.len(), 1);
+        assert_eq!(views[0].origin, "example.org/w");
+        assert_eq!(views[0].witnessed, cp(10, &tree));
+        assert_eq!(views[0].presented, cp(10, &fork));
         let other = NoteSigner::generate("example.org/other", ALG_ED25519).unwrap();
         let unknown = sign_note(&Checkpoint::new("example.org/other", 1, [0; 32]).body(), &[&other], 0);
         assert_eq!(w.add_checkpoint(&request(0, &[], &unknown)).status, 404);

@@ -88,6 +88,8 @@ pub(crate) fn routes() -> Router<Arc<AppState>> {
         .route("/v1/notifications/{id}", post(mark_notification_sent))
         .route("/v1/reports", get(reports))
         .route(crate::federation::REQUESTS_PATH, post(crate::federation::receive))
+        .route("/witness/add-checkpoint", post(crate::federation::add_checkpoint))
+        .route("/federation/witness", get(crate::federation::witness_view))
         .route("/v1/ledger/key", get(ledger_key))
         .route("/v1/ledger/proof/{index}", get(ledger_proof))
         .route("/ledger/checkpoint", get(ledger_checkpoint))
@@ -1257,7 +1259,10 @@ async fn metrics(State(st): St) -> Response {
         figures.group_commits = l.group_commits();
         figures.checkpoint_lag = l.publication().lag;
     }
-    let text = st.metrics.render(figures);
+    let mut text = st.metrics.render(figures);
+    if let Some(f) = &st.federation {
+        crate::metrics::render_federation(&mut text, &f.counts(), &f.witness.split_views());
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }
 
