@@ -3,84 +3,22 @@
 //! by Colorado for an ICE originator is denied by California; a lawful Colorado request passes with
 //! receipts that each verify; a tampered envelope, a replayed one, a chain with a link removed, an
 //! unknown peer, an expired envelope, and a peer that dies mid-request each give a clear error,
-//! release nothing, and leave their evidence in the ledger.
+//! release nothing, and leave their evidence in the ledger; a hub that rolls back its ledger is
+//! caught by its peers' witnesses.
 
-mod common;
+mod fedkit;
 
 use std::net::TcpListener as StdListener;
-use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use common::repo;
+use fedkit::{agent_text, copy_dir, get, now, origin, post, rand_u128, Fed};
 use hub::federation::{digest, hop_body, link_of, Envelope, Hop, Receipt, ENVELOPE_VERSION, REQUESTS_PATH};
-use ledger::note::{NoteSigner, NoteVerifier};
+use ledger::note::NoteVerifier;
 use model::entry::Entry;
 use model::Outcome;
 use serde_json::{json, Value};
 
 const HUBS: [&str; 3] = ["ca", "co", "tx"];
-
-/// The federation's CA and a certificate per name, written under `dir`.
-struct Pki {
-    ca_pem: String,
-    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
-}
-
-impl Pki {
-    fn new() -> Self {
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.distinguished_name.push(rcgen::DnType::CommonName, "FusionGuard test federation CA");
-        let key = rcgen::KeyPair::generate().unwrap();
-        let ca_pem = params.self_signed(&key).unwrap().pem();
-        Self { ca_pem, issuer: rcgen::Issuer::new(params, key) }
-    }
-
-    /// A hub certificate (`OU=hub`, `CN=name`) for 127.0.0.1, written to `dir/hub.pem`,
-    /// `dir/hub.key`, with the CA at `dir/ca.pem`.
-    fn hub(&self, dir: &Path, name: &str) {
-        std::fs::create_dir_all(dir).unwrap();
-        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
-        params.distinguished_name.push(rcgen::DnType::OrganizationName, "FusionGuard federation");
-        params.distinguished_name.push(rcgen::DnType::OrganizationalUnitName, "hub");
-        params.distinguished_name.push(rcgen::DnType::CommonName, name);
-        params.extended_key_usages =
-            vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
-        let key = rcgen::KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        std::fs::write(dir.join("hub.pem"), cert.pem()).unwrap();
-        std::fs::write(dir.join("hub.key"), key.serialize_pem()).unwrap();
-        std::fs::write(dir.join("ca.pem"), &self.ca_pem).unwrap();
-    }
-}
-
-struct Running {
-    url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Running {
-    fn stop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn origin(name: &str) -> String {
-    format!("fusionguard.test/{name}")
-}
 
 /// The agencies each hub serves, and the sources it owns.
 fn members(name: &str) -> (&'static str, &'static str) {
@@ -94,210 +32,29 @@ fn members(name: &str) -> (&'static str, &'static str) {
     }
 }
 
-struct Fed {
-    root: PathBuf,
-    hubs: Vec<Running>,
-    vkeys: Vec<String>,
-    listeners: Vec<Option<StdListener>>,
-    ports: Vec<u16>,
-    pki: Pki,
-    // Last: the hubs stop before their folders go.
-    _tmp: tempfile::TempDir,
-}
-
-impl Fed {
-    fn data(&self, i: usize) -> PathBuf {
-        self.root.join(HUBS[i]).join("data")
-    }
-
-    fn config(&self, i: usize) -> PathBuf {
-        self.root.join(HUBS[i]).join("deployment.toml")
-    }
-
-    /// Three hubs; Texas reaches California's sources through Colorado.
-    fn start() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().to_path_buf();
-        let pki = Pki::new();
-        let subject_key = "5a".repeat(32);
-        let deployment = model::Deployment::load(&repo().join("examples/seed-world")).unwrap();
-        let mut vkeys = Vec::new();
-        let mut listeners = Vec::new();
-        let mut ports = Vec::new();
-        for name in HUBS {
-            let dir = root.join(name);
-            pki.hub(&dir.join("tls"), name);
-            let data = dir.join("data");
-            std::fs::create_dir_all(&data).unwrap();
-            hub::sources::write_synthetic(&data, &deployment, hub::sources::SYNTHETIC_SEED).unwrap();
-            std::fs::write(data.join("subject.key"), format!("{subject_key}\n")).unwrap();
-            vkeys.push(hub::init_ledger(&data, &origin(name)).unwrap());
-            let l = StdListener::bind("127.0.0.1:0").unwrap();
-            ports.push(l.local_addr().unwrap().port());
-            listeners.push(Some(l));
+/// Hub `i`'s deployment: its state's law and members; Texas reaches California's sources
+/// through Colorado.
+fn config(fed: &Fed, i: usize) -> String {
+    let name = HUBS[i];
+    let law = match name {
+        "ca" => "US-CA",
+        "co" => "US-CO",
+        _ => "US-TX",
+    };
+    let mut text = fed.federation_table(i, law, members(name).0);
+    let ca_and_co = r#"["ociac-alpr", "ca-dmv-records", "ca-dmv-photos", "calgang", "ca-doj-clets", "lapd-rms", "lausd-incidents", "co-dmv-records", "co-dmv-photos", "denver-rms"]"#;
+    for (j, peer) in HUBS.iter().enumerate() {
+        if j == i {
+            continue;
         }
-        let mut fed = Self { _tmp: tmp, root, hubs: Vec::new(), vkeys, listeners, ports, pki };
-        for i in 0..3 {
-            fed.write_config(i);
-        }
-        for i in 0..3 {
-            let h = fed.launch(i);
-            fed.hubs.push(h);
-        }
-        fed
-    }
-
-    fn peer_table(&self, j: usize, sources: &str) -> String {
-        let name = HUBS[j];
-        format!(
-            "[[peer]]\nname = \"{name}\"\norigin = \"{}\"\nurl = \"https://127.0.0.1:{}\"\nvkey = \"{}\"\nagencies = {}\nsources = {sources}\n\n",
-            origin(name),
-            self.ports[j],
-            self.vkeys[j],
-            members(name).0
-        )
-    }
-
-    fn write_config(&self, i: usize) {
-        let name = HUBS[i];
-        let law = match name {
-            "ca" => "US-CA",
-            "co" => "US-CO",
-            _ => "US-TX",
+        let sources = match (name, *peer) {
+            ("tx", "co") => ca_and_co,
+            ("tx", _) => "[]",
+            _ => members(peer).1,
         };
-        let mut text = format!(
-            "extends = \"{}\"\nname = \"{name} hub\"\n\n[federation]\nname = \"{name}\"\nlaw = [\"{law}\"]\nagencies = {}\nca = \"tls/ca.pem\"\ncert = \"tls/hub.pem\"\nkey = \"tls/hub.key\"\n\n",
-            repo().join("examples/seed-world/deployment.toml").display(),
-            members(name).0
-        );
-        let ca_and_co = r#"["ociac-alpr", "ca-dmv-records", "ca-dmv-photos", "calgang", "ca-doj-clets", "lapd-rms", "lausd-incidents", "co-dmv-records", "co-dmv-photos", "denver-rms"]"#;
-        for (j, peer) in HUBS.iter().enumerate() {
-            if j == i {
-                continue;
-            }
-            let sources = match (name, *peer) {
-                // Texas sends everything through Colorado, which relays California's requests.
-                ("tx", "co") => ca_and_co,
-                ("tx", _) => "[]",
-                _ => members(peer).1,
-            };
-            text.push_str(&self.peer_table(j, sources));
-        }
-        std::fs::write(self.config(i), text).unwrap();
+        text.push_str(&fed.peer_table(j, members(peer).0, sources));
     }
-
-    fn launch(&mut self, i: usize) -> Running {
-        let mut options = hub::HubOptions::new(self.config(i), repo().join("laws"), self.data(i));
-        options.origin = origin(HUBS[i]);
-        options.checkpoint_interval = Duration::from_millis(100);
-        let hub = hub::Hub::open(options).unwrap();
-        let tls = hub.federation_tls().expect("a federated hub");
-        let listener =
-            self.listeners[i].take().unwrap_or_else(|| StdListener::bind(("127.0.0.1", self.ports[i])).unwrap());
-        listener.set_nonblocking(true).unwrap();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                ready_tx.send(()).unwrap();
-                let stop = async move {
-                    let _ = stop_rx.await;
-                };
-                hub.serve_tls(listener, tls, stop).await.unwrap();
-            });
-        });
-        ready_rx.recv().unwrap();
-        Running { url: format!("https://127.0.0.1:{}", self.ports[i]), stop: Some(stop_tx), thread: Some(thread) }
-    }
-
-    /// Stops hub `i` and starts it again on the same port, with `between` run while it is down.
-    fn restart(&mut self, i: usize, between: impl FnOnce(&Path)) {
-        self.hubs[i].stop();
-        between(&self.data(i));
-        self.hubs[i] = self.launch(i);
-    }
-
-    /// Hub `i`'s published checkpoint, once it carries every peer's cosignature (or panics).
-    fn cosigned_checkpoint(&self, i: usize) -> String {
-        let agent = self.agent(None);
-        for _ in 0..100 {
-            let text = agent
-                .get(&format!("{}/ledger/checkpoint", self.hubs[i].url))
-                .call()
-                .unwrap()
-                .body_mut()
-                .read_to_string()
-                .unwrap();
-            let note = ledger::note::Note::parse(text.as_bytes()).unwrap();
-            note.verify_by(&NoteVerifier::parse(&self.vkeys[i]).unwrap()).unwrap();
-            let cosigned = (0..3).filter(|&j| j != i).all(|j| {
-                let witness = NoteVerifier::parse(&self.vkeys[j]).unwrap().with_alg(ledger::note::ALG_COSIGNATURE_V1);
-                note.verify_by(&witness).is_ok()
-            });
-            if cosigned {
-                return text;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("hub {}'s checkpoint never carried both peers' cosignatures", HUBS[i]);
-    }
-
-    /// An HTTPS client trusting the federation's CA, presenting hub `as_hub`'s certificate if given.
-    fn agent(&self, as_hub: Option<&Path>) -> ureq::Agent {
-        let tls_dir = self.root.join("ca/tls");
-        let tls = ledger::http::Tls::from_files(
-            &tls_dir.join("ca.pem"),
-            as_hub.map(|d| (d.join("hub.pem"), d.join("hub.key"))).as_ref().map(|(c, k)| (c.as_path(), k.as_path())),
-        )
-        .unwrap();
-        ledger::http::tls_agent(&tls, Duration::from_secs(20)).unwrap()
-    }
-
-    fn token(&self, i: usize, agency: &str, user: &str, role: &str) -> String {
-        let store = hub::store::FileStore::tokens_only(&self.data(i));
-        hub::tokens::issue(&store, agency, user, role, 3600).unwrap().0
-    }
-
-    fn signer(&self, i: usize) -> NoteSigner {
-        let text = std::fs::read_to_string(self.data(i).join("ledger").join(ledger::KEY_FILE)).unwrap();
-        NoteSigner::parse(&text).unwrap()
-    }
-
-    fn verifier(&self, origin_name: &str) -> NoteVerifier {
-        let i = HUBS.iter().position(|h| origin(h) == origin_name).unwrap();
-        NoteVerifier::parse(&self.vkeys[i]).unwrap()
-    }
-
-    /// Every entry of hub `i`'s ledger, once a checkpoint covers at least `min` entries.
-    fn entries(&self, i: usize, min: u64) -> Vec<Entry> {
-        for _ in 0..100 {
-            let reader = oversight::ledger::LedgerReader::open_data_dir(&self.data(i));
-            if let Ok(r) = reader {
-                if r.size() >= min {
-                    return r.entries().map(|e| e.unwrap().1).collect();
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("hub {} never published {min} entries", HUBS[i]);
-    }
-}
-
-fn post(agent: &ureq::Agent, url: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
-    let mut req = agent.post(url).header("content-type", "application/json");
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    match req.send(body) {
-        Ok(mut r) => {
-            let status = r.status().as_u16();
-            let text = r.body_mut().read_to_string().unwrap();
-            (status, serde_json::from_str(&text).unwrap_or_else(|_| json!({"raw": text})))
-        }
-        Err(e) => (0, json!({"transport": e.to_string()})),
-    }
+    text
 }
 
 fn request(requester: (&str, &str), chain: &[(&str, &str)], purpose: &str, justification: &str, basis: &str) -> Value {
@@ -366,19 +123,9 @@ fn envelope(fed: &Fed, request: &Value, signers: &[usize], issued: u64) -> Envel
     e
 }
 
-fn rand_u128() -> u128 {
-    let mut b = [0u8; 16];
-    getrandom::getrandom(&mut b).unwrap();
-    u128::from_le_bytes(b)
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
-}
-
 #[test]
 fn a_federation_of_three_hubs() {
-    let mut fed = Fed::start();
+    let mut fed = Fed::start(&HUBS, Duration::from_millis(100), config);
     let user = fed.agent(None);
     let (ca, co, tx) = (0, 1, 2);
 
@@ -559,27 +306,4 @@ fn a_federation_of_three_hubs() {
         metrics.contains(&format!("fusionguard_federation_split_views{{origin=\"{}\"}} 1", origin("ca"))),
         "{metrics}"
     );
-}
-
-fn get(agent: &ureq::Agent, url: &str) -> (u16, Value) {
-    let mut r = agent.get(url).call().unwrap();
-    let status = r.status().as_u16();
-    (status, serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap_or(Value::Null))
-}
-
-fn agent_text(agent: &ureq::Agent, url: &str) -> String {
-    agent.get(url).call().unwrap().body_mut().read_to_string().unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }

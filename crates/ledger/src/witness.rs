@@ -81,46 +81,91 @@ impl WitnessClient {
     ) -> Result<Vec<String>, LedgerError> {
         let body_text = Note::parse(note.as_bytes())?.body;
         let mut lines = Vec::new();
-        for (i, w) in self.endpoints.iter().enumerate() {
-            // One retry after learning the witness's size from a 409.
-            for _ in 0..2 {
+        let mut pending: Vec<usize> = (0..self.endpoints.len()).collect();
+        // Every witness at once, so that a checkpoint waits for the slowest witness rather than
+        // for the sum of them; one more round for those that answered 409 with their size.
+        for _ in 0..2 {
+            if pending.is_empty() {
+                break;
+            }
+            // The proofs are computed here, on the log's thread, before the requests go out.
+            let mut proofs = BTreeMap::new();
+            for &i in &pending {
                 let old = self.known[i].min(size);
-                let mut req = format!("old {old}\n");
-                for h in proof_for(old)? {
-                    req.push_str(&B64.encode(h));
-                    req.push('\n');
+                if let std::collections::btree_map::Entry::Vacant(e) = proofs.entry(old) {
+                    e.insert(proof_for(old)?);
                 }
-                req.push('\n');
-                req.push_str(note);
-                let resp = self.agent.post(&format!("{}/add-checkpoint", w.url)).send(req.as_bytes());
-                let Ok(mut resp) = resp else { break };
-                let status = resp.status().as_u16();
-                let text = resp.body_mut().read_to_string().unwrap_or_default();
-                if status == 409 {
-                    match text.trim().parse::<u64>() {
-                        Ok(n) => {
-                            self.known[i] = n;
-                            continue;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                if status != 200 {
-                    break;
-                }
-                for line in text.lines().filter(|l| !l.is_empty()) {
-                    let candidate = format!("{body_text}\n{line}\n");
-                    if let Ok(n) = Note::parse(candidate.as_bytes()) {
-                        if n.verify_by(&w.verifier).is_ok() {
-                            lines.push(line.to_string());
+            }
+            let (agent, endpoints, known) = (&self.agent, &self.endpoints, &self.known);
+            let answers: Vec<(usize, Asked)> = std::thread::scope(|s| {
+                let handles: Vec<_> = pending
+                    .iter()
+                    .map(|&i| {
+                        let old = known[i].min(size);
+                        let (body_text, proof) = (&body_text, &proofs[&old]);
+                        (i, s.spawn(move || ask(agent, &endpoints[i], note, body_text, old, proof)))
+                    })
+                    .collect();
+                handles.into_iter().map(|(i, h)| (i, h.join().unwrap_or(Asked::Failed))).collect()
+            });
+            pending.clear();
+            for (i, answer) in answers {
+                match answer {
+                    Asked::Cosigned(got) => {
+                        if !got.is_empty() {
                             self.known[i] = size;
                         }
+                        lines.extend(got);
                     }
+                    Asked::Size(n) => {
+                        self.known[i] = n;
+                        pending.push(i);
+                    }
+                    Asked::Failed => {}
                 }
-                break;
             }
         }
         Ok(lines)
+    }
+}
+
+/// What one witness answered.
+enum Asked {
+    /// 200: the verified cosignature lines.
+    Cosigned(Vec<String>),
+    /// 409: the size the witness knows.
+    Size(u64),
+    /// Unreachable, or any other answer.
+    Failed,
+}
+
+/// Asks one witness to cosign `note` given the consistency `proof` from `old`.
+fn ask(agent: &ureq::Agent, w: &WitnessEndpoint, note: &str, body_text: &str, old: u64, proof: &[Hash]) -> Asked {
+    let mut req = format!("old {old}\n");
+    for h in proof {
+        req.push_str(&B64.encode(h));
+        req.push('\n');
+    }
+    req.push('\n');
+    req.push_str(note);
+    let Ok(mut resp) = agent.post(&format!("{}/add-checkpoint", w.url)).send(req.as_bytes()) else {
+        return Asked::Failed;
+    };
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    match status {
+        409 => text.trim().parse().map_or(Asked::Failed, Asked::Size),
+        200 => Asked::Cosigned(
+            text.lines()
+                .filter(|l| !l.is_empty())
+                .filter(|line| {
+                    Note::parse(format!("{body_text}\n{line}\n").as_bytes())
+                        .is_ok_and(|n| n.verify_by(&w.verifier).is_ok())
+                })
+                .map(str::to_string)
+                .collect(),
+        ),
+        _ => Asked::Failed,
     }
 }
 
@@ -244,7 +289,9 @@ impl Witness {
     fn load(&self, origin: &str) -> Result<LogState, LedgerError> {
         match std::fs::read_to_string(self.state_path(origin)) {
             Ok(s) => {
-                let cp = Checkpoint::parse(&s)?;
+                // The signed checkpoint last cosigned (a bare checkpoint body in older state).
+                let body = Note::parse(s.as_bytes()).map(|n| n.body).unwrap_or(s);
+                let cp = Checkpoint::parse(&body)?;
                 Ok(LogState { size: cp.size, root: cp.root })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LogState { size: 0, root: EMPTY_ROOT }),
@@ -252,16 +299,15 @@ impl Witness {
         }
     }
 
+    /// Keeps the signed checkpoint `note` as the last one cosigned for its log: one file, written
+    /// durably, the evidence if a later checkpoint contradicts it.
     fn store(&self, cp: &Checkpoint, note: &str) -> Result<(), LedgerError> {
-        let p = self.state_path(&cp.origin);
-        // The signed note first: evidence if a later checkpoint contradicts it.
-        write_durably(&p.with_extension("note"), note.as_bytes())?;
-        write_durably(&p, cp.body().as_bytes())
+        write_durably(&self.state_path(&cp.origin), note.as_bytes())
     }
 
     /// Keeps `presented`, which contradicts the checkpoint last cosigned for its log.
     fn keep_split_view(&self, cp: &Checkpoint, presented: &str, why: &str) -> Result<(), LedgerError> {
-        let witnessed = std::fs::read_to_string(self.state_path(&cp.origin).with_extension("note")).unwrap_or_default();
+        let witnessed = self.witnessed(&cp.origin).unwrap_or_default();
         let dir = self.dir.join("split-views");
         std::fs::create_dir_all(&dir)
             .map_err(|e| LedgerError::Io { what: dir.display().to_string(), why: e.to_string() })?;
@@ -273,7 +319,7 @@ impl Witness {
 
     /// The last checkpoint of log `origin` this witness cosigned, as the log signed it.
     pub fn witnessed(&self, origin: &str) -> Option<String> {
-        std::fs::read_to_string(self.state_path(origin).with_extension("note")).ok()
+        std::fs::read_to_string(self.state_path(origin)).ok().filter(|s| Note::parse(s.as_bytes()).is_ok())
     }
 
     /// The split views this witness has seen, each with both signed checkpoints.
