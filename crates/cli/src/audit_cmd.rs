@@ -109,6 +109,35 @@ enum AuditCommand {
         #[command(flatten)]
         out: OutputArgs,
     },
+    /// The ledgers of a federation's hubs side by side (each verified against its checkpoint and
+    /// key first): requests one hub logged as sent to or received from another that the other
+    /// never logged, requests the two hubs logged differently, peer receipts that do not name the
+    /// peer's entry, and subjects denied on one hub then asked directly on another. Exit status 0
+    /// when nothing is found, 1 with findings, 2 when a ledger cannot be read or verified.
+    #[command(
+        after_help = "Examples:\n  fusionguard audit federation --peer https://tx.example:8443/ledger=@tx.vkey --peer https://ca.example:8443/ledger=@ca.vkey --ca federation-ca.pem\n  fusionguard audit federation --peer HUB_A_DATA_DIR --peer HUB_B_DATA_DIR --format jsonl"
+    )]
+    Federation {
+        /// A hub's ledger and its verifier key, as LOCATION=VKEY (at least two, each hub once).
+        /// LOCATION is a hub's public ledger (https://HOST:PORT/ledger), a tiles directory, or a
+        /// hub's data directory; VKEY the key as text (name+hash+key, as the hub serves it at
+        /// /v1/ledger/key) or @FILE. A data directory may leave out =VKEY: its ledger.vkey is used.
+        #[arg(long = "peer", value_name = "LOCATION=VKEY")]
+        peers: Vec<String>,
+        /// The CA certificate (PEM) https:// ledgers must chain to: the federation's private CA.
+        #[arg(long, value_name = "FILE")]
+        ca: Option<PathBuf>,
+        /// Seconds a forwarded request may be in flight: one sent less than this before the newest
+        /// entry of the ledger that should hold its other side is not reported missing.
+        #[arg(long, value_name = "SECS", default_value_t = oversight::federation::DEFAULT_GRACE_SECS)]
+        grace: u64,
+        /// Hours after a denial on one hub in which a direct request on another hub on the same
+        /// subject is a finding.
+        #[arg(long, default_value_t = 72)]
+        window_hours: u64,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
 }
 
 /// Runs `fusionguard audit ...`.
@@ -137,6 +166,10 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             let shown = at.shown();
             let reader = at.open()?.with_context(|| format!("auditing the ledger of {shown}"))?;
             ledger(&reader, &shown, &config, rules, &out)
+        }
+        AuditCommand::Federation { peers, ca, grace, window_hours, out } => {
+            let rules = oversight::federation::FederationRules { grace_secs: grace, window_secs: window_hours * 3600 };
+            federation(&peers, ca.as_deref(), &rules, &out)
         }
     }
 }
@@ -648,6 +681,115 @@ fn ledger(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Splits `--peer LOCATION=VKEY` at the first `=` followed by a key (`@FILE`, or text that parses
+/// as a verifier key: a key's base64 may end in `=`, a path may hold one); with no key, a data
+/// directory's own (`None`). Returns the location and the key text.
+fn peer_arg(arg: &str) -> Result<(String, Option<String>)> {
+    let splits: Vec<(&str, &str)> = arg.match_indices('=').map(|(i, _)| (&arg[..i], &arg[i + 1..])).collect();
+    let key = |k: &str| -> Result<String> {
+        match k.strip_prefix('@') {
+            Some(file) => std::fs::read_to_string(file)
+                .map(|s| s.trim().to_string())
+                .with_context(|| format!("--peer {arg}: reading the verifier key file {file}")),
+            None => Ok(k.trim().to_string()),
+        }
+    };
+    if let Some((loc, k)) =
+        splits.iter().find(|(_, k)| k.starts_with('@') || ledger::note::NoteVerifier::parse(k.trim()).is_ok())
+    {
+        return Ok((loc.to_string(), Some(key(k)?)));
+    }
+    if Path::new(arg).join(oversight::ledger::VKEY_FILE).is_file() {
+        return Ok((arg.to_string(), None));
+    }
+    match splits.first() {
+        // Not a key: the reader says what is wrong with it, naming the ledger.
+        Some((loc, k)) => Ok((loc.to_string(), Some(key(k)?))),
+        None => anyhow::bail!(
+            "--peer {arg}: expected LOCATION=VKEY (a hub's ledger URL or directory, and its verifier key or @FILE), \
+             or a hub's data directory holding {}",
+            oversight::ledger::VKEY_FILE
+        ),
+    }
+}
+
+/// Opens one `--peer`'s ledger, verified: a URL (https:// checked against `tls`), a hub's data
+/// directory (its `ledger/tiles`, and its `ledger.vkey` unless a key is given) or a tiles
+/// directory.
+fn open_peer(arg: &str, tls: &ledger::http::Tls) -> Result<oversight::ledger::LedgerReader> {
+    let (location, vkey) = peer_arg(arg)?;
+    let opened = if location.starts_with("http://") || location.starts_with("https://") {
+        let vkey = vkey.with_context(|| format!("--peer {arg}: a URL needs its verifier key (=VKEY)"))?;
+        oversight::ledger::LedgerReader::open_tiles_tls(&location, &vkey, tls)
+    } else {
+        let dir = Path::new(&location);
+        let tiles = dir.join(oversight::ledger::LEDGER_DIR).join(ledger::storage::TILES_DIR);
+        match (vkey, tiles.is_dir()) {
+            (None, _) => oversight::ledger::LedgerReader::open_data_dir(dir),
+            (Some(k), true) => oversight::ledger::LedgerReader::open_tiles(&tiles.display().to_string(), &k),
+            (Some(_), false) if !dir.is_dir() => {
+                anyhow::bail!("--peer {arg}: {location} is neither a URL nor a directory")
+            }
+            (Some(k), false) => oversight::ledger::LedgerReader::open_tiles(&location, &k),
+        }
+    };
+    opened.with_context(|| format!("--peer {arg}"))
+}
+
+fn federation(
+    peers: &[String],
+    ca: Option<&Path>,
+    rules: &oversight::federation::FederationRules,
+    out: &OutputArgs,
+) -> Result<ExitCode> {
+    if peers.len() < 2 {
+        anyhow::bail!(
+            "a federation audit needs at least two hubs' ledgers: give --peer LOCATION=VKEY for each ({} given)",
+            peers.len()
+        );
+    }
+    let tls = match ca {
+        Some(ca) => ledger::http::Tls::from_files(ca, None).with_context(|| format!("--ca {}", ca.display()))?,
+        None => ledger::http::Tls::default(),
+    };
+    let readers = peers.iter().map(|p| open_peer(p, &tls)).collect::<Result<Vec<_>>>()?;
+    let mut sink = Sink::new("federation", out)?;
+    let stats = oversight::federation::audit(&readers, rules, &mut |f| sink.push(f))
+        .context("auditing the federation's ledgers")?;
+    for h in &stats.hubs {
+        sink.summary.inputs.push(oversight::report::Input {
+            file: format!("{} ({})", h.origin, h.location),
+            read: h.size,
+            kept: h.size,
+            notes: h.notes.clone(),
+            ..Default::default()
+        });
+    }
+    sink.finish()?;
+    if out.stats {
+        for h in &stats.hubs {
+            eprintln!(
+                "{} ({}): {} entries; {} decisions, {} outbound, {} inbound, {} peer receipts, {} failed forwards, \
+                 {} refused envelopes; {} findings",
+                h.origin,
+                h.location,
+                h.size,
+                h.decisions,
+                h.outbound,
+                h.inbound,
+                h.receipts,
+                h.forward_failed,
+                h.peer_refused,
+                h.findings
+            );
+            for n in &h.notes {
+                eprintln!("  note: {n}");
+            }
+        }
+    }
+    Ok(if stats.findings > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// The input of one file for the summary.

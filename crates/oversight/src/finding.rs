@@ -15,7 +15,7 @@
 //! | `counterparty` | a sharing list's recipient |
 //! | `user` | the user the record names |
 //! | `time` | when the record says it happened (ISO 8601; `Z` when the source gave the zone) |
-//! | `file` | the source file |
+//! | `file` | the source file; for a federation audit's finding, the origin of the hub's ledger |
 //! | `line` | the 1-based line (or page) where the record starts; a ledger entry's index |
 //! | `also_in` | other files holding the same record (JSON lines: `[{"file", "line"}]`; CSV and Parquet: `FILE:LINE; FILE:LINE`) |
 //! | `evidence` | what in the record shows it (quoted text, counts), and "practice concern" where no statute applies |
@@ -94,6 +94,16 @@ pub enum Kind {
     /// A sharing-list row that contradicts the source agency's own published policy (for example
     /// "no immigration enforcement", "only Kent Police officers"): a practice concern.
     PolicyContradiction,
+    /// A request one hub's ledger says went to or came from a peer hub that the peer's ledger
+    /// does not hold (federation audit).
+    UnmatchedHop,
+    /// A forwarded request logged differently by the two hubs, or changed by a relay (federation
+    /// audit).
+    ChainMismatch,
+    /// A peer's receipt that does not name the peer's entry for the request (federation audit).
+    ReceiptMismatch,
+    /// A subject denied on one hub, then asked directly on another (federation audit).
+    DeniedElsewhere,
 }
 
 impl Kind {
@@ -120,6 +130,10 @@ impl Kind {
             Self::SensitivePurpose => "sensitive_purpose",
             Self::ModerationBlocked => "moderation_blocked",
             Self::PolicyContradiction => "policy_contradiction",
+            Self::UnmatchedHop => "unmatched_hop",
+            Self::ChainMismatch => "chain_mismatch",
+            Self::ReceiptMismatch => "receipt_mismatch",
+            Self::DeniedElsewhere => "denied_elsewhere",
         }
     }
 }
@@ -207,7 +221,8 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<crate::time::Timestamp>,
     /// The source file the record was read from (for a folder of `.eml` files, the file inside
-    /// it); `None` for a ledger entry and where the caller gave no name.
+    /// it); for a federation audit's ledger entry, the origin of the hub's ledger holding it;
+    /// `None` for another ledger entry and where the caller gave no name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<Arc<str>>,
     /// The other places the same record was read from, when several exports were audited at

@@ -60,6 +60,15 @@ pub enum ReadError {
         /// The first discrepancy, naming the file.
         source: VerifyError,
     },
+    /// The TLS settings for an `https://` ledger could not be used (a CA file that holds no
+    /// certificate).
+    #[error("{location}: {why}")]
+    Tls {
+        /// The URL.
+        location: String,
+        /// What is wrong.
+        why: String,
+    },
     /// A verified entry is not a ledger entry this reader knows.
     #[error("ledger at {location}: entry {index}: {reason}")]
     Entry {
@@ -109,6 +118,18 @@ impl LedgerReader {
                 Box::new(DirFetcher(PathBuf::from(tiles)))
             };
         Self::open(fetcher, tiles.to_string(), vkey.trim())
+    }
+
+    /// Like [`LedgerReader::open_tiles`], an `https://` URL's server checked against `tls`'s CA
+    /// (a private CA, as a federation's hubs use) instead of no roots at all; `tls` is unused for
+    /// a directory or an `http://` URL.
+    pub fn open_tiles_tls(tiles: &str, vkey: &str, tls: &::ledger::http::Tls) -> Result<Self, ReadError> {
+        if !tiles.starts_with("https://") {
+            return Self::open_tiles(tiles, vkey);
+        }
+        let agent = ::ledger::http::tls_agent(tls, std::time::Duration::from_secs(30))
+            .map_err(|e| ReadError::Tls { location: tiles.to_string(), why: e.to_string() })?;
+        Self::open(Box::new(HttpFetcher::with_agent(tiles, agent)), tiles.to_string(), vkey.trim())
     }
 
     /// Verifies the log `fetcher` reads (described as `location` in errors) against `vkey`.
@@ -164,15 +185,26 @@ impl LedgerReader {
 
     /// Like [`LedgerReader::entries`], from index `first` on.
     pub fn entries_from(&self, first: u64) -> impl Iterator<Item = Result<(u64, Entry), ReadError>> + '_ {
+        self.entries_with_bytes_from(first).map(|item| item.map(|(index, entry, _)| (index, entry)))
+    }
+
+    /// Like [`LedgerReader::entries_from`], each entry with its bytes as the log holds them
+    /// (verified against their leaf: [`::ledger::merkle::leaf_hash`] of them is the leaf hash a
+    /// receipt names).
+    pub fn entries_with_bytes_from(
+        &self,
+        first: u64,
+    ) -> impl Iterator<Item = Result<(u64, Entry, Vec<u8>), ReadError>> + '_ {
         let mut failed = false;
         self.verified.entries_from(self.fetcher.as_ref(), first).map_while(move |item| {
             if failed {
                 return None;
             }
             let parsed = match item {
-                Ok((index, bytes)) => Entry::from_json_slice(&bytes)
-                    .map(|e| (index, e))
-                    .map_err(|reason| ReadError::Entry { location: self.location.clone(), index, reason }),
+                Ok((index, bytes)) => match Entry::from_json_slice(&bytes) {
+                    Ok(e) => Ok((index, e, bytes)),
+                    Err(reason) => Err(ReadError::Entry { location: self.location.clone(), index, reason }),
+                },
                 Err(source) => Err(ReadError::Verify { location: self.location.clone(), source }),
             };
             failed = parsed.is_err();

@@ -13,7 +13,9 @@
 //!   [`sharing`] checks sharing lists against the law, and [`policy_practice`] against the source
 //!   agencies' own published policies; [`intelligence`] checks criminal intelligence records against
 //!   the five-year retention limit of 28 CFR 23.20(h); [`side_door`] reads a hub's ledger through
-//!   [`ledger`] and flags immigration enforcement reaching local data around the checkpoint.
+//!   [`ledger`] and flags immigration enforcement reaching local data around the checkpoint;
+//!   [`federation`] reads several federated hubs' ledgers side by side and flags requests one
+//!   hub logged and its peer did not, or logged otherwise.
 //! - Every importer counts rows read, kept and rejected, with each rejection's line, column and
 //!   reason ([`stats::ImportStats`]): nothing is dropped silently.
 //! - Every detector emits [`finding::Finding`]s: kind, severity, the record it rests on, the
@@ -43,6 +45,7 @@
 pub mod directory;
 pub mod emails;
 pub mod error;
+pub mod federation;
 pub mod finding;
 pub mod insider;
 pub mod intelligence;

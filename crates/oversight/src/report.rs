@@ -557,6 +557,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Hub ledger: the ledger is verified against its signed checkpoint first; then requests by immigration enforcement, and local requests on the same subject after a federal denial, are found.",
         "Registro del hub: primero se verifica el registro con su punto de control firmado; luego se detectan las solicitudes del control migratorio y las solicitudes locales sobre el mismo sujeto tras una denegación federal.",
     ),
+    (
+        "method.federation",
+        "Federated hubs' ledgers: each is verified against its signed checkpoint first; then every request one hub sent to another is looked for in the other's ledger (the same nonce, sender and index), the two records of a request are compared field by field, each peer receipt is checked against the entry it names, and direct requests on one hub are found that follow a denial on another hub on the same subject. A request sent within the grace period of the other ledger's newest entry is in flight, not missing.",
+        "Registros de centros federados: primero se verifica cada uno con su punto de control firmado; luego cada solicitud que un centro envió a otro se busca en el registro del otro (el mismo nonce, remitente e índice), los dos registros de una solicitud se comparan campo por campo, cada recibo de otro centro se comprueba con la entrada que señala, y se detectan solicitudes directas a un centro que siguen a una denegación en otro centro sobre el mismo sujeto. Una solicitud enviada dentro del margen de gracia respecto de la entrada más reciente del otro registro está en curso, no falta.",
+    ),
     ("generated", "Made by {0}.", "Generado por {0}."),
 ];
 
@@ -648,6 +653,22 @@ pub fn kind_words(kind: Kind, lang: Lang) -> &'static str {
         Kind::PolicyContradiction => (
             "Sharing that contradicts the agency's own published policy (a practice concern).",
             "Un intercambio que contradice la política publicada por la propia agencia (una cuestión de práctica).",
+        ),
+        Kind::UnmatchedHop => (
+            "A request one hub's ledger says went to or came from a peer hub, missing from the peer's ledger.",
+            "Una solicitud que el registro de un centro dice enviada a otro centro o recibida de él, ausente del registro de ese otro centro.",
+        ),
+        Kind::ChainMismatch => (
+            "A forwarded request logged differently by the two hubs, or changed by a relaying hub.",
+            "Una solicitud reenviada que los dos centros registran de forma distinta, o que un centro intermedio modificó.",
+        ),
+        Kind::ReceiptMismatch => (
+            "A peer hub's receipt that does not name the peer's ledger entry for the request.",
+            "Un recibo de otro centro que no señala la entrada del registro de ese centro para la solicitud.",
+        ),
+        Kind::DeniedElsewhere => (
+            "A subject denied on one hub, then asked directly on another.",
+            "Un sujeto denegado en un centro y luego consultado directamente en otro.",
         ),
         Kind::ModerationBlocked => (
             "A search the vendor's moderation blocked: an attempted search.",

@@ -15,6 +15,17 @@
 //! whenever the verdict was recorded (up to the checkpoint); safeguards are counted in the year
 //! they were carried out (the permit, or the approval of a held request).
 //!
+//! **Between hubs.** A hub of a federation logs `outbound` entries (it decided a request for a
+//! source a peer hub serves, by its own law, and sent it if permitted) and `inbound` entries (it
+//! decided a peer's request). Both are decisions of this hub and count as such in the totals,
+//! uses, citations and signals. An `inbound` one counts exactly as a plain `decision` (its permit
+//! releases this hub's data, to a peer's member: outside sharing). An `outbound` one releases
+//! nothing from this hub and shares none of its agencies' data (the peer decides again and logs
+//! its own release), so it counts in neither the releases and their obligations nor the outside
+//! sharing, even when approved on review. [`FederationSection`] counts, per peer hub, the requests
+//! sent and received by decision, the peer's answers (its receipts), the forwards that failed and
+//! the envelopes refused.
+//!
 //! One pass over the ledger counts one year ([`Report::build`], [`Report::build_audited`]) or every
 //! year at once ([`Report::build_all`], [`Report::build_all_audited`]: the same per-year counting,
 //! each entry dispatched to the year it is dated in, so each year's report is the one-year one).
@@ -273,6 +284,96 @@ pub struct Violations {
     pub statement: String,
 }
 
+/// Requests between this hub and one peer hub of its federation, in the year. "Sent" requests are
+/// this hub's `outbound` entries (decided here by this hub's law, for a source the peer serves;
+/// a denied one never leaves), "answered" their peer's decisions as its receipts state them,
+/// "received" the peer's requests this hub decided (`inbound` entries).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PeerRow {
+    /// The peer hub's ledger origin; `unknown` for senders not among the peers (refused
+    /// envelopes, whose sender is recorded as a keyed hash).
+    pub key: String,
+    /// What the key means, where it is not an origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Requests for the peer's sources decided here.
+    pub sent: u64,
+    /// Of which permitted here (and sent).
+    pub sent_permit: u64,
+    /// Of which denied here (not sent).
+    pub sent_deny: u64,
+    /// Of which held here for a supervisor's review.
+    pub sent_review: u64,
+    /// The peer's decisions on requests sent to it, from its receipts: permitted.
+    pub answered_permit: u64,
+    /// Denied by the peer.
+    pub answered_deny: u64,
+    /// Held by the peer for its review.
+    pub answered_review: u64,
+    /// Requests the peer sent, decided here.
+    pub received: u64,
+    /// Of which permitted.
+    pub received_permit: u64,
+    /// Of which denied.
+    pub received_deny: u64,
+    /// Of which held for review.
+    pub received_review: u64,
+    /// Requests sent to the peer that got no valid answer (`forward_failed`).
+    pub forward_failed: u64,
+    /// Envelopes from the sender that this hub refused (`peer_refused`).
+    pub refused: u64,
+}
+
+impl PeerRow {
+    fn sent(&mut self, outcome: Outcome) {
+        self.sent += 1;
+        match outcome {
+            Outcome::Permit => self.sent_permit += 1,
+            Outcome::Deny => self.sent_deny += 1,
+            Outcome::Review => self.sent_review += 1,
+        }
+    }
+
+    fn answered(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Permit => self.answered_permit += 1,
+            Outcome::Deny => self.answered_deny += 1,
+            Outcome::Review => self.answered_review += 1,
+        }
+    }
+
+    fn received(&mut self, outcome: Outcome) {
+        self.received += 1;
+        match outcome {
+            Outcome::Permit => self.received_permit += 1,
+            Outcome::Deny => self.received_deny += 1,
+            Outcome::Review => self.received_review += 1,
+        }
+    }
+}
+
+/// Requests between hubs (a federation): empty for a hub that has no peers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FederationSection {
+    /// By peer hub, in the order of their origins (`unknown` last).
+    pub by_peer: Vec<PeerRow>,
+    /// Requests sent that got no valid answer, by why (`unreachable`, `refused`, `bad_receipt`,
+    /// `unverified_receipt`).
+    pub forward_failures: Vec<CountRow>,
+    /// Envelopes refused, by why (`malformed`, `unknown_peer`, `bad_signature`, ...).
+    pub refusals: Vec<CountRow>,
+}
+
+impl FederationSection {
+    /// Whether the year holds any federation entry.
+    pub fn is_empty(&self) -> bool {
+        self.by_peer.is_empty()
+    }
+}
+
+/// The key of the senders of refused envelopes that are not among the peers.
+pub const UNKNOWN_PEER: &str = "unknown";
+
 /// One cost of the year and who pays it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct FundingRow {
@@ -368,6 +469,8 @@ pub struct Report {
     pub obligations: Obligations,
     /// What the deployment costs and who pays, for the year (from the deployment's `[[funding]]`).
     pub funding: FundingSection,
+    /// Requests between this hub and its peer hubs (empty without a federation).
+    pub federation: FederationSection,
     /// Detector findings.
     pub findings: Findings,
     /// Complaints and violations.
@@ -413,6 +516,17 @@ struct Held {
     outside: bool,
 }
 
+/// How a decision entry counts: a plain `decision`, an `inbound` one (decided here on a peer's
+/// request: like a plain one, its permit releases this hub's data), or an `outbound` one (decided
+/// here on a request for a peer's source: counted among the requests, but its permit releases
+/// nothing from this hub and shares nothing of its agencies' data, so it counts in neither the
+/// releases nor the outside sharing).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Decided {
+    Here,
+    Outbound,
+}
+
 /// The row tables verdicts are credited to.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Table {
@@ -439,6 +553,7 @@ struct Counter {
     hours_to_verdict: Vec<f64>,
     releases: u64,
     releases_with_obligations: u64,
+    peers: BTreeMap<String, PeerRow>,
 }
 
 impl Counter {
@@ -484,11 +599,11 @@ impl Counter {
 
     /// A decision dated in this year; a held one is returned, so that its verdict (whenever it
     /// comes) is credited to this year.
-    fn decision(&mut self, d: &DecisionEntry, deployment: Option<&Deployment>) -> Option<Held> {
+    fn decision(&mut self, d: &DecisionEntry, deployment: Option<&Deployment>, decided: Decided) -> Option<Held> {
         let category = deployment
             .and_then(|dep| dep.source(&d.source))
             .map_or_else(|| "unknown".to_string(), |s| s.category.clone());
-        let outside = d.requester.agency != d.owner;
+        let outside = d.requester.agency != d.owner && decided == Decided::Here;
         let mut rows = vec![
             (Table::Source, d.source.clone()),
             (Table::DataType, category),
@@ -542,17 +657,27 @@ impl Counter {
             self.count("signal", &format!("{s}/{}", d.decision.as_str()));
         }
         match d.decision {
-            Outcome::Permit => self.released(&d.obligations),
+            Outcome::Permit if decided == Decided::Here => self.released(&d.obligations),
+            Outcome::Permit => {}
             Outcome::Review => return Some(Held { time: d.time, rows, outside }),
             Outcome::Deny => {}
         }
         None
     }
 
-    /// A verdict given in this year, on a request of any year.
-    fn verdict_given(&mut self, r: &ReviewEntry) {
+    fn peer(&mut self, origin: &str) -> &mut PeerRow {
+        let key = if origin.starts_with(model::entry::HMAC_PREFIX) { UNKNOWN_PEER } else { origin };
+        if !self.peers.contains_key(key) {
+            self.peers.insert(key.to_string(), PeerRow { key: key.to_string(), ..PeerRow::default() });
+        }
+        self.peers.get_mut(key).expect("inserted above")
+    }
+
+    /// A verdict given in this year, on a request of any year (`releases`: a request decided here
+    /// for this hub's data, not an outbound one).
+    fn verdict_given(&mut self, r: &ReviewEntry, releases: bool) {
         self.count("verdict", verdict_str(r.verdict));
-        if r.verdict == Verdict::Approve {
+        if r.verdict == Verdict::Approve && releases {
             self.released(&r.obligations);
         }
     }
@@ -584,6 +709,9 @@ struct Years<'d> {
     counters: BTreeMap<i64, Counter>,
     /// Held decisions by ledger index, with the year they count in.
     held: HashMap<u64, (i64, Held)>,
+    /// Held `outbound` decisions by ledger index, whatever their year (their approval releases
+    /// nothing here).
+    held_outbound: std::collections::HashSet<u64>,
 }
 
 impl Years<'_> {
@@ -591,23 +719,54 @@ impl Years<'_> {
     /// request it decides); returns the year it counts in, if one is counted.
     fn entry(&mut self, index: u64, entry: &Entry) -> Option<i64> {
         let year = year_of(entry.time()).filter(|y| self.only.is_none_or(|only| only == *y));
+        let outbound_verdict = match entry {
+            Entry::Review(r) => self.held_outbound.remove(&r.decision_index),
+            Entry::Outbound(d) if d.decision == Outcome::Review => {
+                self.held_outbound.insert(index);
+                false
+            }
+            _ => false,
+        };
         if let Some(y) = year {
             let c = self.counters.entry(y).or_insert_with(|| Counter::new(y));
             c.totals.entries += 1;
+            let decided = match entry {
+                Entry::Decision(d) | Entry::Inbound(d) => Some((d, Decided::Here)),
+                Entry::Outbound(d) => Some((d, Decided::Outbound)),
+                _ => None,
+            };
+            if let Some((d, decided)) = decided {
+                if let Some(held) = c.decision(d, self.deployment, decided) {
+                    self.held.insert(index, (y, held));
+                }
+            }
             match entry {
-                Entry::Decision(d) => {
-                    if let Some(held) = c.decision(d, self.deployment) {
-                        self.held.insert(index, (y, held));
+                Entry::Outbound(d) => {
+                    if let Some(f) = &d.federation {
+                        c.peer(&f.peer).sent(d.decision);
                     }
                 }
-                Entry::Review(r) => c.verdict_given(r),
+                Entry::Inbound(d) => {
+                    if let Some(f) = &d.federation {
+                        c.peer(&f.peer).received(d.decision);
+                    }
+                }
+                Entry::PeerReceipt(r) => c.peer(&r.peer).answered(r.peer_decision),
+                Entry::ForwardFailed(f) => {
+                    c.peer(&f.peer).forward_failed += 1;
+                    c.count("forward_failed", &f.why);
+                }
+                Entry::PeerRefused(r) => {
+                    c.peer(&r.peer).refused += 1;
+                    c.count("peer_refused", &r.why);
+                }
+                Entry::Review(r) => c.verdict_given(r, !outbound_verdict),
                 Entry::Refused(r) => {
                     c.totals.refused += 1;
                     c.count("refused", &r.token.agency);
                 }
                 Entry::Notified(n) => c.count("notified", &n.supervisor.agency),
                 // Kinds the report does not break down count in `totals.entries` only.
-                #[allow(unreachable_patterns)]
                 _ => {}
             }
         }
@@ -669,7 +828,13 @@ impl<'d> Tally<'d> {
     }
 
     fn with(only: Option<i64>, deployment: Option<&'d Deployment>, audited: bool) -> Self {
-        let mut years = Years { deployment, only, counters: BTreeMap::new(), held: HashMap::new() };
+        let mut years = Years {
+            deployment,
+            only,
+            counters: BTreeMap::new(),
+            held: HashMap::new(),
+            held_outbound: Default::default(),
+        };
         if let Some(y) = only {
             years.counters.insert(y, Counter::new(y));
         }
@@ -901,6 +1066,19 @@ impl Report {
             detectors_ran: false,
             by_kind: Vec::new(),
         };
+        let mut by_peer: Vec<PeerRow> = std::mem::take(&mut c.peers).into_values().collect();
+        // Origins in order, the senders not among the peers last.
+        by_peer.sort_by_key(|r| (r.key == UNKNOWN_PEER, r.key.clone()));
+        for r in &mut by_peer {
+            if r.key == UNKNOWN_PEER {
+                r.label = Some(render::t(ReportLang::En, "federation.unknown").to_string());
+            }
+        }
+        let federation = FederationSection {
+            by_peer,
+            forward_failures: sorted_counts(list("forward_failed"), |_| None),
+            refusals: sorted_counts(list("peer_refused"), |_| None),
+        };
         let mut violations = Violations {
             complaints_recorded: 0,
             refused_by_agency: sorted_counts(list("refused"), agency_name),
@@ -920,6 +1098,7 @@ impl Report {
             reviews,
             obligations,
             funding: FundingSection::of(deployment, year),
+            federation,
             findings: findings_section,
             violations,
         }

@@ -110,6 +110,7 @@ async fn home(State(p): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Respon
             }
             p.muted { (lang.f("home.counted", &[&size.to_string()])) }
         }
+        (between_hubs(lang, &year.report))
         section aria-labelledby="explore-h" {
             h2 #explore-h { (lang.t("home.explore")) }
             ul.cards {
@@ -121,6 +122,58 @@ async fn home(State(p): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Respon
         }
     };
     web::respond(StatusCode::OK, lang, remember, false, page(lang, "FusionGuard", "/").render(body))
+}
+
+/// The year's requests between this hub and its peer hubs, by peer: sent (decided here, then by
+/// the peer), received (decided here), failed forwards and refused envelopes. Nothing for a hub
+/// whose year holds no federation entry.
+fn between_hubs(lang: Lang, r: &Report) -> Markup {
+    let fe = &r.federation;
+    if fe.is_empty() {
+        return html! {};
+    }
+    let y = r.year.to_string();
+    html! {
+        section aria-labelledby="hubs-h" {
+            h2 #hubs-h { (lang.f("hubs.title", &[&y])) }
+            p { (lang.t("hubs.lead")) }
+            div.table-wrap {
+                table {
+                    caption { (lang.f("hubs.title", &[&y])) }
+                    thead {
+                        tr {
+                            th scope="col" rowspan="2" { (lang.t("hubs.peer")) }
+                            th scope="colgroup" colspan="4" { (lang.t("hubs.sent")) }
+                            th scope="colgroup" colspan="4" { (lang.t("hubs.received")) }
+                            th scope="col" rowspan="2" .num { (lang.t("hubs.forward_failed")) }
+                            th scope="col" rowspan="2" .num { (lang.t("hubs.refused")) }
+                        }
+                        tr {
+                            @for _ in 0..2 {
+                                th scope="col" .num { (lang.t("count.requests")) }
+                                th scope="col" .num { (lang.t("count.permit")) }
+                                th scope="col" .num { (lang.t("count.deny")) }
+                                th scope="col" .num { (lang.t("count.review")) }
+                            }
+                        }
+                    }
+                    tbody {
+                        @for row in &fe.by_peer {
+                            tr {
+                                th scope="row" {
+                                    @if row.key == oversight::transparency::UNKNOWN_PEER { (lang.t("hubs.unknown")) } @else { code { (row.key) } }
+                                }
+                                td.num { (row.sent) } td.num { (row.sent_permit) } td.num { (row.sent_deny) } td.num { (row.sent_review) }
+                                td.num { (row.received) } td.num { (row.received_permit) } td.num { (row.received_deny) } td.num { (row.received_review) }
+                                td.num { (row.forward_failed) }
+                                td.num { (row.refused) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 async fn agencies(State(p): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {

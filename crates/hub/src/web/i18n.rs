@@ -76,6 +76,19 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("count.measure", "Measure", "Medida"),
     ("count.value", "Number", "Número"),
     ("updated", "Last updated: checkpoint of {0} entries.", "Última actualización: punto de control de {0} entradas."),
+    // Requests between hubs (a federation's hub only).
+    ("hubs.title", "Requests between hubs, {0}", "Solicitudes entre centros, {0}"),
+    (
+        "hubs.lead",
+        "This hub belongs to a federation of hubs: a request for a source another hub serves is decided here by the law that binds this hub, sent to that hub and decided there again; requests from the other hubs are decided here. Both hubs record each request in their public ledgers.",
+        "Este centro forma parte de una federación de centros: una solicitud sobre una fuente que sirve otro centro se decide aquí según la ley que obliga a este centro, se envía a ese centro y allí se decide de nuevo; las solicitudes de los demás centros se deciden aquí. Ambos centros anotan cada solicitud en sus registros públicos.",
+    ),
+    ("hubs.peer", "Hub", "Centro"),
+    ("hubs.sent", "Sent to it (decided here)", "Enviadas a él (decididas aquí)"),
+    ("hubs.received", "Received from it (decided here)", "Recibidas de él (decididas aquí)"),
+    ("hubs.forward_failed", "Failed forwards", "Reenvíos fallidos"),
+    ("hubs.refused", "Refused envelopes", "Sobres rechazados"),
+    ("hubs.unknown", "Senders not in the federation", "Remitentes ajenos a la federación"),
     // Agencies.
     ("agencies.title", "Agencies", "Agencias"),
     ("agencies.lead", "Every agency of this deployment, and what was asked of its data and by it this year.", "Todas las agencias de este despliegue, y lo que se pidió de sus datos y lo que pidió este año."),

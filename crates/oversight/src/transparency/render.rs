@@ -261,6 +261,40 @@ pub(super) const MESSAGES: &[(&str, &str, &str)] = &[
     ("obligation.certify", "recipient's written certification on file", "certificación escrita del receptor archivada"),
     ("obligation.record_dissemination", "dissemination recorded", "difusión registrada"),
     ("obligation.report", "request reported to an oversight body", "solicitud comunicada a un órgano de supervisión"),
+    // Requests between hubs.
+    ("h2.federation", "Requests between hubs", "Solicitudes entre centros"),
+    (
+        "federation.intro",
+        "Requests this hub sent to the peer hubs of its federation, for the sources they serve (decided here by \
+         the law that binds this hub, then again by the peer), and requests the peers sent here (decided here). \
+         A request sent to a peer releases nothing from this hub: it counts among the year's requests, not among \
+         its releases or its outside sharing.",
+        "Solicitudes que este centro envió a los demás centros de su federación, sobre las fuentes que ellos \
+         sirven (resueltas aquí según la ley que obliga a este centro y de nuevo por el otro centro), y \
+         solicitudes que los demás centros enviaron aquí (resueltas aquí). Una solicitud enviada a otro centro no \
+         entrega nada de este centro: cuenta entre las solicitudes del año, no entre sus entregas ni entre los \
+         datos compartidos fuera de la agencia propietaria.",
+    ),
+    ("federation.by_peer", "Requests by peer hub", "Solicitudes por centro de la federación"),
+    (
+        "federation.chart",
+        "Requests sent to and received from each peer hub",
+        "Solicitudes enviadas a cada centro de la federación y recibidas de él",
+    ),
+    ("federation.unknown", "a sender not among the peers", "un remitente ajeno a la federación"),
+    ("federation.forward_failures", "Failed forwards by reason", "Reenvíos fallidos por motivo"),
+    ("federation.refusals", "Refused envelopes by reason", "Sobres rechazados por motivo"),
+    ("col.peer", "Peer hub", "Centro de la federación"),
+    ("col.sent", "Sent to it", "Enviadas a él"),
+    ("col.sent_permit", "Permitted here", "Permitidas aquí"),
+    ("col.sent_deny", "Denied here (not sent)", "Denegadas aquí (no enviadas)"),
+    ("col.sent_review", "Held here", "Retenidas aquí"),
+    ("col.answered_permit", "Permitted by the peer", "Permitidas por el otro centro"),
+    ("col.answered_deny", "Denied by the peer", "Denegadas por el otro centro"),
+    ("col.answered_review", "Held by the peer", "Retenidas por el otro centro"),
+    ("col.received", "Received from it", "Recibidas de él"),
+    ("col.forward_failed", "Failed forwards", "Reenvíos fallidos"),
+    ("col.refused", "Refused envelopes", "Sobres rechazados"),
     // Findings.
     ("h2.findings", "Findings", "Hallazgos"),
     (
@@ -663,6 +697,78 @@ impl Page<'_> {
         self.scalars("funding", &[("total_usd", num(fu.total_usd))]);
     }
 
+    /// Requests between hubs: a chart of the requests exchanged with each peer, the table of every
+    /// number per peer, and the failed forwards and refused envelopes by reason. Nothing when the
+    /// year holds no federation entry.
+    fn federation(&mut self, fe: &super::FederationSection, year: i64) {
+        if fe.is_empty() {
+            return;
+        }
+        self.h2("federation");
+        let _ = write!(self.out, "<p>{}</p>", self.t("federation.intro"));
+        let _ = write!(self.out, "<h3>{}</h3>", esc(self.t("federation.by_peer")));
+        let id = self.id();
+        let bars: Vec<(&str, u64)> = fe.by_peer.iter().map(|r| (r.key.as_str(), r.sent + r.received)).collect();
+        self.out.push_str(&bar_chart(&id, self.t("federation.chart"), &bars, self.lang));
+        const COLUMNS: [(&str, &str); 13] = [
+            ("sent", "col.sent"),
+            ("sent_permit", "col.sent_permit"),
+            ("sent_deny", "col.sent_deny"),
+            ("sent_review", "col.sent_review"),
+            ("answered_permit", "col.answered_permit"),
+            ("answered_deny", "col.answered_deny"),
+            ("answered_review", "col.answered_review"),
+            ("received", "col.received"),
+            ("received_permit", "col.permit"),
+            ("received_deny", "col.deny"),
+            ("received_review", "col.review"),
+            ("forward_failed", "col.forward_failed"),
+            ("refused", "col.refused"),
+        ];
+        let mut heads = vec![esc(self.t("col.peer")), esc(self.t("col.name"))];
+        heads.extend(COLUMNS.iter().map(|(_, k)| esc(self.t(k))));
+        let open = format!(
+            "<table data-section=\"federation.by_peer\"><caption>{}</caption>",
+            esc(self.t("federation.by_peer"))
+        );
+        open_table(&mut self.out, &open, &heads.iter().map(String::as_str).collect::<Vec<_>>());
+        for r in &fe.by_peer {
+            let label = match r.key.as_str() {
+                super::UNKNOWN_PEER => self.t("federation.unknown"),
+                _ => r.label.as_deref().unwrap_or(""),
+            };
+            let _ = write!(
+                self.out,
+                "<tr data-key=\"{k}\"><th scope=\"row\">{k}</th><td>{}</td>",
+                esc(label),
+                k = esc(&r.key)
+            );
+            let values = [
+                r.sent,
+                r.sent_permit,
+                r.sent_deny,
+                r.sent_review,
+                r.answered_permit,
+                r.answered_deny,
+                r.answered_review,
+                r.received,
+                r.received_permit,
+                r.received_deny,
+                r.received_review,
+                r.forward_failed,
+                r.refused,
+            ];
+            for ((m, _), n) in COLUMNS.iter().zip(values) {
+                let _ = write!(self.out, "<td data-m=\"{m}\">{n}</td>");
+            }
+            self.out.push_str("</tr>");
+        }
+        self.out.push_str("</tbody></table>");
+        self.csv_link("federation.by_peer", self.t("federation.by_peer"));
+        self.counts("federation.forward_failures", None, &fe.forward_failures, year);
+        self.counts("federation.refusals", None, &fe.refusals, year);
+    }
+
     fn h2(&mut self, id: &str) {
         let _ = write!(self.out, "<h2 id=\"{id}\">{}</h2>", self.t(&format!("h2.{id}")));
     }
@@ -811,6 +917,7 @@ pub(super) fn html(r: &Report, lang: ReportLang, csv: Option<&str>) -> String {
     p.counts("obligations.by_obligation", None, &o.by_obligation, y);
     p.counts("obligations.notices_by_agency", Some("col.agency"), &o.notices_by_agency, y);
     p.funding(&r.funding, y);
+    p.federation(&r.federation, y);
     let fi = &r.findings;
     p.h2("findings");
     p.counts("findings.justification_signals", None, &fi.justification_signals, y);
@@ -957,6 +1064,30 @@ mod tests {
             }],
             by_grantor: vec![super::super::GrantorRow { key: "k-fuente".into(), amount_usd: 10.5, entries: 1 }],
             total_usd: 10.5,
+        };
+        full.federation = super::super::FederationSection {
+            by_peer: vec![
+                super::super::PeerRow {
+                    key: "centro-uno.example/registro".into(),
+                    sent: 3,
+                    sent_permit: 1,
+                    sent_deny: 1,
+                    sent_review: 1,
+                    answered_permit: 1,
+                    received: 2,
+                    received_deny: 2,
+                    forward_failed: 1,
+                    ..Default::default()
+                },
+                super::super::PeerRow {
+                    key: super::super::UNKNOWN_PEER.into(),
+                    label: Some(t(ReportLang::En, "federation.unknown").into()),
+                    refused: 2,
+                    ..Default::default()
+                },
+            ],
+            forward_failures: vec![count("k-motivo", None, 1)],
+            refusals: vec![count("k-rechazo", None, 2)],
         };
         let mut found = full.clone();
         found.funding.entries.clear();

@@ -11,7 +11,12 @@ use model::ChainLink;
 /// Writes `raw` entries into a hub-layout data directory (`ledger/`, `ledger.vkey`) and publishes
 /// a checkpoint.
 pub fn write_raw_ledger(data: &Path, raw: &[Vec<u8>]) {
-    let vkey = Ledger::init(&data.join("ledger"), "test.example/hub").unwrap();
+    write_raw_ledger_as(data, "test.example/hub", raw);
+}
+
+/// Like [`write_raw_ledger`], for the hub whose ledger origin is `origin`.
+pub fn write_raw_ledger_as(data: &Path, origin: &str, raw: &[Vec<u8>]) {
+    let vkey = Ledger::init(&data.join("ledger"), origin).unwrap();
     std::fs::write(data.join("ledger.vkey"), format!("{vkey}\n")).unwrap();
     let log = Ledger::open_dir(&data.join("ledger"), Options::default()).unwrap();
     for e in raw {
@@ -23,6 +28,11 @@ pub fn write_raw_ledger(data: &Path, raw: &[Vec<u8>]) {
 /// Like [`write_raw_ledger`], with entries as the hub writes them.
 pub fn write_ledger(data: &Path, entries: &[Entry]) {
     write_raw_ledger(data, &entries.iter().map(Entry::to_json_vec).collect::<Vec<_>>());
+}
+
+/// Like [`write_ledger`], for the hub whose ledger origin is `origin`.
+pub fn write_ledger_as(data: &Path, origin: &str, entries: &[Entry]) {
+    write_raw_ledger_as(data, origin, &entries.iter().map(Entry::to_json_vec).collect::<Vec<_>>());
 }
 
 /// A `refused` entry: an ICE agent's token used to speak for an LAPD detective.
