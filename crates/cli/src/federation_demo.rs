@@ -252,9 +252,9 @@ fn write_sources(data: &Path, deployment: &model::Deployment, members: &[String]
 const USERS: &[(&str, &str, &str, &str)] = &[
     ("oc-sheriff", "det-ramos", "detective", "a lawful ALPR lookup at its own hub: permit, data returned"),
     ("lapd-oig", "inspector-ng", "auditor", "an inspector general: the ca hub's console, ledger and audit pages"),
-    ("denver-pd", "det-lee", "detective", "Denver asks for California DMV records: forwarded to ca, decided there"),
-    ("tx-dps", "trooper-diaz", "analyst", "Texas asks for California DMV records for ICE: forwarded to ca, denied"),
-    ("ice-ero", "ero-officer", "deportation_officer", "ICE asks for California DMV records: forwarded to ca, denied"),
+    ("denver-pd", "det-lee", "detective", "Denver asks for California DMV records: forwarded to ca, permitted"),
+    ("tx-dps", "trooper-diaz", "analyst", "Texas asks for California data on behalf of ICE"),
+    ("ice-ero", "ero-officer", "deportation_officer", "ICE itself, a member of the tx hub"),
 ];
 
 /// The example requests written to `RUN/examples/`.
@@ -280,20 +280,22 @@ fn examples() -> Vec<(String, String)> {
             "legal_basis": none, "subject": {"kind": "name", "value": "J. Doe"}}),
         ),
         ex(
+            "tx-for-hsi-ca-alpr.json",
+            json!({
+            "requester": {"id": "trooper-diaz", "agency": "tx-dps", "role": "analyst"},
+            "on_behalf_of": [{"id": "hsi-agent", "agency": "ice-hsi"}],
+            "source": "ociac-alpr", "action": "lookup", "purpose": "criminal_investigation",
+            "justification": "Narcotics trafficking investigation: where the suspect vehicle has been seen", "case_number": "HSI-2026-0042",
+            "legal_basis": {"kind": "judicial_warrant", "reference": "W-2026-117", "issued_by": "U.S. District Court, W.D. Tex."},
+            "subject": {"kind": "plate", "value": "7ABC123"}}),
+        ),
+        ex(
             "tx-for-ice-ca-dmv.json",
             json!({
             "requester": {"id": "trooper-diaz", "agency": "tx-dps", "role": "analyst"},
             "on_behalf_of": [{"id": "ero-officer", "agency": "ice-ero"}],
             "source": "ca-dmv-records", "action": "lookup", "purpose": "civil_immigration_enforcement",
             "justification": "ICE ERO asks for the address on a California licence", "case_number": null,
-            "legal_basis": none, "subject": {"kind": "name", "value": "J. Doe"}}),
-        ),
-        ex(
-            "ice-ca-dmv.json",
-            json!({
-            "requester": {"id": "ero-officer", "agency": "ice-ero", "role": "deportation_officer"},
-            "source": "ca-dmv-records", "action": "lookup", "purpose": "civil_immigration_enforcement",
-            "justification": "Removal case: last known address", "case_number": null,
             "legal_basis": none, "subject": {"kind": "name", "value": "J. Doe"}}),
         ),
     ]
@@ -412,12 +414,8 @@ pub fn run(options: Options) -> anyhow::Result<ExitCode> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
         for ((h, hub), listener) in hubs.iter().zip(opened).zip(listeners) {
-            let fed = h.deployment.federation().context("no [federation] table")?;
-            let files = hub::tls::TlsFiles {
-                cert: fed.cert.clone(),
-                key: fed.key.clone(),
-                client_ca: Some(fed.ca.clone()),
-                client_crls: vec![],
+            let Some(files) = hub.federation_tls() else {
+                bail!("hub {:?} opened without its [federation] table", h.plan.name);
             };
             listener.set_nonblocking(true)?;
             let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -504,19 +502,22 @@ fn print_banner(run: &Path, hubs: &[Ready], tokens: &[(String, &str, &str, &str,
     }
     if let Some(co_url) = hub_url("co") {
         println!(
-            "  {curl} -H \"Authorization: Bearer $T_DET_LEE\" -d @{}/denver-ca-dmv.json {co_url}/v1/requests   # forwarded to ca",
+            "  {curl} -H \"Authorization: Bearer $T_DET_LEE\" -d @{}/denver-ca-dmv.json {co_url}/v1/requests",
             ex.display()
         );
+        println!("      # forwarded to ca, which permits it: the data, with three ledger receipts (co outbound, ca inbound, co peer_receipt)");
     }
     if let Some(tx_url) = hub_url("tx") {
         println!(
-            "  {curl} -H \"Authorization: Bearer $T_TROOPER_DIAZ\" -d @{}/tx-for-ice-ca-dmv.json {tx_url}/v1/requests   # for ICE: denied by ca",
+            "  {curl} -H \"Authorization: Bearer $T_TROOPER_DIAZ\" -d @{}/tx-for-hsi-ca-alpr.json {tx_url}/v1/requests",
             ex.display()
         );
+        println!("      # for ICE HSI, with a warrant: Texas lets it pass, California's ALPR law denies it (its receipts say so)");
         println!(
-            "  {curl} -H \"Authorization: Bearer $T_ERO_OFFICER\" -d @{}/ice-ca-dmv.json {tx_url}/v1/requests",
+            "  {curl} -H \"Authorization: Bearer $T_TROOPER_DIAZ\" -d @{}/tx-for-ice-ca-dmv.json {tx_url}/v1/requests",
             ex.display()
         );
+        println!("      # for ICE ERO, civil immigration: denied at tx already by the source's data-sharing agreement; never sent");
     }
     println!();
     println!("Each hub's ledger: `fusionguard ledger verify --tiles URL/ledger --vkey VKEY` (VKEY below, or URL/v1/ledger/key);");

@@ -24,6 +24,10 @@ impl Drop for Demo {
     }
 }
 
+/// Held by each test while it picks and uses its ports, so that the tests of this file never pick
+/// overlapping ones.
+static PORTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A port P such that P, P+1 and P+2 are free on 127.0.0.1 (checked by binding them).
 fn three_free_ports() -> u16 {
     for _ in 0..100 {
@@ -103,6 +107,7 @@ fn path(v: &Value) -> PathBuf {
 
 #[test]
 fn three_hubs_serve_https_take_tokens_and_stop_together_on_ctrl_c() {
+    let _ports = PORTS.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     let port = three_free_ports();
@@ -175,11 +180,37 @@ fn three_hubs_serve_https_take_tokens_and_stop_together_on_ctrl_c() {
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["decision"], "permit", "{body}");
     assert!(!v["data"].as_array().unwrap().is_empty(), "{body}");
-    // The other examples are written for the user to send.
-    for f in ["denver-ca-dmv.json", "tx-for-ice-ca-dmv.json", "ice-ca-dmv.json"] {
-        let text = std::fs::read_to_string(run.join("examples").join(f)).unwrap();
-        assert!(serde_json::from_str::<Value>(&text).is_ok(), "{f}");
-    }
+    // The hubs are wired to each other (addresses, ledger keys, certificates): Denver's request for
+    // California DMV records goes from co to ca and comes back permitted, with receipts of both.
+    let send = |hub: usize, var: &str, file: &str| {
+        let body = std::fs::read_to_string(run.join("examples").join(file)).unwrap();
+        let url = format!("{}/v1/requests", hubs[hub]["url"].as_str().unwrap());
+        let (status, text) = call(&agent, "POST", &url, Some(&token_of(&demo.lines, var)), &body);
+        assert_eq!(status, 200, "{file}: {text}");
+        serde_json::from_str::<Value>(&text).unwrap()
+    };
+    let receipts = |v: &Value| -> Vec<String> {
+        v["federation"]["receipts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["origin"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let v = send(1, "T_DET_LEE", "denver-ca-dmv.json");
+    assert_eq!((v["decision"].as_str(), v["federation"]["peer"].as_str()), (Some("permit"), Some("ca")), "{v}");
+    assert!(!v["data"].as_array().unwrap().is_empty(), "{v}");
+    assert_eq!(receipts(&v), ["fusionguard.example/co", "fusionguard.example/ca", "fusionguard.example/co"]);
+    // Texas asks for ICE HSI, with a warrant: Texas lets it pass, California denies it.
+    let v = send(2, "T_TROOPER_DIAZ", "tx-for-hsi-ca-alpr.json");
+    assert_eq!((v["decision"].as_str(), v["federation"]["peer"].as_str()), (Some("deny"), Some("ca")), "{v}");
+    assert!(v["reasons"].to_string().contains("1798.90.55"), "{v}");
+    assert!(v.get("data").is_none_or(|d| d.as_array().is_some_and(|a| a.is_empty())), "{v}");
+    assert!(receipts(&v).contains(&"fusionguard.example/ca".to_string()), "{v}");
+    // For ICE ERO's civil immigration enforcement: denied at Texas already, never forwarded.
+    let v = send(2, "T_TROOPER_DIAZ", "tx-for-ice-ca-dmv.json");
+    assert_eq!(v["decision"], "deny", "{v}");
+    assert!(v.get("federation").is_none_or(Value::is_null), "{v}");
 
     // `token issue` with the printed config and data works for each hub, and the running hub
     // accepts the new token within a few seconds.
@@ -240,6 +271,7 @@ fn three_hubs_serve_https_take_tokens_and_stop_together_on_ctrl_c() {
 
 #[test]
 fn a_taken_port_or_a_missing_folder_is_refused_by_name() {
+    let _ports = PORTS.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     let port = three_free_ports();
