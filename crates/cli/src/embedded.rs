@@ -1,5 +1,5 @@
-//! The law library and the seed-world deployment, embedded in the binary (`build.rs`) as the
-//! defaults of `--laws` and `--config`: an installed `fusionguard` works from any folder. A folder
+//! The law library, the seed-world deployment and the federation's deployments, embedded in the
+//! binary (`build.rs`) as the defaults of `--laws` and `--config`: an installed `fusionguard` works from any folder. A folder
 //! named by the flag wins when it exists (so `laws/` of a checkout is used, edits included);
 //! otherwise the default flags fall back to the embedded copy, extracted once per run into a new
 //! private folder (0700, created atomically under the system's temporary folder, removed when the
@@ -16,6 +16,8 @@ include!(concat!(env!("OUT_DIR"), "/embedded_files.rs"));
 pub const DEFAULT_LAWS: &str = "laws";
 /// The default of `--config` where it has one.
 pub const DEFAULT_CONFIG: &str = "examples/seed-world";
+/// The default of `demo --federation --config`: a folder with one folder per hub.
+pub const DEFAULT_FEDERATION: &str = "examples/federation";
 
 /// The folder this run extracted the embedded files to, if it did.
 static EXTRACTED: Mutex<Option<PathBuf>> = Mutex::new(None);
@@ -33,7 +35,8 @@ impl Drop for Cleanup {
     }
 }
 
-/// The folder holding the embedded `laws/` and `seed-world/`, extracted on first use.
+/// The folder holding the embedded `laws/`, `seed-world/` and `federation/`, extracted on first
+/// use (`federation/HUB/deployment.toml` extends `../../seed-world/deployment.toml`, as in a checkout).
 fn extracted() -> Result<PathBuf> {
     let mut slot = EXTRACTED.lock().map_err(|_| anyhow::anyhow!("embedded files: poisoned lock"))?;
     if let Some(d) = slot.as_ref() {
@@ -58,7 +61,7 @@ fn extracted() -> Result<PathBuf> {
     }
     let Some(dir) = made else { bail!("cannot create a private folder in {}", base.display()) };
     *slot = Some(dir.clone());
-    for (sub, files) in [("laws", LAWS), ("seed-world", SEED_WORLD)] {
+    for (sub, files) in [("laws", LAWS), ("seed-world", SEED_WORLD), ("federation", FEDERATION)] {
         for (rel, bytes) in files {
             let path = dir.join(sub).join(rel);
             if let Some(parent) = path.parent() {
@@ -81,6 +84,12 @@ pub fn config(path: &Path) -> Result<PathBuf> {
     resolve(path, DEFAULT_CONFIG, "seed-world", "--config", "the deployment folder (holding deployment.toml) or file")
 }
 
+/// The federation's deployments for `demo --federation --config PATH`, as [`laws`] (the embedded
+/// default is `examples/federation`).
+pub fn federation(path: &Path) -> Result<PathBuf> {
+    resolve(path, DEFAULT_FEDERATION, "federation", "--config", "the folder holding one folder per hub")
+}
+
 fn resolve(path: &Path, default: &str, sub: &str, flag: &str, what: &str) -> Result<PathBuf> {
     if path.exists() {
         return Ok(path.to_path_buf());
@@ -100,6 +109,8 @@ mod tests {
         assert!(LAWS.iter().any(|(p, _)| *p == "schema.cedarschema" || p.ends_with(".cedarschema")));
         assert!(LAWS.iter().filter(|(p, _)| p.ends_with(".cedar")).count() > 10);
         assert!(SEED_WORLD.iter().any(|(p, _)| *p == "deployment.toml"));
+        let hubs: Vec<&str> = FEDERATION.iter().map(|(p, _)| *p).collect();
+        assert_eq!(hubs, ["ca/deployment.toml", "co/deployment.toml", "tx/deployment.toml"]);
         let err = laws(Path::new("/nonexistent/laws")).unwrap_err().to_string();
         assert!(err.contains("--laws /nonexistent/laws") && err.contains("pass --laws"), "{err}");
     }

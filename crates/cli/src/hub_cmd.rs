@@ -11,19 +11,27 @@ use hub::{Hub, HubOptions};
 /// Arguments of `fusionguard demo`.
 #[derive(clap::Args)]
 pub struct DemoArgs {
-    /// The deployment directory.
-    #[arg(long, default_value = "examples/seed-world")]
-    config: PathBuf,
+    /// Start a federation of hubs instead of one: the hubs of `examples/federation/` (California,
+    /// Colorado, Texas), each with its own data directory and ledger, serving HTTPS on PORT, PORT+1
+    /// and PORT+2 of --listen with certificates of a CA made for the run.
+    #[arg(long)]
+    federation: bool,
+    /// The deployment directory (default examples/seed-world); with --federation, the folder that
+    /// holds one folder per hub (default examples/federation).
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// The law library directory.
     #[arg(long, default_value = "laws")]
     laws: PathBuf,
-    /// Data directory (default: a fresh folder under the system's temporary directory).
+    /// Data directory (default: a fresh folder under the system's temporary directory); with
+    /// --federation, the run folder that holds each hub's config/ and data/.
     #[arg(long)]
     data: Option<PathBuf>,
-    /// Address to listen on, `HOST:PORT` (`localhost:8080` too; if the default port is taken, a free
-    /// one is used).
-    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_listen)]
-    listen: SocketAddr,
+    /// Address to listen on, `HOST:PORT` (`localhost:8080` too; default 127.0.0.1:8080, and with
+    /// --federation 127.0.0.1:8443 for the first hub, the next ports for the others). If the
+    /// default port is taken, a free one is used; with --federation, a port given here must be free.
+    #[arg(long, value_parser = parse_listen)]
+    listen: Option<SocketAddr>,
     /// `off` lifts the deployment's request rates and held-review quotas (load benchmarks only).
     #[arg(long, default_value = "on", value_parser = ["on", "off"])]
     limits: String,
@@ -284,7 +292,8 @@ enum TokenCommand {
     },
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+/// A multi-threaded runtime with every driver (I/O, time, signals).
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
 }
 
@@ -361,7 +370,8 @@ const DEMO_USERS: &[(&str, &str, &str, &str)] = &[
     ("lapd-oig", "inspector-ng", "auditor", "an inspector general: the console's ledger and audit pages"),
 ];
 
-fn example(name: &str, body: serde_json::Value) -> (String, String) {
+/// An example request file: its name and its pretty-printed JSON.
+pub(crate) fn example(name: &str, body: serde_json::Value) -> (String, String) {
     (name.to_string(), serde_json::to_string_pretty(&body).unwrap_or_default())
 }
 
@@ -406,6 +416,20 @@ fn demo_examples() -> Vec<(String, String)> {
 
 /// `fusionguard demo`.
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    if args.federation {
+        let federation = crate::embedded::federation(
+            args.config.as_deref().unwrap_or(Path::new(crate::embedded::DEFAULT_FEDERATION)),
+        )?;
+        return crate::federation_demo::run(crate::federation_demo::Options {
+            federation,
+            laws: crate::embedded::laws(&args.laws)?,
+            run: args.data,
+            listen: args.listen,
+            limits: args.limits == "on",
+            upload_limit: args.max_upload_mib << 20,
+        });
+    }
+    let listen = args.listen.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
     let data = match args.data {
         Some(d) => d,
         None => {
@@ -414,7 +438,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     };
     std::fs::create_dir_all(&data).with_context(|| format!("cannot create {}", data.display()))?;
-    let config = crate::embedded::config(&args.config)?;
+    let config = crate::embedded::config(args.config.as_deref().unwrap_or(Path::new(crate::embedded::DEFAULT_CONFIG)))?;
     let laws = crate::embedded::laws(&args.laws)?;
     let deployment = model::Deployment::load(&config)
         .context("cannot load the seed world (run from the repository root, or pass --config)")?;
@@ -446,11 +470,11 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     let rt = runtime()?;
     rt.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        let listener = match tokio::net::TcpListener::bind(listen).await {
             Ok(l) => l,
             Err(e) => {
-                let fallback = SocketAddr::new(args.listen.ip(), 0);
-                eprintln!("{} is not available ({e}); using a free port", args.listen);
+                let fallback = SocketAddr::new(listen.ip(), 0);
+                eprintln!("{listen} is not available ({e}); using a free port");
                 tokio::net::TcpListener::bind(fallback).await.with_context(|| format!("cannot listen on {fallback}"))?
             }
         };

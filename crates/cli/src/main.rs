@@ -4,6 +4,8 @@
 
 mod audit_cmd;
 mod embedded;
+mod federation_certs;
+mod federation_demo;
 mod hub_cmd;
 mod laws_cmd;
 mod ledger_cmd;
@@ -67,7 +69,9 @@ enum Command {
     )]
     Report(report_cmd::ReportArgs),
     /// Run the sharing hub on the seed world with synthetic data (start here).
-    #[command(after_help = "Examples:\n  fusionguard demo\n  fusionguard demo --listen localhost:8080")]
+    #[command(
+        after_help = "Examples:\n  fusionguard demo --listen localhost:8080\n  fusionguard demo --federation   # three hubs (CA, CO, TX) on 127.0.0.1:8443-8445"
+    )]
     Demo(hub_cmd::DemoArgs),
     /// Run the sharing hub for a real deployment.
     #[command(
