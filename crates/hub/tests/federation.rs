@@ -301,6 +301,24 @@ fn a_federation_of_three_hubs() {
         let note = ledger::note::Note::parse(evidence[side].as_str().unwrap().as_bytes()).unwrap();
         note.verify_by(&NoteVerifier::parse(&fed.vkeys[ca]).unwrap()).expect("both checkpoints are California's own");
     }
+    // A peer that answers with a receipt its key on record does not verify (an impostor, or a
+    // peer that changed keys): a 502 naming it, nothing released, the attempt logged.
+    let impostor = ledger::note::NoteSigner::generate(&origin("ca"), ledger::note::ALG_ED25519).unwrap();
+    let config_path = fed.config(co);
+    let real_ca_vkey = fed.vkeys[ca].clone();
+    fed.restart(co, |_| {
+        let text = std::fs::read_to_string(&config_path).unwrap();
+        std::fs::write(&config_path, text.replace(&real_ca_vkey, &impostor.verifier().vkey())).unwrap();
+    });
+    let t = fed.token(co, "denver-pd", "det-2", "analyst");
+    let (status, body) =
+        post(&user, &format!("{}/v1/requests", fed.hubs[co].url), Some(&t), lawful.to_string().as_bytes());
+    assert_eq!((status, body["peer"].as_str()), (502, Some("ca")), "{body:#}");
+    assert!(body["detail"].as_str().unwrap().contains("does not verify"), "{body:#}");
+    assert!(body.get("data").is_none(), "{body:#}");
+    let co_entries = fed.entries(co, 9);
+    assert!(co_entries.iter().any(|e| matches!(e, Entry::ForwardFailed(f) if f.why == "unverified_receipt")));
+
     let metrics = agent_text(&user, &format!("{}/metrics", fed.hubs[co].url));
     assert!(
         metrics.contains(&format!("fusionguard_federation_split_views{{origin=\"{}\"}} 1", origin("ca"))),
