@@ -319,6 +319,12 @@ fn a_federation_of_three_hubs() {
     let co_entries = fed.entries(co, 9);
     assert!(co_entries.iter().any(|e| matches!(e, Entry::ForwardFailed(f) if f.why == "unverified_receipt")));
 
+    // The auditor's view of the ledger says so too, with both checkpoints.
+    let auditor = fed.token(co, "denver-pd", "auditor-1", "auditor");
+    let page = fedkit::console_page(&user, &fed.hubs[co].url, &auditor, "/console/ledger");
+    assert!(page.contains("signed a checkpoint that contradicts one it signed before"), "{page}");
+    assert!(page.contains("Presented later"), "{page}");
+
     let metrics = agent_text(&user, &format!("{}/metrics", fed.hubs[co].url));
     assert!(
         metrics.contains(&format!("fusionguard_federation_split_views{{origin=\"{}\"}} 1", origin("ca"))),

@@ -38,9 +38,15 @@ impl Tls {
 }
 
 /// An agent for plain `http://` that answers every HTTP status (no status is an error), with
-/// `timeout` for a whole call.
+/// `timeout` for a whole call. It follows no redirect: a witness, a peer or a published log
+/// answers where it was asked, and a client certificate is never offered to a host it sends us to.
 pub fn agent(timeout: Duration) -> ureq::Agent {
-    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(timeout)).build().into()
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
 }
 
 /// Like [`agent`], for HTTPS: servers must chain to `tls`'s CA, and its client certificate (if
@@ -78,6 +84,7 @@ pub fn tls_agent(tls: &Tls, timeout: Duration) -> Result<ureq::Agent, LedgerErro
     }
     Ok(ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_redirects(0)
         .timeout_global(Some(timeout))
         .tls_config(builder.build())
         .build()

@@ -351,6 +351,19 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("ledger.no_entry", "There is no entry with that index under the latest checkpoint.", "No hay ninguna entrada con ese índice bajo el último punto de control."),
     ("ledger.side_doors", "Side doors found in the ledger", "Puertas traseras encontradas en el registro"),
     ("ledger.no_findings", "The ledger audit found nothing.", "La auditoría del registro no encontró nada."),
+    ("ledger.peers", "Peer hubs' ledgers, as this hub witnesses them", "Registros de los centros pares, tal como este centro los atestigua"),
+    (
+        "ledger.peers_lead",
+        "This hub cosigns a peer's checkpoint only if it extends the one it cosigned before. A checkpoint that does not is a split view: the peer showed two histories. Both signed checkpoints are kept as evidence.",
+        "Este centro cofirma el punto de control de un par solo si amplía el que cofirmó antes. Uno que no lo hace es una vista dividida: el par mostró dos historias. Ambos puntos de control firmados se conservan como prueba.",
+    ),
+    ("ledger.peer", "Peer hub", "Centro par"),
+    ("ledger.cosigned_size", "Entries in the checkpoint last cosigned", "Entradas del último punto de control cofirmado"),
+    ("ledger.split_views", "Split views", "Vistas divididas"),
+    ("ledger.none_cosigned", "none yet", "ninguno todavía"),
+    ("ledger.split_view_alert", "{0} signed a checkpoint that contradicts one it signed before ({1}). Both are below.", "{0} firmó un punto de control que contradice otro que firmó antes ({1}). Ambos están abajo."),
+    ("ledger.witnessed", "Cosigned before", "Cofirmado antes"),
+    ("ledger.presented", "Presented later", "Presentado después"),
     // Generic.
     ("forbidden", "You may not do that: {0}", "No puede hacer eso: {0}"),
 ];

@@ -327,3 +327,33 @@ pub fn rand_u128() -> u128 {
 pub fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
+
+/// Logs in to hub `url`'s console with `token` and returns the page at `path`, as the session sees it.
+pub fn console_page(agent: &ureq::Agent, url: &str, token: &str, path: &str) -> String {
+    let page = agent.get(format!("{url}/console/login")).call().unwrap();
+    let login = cookie(&page, "fg_login");
+    let form = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("login_csrf", login.as_str()), ("token", token)])
+        .finish();
+    let r = agent
+        .post(format!("{url}/console/login"))
+        .header("cookie", format!("fg_login={login}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(form.as_bytes())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let session = cookie(&r, "fg_session");
+    let mut r = agent.get(format!("{url}{path}")).header("cookie", format!("fg_session={session}")).call().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.body_mut().read_to_string().unwrap()
+}
+
+fn cookie(r: &ureq::http::Response<ureq::Body>, name: &str) -> String {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+}
