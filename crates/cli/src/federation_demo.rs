@@ -263,14 +263,7 @@ fn examples() -> Vec<(String, String)> {
     let none = json!({"kind": "none", "reference": null, "issued_by": null});
     let ex = crate::hub_cmd::example;
     vec![
-        ex(
-            "8-sheriff-alpr.json",
-            json!({
-            "requester": {"id": "det-ramos", "agency": "oc-sheriff", "role": "detective"},
-            "source": "ociac-alpr", "action": "lookup", "purpose": "criminal_investigation",
-            "justification": "Armed robbery 2024-118: suspect vehicle seen leaving the scene", "case_number": "OCSD-2024-118",
-            "legal_basis": none, "subject": {"kind": "plate", "value": "7ABC123"}}),
-        ),
+        crate::hub_cmd::sheriff_alpr(),
         ex(
             "denver-ca-dmv.json",
             json!({

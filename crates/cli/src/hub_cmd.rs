@@ -375,18 +375,25 @@ pub(crate) fn example(name: &str, body: serde_json::Value) -> (String, String) {
     (name.to_string(), serde_json::to_string_pretty(&body).unwrap_or_default())
 }
 
+/// The seed world's scenario 8, an Orange County sheriff's detective's ALPR lookup (a local permit),
+/// as a demo's example file.
+pub(crate) fn sheriff_alpr() -> (String, String) {
+    use serde_json::json;
+    example(
+        "8-sheriff-alpr.json",
+        json!({
+        "requester": {"id": "det-ramos", "agency": "oc-sheriff", "role": "detective"},
+        "source": "ociac-alpr", "action": "lookup", "purpose": "criminal_investigation",
+        "justification": "Armed robbery 2024-118: suspect vehicle seen leaving the scene", "case_number": "OCSD-2024-118",
+        "legal_basis": {"kind": "none", "reference": null, "issued_by": null}, "subject": {"kind": "plate", "value": "7ABC123"}}),
+    )
+}
+
 fn demo_examples() -> Vec<(String, String)> {
     use serde_json::json;
     let none = json!({"kind": "none", "reference": null, "issued_by": null});
     vec![
-        example(
-            "8-sheriff-alpr.json",
-            json!({
-            "requester": {"id": "det-ramos", "agency": "oc-sheriff", "role": "detective"},
-            "source": "ociac-alpr", "action": "lookup", "purpose": "criminal_investigation",
-            "justification": "Armed robbery 2024-118: suspect vehicle seen leaving the scene", "case_number": "OCSD-2024-118",
-            "legal_basis": none, "subject": {"kind": "plate", "value": "7ABC123"}}),
-        ),
+        sheriff_alpr(),
         example(
             "1-ice-alpr.json",
             json!({

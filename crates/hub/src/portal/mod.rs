@@ -143,14 +143,13 @@ fn between_hubs(lang: Lang, r: &Report) -> Markup {
                     thead {
                         tr {
                             th scope="col" rowspan="2" { (lang.t("hubs.peer")) }
-                            th scope="colgroup" colspan="4" { (lang.t("hubs.sent")) }
-                            th scope="colgroup" colspan="4" { (lang.t("hubs.received")) }
+                            th scope="colgroup" colspan="3" { (lang.t("hubs.sent")) }
+                            th scope="colgroup" colspan="3" { (lang.t("hubs.received")) }
                             th scope="col" rowspan="2" .num { (lang.t("hubs.forward_failed")) }
                             th scope="col" rowspan="2" .num { (lang.t("hubs.refused")) }
                         }
                         tr {
                             @for _ in 0..2 {
-                                th scope="col" .num { (lang.t("count.requests")) }
                                 th scope="col" .num { (lang.t("count.permit")) }
                                 th scope="col" .num { (lang.t("count.deny")) }
                                 th scope="col" .num { (lang.t("count.review")) }
@@ -163,8 +162,8 @@ fn between_hubs(lang: Lang, r: &Report) -> Markup {
                                 th scope="row" {
                                     @if row.key == oversight::transparency::UNKNOWN_PEER { (lang.t("hubs.unknown")) } @else { code { (row.key) } }
                                 }
-                                td.num { (row.sent) } td.num { (row.sent_permit) } td.num { (row.sent_deny) } td.num { (row.sent_review) }
-                                td.num { (row.received) } td.num { (row.received_permit) } td.num { (row.received_deny) } td.num { (row.received_review) }
+                                td.num { (row.sent_permit) } td.num { (row.sent_deny) } td.num { (row.sent_review) }
+                                td.num { (row.received_permit) } td.num { (row.received_deny) } td.num { (row.received_review) }
                                 td.num { (row.forward_failed) }
                                 td.num { (row.refused) }
                             }
