@@ -4,25 +4,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{bin, repo};
+use common::{bin, repo, token_of, Demo};
 use serde_json::Value;
-
-struct Demo {
-    child: Child,
-    lines: Vec<String>,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Held by each test while it picks and uses its ports, so that the tests of this file never pick
 /// overlapping ones.
@@ -45,37 +32,12 @@ fn three_free_ports() -> u16 {
 }
 
 fn start(listen: &str, run: &Path) -> Demo {
-    let mut child = Command::new(bin())
-        .current_dir(repo())
-        .args(["demo", "--federation", "--listen", listen, "--data"])
-        .arg(run)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = Vec::new();
-    loop {
-        let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "demo exited early: {lines:?}");
-        let done = line.starts_with("Press Ctrl-C");
-        lines.push(line.trim_end().to_string());
-        if done {
-            break;
-        }
-    }
-    // Keep draining stdout so that the demo never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut rest = String::new();
-        let _ = reader.read_to_string(&mut rest);
-        print!("{rest}");
-    });
-    Demo { child, lines }
-}
-
-fn token_of(lines: &[String], var: &str) -> String {
-    let prefix = format!("export {var}=");
-    lines.iter().find_map(|l| l.trim().strip_prefix(&prefix).map(str::to_string)).unwrap()
+    let args: Vec<&std::ffi::OsStr> = ["demo", "--federation", "--listen", listen, "--data"]
+        .into_iter()
+        .map(std::ffi::OsStr::new)
+        .chain([run.as_os_str()])
+        .collect();
+    common::start_demo(&args)
 }
 
 fn call(agent: &ureq::Agent, method: &str, url: &str, token: Option<&str>, body: &str) -> (u16, String) {

@@ -3,57 +3,19 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use common::{bin, http, repo};
-
-struct Demo {
-    child: Child,
-    lines: Vec<String>,
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{bin, http, repo, token_of, Demo};
 
 fn start_demo(data: &Path) -> Demo {
-    let mut child = Command::new(bin())
-        .current_dir(repo())
-        .args(["demo", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = Vec::new();
-    loop {
-        let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "demo exited early: {lines:?}");
-        let done = line.starts_with("Press Ctrl-C");
-        lines.push(line.trim_end().to_string());
-        if done {
-            break;
-        }
-    }
-    // Keep draining stdout so that the demo never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut rest = String::new();
-        let _ = reader.read_to_string(&mut rest);
-        print!("{rest}");
-    });
-    Demo { child, lines }
-}
-
-fn token_of(lines: &[String], var: &str) -> String {
-    let prefix = format!("export {var}=");
-    lines.iter().find_map(|l| l.trim().strip_prefix(&prefix).map(str::to_string)).unwrap()
+    let args: Vec<&std::ffi::OsStr> = ["demo", "--listen", "127.0.0.1:0", "--data"]
+        .into_iter()
+        .map(std::ffi::OsStr::new)
+        .chain([data.as_os_str()])
+        .collect();
+    common::start_demo(&args)
 }
 
 #[test]

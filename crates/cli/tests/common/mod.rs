@@ -74,3 +74,53 @@ pub const SCENARIO_1: &str = r#"{
   "justification": "please run [CA plate]", "case_number": null,
   "legal_basis": {"kind": "none"}, "subject": {"kind": "plate", "value": "7ABC123"}
 }"#;
+
+/// A `fusionguard demo` process, read up to its "Press Ctrl-C" line; killed when dropped.
+pub struct Demo {
+    pub child: std::process::Child,
+    /// What it printed up to "Press Ctrl-C", one line each.
+    pub lines: Vec<String>,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `fusionguard ARGS` from the repository and reads its output up to "Press Ctrl-C";
+/// the rest of its output is drained (and printed) so that it never blocks on a full pipe.
+pub fn start_demo(args: &[&std::ffi::OsStr]) -> Demo {
+    use std::io::BufRead;
+    let mut child = Command::new(bin())
+        .current_dir(repo())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "demo exited early: {lines:?}");
+        let done = line.starts_with("Press Ctrl-C");
+        lines.push(line.trim_end().to_string());
+        if done {
+            break;
+        }
+    }
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = reader.read_to_string(&mut rest);
+        print!("{rest}");
+    });
+    Demo { child, lines }
+}
+
+/// The value of `export VAR=...` in a demo's output.
+pub fn token_of(lines: &[String], var: &str) -> String {
+    let prefix = format!("export {var}=");
+    lines.iter().find_map(|l| l.trim().strip_prefix(&prefix).map(str::to_string)).unwrap()
+}

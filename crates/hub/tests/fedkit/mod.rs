@@ -12,10 +12,11 @@ use ledger::note::{NoteSigner, NoteVerifier};
 use model::entry::Entry;
 use serde_json::{json, Value};
 
-/// The repository's root.
-pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::cookie;
+pub use common::repo;
 
 /// The federation's CA and a certificate per name, written under `dir`.
 pub struct Pki {
@@ -346,14 +347,4 @@ pub fn console_page(agent: &ureq::Agent, url: &str, token: &str, path: &str) -> 
     let mut r = agent.get(format!("{url}{path}")).header("cookie", format!("fg_session={session}")).call().unwrap();
     assert_eq!(r.status().as_u16(), 200);
     r.body_mut().read_to_string().unwrap()
-}
-
-fn cookie(r: &ureq::http::Response<ureq::Body>, name: &str) -> String {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix(&format!("{name}=")))
-        .map(|v| v.split(';').next().unwrap().to_string())
-        .unwrap_or_else(|| panic!("no {name} cookie"))
 }
