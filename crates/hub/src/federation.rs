@@ -65,8 +65,9 @@
 //!
 //! An envelope is valid from `issued` (30 seconds of clock skew allowed) to `expires`, for at
 //! most `[federation] window_secs`; its nonce is remembered until it expires, so a second copy is
-//! refused, and an envelope issued before this hub started is refused (the nonces seen before a
-//! restart are not kept). Every refusal of an envelope from a hub of the federation's CA is
+//! refused. A restarted hub reads the nonces of the `inbound` entries of the last window back from
+//! its published ledger before it serves; if it stopped without publishing every entry (a crash),
+//! it also refuses every envelope issued before it started. A restart does not reopen a replay. Every refusal of an envelope from a hub of the federation's CA is
 //! logged as a `peer_refused` entry.
 
 use std::collections::HashMap;
@@ -246,8 +247,9 @@ pub struct Federation {
     agent: ureq::Agent,
     /// Nonces seen, with when each expires.
     nonces: Mutex<HashMap<String, u64>>,
-    /// When this hub started: envelopes issued before are refused.
-    started: u64,
+    /// Envelopes issued before this time are refused (set at start after a crash, see
+    /// [`Federation::recover_nonces`]).
+    refuse_before: AtomicU64,
     /// This hub as a witness of its peers' ledgers.
     pub witness: ledger::witness::Witness,
 }
@@ -319,7 +321,7 @@ impl Federation {
             peers,
             agent,
             nonces: Mutex::new(HashMap::new()),
-            started: now(),
+            refuse_before: AtomicU64::new(0),
             witness,
         }))
     }
@@ -461,8 +463,8 @@ impl Federation {
         if envelope.expires - envelope.issued > window {
             return Err(refuse("expired", format!("the envelope is valid for more than this hub's {window} seconds")));
         }
-        if envelope.issued + SKEW_SECS < self.started {
-            return Err(refuse("expired", "the envelope was issued before this hub started; send it again"));
+        if envelope.issued < self.refuse_before.load(Ordering::Relaxed) {
+            return Err(refuse("expired", "the envelope was issued before this hub restarted; send it again"));
         }
         let mut nonces = self.nonces.lock().map_err(|_| refuse("malformed", "nonce store unavailable"))?;
         nonces.retain(|_, expires| *expires >= time);
@@ -470,6 +472,48 @@ impl Federation {
             return Err(refuse("replayed", format!("nonce {} was already received", envelope.nonce)));
         }
         Ok(Accepted { envelope, digest, request, sender })
+    }
+
+    /// Remembers the nonces of the `inbound` entries of the last window in `ledger`'s published
+    /// log (read from its end), so that an envelope received before a restart is still a replay
+    /// after it. Durable entries past the published checkpoint (a crash before the last
+    /// checkpoint) cannot be read here: then every envelope issued before now is refused.
+    /// Returns how many nonces were found.
+    pub fn recover_nonces(&self, ledger: &ledger::Ledger) -> Result<usize, HubError> {
+        let size = ledger.published().map_or(0, |p| p.checkpoint.size);
+        if ledger.size() > size {
+            self.refuse_before.store(now(), Ordering::Relaxed);
+        }
+        // Entries are appended in time order, give or take the moments between deciding and
+        // appending: a minute of margin past the window.
+        let horizon = now().saturating_sub(self.config.window_secs + SKEW_SECS + 60);
+        let mut nonces = self.nonces.lock().map_err(|_| HubError::Io("nonce store poisoned".into()))?;
+        let mut found = 0;
+        const W: u64 = ledger::tiles::TILE_WIDTH;
+        let mut tile = size.div_ceil(W);
+        'tiles: while tile > 0 {
+            tile -= 1;
+            let width = (size - tile * W).min(W);
+            let read = |w: u64| ledger.read_public(&ledger::tiles::entries_path(tile, w));
+            let bundle = match read(width)? {
+                Some(b) => b,
+                None => read(W)?.ok_or_else(|| HubError::Io(format!("entry bundle {tile} is not published")))?,
+            };
+            let entries = ledger::tiles::decode_bundle(&bundle).map_err(|e| HubError::Io(e.to_string()))?;
+            for bytes in entries.iter().take(width as usize).rev() {
+                let Ok(entry) = Entry::from_json_slice(bytes) else { continue };
+                if entry.time() < horizon {
+                    break 'tiles;
+                }
+                if let Entry::Inbound(d) = entry {
+                    if let Some(f) = d.federation {
+                        nonces.insert(f.nonce, d.time + self.config.window_secs + SKEW_SECS);
+                        found += 1;
+                    }
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// The peer a verified client certificate names (`OU=hub`, `CN` = its name).

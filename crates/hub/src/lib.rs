@@ -299,6 +299,9 @@ impl Hub {
         };
         let state = Arc::new(state);
         state.upkeep(false);
+        if let (Some(fed), Some(l)) = (&state.federation, state.ledger.get()) {
+            fed.recover_nonces(&l)?;
+        }
         Ok(Self { state, connections: options.connections })
     }
 

@@ -201,6 +201,10 @@ fn a_federation_of_three_hubs() {
     let (status, body) = post(&as_co, &url, None, &serde_json::to_vec(&good).unwrap());
     assert_eq!((status, body["reason"].as_str()), (403, Some("replayed")), "{body:#}");
     assert!(body.get("data").is_none());
+    // Still a replay after California restarts: it reads the nonces back from its ledger.
+    fed.restart(ca, |_| {});
+    let (status, body) = post(&as_co, &url, None, &serde_json::to_vec(&good).unwrap());
+    assert_eq!((status, body["reason"].as_str()), (403, Some("replayed")), "{body:#}");
     // Tampered: the request changed after it was signed.
     let mut tampered = envelope(&fed, &lawful, &[co], now());
     tampered.request = tampered.request.replace("Jordan Doe", "Jordan Roe");
@@ -233,7 +237,7 @@ fn a_federation_of_three_hubs() {
     assert!(body["detail"].as_str().unwrap().contains("\"nj\""), "{body:#}");
 
     // Everything refused is in California's ledger, by reason.
-    let entries = fed.entries(ca, 10);
+    let entries = fed.entries(ca, 11);
     let mut reasons: Vec<String> = entries
         .iter()
         .filter_map(|e| match e {
@@ -244,7 +248,16 @@ fn a_federation_of_three_hubs() {
     reasons.sort();
     assert_eq!(
         reasons,
-        ["bad_signature", "broken_chain", "expired", "malformed", "not_a_member", "replayed", "unknown_peer"]
+        [
+            "bad_signature",
+            "broken_chain",
+            "expired",
+            "malformed",
+            "not_a_member",
+            "replayed",
+            "replayed",
+            "unknown_peer"
+        ]
     );
 
     // A peer that dies mid-request: California stops; what it holds is never released, the
