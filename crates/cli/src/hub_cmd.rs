@@ -67,7 +67,8 @@ pub struct ServeArgs {
     /// Address to listen on, `HOST:PORT` (`localhost:8080` too).
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_listen)]
     listen: SocketAddr,
-    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. A deployment with a
+    /// [federation] table serves HTTPS with its federation certificate when this is not given.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
     /// The private key (PEM) of --tls-cert.
