@@ -214,12 +214,20 @@ impl DirLock {
             .write(true)
             .open(&p)
             .map_err(|e| LedgerError::Io { what: p.display().to_string(), why: e.to_string() })?;
-        // SAFETY: flock on a valid, owned file descriptor.
-        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            return Err(LedgerError::Locked(dir.display().to_string()));
+        // A process of this program forked (to run another program) while the lock was held keeps
+        // a copy of its descriptor until it execs, which closes it: a lock released a moment ago
+        // can look held for that moment. A few short retries tell that from a real owner.
+        for attempt in 0..10 {
+            // SAFETY: flock on a valid, owned file descriptor.
+            let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if rc == 0 {
+                return Ok(Self(f));
+            }
+            if attempt < 9 {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
         }
-        Ok(Self(f))
+        Err(LedgerError::Locked(dir.display().to_string()))
     }
 }
 
