@@ -806,13 +806,24 @@ impl AppState {
 }
 
 /// `POST /witness/add-checkpoint`: a peer asks this hub to cosign its checkpoint (C2SP
-/// tlog-witness; the log's signature is the authentication).
-pub(crate) async fn add_checkpoint(State(st): State<Arc<AppState>>, body: Bytes) -> Response {
-    if st.federation.is_none() {
+/// tlog-witness). Only a peer, over mutual TLS, and only for its own ledger: a consistency proof
+/// that fails is then that peer's own claim, and no stranger can make an honest peer look split.
+pub(crate) async fn add_checkpoint(
+    State(st): State<Arc<AppState>>,
+    cert: Option<axum::Extension<ClientCert>>,
+    body: Bytes,
+) -> Response {
+    let Some(fed) = st.federation.as_ref() else {
         return Problem::not_found("this hub is not in a federation").into_response();
-    }
-    let answer =
-        tokio::task::spawn_blocking(move || st.federation.as_ref().map(|f| f.witness.add_checkpoint(&body))).await;
+    };
+    let origin = match fed.sender_of(cert.as_ref().map(|axum::Extension(c)| c)) {
+        Ok(i) => fed.peers[i].peer.origin.clone(),
+        Err((status, detail, _)) => return Problem::new(status, "peer-refused", detail).into_response(),
+    };
+    let answer = tokio::task::spawn_blocking(move || {
+        st.federation.as_ref().map(|f| f.witness.add_checkpoint_from(&origin, &body))
+    })
+    .await;
     match answer {
         Ok(Some(r)) => {
             let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -332,6 +332,20 @@ fn a_federation_of_three_hubs() {
     let co_entries = fed.entries(co, 9);
     assert!(co_entries.iter().any(|e| matches!(e, Entry::ForwardFailed(f) if f.why == "unverified_receipt")));
 
+    // Only a peer may submit a checkpoint, and only its own: a stranger gets 401, and Texas
+    // presenting California's checkpoint (with a proof that fails) gets 403 and leaves no evidence.
+    let evidence_count = get(&user, &format!("{}/federation/witness", fed.hubs[co].url)).1["split_views"].clone();
+    let ca_checkpoint = agent_text(&user, &format!("{}/ledger/checkpoint", fed.hubs[ca].url));
+    let bogus = format!("old 1\n{}\n\n{ca_checkpoint}", "A".repeat(43) + "=");
+    let witness = format!("{}/witness/add-checkpoint", fed.hubs[co].url);
+    let (status, _) = post(&user, &witness, None, bogus.as_bytes());
+    assert_eq!(status, 401);
+    let as_tx = fed.agent(Some(&fed.root.join("tx/tls")));
+    let (status, body) = post(&as_tx, &witness, None, bogus.as_bytes());
+    assert_eq!(status, 403, "{body:#}");
+    let (_, v) = get(&user, &format!("{}/federation/witness", fed.hubs[co].url));
+    assert_eq!(v["split_views"], evidence_count, "{v:#}");
+
     // The auditor's view of the ledger says so too, with both checkpoints.
     let auditor = fed.token(co, "denver-pd", "auditor-1", "auditor");
     let page = fedkit::console_page(&user, &fed.hubs[co].url, &auditor, "/console/ledger");

@@ -353,12 +353,22 @@ impl Witness {
 
     /// Handles the body of a `POST /add-checkpoint` request.
     pub fn add_checkpoint(&self, body: &[u8]) -> WitnessResponse {
-        match self.add_checkpoint_inner(body) {
+        match self.add_checkpoint_inner(body, None) {
             Ok(r) | Err(r) => r,
         }
     }
 
-    fn add_checkpoint_inner(&self, body: &[u8]) -> Result<WitnessResponse, WitnessResponse> {
+    /// Like [`Witness::add_checkpoint`], for a caller authenticated as the operator of log
+    /// `origin`: a checkpoint of another log is refused (403). A witness that keeps split-view
+    /// evidence should take checkpoints this way only: a consistency proof that fails is then the
+    /// log's own claim, not a stranger's.
+    pub fn add_checkpoint_from(&self, origin: &str, body: &[u8]) -> WitnessResponse {
+        match self.add_checkpoint_inner(body, Some(origin)) {
+            Ok(r) | Err(r) => r,
+        }
+    }
+
+    fn add_checkpoint_inner(&self, body: &[u8], from: Option<&str>) -> Result<WitnessResponse, WitnessResponse> {
         let text = std::str::from_utf8(body).map_err(|_| answer(400, "not UTF-8"))?;
         let (head, note_text) = text.split_once("\n\n").ok_or_else(|| answer(400, "missing blank line"))?;
         let mut head_lines = head.lines();
@@ -375,6 +385,9 @@ impl Witness {
         }
         let note = Note::parse(note_text.as_bytes()).map_err(|e| answer(403, e.to_string()))?;
         let cp = Checkpoint::parse(&note.body).map_err(|e| answer(403, e.to_string()))?;
+        if from.is_some_and(|o| o != cp.origin) {
+            return Err(answer(403, "a log's operator may submit only its own log's checkpoints"));
+        }
         let verifier = self.logs.get(&cp.origin).ok_or_else(|| answer(404, "unknown log"))?;
         note.verify_by(verifier).map_err(|e| answer(403, e.to_string()))?;
         if old > cp.size {
@@ -513,6 +526,8 @@ mod tests {
         let other = NoteSigner::generate("example.org/other", ALG_ED25519).unwrap();
         let unknown = sign_note(&Checkpoint::new("example.org/other", 1, [0; 32]).body(), &[&other], 0);
         assert_eq!(w.add_checkpoint(&request(0, &[], &unknown)).status, 404);
+        // An operator authenticated for another log may not submit this one's checkpoints.
+        assert_eq!(w.add_checkpoint_from("example.org/other", &request(10, &[], &cp(10, &tree))).status, 403);
         let forged =
             sign_note(&Checkpoint::new("example.org/w", 10, tree.root(10).unwrap()).body(), &[&other.with_alg(1)], 0)
                 .replace("example.org/other ", "example.org/w ");
