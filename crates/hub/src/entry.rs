@@ -75,7 +75,21 @@ pub fn decision(
     owner: &str,
     time: u64,
 ) -> Entry {
-    Entry::Decision(DecisionEntry {
+    Entry::Decision(decision_entry(key, deployment, request, decision, token, owner, time))
+}
+
+/// The fields of a decision's entry: a `decision` entry's, or, with its `federation` member set,
+/// an `outbound` or `inbound` entry's.
+pub fn decision_entry(
+    key: &SubjectKey,
+    deployment: &Deployment,
+    request: &Request,
+    decision: &Decision,
+    token: &TokenRecord,
+    owner: &str,
+    time: u64,
+) -> DecisionEntry {
+    DecisionEntry {
         v: ENTRY_VERSION,
         time,
         decision_id: decision.decision_id.clone(),
@@ -117,7 +131,7 @@ pub fn decision(
         justification_signals: decision.justification_signals.clone(),
         policy_digest: decision.policy_digest.clone(),
         federation: None,
-    })
+    }
 }
 
 /// Why a refused attempt was refused, as its ledger entry says: the token's user or agency is

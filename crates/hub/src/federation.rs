@@ -254,6 +254,25 @@ pub struct Federation {
     pub witness: ledger::witness::Witness,
 }
 
+/// One peer's ledger as this hub, its witness, has seen it.
+#[derive(Debug)]
+pub struct Witnessed<'a> {
+    /// The peer.
+    pub peer: &'a model::Peer,
+    /// The signed checkpoint last cosigned, if any.
+    pub cosigned: Option<String>,
+    /// The split views of its ledger, each with both signed checkpoints.
+    pub split_views: Vec<ledger::witness::SplitView>,
+}
+
+impl Witnessed<'_> {
+    /// The size of the checkpoint last cosigned.
+    pub fn cosigned_size(&self) -> Option<u64> {
+        let note = ledger::note::Note::parse(self.cosigned.as_deref()?.as_bytes()).ok()?;
+        ledger::checkpoint::Checkpoint::parse(&note.body).ok().map(|c| c.size)
+    }
+}
+
 /// Why an envelope is refused: one of [`model::entry::PEER_REFUSALS`], and the detail.
 #[derive(Debug)]
 pub struct Refusal {
@@ -340,29 +359,40 @@ impl Federation {
         (endpoints, self.agent.clone())
     }
 
-    /// What this hub, as its peers' witness, has seen: per peer the checkpoint last cosigned and
-    /// every split view, with both signed checkpoints.
-    pub fn witness_view(&self) -> Value {
+    /// What this hub, as its peers' witness, has seen of each peer's ledger.
+    pub fn witnessed(&self) -> Vec<Witnessed<'_>> {
         let views = self.witness.split_views();
-        let peers: Vec<Value> = self
-            .peers
+        self.peers
             .iter()
-            .map(|p| {
-                let split: Vec<Value> = views
+            .map(|p| Witnessed {
+                peer: &p.peer,
+                cosigned: self.witness.witnessed(&p.peer.origin),
+                split_views: views.iter().filter(|v| v.origin == p.peer.origin).cloned().collect(),
+            })
+            .collect()
+    }
+
+    /// [`Federation::witnessed`] as `GET /federation/witness` answers it.
+    pub fn witness_view(&self) -> Value {
+        let rows = self.witnessed();
+        let peers: Vec<Value> = rows
+            .iter()
+            .map(|w| {
+                let split: Vec<Value> = w
+                    .split_views
                     .iter()
-                    .filter(|v| v.origin == p.peer.origin)
                     .map(|v| json!({"why": v.why, "witnessed": v.witnessed, "presented": v.presented}))
                     .collect();
                 json!({
-                    "name": p.peer.name,
-                    "origin": p.peer.origin,
-                    "url": p.peer.url,
-                    "cosigned": self.witness.witnessed(&p.peer.origin),
+                    "name": w.peer.name,
+                    "origin": w.peer.origin,
+                    "url": w.peer.url,
+                    "cosigned": w.cosigned,
                     "split_views": split,
                 })
             })
             .collect();
-        json!({"peers": peers, "split_views": views.len()})
+        json!({"peers": peers, "split_views": rows.iter().map(|w| w.split_views.len()).sum::<usize>()})
     }
 
     /// The TLS files a federated hub serves with: its certificate, and the federation's CA for
@@ -494,12 +524,8 @@ impl Federation {
         'tiles: while tile > 0 {
             tile -= 1;
             let width = (size - tile * W).min(W);
-            let read = |w: u64| ledger.read_public(&ledger::tiles::entries_path(tile, w));
-            let bundle = match read(width)? {
-                Some(b) => b,
-                None => read(W)?.ok_or_else(|| HubError::Io(format!("entry bundle {tile} is not published")))?,
-            };
-            let entries = ledger::tiles::decode_bundle(&bundle).map_err(|e| HubError::Io(e.to_string()))?;
+            let bundle = crate::api::published_bundle(ledger, tile, size).map_err(HubError::Io)?;
+            let entries = ledger::tiles::decode_bundle(&bundle).map_err(HubError::Io)?;
             for bytes in entries.iter().take(width as usize).rev() {
                 let Ok(entry) = Entry::from_json_slice(bytes) else { continue };
                 if entry.time() < horizon {
@@ -648,11 +674,7 @@ impl AppState {
         };
         let digest = digest(&envelope);
         let deployment = self.engine.deployment();
-        let Entry::Decision(mut d) =
-            crate::entry::decision(&self.key, deployment, request, decision, token, owner, time)
-        else {
-            return Err(Problem::ledger_unavailable("internal: not a decision entry"));
-        };
+        let mut d = crate::entry::decision_entry(&self.key, deployment, request, decision, token, owner, time);
         d.federation = Some(FederationInfo {
             peer: link.peer.origin.clone(),
             envelope: digest.clone(),
@@ -918,10 +940,7 @@ async fn inbound(st: Arc<AppState>, a: Accepted) -> Response {
     crate::duties::require_certifications(&mut decision, request);
     let owner = deployment.source(&request.source).map(|s| s.owner.clone()).unwrap_or_default();
     let time = now();
-    let Entry::Decision(mut d) = crate::entry::decision(&st.key, deployment, request, &decision, &token, &owner, time)
-    else {
-        return Problem::ledger_unavailable("internal: not a decision entry").into_response();
-    };
+    let mut d = crate::entry::decision_entry(&st.key, deployment, request, &decision, &token, &owner, time);
     let last = a.envelope.hops.last().map(|h| h.index);
     d.federation = Some(FederationInfo {
         peer: link.peer.origin.clone(),

@@ -74,6 +74,16 @@ impl Metrics {
         Self { responses: (0..500).map(|_| AtomicU64::new(0)).collect(), ..Default::default() }
     }
 
+    /// Counts a decision by its outcome.
+    pub fn decided(&self, outcome: model::Outcome) {
+        let slot = match outcome {
+            model::Outcome::Permit => 0,
+            model::Outcome::Deny => 1,
+            model::Outcome::Review => 2,
+        };
+        self.decisions[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts a response and its latency.
     pub fn record(&self, route: usize, status: u16, secs: f64) {
         if let Some(c) = self.responses.get(usize::from(status).wrapping_sub(100)) {

@@ -554,16 +554,6 @@ impl Deployment {
         &self.peers
     }
 
-    /// The peer that serves `source`, if a peer does (the first that lists it).
-    pub fn peer_for_source(&self, source: &str) -> Option<&Peer> {
-        self.peers.iter().find(|p| p.sources.iter().any(|s| s == source))
-    }
-
-    /// The peer whose ledger origin is `origin`.
-    pub fn peer_by_origin(&self, origin: &str) -> Option<&Peer> {
-        self.peers.iter().find(|p| p.origin == origin)
-    }
-
     /// The hub's rate limits and quotas (the `[limits]` table, defaults where absent).
     pub fn limits(&self) -> &Limits {
         &self.limits

@@ -61,6 +61,19 @@ pub struct AppState {
 
 type St = State<Arc<AppState>>;
 
+/// Entry bundle `tile` as published under a checkpoint of `size` entries: the partial bundle, or
+/// the full one that replaced it. `Err`: it cannot be read or is not published.
+pub(crate) fn published_bundle(ledger: &ledger::Ledger, tile: u64, size: u64) -> Result<Vec<u8>, String> {
+    const W: u64 = ledger::tiles::TILE_WIDTH;
+    let width = size.saturating_sub(tile * W).min(W);
+    let read = |w: u64| ledger.read_public(&ledger::tiles::entries_path(tile, w)).map_err(|e| e.to_string());
+    match read(width)? {
+        Some(b) => Ok(b),
+        None if width < W => read(W)?.ok_or_else(|| "the entry bundle is not published".into()),
+        None => Err("the entry bundle is not published".into()),
+    }
+}
+
 /// Why a permit's data was not released.
 enum Unreleased {
     /// The source's database cannot answer now (transient: 503).
@@ -210,13 +223,7 @@ impl AppState {
             return Ok(None);
         }
         let ledger = self.ledger.get().ok_or("the ledger is recovering from a fault")?;
-        let (tile, width) = (index / W, (size - index / W * W).min(W));
-        let read = |w: u64| ledger.read_public(&ledger::tiles::entries_path(tile, w)).map_err(|e| e.to_string());
-        let bundle = match read(width)? {
-            Some(b) => b,
-            None if width < W => read(W)?.ok_or("the entry bundle is not published")?,
-            None => return Err("the entry bundle is not published".into()),
-        };
+        let bundle = published_bundle(&ledger, index / W, size)?;
         Ok(ledger::tiles::decode_bundle(&bundle).ok().and_then(|e| e.get((index % W) as usize).map(|e| e.to_vec())))
     }
 
@@ -398,12 +405,7 @@ impl AppState {
             "origin": link.map(|p| p.origin.as_str()),
             "receipts": f.receipts,
         });
-        let slot = match f.decision {
-            Outcome::Permit => 0,
-            Outcome::Deny => 1,
-            Outcome::Review => 2,
-        };
-        self.metrics.decisions[slot].fetch_add(1, Ordering::Relaxed);
+        self.metrics.decided(f.decision);
         Ok(body)
     }
 
@@ -666,12 +668,7 @@ pub(crate) async fn post_request_as(st: Arc<AppState>, token: TokenRecord, body:
             .into_response();
         }
     }
-    let slot = match decision.decision {
-        Outcome::Permit => 0,
-        Outcome::Deny => 1,
-        Outcome::Review => 2,
-    };
-    st.metrics.decisions[slot].fetch_add(1, Ordering::Relaxed);
+    st.metrics.decided(decision.decision);
     let mut body = decision_json(&decision);
     body["ledger"] = st.receipt(index);
     if !missing.is_empty() {

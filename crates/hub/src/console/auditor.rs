@@ -206,19 +206,7 @@ pub(super) async fn ledger_page(State(c): St, headers: HeaderMap, cert: Cert, Ra
         }
     };
     // What this hub, as its peers' witness, has seen of their ledgers.
-    type PeerRow = (String, String, Option<u64>, Vec<ledger::witness::SplitView>);
-    let peers: Option<Vec<PeerRow>> = c.app.federation.as_ref().map(|f| {
-        let views = f.witness.split_views();
-        f.peers
-            .iter()
-            .map(|p| {
-                let size =
-                    f.witness.witnessed(&p.peer.origin).and_then(|n| n.lines().nth(1).and_then(|l| l.parse().ok()));
-                let mine = views.iter().filter(|v| v.origin == p.peer.origin).cloned().collect();
-                (p.peer.name.clone(), p.peer.origin.clone(), size, mine)
-            })
-            .collect()
-    });
+    let peers = c.app.federation.as_ref().map(|f| f.witnessed());
     // The side-door findings over the verified ledger, found as the transparency count follows it.
     let findings = c.cache.findings().await.map(|(f, _)| f).map_err(|p| p.detail);
     let body = html! {
@@ -269,19 +257,19 @@ pub(super) async fn ledger_page(State(c): St, headers: HeaderMap, cert: Cert, Ra
             table {
                 thead { tr { th scope="col" { (lang.t("ledger.peer")) } th scope="col" { (lang.t("ledger.origin")) } th scope="col" { (lang.t("ledger.cosigned_size")) } th scope="col" { (lang.t("ledger.split_views")) } } }
                 tbody {
-                    @for (name, origin, size, views) in peers {
+                    @for w in peers {
                         tr {
-                            td { (name) }
-                            td { code { (origin) } }
-                            td { @match size { Some(n) => { (n) } None => { (lang.t("ledger.none_cosigned")) } } }
-                            td { @if views.is_empty() { "0" } @else { strong.decision-deny { (views.len()) } } }
+                            td { (w.peer.name) }
+                            td { code { (w.peer.origin) } }
+                            td { @match w.cosigned_size() { Some(n) => { (n) } None => { (lang.t("ledger.none_cosigned")) } } }
+                            td { @if w.split_views.is_empty() { "0" } @else { strong.decision-deny { (w.split_views.len()) } } }
                         }
                     }
                 }
             }
-            @for (name, _, _, views) in peers {
-                @for v in views {
-                    p { strong.decision-deny { (lang.f("ledger.split_view_alert", &[name.as_str(), v.why.as_str()])) } }
+            @for w in peers {
+                @for v in &w.split_views {
+                    p { strong.decision-deny { (lang.f("ledger.split_view_alert", &[w.peer.name.as_str(), v.why.as_str()])) } }
                     h3 { (lang.t("ledger.witnessed")) }
                     (web::pre(&v.witnessed))
                     h3 { (lang.t("ledger.presented")) }

@@ -327,17 +327,7 @@ impl<'a> ConsoleUser<'a> {
             .timeout_global(Some(Duration::from_secs(20)))
             .build()
             .into();
-        let page = agent.get(format!("{}/console/login", hub.url)).call().unwrap();
-        let login = cookie(&page, "fg_login");
-        let form = form(&[("login_csrf", &login), ("token", token)]);
-        let r = agent
-            .post(format!("{}/console/login", hub.url))
-            .header("cookie", format!("fg_login={login}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send(form.as_bytes())
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 303);
-        let session = cookie(&r, "fg_session");
+        let session = console_session(&agent, &hub.url, token);
         Self { hub, agent, session }
     }
 
@@ -391,6 +381,22 @@ impl<'a> ConsoleUser<'a> {
             .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
             .collect()
     }
+}
+
+/// Logs in to the console of the hub at `url` with `token` (the agent must not follow redirects);
+/// the session cookie's value.
+pub fn console_session(agent: &ureq::Agent, url: &str, token: &str) -> String {
+    let page = agent.get(format!("{url}/console/login")).call().unwrap();
+    let login = cookie(&page, "fg_login");
+    let form = form(&[("login_csrf", &login), ("token", token)]);
+    let r = agent
+        .post(format!("{url}/console/login"))
+        .header("cookie", format!("fg_login={login}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(form.as_bytes())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    cookie(&r, "fg_session")
 }
 
 pub fn form(pairs: &[(&str, &str)]) -> String {

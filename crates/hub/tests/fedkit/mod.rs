@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::cookie;
 pub use common::repo;
 
 /// The federation's CA and a certificate per name, written under `dir`.
@@ -331,19 +330,7 @@ pub fn now() -> u64 {
 
 /// Logs in to hub `url`'s console with `token` and returns the page at `path`, as the session sees it.
 pub fn console_page(agent: &ureq::Agent, url: &str, token: &str, path: &str) -> String {
-    let page = agent.get(format!("{url}/console/login")).call().unwrap();
-    let login = cookie(&page, "fg_login");
-    let form = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("login_csrf", login.as_str()), ("token", token)])
-        .finish();
-    let r = agent
-        .post(format!("{url}/console/login"))
-        .header("cookie", format!("fg_login={login}"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send(form.as_bytes())
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 303);
-    let session = cookie(&r, "fg_session");
+    let session = common::console_session(agent, url, token);
     let mut r = agent.get(format!("{url}{path}")).header("cookie", format!("fg_session={session}")).call().unwrap();
     assert_eq!(r.status().as_u16(), 200);
     r.body_mut().read_to_string().unwrap()
