@@ -635,6 +635,11 @@ impl AppState {
     pub(crate) async fn log_with_receipt(&self, entry: &Entry) -> Result<(u64, Receipt), Problem> {
         let bytes = entry.to_json_vec();
         let index = self.log_bytes(bytes.clone()).await?;
+        Ok((index, self.receipt_for(index, bytes)?))
+    }
+
+    /// The signed receipt for the entry `bytes` at `index`.
+    fn receipt_for(&self, index: u64, bytes: Vec<u8>) -> Result<Receipt, Problem> {
         let leaf = hex::encode(ledger::merkle::leaf_hash(&bytes));
         let note = self
             .ledger
@@ -643,7 +648,7 @@ impl AppState {
             .sign_note(&Receipt::body(&self.origin, index, &leaf))
             .map_err(|e| Problem::ledger_unavailable(e.to_string()))?;
         let entry = String::from_utf8(bytes).unwrap_or_default();
-        Ok((index, Receipt { origin: self.origin.clone(), index, leaf, entry, note }))
+        Ok(Receipt { origin: self.origin.clone(), index, leaf, entry, note })
     }
 
     /// Sends a request this hub permitted to the peer that serves its source, and returns the
@@ -682,8 +687,13 @@ impl AppState {
             hops: envelope.hops.iter().map(|h| h.hub.clone()).collect(),
             sender_index: None,
         });
-        // Log before it leaves: the outbound entry is durable before the envelope is sent.
-        let (index, outbound) = self.log_with_receipt(&Entry::Outbound(d)).await?;
+        // Log before it leaves: the outbound entry is written to the log before the envelope is
+        // sent, and durable before anything from the peer reaches the user. Its flush runs while
+        // the envelope travels (see "Federation" in docs/ARCHITECTURE.md for what that risks).
+        let bytes = Entry::Outbound(d).to_json_vec();
+        let appending = self.ledger.submit(bytes.clone()).map_err(crate::api::append_problem)?;
+        let index = appending.written().await.map_err(crate::api::append_problem)?;
+        let outbound = self.receipt_for(index, bytes)?;
         let ledger = self.ledger.get().ok_or_else(|| Problem::ledger_unavailable("the ledger is recovering"))?;
         let mut hop = Hop {
             hub: self.origin.clone(),
@@ -696,15 +706,19 @@ impl AppState {
         };
         let note =
             ledger.sign_note(&hop_body(&digest, &hop)).map_err(|e| Problem::ledger_unavailable(e.to_string()))?;
+        drop(ledger);
         hop.signature = signature_line(&note);
         envelope.hops.push(hop);
         let st = Arc::clone(self);
-        let sent = tokio::task::spawn_blocking(move || {
+        let sending = tokio::task::spawn_blocking(move || {
             let fed = st.federation.as_ref().expect("checked above");
             fed.send(peer, &envelope)
-        })
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
+        });
+        let (durable, sent) = tokio::join!(appending.durable(), sending);
+        // Not durable: whatever the peer answered stays here (the peer's inbound entry names an
+        // index this hub could not keep; the cross-ledger audit reports it).
+        durable.map_err(crate::api::append_problem)?;
+        let sent = sent.unwrap_or_else(|e| Err(e.to_string()));
         let name = &link.peer.name;
         let failed = |why: &'static str| {
             Entry::ForwardFailed(ForwardFailedEntry {

@@ -88,20 +88,28 @@ impl LedgerSlot {
 
     /// Appends `entry` and waits until it is durable; returns its index.
     pub async fn append(self: &Arc<Self>, entry: Vec<u8>) -> Result<u64, AppendError> {
+        self.submit(entry)?.durable().await
+    }
+
+    /// Submits `entry` without waiting: the [`Appending`] gives its index once it is written,
+    /// and then waits for it to be durable.
+    pub fn submit(self: &Arc<Self>, entry: Vec<u8>) -> Result<Appending, AppendError> {
         let Some(ledger) = self.get() else {
             return Err(AppendError::Unavailable(self.last_error().unwrap_or_else(|| "recovering".into())));
         };
-        let result = match ledger.submit(entry) {
-            Ok(pending) => pending.await,
-            Err(e) => Err(e),
-        };
-        drop(ledger);
-        match result {
-            Ok(i) => Ok(i),
-            Err(e @ LedgerError::EntryTooLarge(_)) => Err(AppendError::TooLarge(e.to_string())),
-            Err(e) => {
+        match ledger.submit(entry) {
+            Ok(pending) => Ok(Appending { slot: Arc::clone(self), pending, _ledger: ledger }),
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    /// The append error for a ledger error; a fault starts recovery.
+    fn failed(self: &Arc<Self>, e: LedgerError) -> AppendError {
+        match e {
+            e @ LedgerError::EntryTooLarge(_) => AppendError::TooLarge(e.to_string()),
+            e => {
                 self.fault(&e);
-                Err(AppendError::Unavailable(e.to_string()))
+                AppendError::Unavailable(e.to_string())
             }
         }
     }
@@ -162,5 +170,29 @@ impl LedgerSlot {
             }
         }
         self.recovering.store(false, Ordering::Release);
+    }
+}
+
+/// An entry submitted to the ledger ([`LedgerSlot::submit`]). It holds the ledger it went to,
+/// so that recovery after a fault waits for it.
+pub struct Appending {
+    slot: Arc<LedgerSlot>,
+    pending: ledger::Pending,
+    _ledger: Arc<Ledger>,
+}
+
+impl Appending {
+    /// The entry's index once it is written to the operating system, before its flush
+    /// ([`ledger::Pending::written`]): it survives this process's death, not yet a power loss.
+    pub async fn written(&self) -> Result<u64, AppendError> {
+        self.pending.written().await.map_err(|e| self.slot.failed(e))
+    }
+
+    /// Waits until the entry is durable; returns its index.
+    pub async fn durable(self) -> Result<u64, AppendError> {
+        let Self { slot, pending, _ledger } = self;
+        let result = pending.await;
+        drop(_ledger);
+        result.map_err(|e| slot.failed(e))
     }
 }

@@ -55,7 +55,7 @@ pub mod storage;
 pub mod tiles;
 pub mod witness;
 
-pub use log::{Ledger, Options, Pending, Published, KEY_FILE, LOCK_FILE};
+pub use log::{Ledger, Options, Pending, Published, Written, KEY_FILE, LOCK_FILE};
 pub use publication::Publication;
 
 /// Errors of the ledger.

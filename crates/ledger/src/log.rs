@@ -63,8 +63,15 @@ impl Default for Options {
     }
 }
 
-/// Outcome of an append (once known) and the task to wake.
-type SlotState = (Option<Result<u64, LedgerError>>, Option<Waker>);
+/// What is known of an append, and the task to wake when more is.
+#[derive(Default)]
+struct SlotState {
+    /// The entry's index once it is written to the operating system (before its flush).
+    written: Option<u64>,
+    /// The outcome once it is durable (or failed).
+    done: Option<Result<u64, LedgerError>>,
+    waker: Option<Waker>,
+}
 
 /// Completion slot of one append.
 #[derive(Default)]
@@ -74,14 +81,22 @@ struct Slot {
 }
 
 impl Slot {
-    fn complete(&self, r: Result<u64, LedgerError>) {
+    fn update(&self, f: impl FnOnce(&mut SlotState)) {
         if let Ok(mut g) = self.state.lock() {
-            g.0 = Some(r);
-            if let Some(w) = g.1.take() {
+            f(&mut g);
+            if let Some(w) = g.waker.take() {
                 w.wake();
             }
         }
         self.cv.notify_all();
+    }
+
+    fn written(&self, index: u64) {
+        self.update(|s| s.written = Some(index));
+    }
+
+    fn complete(&self, r: Result<u64, LedgerError>) {
+        self.update(|s| s.done = Some(r));
     }
 }
 
@@ -94,17 +109,50 @@ pub struct Pending {
 impl Pending {
     /// Whether the outcome is known (`wait` would not block).
     pub fn is_ready(&self) -> bool {
-        self.slot.state.lock().map_or(true, |g| g.0.is_some())
+        self.slot.state.lock().map_or(true, |g| g.done.is_some())
     }
 
     /// Blocks until the entry is durable and returns its index.
     pub fn wait(self) -> Result<u64, LedgerError> {
         let mut g = self.slot.state.lock().map_err(|_| LedgerError::Poisoned)?;
         loop {
-            if let Some(r) = g.0.take() {
+            if let Some(r) = g.done.take() {
                 return r;
             }
             g = self.slot.cv.wait(g).map_err(|_| LedgerError::Poisoned)?;
+        }
+    }
+
+    /// Resolves to the entry's index as soon as the entry is written to the operating system,
+    /// before it is flushed to stable storage: from then on it survives this process's death
+    /// (not a power loss or a storage fault; `.await` the [`Pending`] itself for that). With
+    /// storage that several writers share, the index is known only once the entry is durable.
+    /// Await it from the task that then awaits the [`Pending`] (one task is woken).
+    pub fn written(&self) -> Written<'_> {
+        Written { slot: &self.slot }
+    }
+}
+
+/// The future of [`Pending::written`].
+pub struct Written<'a> {
+    slot: &'a Slot,
+}
+
+impl Future for Written<'_> {
+    type Output = Result<u64, LedgerError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Ok(mut g) = self.slot.state.lock() else {
+            return Poll::Ready(Err(LedgerError::Poisoned));
+        };
+        if let Some(i) = g.written {
+            return Poll::Ready(Ok(i));
+        }
+        match &g.done {
+            Some(r) => Poll::Ready(r.clone()),
+            None => {
+                g.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
         }
     }
 }
@@ -115,10 +163,10 @@ impl Future for Pending {
         let Ok(mut g) = self.slot.state.lock() else {
             return Poll::Ready(Err(LedgerError::Poisoned));
         };
-        match g.0.take() {
+        match g.done.take() {
             Some(r) => Poll::Ready(r),
             None => {
-                g.1 = Some(cx.waker().clone());
+                g.waker = Some(cx.waker().clone());
                 Poll::Pending
             }
         }
@@ -612,7 +660,12 @@ fn writer_loop(inner: &Inner, rx: &mpsc::Receiver<Msg>, mut next: u64) {
             hashes.push(m.hash);
             slots.push(m.slot);
         }
-        match inner.storage.append_shared(next, &entries, &hashes) {
+        let mut written = |first: u64| {
+            for (i, slot) in slots.iter().enumerate() {
+                slot.written(first + i as u64);
+            }
+        };
+        match inner.storage.append_shared_written(next, &entries, &hashes, &mut written) {
             Ok(mut others) => {
                 inner.group_commits.fetch_add(1, Ordering::Relaxed);
                 // Entries other writers appended come first; ours follow them.

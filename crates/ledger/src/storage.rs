@@ -58,6 +58,22 @@ pub trait Storage: Send + Sync + 'static {
         Ok(Vec::new())
     }
 
+    /// [`Storage::append_shared`] that also calls `written(first)` (`first`: the index of
+    /// `entries[0]`) once `entries` are written to the operating system, before they are flushed
+    /// to stable storage: a process that dies then leaves them in the file. The default calls it
+    /// once they are durable.
+    fn append_shared_written(
+        &self,
+        next: u64,
+        entries: &[Vec<u8>],
+        leaf_hashes: &[Hash],
+        written: &mut dyn FnMut(u64),
+    ) -> Result<Vec<Hash>, LedgerError> {
+        let others = self.append_shared(next, entries, leaf_hashes)?;
+        written(next + others.len() as u64);
+        Ok(others)
+    }
+
     /// How often an idle writer catches up with entries other writers appended
     /// (`None`: this storage has a single writer).
     fn poll_interval(&self) -> Option<std::time::Duration> {
@@ -257,7 +273,20 @@ impl Storage for FileStorage {
         Ok(index)
     }
 
-    fn append(&self, _first_index: u64, entries: &[Vec<u8>], leaf_hashes: &[Hash]) -> Result<(), LedgerError> {
+    fn append(&self, first_index: u64, entries: &[Vec<u8>], leaf_hashes: &[Hash]) -> Result<(), LedgerError> {
+        self.append_shared_written(first_index, entries, leaf_hashes, &mut |_| ()).map(drop)
+    }
+
+    fn append_shared_written(
+        &self,
+        next: u64,
+        entries: &[Vec<u8>],
+        leaf_hashes: &[Hash],
+        written: &mut dyn FnMut(u64),
+    ) -> Result<Vec<Hash>, LedgerError> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut buf = Vec::with_capacity(entries.iter().map(|e| e.len() + RECORD_HEADER).sum());
         for (e, h) in entries.iter().zip(leaf_hashes) {
             buf.extend_from_slice(&(e.len() as u32).to_be_bytes());
@@ -268,6 +297,7 @@ impl Storage for FileStorage {
         let name = || self.dir.join(WAL_FILE).display().to_string();
         let start = wal.seek(SeekFrom::End(0)).map_err(|e| io(name(), e))?;
         wal.write_all(&buf).map_err(|e| io(name(), e))?;
+        written(next);
         wal.sync_data().map_err(|e| io(name(), e))?;
         let mut offsets = self.offsets.lock().map_err(|_| LedgerError::Poisoned)?;
         let mut at = start;
@@ -275,7 +305,7 @@ impl Storage for FileStorage {
             offsets.at.push(at);
             at += (RECORD_HEADER + e.len()) as u64;
         }
-        Ok(())
+        Ok(Vec::new())
     }
 
     fn read_entries(&self, first: u64, count: u64) -> Result<Vec<Vec<u8>>, LedgerError> {

@@ -19,6 +19,9 @@ struct Gated {
     open: Mutex<bool>,
     cv: Condvar,
     batches: Mutex<Vec<usize>>,
+    /// Whether the entries count as written to the operating system before the gate (as file
+    /// storage does between its write and its flush).
+    written_early: bool,
 }
 
 impl Gated {
@@ -40,6 +43,22 @@ impl Storage for Gated {
         drop(open);
         self.batches.lock().unwrap().push(entries.len());
         self.inner.append(first, entries, hashes)
+    }
+    fn append_shared_written(
+        &self,
+        next: u64,
+        entries: &[Vec<u8>],
+        hashes: &[Hash],
+        written: &mut dyn FnMut(u64),
+    ) -> Result<Vec<Hash>, LedgerError> {
+        if self.written_early {
+            written(next);
+            self.append(next, entries, hashes).map(|()| Vec::new())
+        } else {
+            self.append(next, entries, hashes)?;
+            written(next);
+            Ok(Vec::new())
+        }
     }
     fn read_entries(&self, first: u64, count: u64) -> Result<Vec<Vec<u8>>, LedgerError> {
         self.inner.read_entries(first, count)
@@ -94,6 +113,7 @@ fn acknowledged_only_after_durable_write_and_batched() {
         open: Mutex::new(false),
         cv: Condvar::new(),
         batches: Mutex::new(Vec::new()),
+        written_early: false,
     });
     let signer = NoteSigner::generate("example.org/gated", 1).unwrap();
     let log = Ledger::open(Arc::clone(&storage) as Arc<dyn Storage>, signer, Options::default()).unwrap();
@@ -119,6 +139,59 @@ fn acknowledged_only_after_durable_write_and_batched() {
     assert_eq!(log.group_commits(), 2);
     drop(log);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn written_gives_the_index_before_the_flush_and_never_a_durable_claim() {
+    let dir = tempdir("written");
+    let storage = Arc::new(Gated {
+        inner: FileStorage::open(&dir).unwrap(),
+        open: Mutex::new(false),
+        cv: Condvar::new(),
+        batches: Mutex::new(Vec::new()),
+        written_early: true,
+    });
+    let signer = NoteSigner::generate("example.org/written", 1).unwrap();
+    let log = Ledger::open(Arc::clone(&storage) as Arc<dyn Storage>, signer, Options::default()).unwrap();
+    let first = log.submit(b"first".to_vec()).unwrap();
+    // Written (index known) while the flush is held: not durable, not in the tree.
+    assert_eq!(block_on(first.written()).unwrap(), 0);
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(!first.is_ready(), "durable before the flush returned");
+    assert_eq!(log.size(), 0);
+    storage.set(true);
+    assert_eq!(block_on(first).unwrap(), 0);
+    let second = log.submit(b"second".to_vec()).unwrap();
+    assert_eq!(block_on(second.written()).unwrap(), 1);
+    assert_eq!(second.wait().unwrap(), 1);
+    drop(log);
+
+    // Storage that says nothing before the flush (the default): `written` waits for durability.
+    let dir2 = tempdir("written-late");
+    let late = Arc::new(Gated {
+        inner: FileStorage::open(&dir2).unwrap(),
+        open: Mutex::new(false),
+        cv: Condvar::new(),
+        batches: Mutex::new(Vec::new()),
+        written_early: false,
+    });
+    let signer = NoteSigner::generate("example.org/written-late", 1).unwrap();
+    let log = Ledger::open(Arc::clone(&late) as Arc<dyn Storage>, signer, Options::default()).unwrap();
+    let p = log.submit(b"one".to_vec()).unwrap();
+    let waiter = {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            s.spawn(|| tx.send(block_on(p.written())).unwrap());
+            assert!(rx.recv_timeout(Duration::from_millis(100)).is_err(), "written before it was durable");
+            late.set(true);
+            rx.recv_timeout(Duration::from_secs(5)).unwrap()
+        })
+    };
+    assert_eq!(waiter.unwrap(), 0);
+    assert_eq!(p.wait().unwrap(), 0);
+    drop(log);
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&dir2).unwrap();
 }
 
 /// `threads` threads each append `each` entries one after another (each waits for its own

@@ -17,7 +17,9 @@
 //! - `federation.unmatched_inbound` ([`Kind::UnmatchedHop`], high): an `inbound` on B naming
 //!   sender A (audited) whose `outbound` is not in A's ledger at `sender_index` (with the same nonce
 //!   and B as peer): a request B says came from A that left no trace in A's books. Not flagged
-//!   within `grace_secs` of A's newest entry.
+//!   within `grace_secs` of A's newest entry. (A sends once its `outbound` is written, not yet
+//!   flushed: an operating-system crash or storage fault on A in that window also leaves this,
+//!   with nothing released to A's user.)
 //! - `federation.chain_mismatch` ([`Kind::ChainMismatch`], high): a matched pair whose request
 //!   differs between the two sides (requester, `on_behalf_of`, source, subject, action, purpose,
 //!   envelope, or `hops` other than A's `hops` followed by A), or an `inbound` matching an

@@ -250,19 +250,7 @@ impl AppState {
 
     /// Appends an entry's bytes and waits until they are durable; the problem says why not.
     pub(crate) async fn log_bytes(&self, bytes: Vec<u8>) -> Result<u64, Problem> {
-        match self.ledger.append(bytes).await {
-            Ok(i) => Ok(i),
-            Err(AppendError::TooLarge(m)) => Err(Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "entry-too-large",
-                format!("request too large to record: {m}"),
-            )),
-            Err(AppendError::Unavailable(m)) => Err(unavailable(
-                "ledger-unavailable",
-                "the ledger cannot record now; nothing was released, retry later",
-                &m,
-            )),
-        }
+        self.ledger.append(bytes).await.map_err(append_problem)
     }
 
     /// [`AppState::release`], off the async workers when the source is a network database.
@@ -1266,6 +1254,18 @@ async fn metrics(State(st): St) -> Response {
 async fn openapi(State(st): St) -> Response {
     let doc = crate::openapi::document_for(st.engine.deployment());
     ([(header::CONTENT_TYPE, "application/json")], doc.to_string()).into_response()
+}
+
+/// The problem for an append that did not happen: nothing was released.
+pub(crate) fn append_problem(e: AppendError) -> Problem {
+    match e {
+        AppendError::TooLarge(m) => {
+            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "entry-too-large", format!("request too large to record: {m}"))
+        }
+        AppendError::Unavailable(m) => {
+            unavailable("ledger-unavailable", "the ledger cannot record now; nothing was released, retry later", &m)
+        }
+    }
 }
 
 #[cfg(test)]
