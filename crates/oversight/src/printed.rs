@@ -7,13 +7,15 @@
 //! `From:` line whose block has a `Subject:` and a `Sent:`/`Date:` line and stands under such a
 //! name line; the same block inside a body (a reply's or a forward's quoted header, in the body's
 //! type) is part of that body. A value that wraps goes on in lines indented to the value's column,
-//! or after a line ending in `;` or `,`. When no block in the file stands under a name line (a
+//! or after a line ending in `;` or `,`, or, for a subject, in one or two lines at the label's
+//! column directly before the empty line that ends the block. When no block in the file stands under a name line (a
 //! print without the name), every block starts a message, quoted ones included, and a note says so.
 //!
 //! **Gmail** (Print all): the subject in large type and `N messages` (or `1 message`), then for
 //! each message a sender line (`Name <address>`, with the date at the right margin) directly
-//! followed by `To:` (and `Cc:`, `Bcc:`, `Reply-To:`) lines, then the body. Every message of a
-//! thread takes the thread's subject.
+//! followed by `To:` (and `Cc:`, `Bcc:`, `Reply-To:`) lines, then the body, and at its end the
+//! attachments (`2 attachments`, then each file's name and size). Every message of a thread takes
+//! the thread's subject.
 //!
 //! Page furniture is left out: a browser's header (a date and time, then the page title) on a
 //! page's first line, its footer (an address such as `https://mail.google.com/...` and `1/3`) on
@@ -133,7 +135,7 @@ fn block(lines: &[&Line], i: usize, allowed: &[Field]) -> Block {
             }
             Some(_) => break,
             None => {
-                let Some((_, value)) = fields.last_mut() else { break };
+                let Some((field, value)) = fields.last_mut() else { break };
                 let indented = l.x > label_x + 0.5 * l.size;
                 let open = value.ends_with(';') || value.ends_with(',');
                 // A wrapped value in a layout without indentation: more of the block follows.
@@ -143,7 +145,12 @@ fn block(lines: &[&Line], i: usize, allowed: &[Field]) -> Block {
                     .take_while(|m| !m.gap_before)
                     .find(|m| label(&m.text).is_some())
                     .is_some_and(|m| matches!(label(&m.text), Some((f, _)) if allowed.contains(&f)));
-                if !(indented || open || more) || j == i {
+                // A long subject that wraps to the label's column: one or two lines on the same
+                // page, then the empty line between the header block and the body.
+                let subject_wraps = *field == Field::Subject
+                    && l.page == lines[j - 1].page
+                    && (j + 1..=j + 2).any(|k| lines.get(k).is_none_or(|m| m.gap_before));
+                if !(indented || open || more || subject_wraps) || j == i {
                     break;
                 }
                 if !value.is_empty() {
@@ -226,6 +233,36 @@ fn gmail_sender(l: &Line) -> Option<(String, String)> {
     } else {
         None
     }
+}
+
+/// Gmail's list of attachments at the end of a message's `body` lines: after an empty line,
+/// `N attachments` (or `1 attachment`), then each file's name, each followed by its size (`24K`,
+/// `1.2 MB`). Returns where the list starts and the names, only when there are exactly N.
+fn gmail_attachments(body: &[&Line]) -> Option<(usize, Vec<String>)> {
+    let at = body.iter().rposition(|l| l.gap_before && attachment_count(&l.text).is_some())?;
+    let want = attachment_count(&body[at].text)?;
+    let names: Vec<String> =
+        body[at + 1..].iter().filter(|l| !file_size(&l.text)).map(|l| l.text.trim().to_owned()).collect();
+    (names.len() == want).then_some((at, names))
+}
+
+/// `2 attachments`, `1 attachment`: the count.
+fn attachment_count(text: &str) -> Option<usize> {
+    let mut parts = text.split_whitespace();
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(n), Some("attachment" | "attachments"), None) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A file size as Gmail prints it under an attachment's name: `24K`, `1.2M`, `980 KB`.
+fn file_size(text: &str) -> bool {
+    let t = text.trim();
+    let digits = t.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == ' ');
+    let unit = t[digits.len()..].trim().to_ascii_uppercase();
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && matches!(unit.as_str(), "B" | "K" | "KB" | "M" | "MB" | "G" | "GB")
 }
 
 /// `3 messages`, `1 message`.
@@ -436,14 +473,20 @@ pub fn split(all: &[Line]) -> Split {
     for k in 0..starts.len() {
         let s = &starts[k];
         let end = starts.get(k + 1).map_or(n, |t| t.prelude).max(s.block.end);
+        let b = &s.block;
+        let (body_end, mut attachments) = match s.layout {
+            Layout::Gmail => gmail_attachments(&lines[b.end..end]).map_or((end, Vec::new()), |(at, a)| (b.end + at, a)),
+            Layout::Outlook => (end, Vec::new()),
+        };
+        attachments
+            .extend(b.get(Field::Attachments).split(';').map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned));
         let mut body = String::new();
-        for l in &lines[s.block.end..end] {
+        for l in &lines[b.end..body_end] {
             if !body.is_empty() {
                 body.push_str(if l.gap_before { "\n\n" } else { "\n" });
             }
             body.push_str(&l.text);
         }
-        let b = &s.block;
         messages.push(PrintedMessage {
             layout: s.layout,
             first_page: lines[s.prelude].page,
@@ -454,13 +497,7 @@ pub fn split(all: &[Line]) -> Split {
             cc: b.get(Field::Cc),
             bcc: b.get(Field::Bcc),
             subject: s.subject.clone().unwrap_or_default(),
-            attachments: b
-                .get(Field::Attachments)
-                .split(';')
-                .map(str::trim)
-                .filter(|a| !a.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            attachments,
             body,
         });
     }
@@ -563,6 +600,9 @@ mod tests {
         assert!(is_bates("EUG-000123") && is_bates("COE000123") && !is_bates("P#025") && !is_bates("2025"));
         assert!(date_like("Mon, Jun 2, 2025 at 5:00 AM") && !date_like("June 2, 2025 - June 8, 2025"));
         assert!(count_line("1 message") && count_line("12 messages") && !count_line("a message"));
+        assert_eq!(attachment_count("2 attachments"), Some(2));
+        assert_eq!(attachment_count("attachments"), None);
+        assert!(file_size("24K") && file_size("1.2 MB") && !file_size("plate list.xlsx") && !file_size("K"));
     }
 
     #[test]
@@ -595,5 +635,30 @@ mod tests {
         );
         assert_eq!((m.first_page, m.last_page), (1, 1));
         assert!(s.notes.is_empty(), "{:?}", s.notes);
+    }
+
+    #[test]
+    fn a_subject_wrapped_to_the_label_column_is_read_whole() {
+        let mut lines = vec![
+            line(1, 54.0, 740.0, 12.0, true, &[(54.0, "Jane Analyst")]),
+            line(1, 54.0, 720.0, 10.0, false, &[(54.0, "From:"), (144.0, "Jane Analyst <ja@ocsd.org>")]),
+            line(1, 54.0, 708.0, 10.0, false, &[(54.0, "Sent:"), (144.0, "Monday, June 2, 2025 9:00 AM")]),
+            line(1, 54.0, 696.0, 10.0, false, &[(54.0, "To:"), (144.0, "agent@ice.dhs.gov")]),
+            line(1, 54.0, 684.0, 10.0, false, &[(54.0, "Subject:"), (144.0, "RE: request for plate reader data")]),
+            line(1, 54.0, 672.0, 10.0, false, &[(54.0, "for the joint operation in Marion County")]),
+            line(1, 54.0, 648.0, 10.0, false, &[(54.0, "Attached.")]),
+            line(1, 54.0, 636.0, 10.0, false, &[(54.0, "Jane")]),
+        ];
+        lines[6].gap_before = true;
+        let s = split(&lines);
+        assert_eq!(s.messages.len(), 1, "{s:?}");
+        let m = &s.messages[0];
+        assert_eq!(m.subject, "RE: request for plate reader data for the joint operation in Marion County");
+        assert_eq!(m.body, "Attached.\nJane");
+
+        // Without the empty line the body's first line is not taken for the subject.
+        lines[6].gap_before = false;
+        let s = split(&lines);
+        assert_eq!(s.messages[0].subject, "RE: request for plate reader data");
     }
 }

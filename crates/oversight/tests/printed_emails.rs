@@ -275,13 +275,11 @@ fn short_messages_on_one_page_in_both_layouts() {
             (2, Kind::PersonalAccount, Severity::Medium, "email.personal_account"),
             (2, Kind::ImmigrationPurpose, Severity::High, "email.immigration_purpose"),
         ];
-        if layout == "outlook" {
-            // The print lists the attachments' names, which the detectors read.
-            assert_eq!(report.attachments.len(), 2);
-            assert_eq!(report.attachments[0].1.name, "plate list.xlsx");
-        } else {
-            assert!(report.attachments.is_empty());
-        }
+        // Both prints list the attachments' names (Outlook in the header, Gmail after the body),
+        // which the detectors read; Gmail's list is not part of the body.
+        assert_eq!(report.attachments.len(), 2, "{layout}");
+        assert_eq!(report.attachments[0].1.name, "plate list.xlsx");
+        assert_eq!(report.attachments[1].1.name, "detainer request.pdf");
         want.sort();
         let mut got_sorted = got.clone();
         got_sorted.sort();
@@ -293,6 +291,9 @@ fn short_messages_on_one_page_in_both_layouts() {
         let read = emails::pdf_messages(&path, &pdf, &name, None).unwrap();
         assert!(read.emails[0].body.contains("From: Agent Brooks <j.brooks@ice.dhs.gov>"), "{}", read.emails[0].body);
         assert_eq!(read.emails[0].to, ["rtic@ocsd.org", "ANALYST Kim"]);
+        for e in &read.emails {
+            assert!(!e.body.contains("attachment") && !e.body.contains("24K"), "{layout}: {}", e.body);
+        }
         // Threads by subject: "RE: plate request" alone, the two others.
         assert_eq!(report.threads.len(), 3);
     }

@@ -283,7 +283,7 @@ pub struct Mail {
     pub cc: Vec<(String, Option<String>)>,
     /// The subject.
     pub subject: String,
-    /// Names of attached files (Outlook prints them in its header).
+    /// Names of attached files (Outlook prints them in its header, Gmail after the body).
     pub attachments: Vec<String>,
     /// The body text.
     pub body: String,
@@ -495,7 +495,16 @@ pub fn gmail(mails: &[Mail], account: &str, compress: bool) -> (Vec<u8>, Vec<(u3
             sheet.line(9.0, &[(54.0, Font::Sans, l)]);
         }
         sheet.gap(14.0);
-        let last = sheet.body(&m.body, Font::Sans);
+        let mut last = sheet.body(&m.body, Font::Sans);
+        if !m.attachments.is_empty() {
+            let n = m.attachments.len();
+            sheet.gap(14.0);
+            sheet.line(9.0, &[(54.0, Font::SansBold, &format!("{n} attachment{}", if n == 1 { "" } else { "s" }))]);
+            for a in &m.attachments {
+                sheet.line(9.0, &[(54.0, Font::Sans, a)]);
+                last = sheet.line(8.0, &[(54.0, Font::Sans, "24K")]);
+            }
+        }
         spans.push((first, last));
         furniture.push((start, sheet.pages.len(), m.subject.clone()));
     }
