@@ -80,6 +80,17 @@ impl Storage for Gated {
     }
 }
 
+/// A closed gate over file storage in `dir`.
+fn gated(dir: &std::path::Path, written_early: bool) -> Arc<Gated> {
+    Arc::new(Gated {
+        inner: FileStorage::open(dir).unwrap(),
+        open: Mutex::new(false),
+        cv: Condvar::new(),
+        batches: Mutex::new(Vec::new()),
+        written_early,
+    })
+}
+
 fn tempdir(tag: &str) -> PathBuf {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     std::env::temp_dir().join(format!("ledger-{tag}-{}-{nanos}", std::process::id()))
@@ -108,13 +119,7 @@ fn block_on<F: Future>(f: F) -> F::Output {
 #[test]
 fn acknowledged_only_after_durable_write_and_batched() {
     let dir = tempdir("gated");
-    let storage = Arc::new(Gated {
-        inner: FileStorage::open(&dir).unwrap(),
-        open: Mutex::new(false),
-        cv: Condvar::new(),
-        batches: Mutex::new(Vec::new()),
-        written_early: false,
-    });
+    let storage = gated(&dir, false);
     let signer = NoteSigner::generate("example.org/gated", 1).unwrap();
     let log = Ledger::open(Arc::clone(&storage) as Arc<dyn Storage>, signer, Options::default()).unwrap();
 
@@ -144,13 +149,7 @@ fn acknowledged_only_after_durable_write_and_batched() {
 #[test]
 fn written_gives_the_index_before_the_flush_and_never_a_durable_claim() {
     let dir = tempdir("written");
-    let storage = Arc::new(Gated {
-        inner: FileStorage::open(&dir).unwrap(),
-        open: Mutex::new(false),
-        cv: Condvar::new(),
-        batches: Mutex::new(Vec::new()),
-        written_early: true,
-    });
+    let storage = gated(&dir, true);
     let signer = NoteSigner::generate("example.org/written", 1).unwrap();
     let log = Ledger::open(Arc::clone(&storage) as Arc<dyn Storage>, signer, Options::default()).unwrap();
     let first = log.submit(b"first".to_vec()).unwrap();
@@ -168,13 +167,7 @@ fn written_gives_the_index_before_the_flush_and_never_a_durable_claim() {
 
     // Storage that says nothing before the flush (the default): `written` waits for durability.
     let dir2 = tempdir("written-late");
-    let late = Arc::new(Gated {
-        inner: FileStorage::open(&dir2).unwrap(),
-        open: Mutex::new(false),
-        cv: Condvar::new(),
-        batches: Mutex::new(Vec::new()),
-        written_early: false,
-    });
+    let late = gated(&dir2, false);
     let signer = NoteSigner::generate("example.org/written-late", 1).unwrap();
     let log = Ledger::open(Arc::clone(&late) as Arc<dyn Storage>, signer, Options::default()).unwrap();
     let p = log.submit(b"one".to_vec()).unwrap();
