@@ -258,3 +258,19 @@ fn a_taken_port_or_a_missing_folder_is_refused_by_name() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--config /nonexistent/federation"), "{err}");
 }
+
+#[test]
+fn serving_a_federated_deployment_without_peer_keys_is_refused_before_any_ledger_is_made() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = Command::new(bin())
+        .current_dir(repo())
+        .args(["serve", "--config", "examples/federation/ca/deployment.toml", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("peer \"co\": no `vkey`"), "{err}");
+    assert!(!data.join("ledger").exists(), "a ledger was made before the refusal");
+}

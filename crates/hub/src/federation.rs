@@ -302,8 +302,13 @@ pub struct Accepted {
 impl Federation {
     /// The federation of `deployment`, if it has one: every peer needs a verifier key whose name is
     /// its origin, and the TLS files must load.
-    /// The witness keeps its state in `data/witness`, cosigning with the ledger's key.
-    pub fn open(deployment: &model::Deployment, data: &std::path::Path) -> Result<Option<Self>, HubError> {
+    /// The witness keeps its state in `data/witness`, cosigning with the key of the ledger of
+    /// `origin` in `data` (created here if it does not exist yet, once the rest is checked).
+    pub fn open(
+        deployment: &model::Deployment,
+        data: &std::path::Path,
+        origin: &str,
+    ) -> Result<Option<Self>, HubError> {
         let Some(config) = deployment.federation() else { return Ok(None) };
         let mut peers = Vec::new();
         for p in deployment.peers() {
@@ -329,6 +334,8 @@ impl Federation {
             .map_err(|e| HubError::Config(format!("[federation]: {e}")))?;
         let agent = ledger::http::tls_agent(&tls, PEER_TIMEOUT)
             .map_err(|e| HubError::Config(format!("[federation] TLS files: {e}")))?;
+        // The ledger (and so its key) is created only once everything above is sound.
+        crate::init_ledger(data, origin)?;
         let key_path = data.join(crate::LEDGER_DIR).join(ledger::KEY_FILE);
         let signer = std::fs::read_to_string(&key_path)
             .map_err(|e| HubError::Io(format!("{}: {e}", key_path.display())))

@@ -225,11 +225,10 @@ impl Hub {
             commit_delay: options.commit_delay,
             ..Default::default()
         };
-        // A federated hub's ledger (and its witness key) exist before the federation opens.
+        // A federated hub's ledger key is its witness key: the federation creates the ledger.
         let federation = match engine.deployment().federation() {
             Some(f) => {
-                init_ledger(data, &options.origin)?;
-                let fed = federation::Federation::open(engine.deployment(), data)?
+                let fed = federation::Federation::open(engine.deployment(), data, &options.origin)?
                     .ok_or_else(|| HubError::Config(format!("[federation] {:?} did not open", f.name)))?;
                 let (witnesses, agent) = fed.witnesses();
                 ledger_options.witnesses = witnesses;
