@@ -266,17 +266,18 @@ impl Fed {
         NoteVerifier::parse(&self.vkeys[i]).unwrap()
     }
 
-    /// Every entry of hub `i`'s ledger, once a checkpoint covers at least `min` entries.
-    pub fn entries(&self, i: usize, min: u64) -> Vec<Entry> {
+    /// Every entry of hub `i`'s published ledger, once they satisfy `done` (`what` names it).
+    pub fn entries_until(&self, i: usize, what: &str, done: impl Fn(&[Entry]) -> bool) -> Vec<Entry> {
         for _ in 0..100 {
             if let Ok(r) = oversight::ledger::LedgerReader::open_data_dir(&self.data(i)) {
-                if r.size() >= min {
-                    return r.entries().map(|e| e.unwrap().1).collect();
+                let entries: Vec<Entry> = r.entries().map(|e| e.unwrap().1).collect();
+                if done(&entries) {
+                    return entries;
                 }
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("hub {} never published {min} entries", self.names[i]);
+        panic!("hub {} never published {what}", self.names[i]);
     }
 }
 
