@@ -108,6 +108,13 @@ impl Tally {
         }
     }
 
+    /// Adds the counts of `other`.
+    pub fn merge(&mut self, other: Tally) {
+        for (k, n) in other.map.into_iter().chain(other.run) {
+            *self.map.entry(k).or_default() += n;
+        }
+    }
+
     /// The counts (the current run included).
     pub fn counts(&self) -> HashMap<String, u64> {
         let mut map = self.map.clone();
@@ -177,6 +184,13 @@ impl Months {
             None => {
                 self.counts.insert(key.clone(), 1);
             }
+        }
+    }
+
+    /// Adds the counts of `other`.
+    pub fn merge(&mut self, other: Months) {
+        for (k, n) in other.counts {
+            *self.counts.entry(k).or_default() += n;
         }
     }
 
