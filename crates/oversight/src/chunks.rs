@@ -21,11 +21,11 @@
 use std::io::Read;
 
 /// Bytes read per block; a chunk is about this long.
-pub const CHUNK: usize = 1 << 20;
+pub const CHUNK: usize = 1 << 18;
 
 /// A chunk that would grow past this many bytes without a cut (a file whose lines end in `\r\n`
 /// or `\r`, or whose quotes are unbalanced) is not made: the rest of the file is read in order.
-pub const MAX_CHUNK: usize = 8 * CHUNK;
+pub const MAX_CHUNK: usize = 32 * CHUNK;
 
 /// A chunk of whole records.
 #[derive(Debug, Default)]
@@ -223,15 +223,31 @@ pub enum Step {
     Past(usize, u64),
 }
 
-/// Bytes that end an unquoted field, or that the fast path leaves to `csv_core`.
-const SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b',' as usize] = true;
-    t[b'\n' as usize] = true;
-    t[b'\r' as usize] = true;
-    t[b'"' as usize] = true;
-    t
-};
+/// The first byte of `b` from `i` on that is one of `set`, or `b.len()`; 8 bytes at a time.
+#[inline]
+fn find_any<const N: usize>(b: &[u8], mut i: usize, set: [u8; N]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(word) = b.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        // A byte's high bit is set where it equals a byte of `set`; bytes above the first such
+        // byte may be marked too (a borrow), never bytes below it.
+        let mut marks = 0;
+        for c in set {
+            let v = x ^ (ONES * u64::from(c));
+            marks |= v.wrapping_sub(ONES) & !v;
+        }
+        marks &= HIGH;
+        if marks != 0 {
+            return i + (marks.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && !set.contains(&b[i]) {
+        i += 1;
+    }
+    i
+}
 
 /// Parses one chunk's records (see the module documentation). Reused from chunk to chunk.
 pub struct RecordParser {
@@ -360,8 +376,12 @@ impl RecordParser {
                 p += 1;
                 let mut from = p;
                 loop {
-                    while p < data.len() && data[p] != b'"' {
-                        lines += u64::from(data[p] == b'\n');
+                    loop {
+                        p = find_any(data, p, [b'"', b'\n']);
+                        if data.get(p) != Some(&b'\n') {
+                            break;
+                        }
+                        lines += 1;
                         p += 1;
                     }
                     if copy {
@@ -385,9 +405,7 @@ impl RecordParser {
                 r.bounds.push((field_start + usize::from(!copy), field_end));
             } else {
                 let from = p;
-                while p < data.len() && !SPECIAL[usize::from(data[p])] {
-                    p += 1;
-                }
+                p = find_any(data, p, [b',', b'\n', b'\r', b'"']);
                 if copy {
                     r.data.extend_from_slice(&data[from..p]);
                     r.bounds.push((field_start, r.data.len()));
