@@ -161,7 +161,7 @@ fn last_cut(buf: &[u8], from: usize, quotes: usize) -> Option<usize> {
     for i in (from.max(2)..buf.len().saturating_sub(1)).rev() {
         match buf[i] {
             b'"' => after += 1,
-            b'\n' if (quotes - after) % 2 == 0 && !matches!(buf[i + 1], b'\n' | b'\r') && ends_record(i) => {
+            b'\n' if (quotes - after).is_multiple_of(2) && !matches!(buf[i + 1], b'\n' | b'\r') && ends_record(i) => {
                 return Some(i + 1);
             }
             _ => {}
@@ -488,9 +488,12 @@ mod tests {
     use super::*;
     use crate::searches::Fields;
 
+    /// Records with the line each is reported at, and their fields.
+    type Records = Vec<(u64, Vec<Vec<u8>>)>;
+
     /// Every record of `text` but the first (the header) with its line, as csv reads them, and
     /// where csv stands after the header (byte, line).
-    fn by_csv(text: &[u8]) -> (Vec<(u64, Vec<Vec<u8>>)>, (usize, u64)) {
+    fn by_csv(text: &[u8]) -> (Records, (usize, u64)) {
         let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text);
         let _ = r.byte_headers().unwrap();
         let start = (r.position().byte() as usize, r.position().line());
@@ -504,7 +507,7 @@ mod tests {
 
     /// The same by chunks cut as [`Chunks`] cuts them, from blocks of `size` bytes; `None` when a
     /// record ran past a cut.
-    fn by_chunks(text: &[u8], (start, line): (usize, u64), size: usize) -> Option<Vec<(u64, Vec<Vec<u8>>)>> {
+    fn by_chunks(text: &[u8], (start, line): (usize, u64), size: usize) -> Option<Records> {
         let mut out = Vec::new();
         let mut parser = RecordParser::new();
         let mut cuts = vec![start];

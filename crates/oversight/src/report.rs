@@ -136,7 +136,7 @@ impl Tally {
 
     /// Whether nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.run.is_none()
+        self.run.is_none() && self.map.is_empty()
     }
 
     /// The keys with the largest counts, at most `n`, ties by name.

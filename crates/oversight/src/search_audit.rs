@@ -276,8 +276,7 @@ impl Emit<'_, '_> {
 /// The per-search detectors on `s`, whose purpose text `text` has the facts `t`.
 fn detect_text(s: &Search, text: &str, t: &TextFacts, rules: &SearchRules, law: &Law, e: &mut Emit) -> RowFacts {
     use std::fmt::Write as _;
-    let mut facts = RowFacts::default();
-    facts.immigration = t.signal == Signal::Strong;
+    let mut facts = RowFacts { immigration: t.signal == Signal::Strong, ..Default::default() };
     match t.signal {
         Signal::Strong => {
             let ev = e.evidence();
@@ -707,7 +706,7 @@ impl Output<'_> {
                 r
             }
             (Output::Each(out), Found::Each(findings)) => {
-                findings.drain(..).for_each(|f| out(f));
+                findings.drain(..).for_each(out);
                 Ok(())
             }
             _ => unreachable!("a chunk's findings are kept the way its output wants them"),

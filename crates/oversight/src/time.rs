@@ -176,9 +176,9 @@ fn fast(b: &[u8]) -> Option<Timestamp> {
     }
     // Rows of an export mostly share a few dates (a search's time and the window it searched):
     // the day counts of the last ones are kept, one per day of the month modulo 8.
+    type Days = [((i64, u32, u32), i64); 8];
     thread_local! {
-        static LAST: std::cell::RefCell<[((i64, u32, u32), i64); 8]> =
-            const { std::cell::RefCell::new([((1970, 1, 1), 0); 8]) };
+        static LAST: std::cell::RefCell<Days> = const { std::cell::RefCell::new([((1970, 1, 1), 0); 8]) };
     }
     let days = LAST.with(|last| {
         let slot = &mut last.borrow_mut()[(d & 7) as usize];
