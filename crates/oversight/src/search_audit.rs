@@ -755,7 +755,7 @@ pub fn audit_files(
 /// [`audit_files`] hands them over; fails only when writing to [`Output::JsonLines`] fails.
 ///
 /// Each file's first pass runs on every core: a reader thread cuts the file into chunks of whole
-/// records ([`crate::chunks`]), worker threads parse and run the per-search detectors on them,
+/// records (module `chunks`), worker threads parse and run the per-search detectors on them,
 /// each chunk with counts and aggregate state of its own, and this thread takes the chunks'
 /// findings and state in file order (so the findings, their order and the aggregates are those
 /// of one sequential read). Where the chunks cannot be cut safely (a record quoted otherwise than
