@@ -335,6 +335,15 @@ impl Sink {
         self
     }
 
+    /// The JSON lines writer, when findings are written as JSON lines and no summary counts them
+    /// (then they need not pass through [`Sink::push`]).
+    fn json_lines(&mut self) -> Option<&mut dyn Write> {
+        match &mut self.stream {
+            Stream::Json(w) if !self.summarize && self.file.is_none() => Some(w),
+            _ => None,
+        }
+    }
+
     fn push(&mut self, mut f: Finding) {
         if f.file.is_none() {
             f.file.clone_from(&self.file);
@@ -459,21 +468,23 @@ fn file_len(path: &Path) -> u64 {
 }
 
 fn searches(files: &[PathBuf], rules: oversight::search_audit::SearchRules, out: &OutputArgs) -> Result<ExitCode> {
+    use oversight::search_audit::{audit_files_to, Output};
     if files.len() == 1 {
         // One file: a file that is not a search audit is an error, said before anything is written.
         oversight::searches::open(&files[0]).with_context(|| format!("auditing {}", files[0].display()))?;
     }
     let bar = progress_bar(files.iter().map(|f| file_len(f)).sum(), out);
     let mut sink = Sink::new("searches", out)?;
-    let audit = oversight::search_audit::audit_files(
-        files,
-        &rules,
-        &mut |pass, bytes| {
-            bar.set_message(format!("pass {pass}"));
-            bar.set_position(bytes);
-        },
-        &mut |f| sink.push(f),
-    );
+    let mut progress = |pass, bytes| {
+        bar.set_message(format!("pass {pass}"));
+        bar.set_position(bytes);
+    };
+    let audit = match sink.json_lines() {
+        // JSON lines and no summary to count: the audit's threads write the findings themselves.
+        Some(w) => audit_files_to(files, &rules, &mut progress, Output::JsonLines(w)).context("writing findings")?,
+        None => audit_files_to(files, &rules, &mut progress, Output::Each(&mut |f| sink.push(f)))
+            .context("writing findings")?,
+    };
     bar.finish_and_clear();
     sink.summary.duplicates = audit.duplicates;
     sink.summary.profile = Some(audit.profile.clone());

@@ -295,16 +295,90 @@ impl Finding {
         }
     }
 
+    /// The finding, borrowed (what [`FindingRef::write_json_line`] writes).
+    pub fn view(&self) -> FindingRef<'_> {
+        FindingRef {
+            kind: self.kind,
+            severity: self.severity,
+            subject: &self.subject,
+            line: self.line,
+            evidence: &self.evidence,
+            rule: self.rule,
+            citation: self.citation,
+            agency: self.agency.as_deref(),
+            user: self.user.as_deref(),
+            time: self.time,
+            file: self.file.as_ref(),
+            also_in: &self.also_in,
+        }
+    }
+
     /// Writes the finding as one line of JSON (with its newline): the same bytes as
     /// `serde_json::to_writer` followed by `\n`, without going through serde's generic map
     /// serializer (the `--format jsonl` output of a large audit is mostly this).
+    pub fn write_json_line(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.view().write_json_line(w)
+    }
+}
+
+/// A [`Finding`] whose text is borrowed: what a detector that formats its evidence into a buffer
+/// of its own hands over, so that a finding written straight out (JSON lines) is never
+/// allocated. [`FindingRef::to_finding`] makes the owned one.
+#[derive(Clone, Copy, Debug)]
+pub struct FindingRef<'a> {
+    /// What was found.
+    pub kind: Kind,
+    /// How serious it is.
+    pub severity: Severity,
+    /// The record it rests on.
+    pub subject: &'a Subject,
+    /// As [`Finding::line`].
+    pub line: u64,
+    /// As [`Finding::evidence`].
+    pub evidence: &'a str,
+    /// As [`Finding::rule`].
+    pub rule: &'static str,
+    /// As [`Finding::citation`].
+    pub citation: &'static str,
+    /// As [`Finding::agency`].
+    pub agency: Option<&'a str>,
+    /// As [`Finding::user`].
+    pub user: Option<&'a str>,
+    /// As [`Finding::time`].
+    pub time: Option<crate::time::Timestamp>,
+    /// As [`Finding::file`].
+    pub file: Option<&'a Arc<str>>,
+    /// As [`Finding::also_in`].
+    pub also_in: &'a [Location],
+}
+
+impl FindingRef<'_> {
+    /// The owned finding.
+    pub fn to_finding(&self) -> Finding {
+        Finding {
+            kind: self.kind,
+            severity: self.severity,
+            subject: self.subject.clone(),
+            line: self.line,
+            evidence: self.evidence.to_owned(),
+            rule: self.rule,
+            citation: self.citation,
+            agency: self.agency.map(str::to_owned),
+            user: self.user.map(str::to_owned),
+            time: self.time,
+            file: self.file.cloned(),
+            also_in: self.also_in.to_vec(),
+        }
+    }
+
+    /// [`Finding::write_json_line`] of the owned finding.
     pub fn write_json_line(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
         w.write_all(b"{\"kind\":\"")?;
         w.write_all(self.kind.as_str().as_bytes())?;
         w.write_all(b"\",\"severity\":\"")?;
         w.write_all(self.severity.as_str().as_bytes())?;
         w.write_all(b"\",")?;
-        match &self.subject {
+        match self.subject {
             Subject::Search { record } | Subject::Record { record } => {
                 w.write_all(b"\"record\":")?;
                 json_str(w, record)?;
@@ -329,23 +403,25 @@ impl Finding {
         w.write_all(b",\"line\":")?;
         json_u64(w, self.line)?;
         w.write_all(b",\"evidence\":")?;
-        json_str(w, &self.evidence)?;
+        json_str(w, self.evidence)?;
         w.write_all(b",\"rule\":")?;
         json_str(w, self.rule)?;
         if !self.citation.is_empty() {
             w.write_all(b",\"citation\":")?;
             json_str(w, self.citation)?;
         }
-        for (name, value) in [("agency", &self.agency), ("user", &self.user)] {
-            if let Some(v) = value {
-                write!(w, ",\"{name}\":")?;
-                json_str(w, v)?;
-            }
+        if let Some(v) = self.agency {
+            w.write_all(b",\"agency\":")?;
+            json_str(w, v)?;
+        }
+        if let Some(v) = self.user {
+            w.write_all(b",\"user\":")?;
+            json_str(w, v)?;
         }
         if let Some(t) = self.time {
             json_time(w, t)?;
         }
-        if let Some(file) = &self.file {
+        if let Some(file) = self.file {
             w.write_all(b",\"file\":")?;
             json_str(w, file)?;
         }
@@ -367,7 +443,19 @@ impl Finding {
 /// `,"time":"…"` as [`crate::time::Timestamp`]'s `Display` writes it, without the formatting
 /// machinery for the years 0-9999 (a large audit writes one per finding).
 fn json_time(w: &mut impl std::io::Write, t: crate::time::Timestamp) -> std::io::Result<()> {
-    let (y, mo, d) = t.date();
+    // Findings come in runs of one day: its date is kept.
+    thread_local! {
+        static LAST: std::cell::Cell<(i64, (i64, u32, u32))> = const { std::cell::Cell::new((0, (1970, 1, 1))) };
+    }
+    let day = t.seconds().div_euclid(86_400);
+    let (y, mo, d) = LAST.with(|last| match last.get() {
+        (d, date) if d == day => date,
+        _ => {
+            let date = t.date();
+            last.set((day, date));
+            date
+        }
+    });
     let Ok(year) = u32::try_from(y) else { return write!(w, ",\"time\":\"{t}\"") };
     if year > 9999 {
         return write!(w, ",\"time\":\"{t}\"");
@@ -411,15 +499,13 @@ fn json_u64(w: &mut impl std::io::Write, mut n: u64) -> std::io::Result<()> {
 /// ... or `\u00XX`, everything else (all of Unicode) as is.
 fn json_str(w: &mut impl std::io::Write, s: &str) -> std::io::Result<()> {
     let b = s.as_bytes();
-    // Nothing to escape (the usual case): one write, found without branching per byte.
-    let special = b.iter().fold(false, |acc, &c| acc | (c < 0x20) | (c == b'"') | (c == b'\\'));
     w.write_all(b"\"")?;
-    if !special {
-        w.write_all(b)?;
-        return w.write_all(b"\"");
-    }
     let mut start = 0;
-    for (i, &c) in b.iter().enumerate() {
+    while let Some(i) = next_to_escape(b, start) {
+        w.write_all(&b[start..i])?;
+        let c = b[i];
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let unicode = [b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]];
         let esc: &[u8] = match c {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -428,21 +514,35 @@ fn json_str(w: &mut impl std::io::Write, s: &str) -> std::io::Result<()> {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0c => b"\\f",
-            c if c < 0x20 => {
-                w.write_all(&b[start..i])?;
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                w.write_all(&[b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]])?;
-                start = i + 1;
-                continue;
-            }
-            _ => continue,
+            _ => &unicode,
         };
-        w.write_all(&b[start..i])?;
         w.write_all(esc)?;
         start = i + 1;
     }
     w.write_all(&b[start..])?;
     w.write_all(b"\"")
+}
+
+/// The first byte of `b` from `i` on that a JSON string escapes (`"`, `\`, below 0x20), found 8
+/// bytes at a time.
+fn next_to_escape(b: &[u8], mut i: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(word) = b.get(i..i + 8) {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        let (quote, backslash) = (x ^ (ONES * u64::from(b'"')), x ^ (ONES * u64::from(b'\\')));
+        // A byte's high bit is set where it is zero (after the xor) or below 0x20; bytes above
+        // the first such byte may be marked too, never bytes below it.
+        let marks = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (x.wrapping_sub(ONES * 0x20) & !x))
+            & HIGH;
+        if marks != 0 {
+            return Some(i + (marks.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b[i..].iter().position(|&c| c < 0x20 || c == b'"' || c == b'\\').map(|p| i + p)
 }
 
 #[cfg(test)]

@@ -390,6 +390,44 @@ impl Insider {
         }
     }
 
+    /// Adds the state of `later`, pushed the searches that follow this one's (in the same or a
+    /// later file): the result is the state one [`Insider`] pushed all of them would have.
+    pub fn merge(&mut self, later: Insider) {
+        for (org, users) in later.users {
+            let Some(mine) = self.users.get_mut(&org) else {
+                self.users.insert(org, users);
+                continue;
+            };
+            for (user, u) in users {
+                let Some(t) = mine.get_mut(&user) else {
+                    mine.insert(user, u);
+                    continue;
+                };
+                if t.first.is_none() {
+                    t.first = u.first;
+                }
+                t.searches += u.searches;
+                t.no_case += u.no_case;
+                t.devices.0 += u.devices.0;
+                t.devices.1 += u.devices.1;
+                t.networks.0 += u.networks.0;
+                t.networks.1 += u.networks.1;
+            }
+        }
+        for (key, op) in later.purposes {
+            match self.purposes.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, mine)) => {
+                    mine.count += op.count;
+                    mine.lines.extend(op.lines);
+                }
+                None => self.purposes.push((key, op)),
+            }
+        }
+        for (plate, events) in later.plates {
+            self.plates.entry(plate).or_default().extend(events);
+        }
+    }
+
     /// Reports the aggregate findings, in a stable order (organisations, users and plates sorted).
     pub fn finish(self, rules: &InsiderRules, out: &mut dyn FnMut(Finding)) {
         let mut orgs: Vec<_> = self.users.into_iter().collect();

@@ -42,6 +42,7 @@
 
 #![warn(missing_docs)]
 
+mod chunks;
 pub mod directory;
 pub mod emails;
 pub mod error;

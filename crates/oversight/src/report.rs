@@ -108,6 +108,13 @@ impl Tally {
         }
     }
 
+    /// Adds the counts of `other`.
+    pub fn merge(&mut self, other: Tally) {
+        for (k, n) in other.map.into_iter().chain(other.run) {
+            *self.map.entry(k).or_default() += n;
+        }
+    }
+
     /// The counts (the current run included).
     pub fn counts(&self) -> HashMap<String, u64> {
         let mut map = self.map.clone();
@@ -129,7 +136,7 @@ impl Tally {
 
     /// Whether nothing was counted.
     pub fn is_empty(&self) -> bool {
-        self.run.is_none()
+        self.run.is_none() && self.map.is_empty()
     }
 
     /// The keys with the largest counts, at most `n`, ties by name.
@@ -177,6 +184,13 @@ impl Months {
             None => {
                 self.counts.insert(key.clone(), 1);
             }
+        }
+    }
+
+    /// Adds the counts of `other`.
+    pub fn merge(&mut self, other: Months) {
+        for (k, n) in other.counts {
+            *self.counts.entry(k).or_default() += n;
         }
     }
 

@@ -22,9 +22,10 @@ use serde::Serialize;
 
 use policy::justification::{self, Signal};
 
+use crate::chunks;
 use crate::directory::Directory;
 use crate::error::Result;
-use crate::finding::{Finding, Kind, Location, Severity, Subject};
+use crate::finding::{Finding, FindingRef, Kind, Location, Severity, Subject};
 use crate::insider::{self, Insider, InsiderRules, RowFacts, Zone};
 use crate::report::{Months, Tally};
 use crate::searches::{self, Field, Search};
@@ -95,18 +96,34 @@ impl Default for SearchRules {
 /// Returns what the aggregate detectors need to know about the row.
 /// Citations follow [`SearchRules::state`].
 pub fn detect_row(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding)) -> RowFacts {
-    detect_row_in(s, rules, &Law::of(rules.state.as_deref()), out)
+    detect_row_in(s, rules, &Law::of(rules.state.as_deref()), &mut Scratch::default(), &mut |f| out(f.to_finding()))
 }
 
-fn detect_row_in(s: &Search, rules: &SearchRules, law: &Law, out: &mut dyn FnMut(Finding)) -> RowFacts {
+fn detect_row_in(
+    s: &Search,
+    rules: &SearchRules,
+    law: &Law,
+    scratch: &mut Scratch,
+    out: &mut dyn FnMut(&FindingRef),
+) -> RowFacts {
     let text = s.purpose_text();
-    if text.is_ascii() {
-        let lower = text.to_ascii_lowercase();
-        let tokens: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect();
-        detect_tokens(s, &text, &tokens, false, rules, law, out)
-    } else {
-        detect_tokens(s, &text, &justification::tokens(&text), false, rules, law, out)
+    let Scratch { texts, evidence, subject } = scratch;
+    if !texts.contains_key(text.as_ref()) {
+        let facts = if text.is_ascii() {
+            let lower = text.to_ascii_lowercase();
+            let tokens: Vec<&str> =
+                lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect();
+            TextFacts::of(&tokens, false)
+        } else {
+            TextFacts::of(&justification::tokens(&text), false)
+        };
+        if texts.len() >= TEXTS_KEPT {
+            texts.clear();
+        }
+        texts.insert(text.clone().into_owned(), facts);
     }
+    let facts = &texts[text.as_ref()];
+    detect_text(s, &text, facts, rules, law, &mut Emit { evidence, subject, out })
 }
 
 /// [`detect_row`] the plain way: [`justification::tokens`] on every reason, the reference
@@ -115,149 +132,246 @@ fn detect_row_in(s: &Search, rules: &SearchRules, law: &Law, out: &mut dyn FnMut
 pub fn detect_row_reference(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding)) -> RowFacts {
     let text = s.purpose_text();
     let law = Law::of(rules.state.as_deref());
-    detect_tokens(s, &text, &justification::tokens(&text), true, rules, &law, out)
+    let facts = TextFacts::of(&justification::tokens(&text), true);
+    let Scratch { evidence, subject, .. } = &mut Scratch::default();
+    detect_text(s, &text, &facts, rules, &law, &mut Emit { evidence, subject, out: &mut |f| out(f.to_finding()) })
 }
 
-/// A finding that rests on the search `s`.
-fn search_finding(
-    s: &Search,
-    kind: Kind,
-    severity: Severity,
+/// Distinct purpose texts whose [`TextFacts`] a thread keeps (then it starts afresh).
+const TEXTS_KEPT: usize = 1 << 14;
+
+/// What the per-search detectors find in a purpose text alone (the immigration classifier, the
+/// protected-activity vocabulary, vague words and identifiers). Exports repeat their reasons
+/// ("BOLO", "stolen vehicle"), so each thread keeps them per text ([`Scratch::texts`]).
+#[derive(Clone, Debug)]
+struct TextFacts {
+    signal: Signal,
+    /// The classifier's evidence, joined by ", ".
     evidence: String,
-    rule: &'static str,
-    citation: &'static str,
-) -> Finding {
-    Finding {
-        kind,
-        severity,
-        subject: Subject::Search { record: s.id.clone() },
-        line: s.line,
-        evidence,
-        rule,
-        citation,
-        agency: s.org.clone(),
-        user: s.user.clone(),
-        time: s.time,
-        file: None,
-        also_in: Vec::new(),
+    protected: Vec<(&'static str, &'static str)>,
+    identifier: bool,
+    vague: bool,
+    no_tokens: bool,
+}
+
+impl TextFacts {
+    /// The facts of a text split into `tokens`, with the reference matchers or the fast ones.
+    fn of<T: AsRef<str>>(tokens: &[T], reference: bool) -> TextFacts {
+        let c = justification::classify_tokens(tokens);
+        let owned = || tokens.iter().map(|t| t.as_ref().to_owned()).collect::<Vec<String>>();
+        TextFacts {
+            signal: c.signal,
+            evidence: c.evidence().join(", "),
+            protected: if reference {
+                vocab::find_reference(&owned(), vocab::PROTECTED)
+            } else {
+                vocab::find(tokens, vocab::PROTECTED)
+            },
+            identifier: tokens.iter().any(|t| vocab::is_identifier(t.as_ref())),
+            vague: if reference { vocab::is_vague_reference(&owned()) } else { vocab::is_vague(tokens) },
+            no_tokens: tokens.is_empty(),
+        }
     }
 }
 
-fn detect_tokens<T: AsRef<str>>(
-    s: &Search,
-    text: &str,
-    tokens: &[T],
-    reference: bool,
-    rules: &SearchRules,
-    law: &Law,
-    out: &mut dyn FnMut(Finding),
-) -> RowFacts {
-    let mut facts = RowFacts::default();
-    let finding =
-        |kind, severity, evidence, rule, citation| search_finding(s, kind, severity, evidence, rule, citation);
-    let c = justification::classify_tokens(tokens);
-    facts.immigration = c.signal == Signal::Strong;
-    match c.signal {
-        Signal::Strong => out(finding(
-            Kind::ImmigrationPurpose,
-            Severity::High,
-            format!("reason {:?}: {}{}", text, c.evidence().join(", "), law.tail(law.immigration)),
-            "search.immigration_purpose",
-            law.immigration,
-        )),
-        Signal::Weak => out(finding(
-            Kind::ImmigrationPurpose,
-            Severity::Low,
-            format!("reason {:?}: {} (suggestive only){}", text, c.evidence().join(", "), law.tail(law.immigration)),
-            "search.immigration_purpose.weak",
-            law.immigration,
-        )),
+/// Buffers and memory the per-search detectors keep from row to row on one thread: each purpose
+/// text's [`TextFacts`], and a finding's evidence and subject.
+struct Scratch {
+    texts: HashMap<String, TextFacts, std::hash::BuildHasherDefault<TextHasher>>,
+    evidence: String,
+    subject: Subject,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self { texts: HashMap::default(), evidence: String::new(), subject: Subject::Search { record: String::new() } }
+    }
+}
+
+/// A quick hash of short texts (eight bytes at a time, multiplied) for [`Scratch::texts`]: its keys
+/// come from the file audited, and at most [`TEXTS_KEPT`] are kept.
+#[derive(Clone, Copy, Default)]
+struct TextHasher(u64);
+
+impl std::hash::Hasher for TextHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for word in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..word.len()].copy_from_slice(word);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// `text` as `{:?}` writes it, onto `buf` (printable ASCII without `"` or `\` is written as is,
+/// between quotes).
+fn push_debug(buf: &mut String, text: &str) {
+    use std::fmt::Write as _;
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        buf.push('"');
+        buf.push_str(text);
+        buf.push('"');
+    } else {
+        let _ = write!(buf, "{text:?}");
+    }
+}
+
+/// `n` in decimal, onto `buf`.
+fn push_u64(buf: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+}
+
+/// Where the per-search detectors write a finding's evidence, and whom they hand it to.
+struct Emit<'a, 'o> {
+    evidence: &'a mut String,
+    subject: &'a mut Subject,
+    out: &'a mut (dyn FnMut(&FindingRef) + 'o),
+}
+
+impl Emit<'_, '_> {
+    /// The evidence buffer, emptied.
+    fn evidence(&mut self) -> &mut String {
+        self.evidence.clear();
+        self.evidence
+    }
+
+    /// Hands over a finding that rests on the search `s`, with the evidence written.
+    fn emit(&mut self, s: &Search, (kind, severity, rule, citation): (Kind, Severity, &'static str, &'static str)) {
+        if let Subject::Search { record } = &mut *self.subject {
+            record.clear();
+            record.push_str(&s.id);
+        }
+        (self.out)(&FindingRef {
+            kind,
+            severity,
+            subject: self.subject,
+            line: s.line,
+            evidence: self.evidence,
+            rule,
+            citation,
+            agency: s.org.as_deref(),
+            user: s.user.as_deref(),
+            time: s.time,
+            file: None,
+            also_in: &[],
+        });
+    }
+}
+
+/// The per-search detectors on `s`, whose purpose text `text` has the facts `t`.
+fn detect_text(s: &Search, text: &str, t: &TextFacts, rules: &SearchRules, law: &Law, e: &mut Emit) -> RowFacts {
+    use std::fmt::Write as _;
+    let mut facts = RowFacts { immigration: t.signal == Signal::Strong, ..Default::default() };
+    match t.signal {
+        Signal::Strong => {
+            let ev = e.evidence();
+            ev.push_str("reason ");
+            push_debug(ev, text);
+            let _ = write!(ev, ": {}{}", t.evidence, law.tail(law.immigration));
+            e.emit(s, (Kind::ImmigrationPurpose, Severity::High, "search.immigration_purpose", law.immigration));
+        }
+        Signal::Weak => {
+            let ev = e.evidence();
+            ev.push_str("reason ");
+            push_debug(ev, text);
+            let _ = write!(ev, ": {} (suggestive only){}", t.evidence, law.tail(law.immigration));
+            e.emit(s, (Kind::ImmigrationPurpose, Severity::Low, "search.immigration_purpose.weak", law.immigration));
+        }
         Signal::None => {}
     }
     if s.org_federal {
-        out(finding(
-            Kind::FederalOriginator,
-            Severity::High,
-            format!(
-                "searching organization {:?} is tagged federal{}",
-                s.org.as_deref().unwrap_or(""),
-                law.tail(law.federal)
-            ),
-            "search.federal_originator",
-            law.federal,
-        ));
+        let ev = e.evidence();
+        let _ = write!(
+            ev,
+            "searching organization {:?} is tagged federal{}",
+            s.org.as_deref().unwrap_or(""),
+            law.tail(law.federal)
+        );
+        e.emit(s, (Kind::FederalOriginator, Severity::High, "search.federal_originator", law.federal));
     } else if let Some((label, immigration)) = s.org.as_deref().and_then(insider::federal_agency_name) {
-        out(finding(
-            Kind::FederalOriginator,
-            if immigration { Severity::High } else { Severity::Medium },
-            format!(
-                "searching organization {:?} names a federal agency ({label}{}) without a [Federal] tag; practice concern",
-                s.org.as_deref().unwrap_or(""),
-                if immigration { ", immigration enforcement" } else { "" }
-            ),
-            "search.federal_agency_name",
-            "",
-        ));
+        let ev = e.evidence();
+        let _ = write!(
+            ev,
+            "searching organization {:?} names a federal agency ({label}{}) without a [Federal] tag; practice concern",
+            s.org.as_deref().unwrap_or(""),
+            if immigration { ", immigration enforcement" } else { "" }
+        );
+        let severity = if immigration { Severity::High } else { Severity::Medium };
+        e.emit(s, (Kind::FederalOriginator, severity, "search.federal_agency_name", ""));
     }
     if let Some(m) = s.moderation.as_deref().filter(|m| insider::moderation_blocked(m)) {
-        out(finding(
-            Kind::ModerationBlocked,
-            Severity::Medium,
-            format!(
-                "attempted search blocked by the vendor's moderation (Moderation {m:?}); reason {:?}{}; practice concern",
-                text,
-                s.search_type.as_deref().map(|t| format!(", search type {t:?}")).unwrap_or_default()
-            ),
-            "search.moderation_blocked",
-            "",
-        ));
+        let ev = e.evidence();
+        let _ = write!(ev, "attempted search blocked by the vendor's moderation (Moderation {m:?}); reason {text:?}");
+        if let Some(t) = s.search_type.as_deref() {
+            let _ = write!(ev, ", search type {t:?}");
+        }
+        ev.push_str("; practice concern");
+        e.emit(s, (Kind::ModerationBlocked, Severity::Medium, "search.moderation_blocked", ""));
     }
-    let protected = if reference {
-        let owned: Vec<String> = tokens.iter().map(|t| t.as_ref().to_owned()).collect();
-        vocab::find_reference(&owned, vocab::PROTECTED)
-    } else {
-        vocab::find(tokens, vocab::PROTECTED)
-    };
-    facts.reproductive = protected.iter().any(|(_, l)| *l == "reproductive health care");
-    if !protected.is_empty() {
-        let what: Vec<String> = protected.iter().map(|(p, l)| format!("{l}: \"{p}\"")).collect();
-        out(finding(
-            Kind::ProtectedActivity,
-            Severity::High,
-            format!("reason {:?}: {}", text, what.join(", ")),
-            "search.protected_activity",
-            PROTECTED_CITATION,
-        ));
+    facts.reproductive = t.protected.iter().any(|(_, l)| *l == "reproductive health care");
+    if !t.protected.is_empty() {
+        let ev = e.evidence();
+        ev.push_str("reason ");
+        push_debug(ev, text);
+        ev.push_str(": ");
+        for (i, (p, l)) in t.protected.iter().enumerate() {
+            let _ = write!(ev, "{}{l}: \"{p}\"", if i > 0 { ", " } else { "" });
+        }
+        e.emit(s, (Kind::ProtectedActivity, Severity::High, "search.protected_activity", PROTECTED_CITATION));
     }
-    let has_case = s.case_number.is_some() || tokens.iter().any(|t| vocab::is_identifier(t.as_ref()));
+    let has_case = s.case_number.is_some() || t.identifier;
     facts.has_case = has_case;
-    let vague = if reference {
-        vocab::is_vague_reference(&tokens.iter().map(|t| t.as_ref().to_owned()).collect::<Vec<_>>())
-    } else {
-        vocab::is_vague(tokens)
-    };
-    if !has_case && vague {
-        let (severity, evidence) = if tokens.is_empty() {
-            (Severity::Medium, "no reason given".to_owned())
+    if !has_case && t.vague {
+        let ev = e.evidence();
+        let severity = if t.no_tokens {
+            ev.push_str("no reason given");
+            Severity::Medium
         } else {
-            (Severity::Low, format!("reason {:?} with no case number", s.reason))
+            ev.push_str("reason ");
+            push_debug(ev, &s.reason);
+            ev.push_str(" with no case number");
+            Severity::Low
         };
-        out(finding(Kind::VagueReason, severity, evidence + law.tail(law.vague), "search.vague_reason", law.vague));
+        ev.push_str(law.tail(law.vague));
+        e.emit(s, (Kind::VagueReason, severity, "search.vague_reason", law.vague));
     }
     let wide_n = s.networks.filter(|&n| n >= rules.wide_networks);
     let wide_d = s.devices.filter(|&d| d >= rules.wide_devices);
     if wide_n.is_some() || wide_d.is_some() {
-        use std::fmt::Write as _;
-        let mut evidence = String::with_capacity(80);
-        evidence.push_str("searched ");
+        let ev = e.evidence();
+        ev.push_str("searched ");
         if let Some(n) = s.networks {
-            let _ = write!(evidence, "{n} networks");
+            push_u64(ev, n);
+            ev.push_str(" networks");
         }
         if let Some(d) = s.devices {
-            let _ = write!(evidence, "{}{d} cameras", if s.networks.is_some() { ", " } else { "" });
+            if s.networks.is_some() {
+                ev.push_str(", ");
+            }
+            push_u64(ev, d);
+            ev.push_str(" cameras");
         }
-        let _ = write!(evidence, " (thresholds: {} networks, {} cameras)", rules.wide_networks, rules.wide_devices);
-        out(finding(Kind::WideSearch, Severity::Medium, evidence, "search.wide", ""));
+        ev.push_str(" (thresholds: ");
+        push_u64(ev, rules.wide_networks);
+        ev.push_str(" networks, ");
+        push_u64(ev, rules.wide_devices);
+        ev.push_str(" cameras)");
+        e.emit(s, (Kind::WideSearch, Severity::Medium, "search.wide", ""));
     }
     facts
 }
@@ -335,6 +449,17 @@ pub struct Profile {
 pub const NATIONWIDE_NETWORKS: u64 = 1000;
 
 impl Profile {
+    /// Adds the counts of `later`.
+    fn merge(&mut self, later: Profile) {
+        self.searches += later.searches;
+        self.by_month.merge(later.by_month);
+        self.by_org.merge(later.by_org);
+        self.by_user.merge(later.by_user);
+        self.wide += later.wide;
+        self.nationwide += later.nationwide;
+        self.no_case += later.no_case;
+    }
+
     fn push(&mut self, s: &Search, facts: &RowFacts, rules: &SearchRules) {
         self.searches += 1;
         if let Some(t) = s.time {
@@ -469,7 +594,7 @@ impl Duplicates {
 
     /// For the search `s` read in file `file`: `None` when this copy is not the audited one (a
     /// later copy of a search read before), else the other places it was read.
-    fn check(&mut self, s: &Search, file: usize, names: &[Arc<str>]) -> Option<Vec<Location>> {
+    fn check(&self, s: &Search, file: usize, names: &[Arc<str>]) -> Option<Vec<Location>> {
         if self.by_hash.is_empty() {
             return Some(Vec::new());
         }
@@ -478,8 +603,9 @@ impl Duplicates {
         let at = pack(file, s.line);
         if places[0] == at {
             if *id != s.id {
-                // Two different IDs with one hash: not duplicates after all.
-                self.by_hash.remove(&h);
+                // Two different IDs with one hash: not duplicates after all. (The first place's ID
+                // is the one read there when the duplicates were found, so this happens only if
+                // the file changed since.)
                 return Some(Vec::new());
             }
             return Some(
@@ -551,35 +677,111 @@ pub fn audit_file(
     Ok(file.stats)
 }
 
+/// Where the findings of an audit go.
+pub enum Output<'a> {
+    /// Handed over one by one, in order.
+    Each(&'a mut dyn FnMut(Finding)),
+    /// Written as JSON lines ([`Finding::write_json_line`]), in order; the threads that find the
+    /// per-search findings also format them, and no [`Finding`] is allocated for them.
+    JsonLines(&'a mut dyn std::io::Write),
+}
+
+impl Output<'_> {
+    fn push(&mut self, f: &FindingRef) -> std::io::Result<()> {
+        match self {
+            Output::Each(out) => {
+                out(f.to_finding());
+                Ok(())
+            }
+            Output::JsonLines(w) => f.write_json_line(w),
+        }
+    }
+
+    /// Hands over what a chunk found, leaving `found` empty for reuse.
+    fn take(&mut self, found: &mut Found) -> std::io::Result<()> {
+        match (self, found) {
+            (Output::JsonLines(w), Found::Json(bytes)) => {
+                let r = w.write_all(bytes);
+                bytes.clear();
+                r
+            }
+            (Output::Each(out), Found::Each(findings)) => {
+                findings.drain(..).for_each(out);
+                Ok(())
+            }
+            _ => unreachable!("a chunk's findings are kept the way its output wants them"),
+        }
+    }
+}
+
+/// The findings of one chunk, as its [`Output`] takes them.
+enum Found {
+    Json(Vec<u8>),
+    Each(Vec<Finding>),
+}
+
+impl Found {
+    fn new(json: bool) -> Self {
+        if json {
+            // JSON lines are about 1.5 times as long as the records they come from.
+            Found::Json(Vec::with_capacity(2 * chunks::CHUNK))
+        } else {
+            Found::Each(Vec::new())
+        }
+    }
+
+    fn push(&mut self, f: &FindingRef) {
+        match self {
+            // Writing to a Vec does not fail.
+            Found::Json(bytes) => f.write_json_line(bytes).unwrap_or_default(),
+            Found::Each(findings) => findings.push(f.to_finding()),
+        }
+    }
+}
+
 /// Audits search-audit files as one: imports each, runs every detector, and hands each finding
 /// to `out` as it is found (per-search findings during the first pass, per-officer ones during
-/// the second, aggregate ones at the end).
-///
-/// With several files, the same search (the same search ID: the vendor gives every search one
-/// ID, and each network's audit lists it under that ID) is audited once, from the first file that
-/// holds it; its findings list the other places in [`Finding::also_in`]. A file that cannot be
-/// read is reported in its [`FileAudit::error`] and the others are audited; a file whose CSV
-/// breaks partway keeps the rows before the break (noted in its statistics).
+/// the second, aggregate ones at the end). See [`audit_files_to`].
 pub fn audit_files(
     paths: &[std::path::PathBuf],
     rules: &SearchRules,
     progress: Progress<'_>,
     out: &mut dyn FnMut(Finding),
 ) -> SearchAudit {
+    audit_files_to(paths, rules, progress, Output::Each(out)).unwrap_or_else(|_| unreachable!("no writer to fail"))
+}
+
+/// Audits search-audit files as one, sending the findings to `output` in the order
+/// [`audit_files`] hands them over; fails only when writing to [`Output::JsonLines`] fails.
+///
+/// Each file's first pass runs on every core: a reader thread cuts the file into chunks of whole
+/// records (module `chunks`), worker threads parse and run the per-search detectors on them,
+/// each chunk with counts and aggregate state of its own, and this thread takes the chunks'
+/// findings and state in file order (so the findings, their order and the aggregates are those
+/// of one sequential read). Where the chunks cannot be cut safely (a record quoted otherwise than
+/// the usual way across a cut, or no line break to cut at) the rest of the file is read in order.
+///
+/// With several files, the same search (the same search ID: the vendor gives every search one
+/// ID, and each network's audit lists it under that ID) is audited once, from the first file that
+/// holds it; its findings list the other places in [`Finding::also_in`]. A file that cannot be
+/// read is reported in its [`FileAudit::error`] and the others are audited; a file whose CSV
+/// breaks partway keeps the rows before the break (noted in its statistics).
+pub fn audit_files_to(
+    paths: &[std::path::PathBuf],
+    rules: &SearchRules,
+    progress: Progress<'_>,
+    mut output: Output<'_>,
+) -> std::io::Result<SearchAudit> {
     let names: Vec<Arc<str>> = paths.iter().map(|p| Arc::from(p.display().to_string())).collect();
-    let mut dups = if paths.len() > 1 { Duplicates::find(paths) } else { Duplicates::default() };
+    let dups = if paths.len() > 1 { Duplicates::find(paths) } else { Duplicates::default() };
     let mut dir = None;
     let mut audit = SearchAudit::default();
     let mut officers: HashMap<String, Officer> = HashMap::new();
     let mut insider: Option<Insider> = None;
     let mut per_officer = false;
-    let findings = std::cell::Cell::new(0u64);
+    let mut findings = 0u64;
     // Findings per file of the passes over it (the aggregates are counted in the total only).
     let mut per_file = vec![0u64; paths.len()];
-    let mut count = |f: Finding| {
-        findings.set(findings.get() + 1);
-        out(f)
-    };
     let mut done_bytes = 0u64;
     for (i, path) in paths.iter().enumerate() {
         let jurisdiction = jurisdiction(path, rules, &mut dir);
@@ -596,32 +798,15 @@ pub fn audit_files(
         per_officer |= reader.has(Field::User);
         let ins = insider.get_or_insert_with(|| Insider::new(reader.has(Field::Org)));
         ins.set_file(names[i].clone());
-        let name = &names[i];
-        let n = &mut per_file[i];
-        let mut emit = |mut f: Finding, also: &[Location]| {
-            f.file = Some(name.clone());
-            f.also_in = also.to_vec();
-            *n += 1;
-            count(f)
-        };
-        file.stats = first_pass(reader, progress, done_bytes, |s| {
-            let Some(also) = dups.check(s, i, &names) else {
-                audit.duplicates += 1;
-                return;
-            };
-            let facts = detect_row_in(s, rules, &law, &mut |f| emit(f, &also));
-            audit.profile.push(s, &facts, rules);
-            ins.push(s, facts);
-            if let (Some(user), Some(t)) = (&s.user, s.time) {
-                let o = match officers.get_mut(user.as_str()) {
-                    Some(o) => o,
-                    None => officers.entry(user.clone()).or_default(),
-                };
-                o.hours[usize::from(t.hour())] += 1;
-                o.total += 1;
-                *o.minutes.entry(t.minute_index()).or_default() += 1;
-            }
-        });
+        let cx = FileContext { rules, law, dups: &dups, index: i, names: &names };
+        let (gathered, stats) = first_pass(path, reader, &cx, &mut output, &mut *progress, done_bytes)?;
+        audit.profile.merge(gathered.profile);
+        ins.merge(gathered.insider);
+        merge_officers(&mut officers, gathered.officers);
+        audit.duplicates += gathered.duplicates;
+        per_file[i] += gathered.findings;
+        findings += gathered.findings;
+        file.stats = stats;
         done_bytes += std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         audit.files.push(file);
     }
@@ -641,16 +826,18 @@ pub fn audit_files(
                 let Some(also) = dups.check(&s, i, &names) else { continue };
                 let (Some(user), Some(t)) = (&s.user, s.time) else { continue };
                 let Some(o) = officers.get_mut(user.as_str()) else { continue };
-                let finding = |kind, severity, evidence, rule| {
+                let mut result = Ok(());
+                officer_findings(o, user, t, rules, &mut |kind, severity, evidence, rule| {
+                    per_file[i] += 1;
+                    findings += 1;
                     let mut f = search_finding(&s, kind, severity, evidence, rule, "");
                     f.file = Some(names[i].clone());
                     f.also_in = also.clone();
-                    f
-                };
-                officer_findings(o, user, t, rules, &mut |k, sev, ev, r| {
-                    per_file[i] += 1;
-                    count(finding(k, sev, ev, r))
+                    if result.is_ok() {
+                        result = output.push(&f.view());
+                    }
                 });
+                result?;
                 n += 1;
                 if n.is_multiple_of(8192) {
                     progress(2, done + reader.bytes_read());
@@ -670,31 +857,340 @@ pub fn audit_files(
                 irules.state = first;
             }
         }
-        let before = findings.get();
-        ins.finish(&irules, &mut count);
+        let before = findings;
+        let mut result = Ok(());
+        ins.finish(&irules, &mut |f| {
+            findings += 1;
+            if result.is_ok() {
+                result = output.push(&f.view());
+            }
+        });
+        result?;
         if let [only] = per_file.as_mut_slice() {
-            *only += findings.get() - before;
+            *only += findings - before;
         }
     }
     for (f, n) in audit.files.iter_mut().zip(per_file) {
         f.stats.findings = n;
     }
-    audit.findings = findings.get();
-    audit
+    audit.findings = findings;
+    Ok(audit)
 }
 
-/// The first pass over one file: parse on a reader thread, detect on this one (batches recycled,
-/// so memory stays flat). `row` runs the detectors on one search. A CSV that breaks partway
-/// stops the pass with a note; the rows before the break are kept.
+/// A finding that rests on the search `s`.
+fn search_finding(
+    s: &Search,
+    kind: Kind,
+    severity: Severity,
+    evidence: String,
+    rule: &'static str,
+    citation: &'static str,
+) -> Finding {
+    Finding {
+        kind,
+        severity,
+        subject: Subject::Search { record: s.id.clone() },
+        line: s.line,
+        evidence,
+        rule,
+        citation,
+        agency: s.org.clone(),
+        user: s.user.clone(),
+        time: s.time,
+        file: None,
+        also_in: Vec::new(),
+    }
+}
+
+/// What the per-search detectors of one file read; shared by its threads.
+struct FileContext<'a> {
+    rules: &'a SearchRules,
+    law: Law,
+    dups: &'a Duplicates,
+    /// The file's index in `names`.
+    index: usize,
+    names: &'a [Arc<str>],
+}
+
+/// What the first pass gathers over a run of searches (a chunk, or a file read in order): the
+/// summary's counts, the aggregate detectors' state, per-officer counts. Runs gathered apart
+/// are merged in file order ([`Gathered::merge`]), which gives what one run over them all gives.
+#[derive(Default)]
+struct Gathered {
+    profile: Profile,
+    insider: Insider,
+    officers: HashMap<String, Officer>,
+    duplicates: u64,
+    findings: u64,
+}
+
+impl Gathered {
+    fn new(cx: &FileContext) -> Self {
+        let mut g = Gathered::default();
+        g.insider.set_file(cx.names[cx.index].clone());
+        g
+    }
+
+    /// Runs the per-search detectors on `s` and counts it; its findings go to `out`.
+    fn row(&mut self, cx: &FileContext, s: &Search, scratch: &mut Scratch, out: &mut dyn FnMut(&FindingRef)) {
+        let Some(also) = cx.dups.check(s, cx.index, cx.names) else {
+            self.duplicates += 1;
+            return;
+        };
+        let name = &cx.names[cx.index];
+        let findings = &mut self.findings;
+        let facts = detect_row_in(s, cx.rules, &cx.law, scratch, &mut |f| {
+            *findings += 1;
+            out(&FindingRef { file: Some(name), also_in: &also, ..*f });
+        });
+        self.profile.push(s, &facts, cx.rules);
+        self.insider.push(s, facts);
+        if let (Some(user), Some(t)) = (&s.user, s.time) {
+            let o = match self.officers.get_mut(user.as_str()) {
+                Some(o) => o,
+                None => self.officers.entry(user.clone()).or_default(),
+            };
+            o.hours[usize::from(t.hour())] += 1;
+            o.total += 1;
+            *o.minutes.entry(t.minute_index()).or_default() += 1;
+        }
+    }
+
+    /// Adds what `later` gathered over the searches that follow this run's.
+    fn merge(&mut self, later: Gathered) {
+        self.profile.merge(later.profile);
+        self.insider.merge(later.insider);
+        merge_officers(&mut self.officers, later.officers);
+        self.duplicates += later.duplicates;
+        self.findings += later.findings;
+    }
+}
+
+/// Adds per-officer counts (hours, minutes) gathered over later searches.
+fn merge_officers(to: &mut HashMap<String, Officer>, later: HashMap<String, Officer>) {
+    for (user, o) in later {
+        let Some(t) = to.get_mut(&user) else {
+            to.insert(user, o);
+            continue;
+        };
+        for (a, b) in t.hours.iter_mut().zip(o.hours) {
+            *a += b;
+        }
+        t.total += o.total;
+        for (m, n) in o.minutes {
+            *t.minutes.entry(m).or_default() += n;
+        }
+    }
+}
+
+/// Why the chunks of a file stopped before its end.
+enum Stop {
+    /// The rest of the file, from this byte offset and line, is to be read in order.
+    InOrder(u64, u64),
+    /// Reading failed.
+    Failed(std::io::Error),
+}
+
+/// A chunk, or where chunking stopped, for a worker.
+type Piece = std::result::Result<chunks::Chunk, Stop>;
+
+/// What a worker did with one piece.
+struct Done {
+    found: Found,
+    gathered: Gathered,
+    stats: ImportStats,
+    /// Byte offset after the chunk.
+    end: u64,
+    stop: Option<Stop>,
+}
+
+/// The first pass over one file (see [`audit_files_to`]): chunks parsed and run through the
+/// per-search detectors on worker threads, taken in order here. Returns what it gathered and
+/// the file's statistics; fails only when writing the findings fails.
 fn first_pass(
+    path: &Path,
     reader: searches::SearchReader<std::io::BufReader<std::fs::File>>,
+    cx: &FileContext,
+    output: &mut Output,
     progress: Progress<'_>,
     done_bytes: u64,
-    mut row: impl FnMut(&Search),
-) -> ImportStats {
+) -> std::io::Result<(Gathered, ImportStats)> {
+    let mut reader = reader;
+    let (offset, line) = reader.position();
+    let layout = reader.layout().clone();
+    let mut stats = std::mem::take(&mut reader.stats);
+    let mut gathered = Gathered::new(cx);
+    let start = std::fs::File::open(path).and_then(|mut f| {
+        use std::io::Seek;
+        f.seek(std::io::SeekFrom::Start(offset)).map(|_| f)
+    });
+    let stop = match start {
+        Ok(f) => in_chunks(f, offset, line, &layout, cx, &mut gathered, &mut stats, output, progress, done_bytes)?,
+        Err(e) => Some(Stop::Failed(e)),
+    };
+    match stop {
+        None => {}
+        Some(Stop::Failed(e)) => {
+            let e = crate::Error::Io { path: path.to_owned(), source: e };
+            stats.notes.push(format!("reading stopped: {e}; the rows before it were audited"));
+        }
+        Some(Stop::InOrder(offset, line)) => match searches::open_at(path, offset, line) {
+            Ok(reader) => {
+                let (g, s) = in_order(reader, cx, output, progress, done_bytes)?;
+                gathered.merge(g);
+                stats.merge(s);
+            }
+            Err(e) => stats.notes.push(format!("reading stopped: {e}; the rows before it were audited")),
+        },
+    }
+    Ok((gathered, stats))
+}
+
+/// The chunked first pass over `file` from the record at `offset` (line `line`): a reader
+/// thread cuts chunks, one worker per core parses them and runs the per-search detectors, and
+/// this thread takes their findings and merges what they gathered, in order. Returns why it
+/// stopped before the end of the file, if it did.
+#[allow(clippy::too_many_arguments)]
+fn in_chunks(
+    file: std::fs::File,
+    offset: u64,
+    line: u64,
+    layout: &searches::Layout,
+    cx: &FileContext,
+    gathered: &mut Gathered,
+    stats: &mut ImportStats,
+    output: &mut Output,
+    progress: Progress<'_>,
+    done_bytes: u64,
+) -> std::io::Result<Option<Stop>> {
+    use std::sync::mpsc;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    std::thread::scope(|scope| {
+        let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
+        let mut to_workers = Vec::new();
+        let mut from_workers = Vec::new();
+        let mut backs = Vec::new();
+        let mut handles = Vec::new();
+        for _ in 0..workers {
+            let (piece_tx, piece_rx) = mpsc::sync_channel::<Piece>(2);
+            let (done_tx, done_rx) = mpsc::sync_channel::<Done>(2);
+            let (back_tx, back_rx) = mpsc::channel::<Found>();
+            let free_tx = free_tx.clone();
+            let json = matches!(output, Output::JsonLines(_));
+            handles.push(scope.spawn(move || {
+                let mut parser = chunks::RecordParser::new();
+                let mut search = Search::default();
+                let mut scratch = Scratch::default();
+                for piece in piece_rx {
+                    let mut found = back_rx.try_recv().unwrap_or_else(|_| Found::new(json));
+                    let done = match piece {
+                        Err(stop) => Done {
+                            found,
+                            gathered: Gathered::default(),
+                            stats: ImportStats::default(),
+                            end: 0,
+                            stop: Some(stop),
+                        },
+                        Ok(chunk) => {
+                            let mut g = Gathered::new(cx);
+                            let mut st = ImportStats::default();
+                            parser.start(&chunk);
+                            let stop = loop {
+                                match parser.next(&chunk.data, chunk.last) {
+                                    chunks::Step::Record(line) => {
+                                        st.read += 1;
+                                        match layout.fill(&parser.record.fields(&chunk.data), line, &mut search) {
+                                            Ok(()) => {
+                                                st.kept += 1;
+                                                g.row(cx, &search, &mut scratch, &mut |f| found.push(f));
+                                            }
+                                            Err((column, reason)) => st.reject(line, column.as_deref(), reason),
+                                        }
+                                    }
+                                    chunks::Step::End => break None,
+                                    chunks::Step::Past(before_end, line) => {
+                                        let end = chunk.offset + chunk.data.len() as u64;
+                                        break Some(Stop::InOrder(end - before_end as u64, line));
+                                    }
+                                }
+                            };
+                            let end = chunk.offset + chunk.data.len() as u64;
+                            let _ = free_tx.send(chunk.data);
+                            Done { found, gathered: g, stats: st, end, stop }
+                        }
+                    };
+                    if done_tx.send(done).is_err() {
+                        break;
+                    }
+                }
+            }));
+            to_workers.push(piece_tx);
+            from_workers.push(done_rx);
+            backs.push(back_tx);
+        }
+        drop(free_tx);
+        let reader = scope.spawn(move || {
+            let mut chunks = chunks::Chunks::new(file, offset, line);
+            for index in 0.. {
+                let buf = free_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(2 * chunks::CHUNK));
+                let (what, end) = match chunks.next_chunk(buf) {
+                    Ok(None) => break,
+                    Ok(Some(c)) if c.in_order => (Err(Stop::InOrder(c.offset, c.line)), true),
+                    Ok(Some(c)) => {
+                        let last = c.last;
+                        (Ok(c), last)
+                    }
+                    Err(e) => (Err(Stop::Failed(e)), true),
+                };
+                if to_workers[index % workers].send(what).is_err() || end {
+                    break;
+                }
+            }
+        });
+        let mut result = Ok(None);
+        for k in 0.. {
+            let Ok(mut done) = from_workers[k % workers].recv() else { break };
+            if let Err(e) = output.take(&mut done.found) {
+                result = Err(e);
+                break;
+            }
+            gathered.merge(done.gathered);
+            stats.merge(done.stats);
+            if done.stop.is_none() {
+                progress(1, done_bytes + done.end);
+            }
+            let _ = backs[k % workers].send(done.found);
+            if let Some(stop) = done.stop {
+                result = Ok(Some(stop));
+                break;
+            }
+        }
+        // Workers and the reader stop at their next send.
+        drop(from_workers);
+        let panicked = handles.into_iter().map(|h| h.join().is_err()).fold(reader.join().is_err(), |a, b| a | b);
+        if panicked && matches!(result, Ok(None)) {
+            stats.notes.push("a reader thread panicked; the rows it read were not all audited".into());
+        }
+        result
+    })
+}
+
+/// The first pass over the rest of a file in order: parse on a reader thread, detect on this
+/// one (batches recycled, so memory stays flat). A CSV that breaks partway stops the pass with a
+/// note; the rows before the break are kept.
+fn in_order(
+    reader: searches::SearchReader<std::io::BufReader<std::fs::File>>,
+    cx: &FileContext,
+    output: &mut Output,
+    progress: Progress<'_>,
+    done_bytes: u64,
+) -> std::io::Result<(Gathered, ImportStats)> {
+    let mut gathered = Gathered::new(cx);
+    let mut scratch = Scratch::default();
+    let mut result = Ok(());
     let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<Search>, usize, u64)>(4);
     let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Search>>();
-    std::thread::scope(|scope| {
+    let stats = std::thread::scope(|scope| {
         let parser = scope.spawn(move || -> ImportStats {
             let mut reader = reader;
             loop {
@@ -726,7 +1222,14 @@ fn first_pass(
         });
         for (batch, n, bytes) in rx {
             for s in &batch[..n] {
-                row(s);
+                gathered.row(cx, s, &mut scratch, &mut |f| {
+                    if result.is_ok() {
+                        result = output.push(f);
+                    }
+                });
+            }
+            if result.is_err() {
+                break;
             }
             progress(1, done_bytes + bytes);
             let _ = back_tx.send(batch);
@@ -736,7 +1239,8 @@ fn first_pass(
             stats.notes.push("the reader thread panicked".into());
             stats
         })
-    })
+    });
+    result.map(|()| (gathered, stats))
 }
 
 /// Off-hours and burst findings of one officer's search at `t`.

@@ -155,11 +155,39 @@ impl Search {
 pub struct SearchReader<R: Read> {
     path: std::path::PathBuf,
     reader: csv::Reader<R>,
-    columns: [Option<usize>; FIELDS],
-    headers: Vec<String>,
+    layout: Layout,
     record: csv::ByteRecord,
     /// Rows read, kept and rejected so far.
     pub stats: ImportStats,
+}
+
+/// Which column holds which field, and the header's names (for rejections).
+#[derive(Clone, Debug)]
+pub(crate) struct Layout {
+    columns: [Option<usize>; FIELDS],
+    headers: Vec<String>,
+}
+
+/// A CSV record's fields: their bytes one after another, and each one's range in them.
+pub(crate) trait Fields {
+    /// Number of fields.
+    fn len(&self) -> usize;
+    /// All fields' bytes, one after another.
+    fn as_slice(&self) -> &[u8];
+    /// Field `i`'s range in [`Fields::as_slice`].
+    fn range(&self, i: usize) -> Option<std::ops::Range<usize>>;
+}
+
+impl Fields for csv::ByteRecord {
+    fn len(&self) -> usize {
+        csv::ByteRecord::len(self)
+    }
+    fn as_slice(&self) -> &[u8] {
+        csv::ByteRecord::as_slice(self)
+    }
+    fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        csv::ByteRecord::range(self, i)
+    }
 }
 
 fn slot(f: Field) -> usize {
@@ -205,12 +233,29 @@ impl<R: Read> SearchReader<R> {
                 .notes
                 .push("no user column: the per-officer detectors (off-hours, bursts) cannot run on this export".into());
         }
-        Ok(Self { path: path.to_owned(), reader, columns, headers, record: csv::ByteRecord::new(), stats })
+        Ok(Self {
+            path: path.to_owned(),
+            reader,
+            layout: Layout { columns, headers },
+            record: csv::ByteRecord::new(),
+            stats,
+        })
     }
 
     /// Whether the export has this field.
     pub fn has(&self, f: Field) -> bool {
-        self.columns[slot(f)].is_some()
+        self.layout.columns[slot(f)].is_some()
+    }
+
+    /// The columns, for parsing records read otherwise ([`Layout::fill`]).
+    pub(crate) fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Where the next record starts: (byte offset, line number).
+    pub(crate) fn position(&self) -> (u64, u64) {
+        let p = self.reader.position();
+        (p.byte(), p.line())
     }
 
     /// Bytes consumed so far (for progress bars).
@@ -236,7 +281,7 @@ impl<R: Read> SearchReader<R> {
             let line = self.record.position().map(|p| p.line()).unwrap_or(0);
             // A blank line is not a row: csv skips those itself.
             self.stats.read += 1;
-            match self.fill(line, search) {
+            match self.layout.fill(&self.record, line, search) {
                 Ok(()) => {
                     self.stats.kept += 1;
                     return Ok(true);
@@ -247,36 +292,44 @@ impl<R: Read> SearchReader<R> {
             }
         }
     }
+}
 
+impl Layout {
     /// A cell, trimmed. `row` is the whole record as text when it is valid UTF-8 (checked once per
     /// row): a cell is then a slice of it; otherwise each cell is checked on its own.
     fn cell<'a>(
         &'a self,
+        record: &'a impl Fields,
         row: Option<&'a str>,
         f: Field,
     ) -> std::result::Result<Option<&'a str>, (Option<String>, String)> {
         let Some(i) = self.columns[slot(f)] else { return Ok(None) };
-        if let Some(s) = row.and_then(|r| r.get(self.record.range(i)?)) {
-            return Ok(Some(s.trim()));
+        let Some(range) = record.range(i) else { return Ok(None) };
+        if let Some(s) = row.and_then(|r| r.get(range.clone())) {
+            return Ok(Some(trim(s)));
         }
-        match self.record.get(i) {
-            None => Ok(None),
-            Some(b) => std::str::from_utf8(b)
-                .map(|s| Some(s.trim()))
-                .map_err(|_| (Some(self.headers[i].clone()), "invalid UTF-8".to_owned())),
-        }
+        std::str::from_utf8(&record.as_slice()[range])
+            .map(|s| Some(trim(s)))
+            .map_err(|_| (Some(self.headers[i].clone()), "invalid UTF-8".to_owned()))
     }
 
     fn header(&self, f: Field) -> Option<String> {
         self.columns[slot(f)].map(|i| self.headers[i].clone())
     }
 
-    fn fill(&self, line: u64, out: &mut Search) -> std::result::Result<(), (Option<String>, String)> {
-        if self.record.len() != self.headers.len() {
-            return Err((None, format!("{} fields, the header has {}", self.record.len(), self.headers.len())));
+    /// Reads the search of `record`, which starts at `line`, into `out` (reusing its strings'
+    /// memory); `Err((column, reason))` when the row is rejected.
+    pub(crate) fn fill(
+        &self,
+        record: &impl Fields,
+        line: u64,
+        out: &mut Search,
+    ) -> std::result::Result<(), (Option<String>, String)> {
+        if record.len() != self.headers.len() {
+            return Err((None, format!("{} fields, the header has {}", record.len(), self.headers.len())));
         }
-        let row = std::str::from_utf8(self.record.as_slice()).ok();
-        let cell = |f: Field| self.cell(row, f);
+        let row = std::str::from_utf8(record.as_slice()).ok();
+        let cell = |f: Field| self.cell(record, row, f);
         let opt = |f: Field| -> std::result::Result<Option<&str>, (Option<String>, String)> {
             Ok(cell(f)?.filter(|s| !s.is_empty()))
         };
@@ -344,6 +397,16 @@ impl<R: Read> SearchReader<R> {
     }
 }
 
+/// `s.trim()`, without looking at its characters when it begins and ends in printable ASCII.
+fn trim(s: &str) -> &str {
+    let graphic = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+    if graphic(s.as_bytes().first()) && graphic(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 fn set(dst: &mut String, v: &str) {
     dst.clear();
     dst.push_str(v);
@@ -362,6 +425,17 @@ fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
     hay.as_bytes()
         .windows(needle.len())
         .any(|w| w[0].eq_ignore_ascii_case(&first) && w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// Opens a search audit file to read from the record at byte `offset`, which starts at `line`
+/// (a record start found by reading the file before).
+pub(crate) fn open_at(path: &Path, offset: u64, line: u64) -> Result<SearchReader<std::io::BufReader<std::fs::File>>> {
+    let mut r = open(path)?;
+    let mut pos = csv::Position::new();
+    pos.set_byte(offset).set_line(line);
+    r.reader.seek(pos).map_err(|e| Error::csv(path, e))?;
+    r.stats = ImportStats::default();
+    Ok(r)
 }
 
 /// Opens a search audit file.

@@ -37,6 +37,15 @@ pub struct ImportStats {
 }
 
 impl ImportStats {
+    /// Adds the counts, rejections and notes of `later` (rows read after these).
+    pub(crate) fn merge(&mut self, later: ImportStats) {
+        self.read += later.read;
+        self.kept += later.kept;
+        self.rejected.extend(later.rejected);
+        self.findings += later.findings;
+        self.notes.extend(later.notes);
+    }
+
     pub(crate) fn reject(&mut self, line: u64, column: Option<&str>, reason: impl Into<String>) {
         self.rejected.push(Rejection { file: None, line, column: column.map(str::to_owned), reason: reason.into() });
     }

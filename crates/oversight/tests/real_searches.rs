@@ -185,3 +185,34 @@ fn fast_path_agrees_with_the_reference_on_awkward_reasons() {
     std::fs::write(&path, csv).unwrap();
     assert!(fast_equals_reference(&path) > 1000);
 }
+
+#[test]
+fn fast_path_agrees_with_the_reference_across_chunks_of_a_crlf_file() {
+    // The real Okaloosa rows three times over (several chunks of the parallel reader), with lines
+    // ending in `\r\n` (as Python's csv module writes them; csv reports each record one line up),
+    // reasons quoted with line breaks and `""` inside, and a blank line.
+    let mut reader = csv::Reader::from_path(data("flock/okaloosa-fl-org-audit-2025-11.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    out.write_record(&headers).unwrap();
+    for copy in 0..3 {
+        for (i, row) in rows.iter().enumerate() {
+            let mut fields: Vec<String> = row.iter().map(str::to_owned).collect();
+            fields[0] = format!("{}-{copy}", fields[0]);
+            match i % 11 {
+                0 => fields[6] = format!("{}\r\nsee \"case\" 25-{i}", fields[6]),
+                5 => fields[6] = "ICE \"detainer\"\nhold".into(),
+                _ => {}
+            }
+            out.write_record(&fields).unwrap();
+        }
+    }
+    let mut csv = out.into_inner().unwrap();
+    csv.extend_from_slice(b"\r\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.csv");
+    std::fs::write(&path, csv).unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() > 3 << 20);
+    assert!(fast_equals_reference(&path) > 3 * 5000);
+}
