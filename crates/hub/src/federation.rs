@@ -639,10 +639,14 @@ pub(crate) struct Forwarded {
 
 impl AppState {
     /// Appends `entry` and returns its index and its receipt.
+    /// The receipt is signed while the entry's flush runs, and returned once it is durable.
     pub(crate) async fn log_with_receipt(&self, entry: &Entry) -> Result<(u64, Receipt), Problem> {
         let bytes = entry.to_json_vec();
-        let index = self.log_bytes(bytes.clone()).await?;
-        Ok((index, self.receipt_for(index, bytes)?))
+        let appending = self.ledger.submit(bytes.clone()).map_err(crate::api::append_problem)?;
+        let index = appending.written().await.map_err(crate::api::append_problem)?;
+        let receipt = self.receipt_for(index, bytes)?;
+        appending.durable().await.map_err(crate::api::append_problem)?;
+        Ok((index, receipt))
     }
 
     /// The signed receipt for the entry `bytes` at `index`.
@@ -700,14 +704,14 @@ impl AppState {
         let bytes = Entry::Outbound(d).to_json_vec();
         let appending = self.ledger.submit(bytes.clone()).map_err(crate::api::append_problem)?;
         let index = appending.written().await.map_err(crate::api::append_problem)?;
-        let outbound = self.receipt_for(index, bytes)?;
+        let leaf = hex::encode(ledger::merkle::leaf_hash(&bytes));
         let ledger = self.ledger.get().ok_or_else(|| Problem::ledger_unavailable("the ledger is recovering"))?;
         let mut hop = Hop {
             hub: self.origin.clone(),
             prev: envelope.hops.last().map_or_else(|| "-".to_string(), link_of),
             decision_id: decision.decision_id.clone(),
             index,
-            leaf: outbound.leaf.clone(),
+            leaf,
             decision: decision.decision,
             signature: String::new(),
         };
@@ -721,10 +725,13 @@ impl AppState {
             let fed = st.federation.as_ref().expect("checked above");
             fed.send(peer, &envelope)
         });
+        // The user's receipt for the outbound entry is signed while the envelope travels.
+        let outbound = self.receipt_for(index, bytes);
         let (durable, sent) = tokio::join!(appending.durable(), sending);
         // Not durable: whatever the peer answered stays here (the peer's inbound entry names an
         // index this hub could not keep; the cross-ledger audit reports it).
         durable.map_err(crate::api::append_problem)?;
+        let outbound = outbound?;
         let sent = sent.unwrap_or_else(|e| Err(e.to_string()));
         let name = &link.peer.name;
         let failed = |why: &'static str| {
