@@ -481,8 +481,12 @@ fn json_time(w: &mut impl std::io::Write, t: crate::time::Timestamp) -> std::io:
     }
 }
 
-fn json_u64(w: &mut impl std::io::Write, mut n: u64) -> std::io::Result<()> {
-    let mut digits = [0u8; 20];
+fn json_u64(w: &mut impl std::io::Write, n: u64) -> std::io::Result<()> {
+    w.write_all(decimal(n, &mut [0u8; 20]).as_bytes())
+}
+
+/// `n` in decimal, written into `digits` without the formatting machinery.
+pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
     let mut i = digits.len();
     loop {
         i -= 1;
@@ -492,7 +496,7 @@ fn json_u64(w: &mut impl std::io::Write, mut n: u64) -> std::io::Result<()> {
             break;
         }
     }
-    w.write_all(&digits[i..])
+    std::str::from_utf8(&digits[i..]).unwrap_or_default()
 }
 
 /// A JSON string as serde_json writes it: `"` and `\` escaped, control characters as `\n`, `\t`,

@@ -222,18 +222,7 @@ fn push_debug(buf: &mut String, text: &str) {
 
 /// `n` in decimal, onto `buf`.
 fn push_u64(buf: &mut String, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+    buf.push_str(crate::finding::decimal(n, &mut [0u8; 20]));
 }
 
 /// Where the per-search detectors write a finding's evidence, and whom they hand it to.
