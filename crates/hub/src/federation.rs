@@ -244,7 +244,10 @@ pub struct Federation {
     pub config: model::Federation,
     /// The peers, in `[[peer]]` order.
     pub peers: Vec<PeerLink>,
+    /// Reaches the peers' witnesses (the ledger's blocking client).
     agent: ureq::Agent,
+    /// Sends envelopes to the peers.
+    client: crate::peer_client::PeerClient,
     /// Nonces seen, with when each expires.
     nonces: Mutex<HashMap<String, u64>>,
     /// Envelopes issued before this time are refused (set at start after a crash, see
@@ -334,6 +337,9 @@ impl Federation {
             .map_err(|e| HubError::Config(format!("[federation]: {e}")))?;
         let agent = ledger::http::tls_agent(&tls, PEER_TIMEOUT)
             .map_err(|e| HubError::Config(format!("[federation] TLS files: {e}")))?;
+        let urls: Vec<&str> = peers.iter().map(|p| p.peer.url.as_str()).collect();
+        let client = crate::peer_client::PeerClient::new(&config.ca, &config.cert, &config.key, &urls, PEER_TIMEOUT)
+            .map_err(|e| HubError::Config(format!("[federation]: {e}")))?;
         // The ledger (and so its key) is created only once everything above is sound.
         crate::init_ledger(data, origin)?;
         let key_path = data.join(crate::LEDGER_DIR).join(ledger::KEY_FILE);
@@ -346,6 +352,7 @@ impl Federation {
             config: config.clone(),
             peers,
             agent,
+            client,
             nonces: Mutex::new(HashMap::new()),
             refuse_before: AtomicU64::new(0),
             witness,
@@ -594,19 +601,10 @@ impl Federation {
         self.peers.iter().map(|p| (p.peer.name.clone(), load(&p.sent), load(&p.received))).collect()
     }
 
-    /// Sends `envelope` to peer `peer` and returns the HTTP status and body (blocking).
-    fn send(&self, peer: usize, envelope: &Envelope) -> Result<(u16, Vec<u8>), String> {
-        let url = format!("{}{REQUESTS_PATH}", self.peers[peer].peer.url.trim_end_matches('/'));
+    /// Sends `envelope` to peer `peer` and returns the HTTP status and body.
+    async fn send(&self, peer: usize, envelope: &Envelope) -> Result<(u16, Vec<u8>), String> {
         let body = serde_json::to_vec(envelope).map_err(|e| e.to_string())?;
-        let mut resp = self
-            .agent
-            .post(&url)
-            .header("content-type", "application/json")
-            .send(&body[..])
-            .map_err(|e| e.to_string())?;
-        let status = resp.status().as_u16();
-        let bytes = resp.body_mut().with_config().limit(16 << 20).read_to_vec().map_err(|e| e.to_string())?;
-        Ok((status, bytes))
+        self.client.post(peer, REQUESTS_PATH, body).await
     }
 }
 
@@ -720,19 +718,13 @@ impl AppState {
         drop(ledger);
         hop.signature = signature_line(&note);
         envelope.hops.push(hop);
-        let st = Arc::clone(self);
-        let sending = tokio::task::spawn_blocking(move || {
-            let fed = st.federation.as_ref().expect("checked above");
-            fed.send(peer, &envelope)
-        });
         // The user's receipt for the outbound entry is signed while the envelope travels.
-        let outbound = self.receipt_for(index, bytes);
-        let (durable, sent) = tokio::join!(appending.durable(), sending);
+        let (durable, sent, outbound) =
+            tokio::join!(appending.durable(), fed.send(peer, &envelope), async { self.receipt_for(index, bytes) });
         // Not durable: whatever the peer answered stays here (the peer's inbound entry names an
         // index this hub could not keep; the cross-ledger audit reports it).
         durable.map_err(crate::api::append_problem)?;
         let outbound = outbound?;
-        let sent = sent.unwrap_or_else(|e| Err(e.to_string()));
         let name = &link.peer.name;
         let failed = |why: &'static str| {
             Entry::ForwardFailed(ForwardFailedEntry {

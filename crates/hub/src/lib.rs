@@ -52,6 +52,7 @@ pub mod ledger_slot;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod peer_client;
 pub mod pgstate;
 mod portal;
 pub mod problem;
