@@ -295,12 +295,6 @@ impl RecordParser {
 
     /// Starts on a chunk.
     pub fn start(&mut self, chunk: &Chunk) {
-        // A fresh csv_core reader strips a byte order mark from the first bytes it reads; in the
-        // middle of a file nothing is stripped, so it reads one blank line first.
-        self.core = csv_core::Reader::new();
-        let mut out = [0u8; 1];
-        let mut ends = [0usize; 1];
-        let _ = self.core.read_record(b"\n", &mut out, &mut ends);
         self.slow = false;
         self.pos = 0;
         self.deferred = chunk.after_crlf;
@@ -340,7 +334,12 @@ impl RecordParser {
                 Step::Record(at + u64::from(crlf))
             }
             None => {
-                // csv_core from here on (after the blank lines, which it skips alike).
+                // csv_core from here on (after the blank lines, which it skips alike). A reset
+                // csv_core reader strips a byte order mark from the first bytes it reads; in the
+                // middle of a file nothing is stripped, so it reads one blank line first.
+                self.core.reset();
+                let (mut out, mut ends) = ([0u8; 1], [0usize; 1]);
+                let _ = self.core.read_record(b"\n", &mut out, &mut ends);
                 self.slow = true;
                 self.pos = p;
                 match self.slow_record(data, last, (at, crlf), p) {

@@ -440,6 +440,10 @@ fn set_opt(dst: &mut Option<String>, v: Option<&str>) {
 
 fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
     let first = needle.as_bytes()[0];
+    // Most names hold no `[`: one pass over the bytes says so.
+    if !first.is_ascii_alphabetic() && !hay.as_bytes().contains(&first) {
+        return false;
+    }
     hay.as_bytes()
         .windows(needle.len())
         .any(|w| w[0].eq_ignore_ascii_case(&first) && w.eq_ignore_ascii_case(needle.as_bytes()))
