@@ -6,10 +6,11 @@
 //! an even number of them ends a record, as long as every record before it quotes its fields the
 //! usual way (a quote opens a field and closes it, `""` inside). A cut is made only after a
 //! record's `\n` or `\r\n` (not after a blank line) and before a byte that is not a line break or
-//! `\r`, so that every record is reported at the line a sequential read reports: the line where
-//! `csv` started reading it, which counts the blank lines before it, and, where lines end in
-//! `\r\n`, is one less than the record's own line (`csv_core` ends a record at its `\r` and reads
-//! the `\n` with the next one).
+//! `\r`, so that every record is reported at the line a sequential read
+//! ([`crate::searches::SearchReader`]) reports: the line where `csv` started reading it, which
+//! counts the blank lines before it; where lines end in `\r\n`, `csv_core` ends a record at its
+//! `\r` and reads the `\n` with the next one, and that `\n` is counted before the next record, so
+//! that a record is at the same line whether the file's lines end in `\r\n` or `\n`.
 //!
 //! [`RecordParser`] parses a chunk's records exactly as `csv_core` does (with `csv`'s defaults:
 //! `,`, `"`, `""` inside quotes, CR, LF or CRLF ending a record, blank lines skipped): a fast path
@@ -61,6 +62,13 @@ impl<R: Read> Chunks<R> {
     /// line `line` of the file.
     pub fn new(input: R, offset: u64, line: u64) -> Self {
         Self { input, offset, line, carry: Vec::new(), eof: false, after_crlf: false }
+    }
+
+    /// The same, where the bytes before `offset` are (or not) a `\r\n` ending a record (the
+    /// header).
+    pub fn after_crlf(mut self, after_crlf: bool) -> Self {
+        self.after_crlf = after_crlf;
+        self
     }
 
     /// The next chunk, read into `buf`'s memory (a chunk's data handed back, or a new `Vec`);
@@ -287,12 +295,6 @@ impl RecordParser {
 
     /// Starts on a chunk.
     pub fn start(&mut self, chunk: &Chunk) {
-        // A fresh csv_core reader strips a byte order mark from the first bytes it reads; in the
-        // middle of a file nothing is stripped, so it reads one blank line first.
-        self.core = csv_core::Reader::new();
-        let mut out = [0u8; 1];
-        let mut ends = [0usize; 1];
-        let _ = self.core.read_record(b"\n", &mut out, &mut ends);
         self.slow = false;
         self.pos = 0;
         self.deferred = chunk.after_crlf;
@@ -303,11 +305,14 @@ impl RecordParser {
     /// file).
     pub fn next(&mut self, data: &[u8], last: bool) -> Step {
         if self.slow {
-            return self.slow_record(data, last, self.line, self.pos);
+            let p = self.pos;
+            let crlf = p > 0 && data[p - 1] == b'\r' && data.get(p) == Some(&b'\n');
+            return self.slow_record(data, last, (self.line, crlf), p);
         }
-        // csv reports the line where it starts reading: before the `\n` of the last record's
-        // `\r\n` and before blank lines.
+        // csv's line where it starts reading: before the `\n` of the last record's `\r\n` (which
+        // is counted for the record) and before blank lines.
         let at = self.line;
+        let crlf = self.deferred;
         // Where csv would start reading, counted back from the chunk's end.
         let from_end = data.len() - self.pos + usize::from(self.deferred);
         self.line += u64::from(std::mem::take(&mut self.deferred));
@@ -322,17 +327,22 @@ impl RecordParser {
             return Step::End;
         }
         match self.fast(data, p) {
-            Some((end, lines, crlf)) => {
+            Some((end, lines, ends_crlf)) => {
                 self.pos = end;
                 self.line += lines;
-                self.deferred = crlf;
-                Step::Record(at)
+                self.deferred = ends_crlf;
+                Step::Record(at + u64::from(crlf))
             }
             None => {
-                // csv_core from here on (after the blank lines, which it skips alike).
+                // csv_core from here on (after the blank lines, which it skips alike). A reset
+                // csv_core reader strips a byte order mark from the first bytes it reads; in the
+                // middle of a file nothing is stripped, so it reads one blank line first.
+                self.core.reset();
+                let (mut out, mut ends) = ([0u8; 1], [0usize; 1]);
+                let _ = self.core.read_record(b"\n", &mut out, &mut ends);
                 self.slow = true;
                 self.pos = p;
-                match self.slow_record(data, last, at, p) {
+                match self.slow_record(data, last, (at, crlf), p) {
                     Step::Past(..) => Step::Past(from_end, at),
                     step => step,
                 }
@@ -427,8 +437,9 @@ impl RecordParser {
         }
     }
 
-    /// One record from `p` by csv_core, reported at line `at`.
-    fn slow_record(&mut self, data: &[u8], last: bool, at: u64, p: usize) -> Step {
+    /// One record from `p` by csv_core, reported at line `at` (csv's line there), plus one when
+    /// `crlf` (csv starts reading at the `\n` of a `\r\n`); [`Step::Past`] gives csv's line.
+    fn slow_record(&mut self, data: &[u8], last: bool, (at, crlf): (u64, bool), p: usize) -> Step {
         use csv_core::ReadRecordResult as R;
         let r = &mut self.record;
         r.raw = None;
@@ -458,7 +469,7 @@ impl RecordParser {
                 R::Record => {
                     r.data.truncate(nout);
                     self.pos = pos;
-                    break Step::Record(at);
+                    break Step::Record(at + u64::from(crlf));
                 }
                 R::End => {
                     self.pos = pos;
@@ -491,17 +502,24 @@ mod tests {
     /// Records with the line each is reported at, and their fields.
     type Records = Vec<(u64, Vec<Vec<u8>>)>;
 
-    /// Every record of `text` but the first (the header) with its line, as csv reads them, and
-    /// where csv stands after the header (byte, line).
+    /// Every record of `text` but the first (the header) with its line, as csv reads them (the
+    /// line counting the `\n` of a `\r\n` csv starts reading at), and where the first record
+    /// starts (byte, line).
     fn by_csv(text: &[u8]) -> (Records, (usize, u64)) {
         let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text);
         let _ = r.byte_headers().unwrap();
         let start = (r.position().byte() as usize, r.position().line());
         let mut rec = csv::ByteRecord::new();
         let mut out = Vec::new();
+        // At the `\n` of a `\r\n`: the line after it (see the module documentation).
+        let crlf = |b: usize| b > 0 && text[b - 1] == b'\r' && text.get(b) == Some(&b'\n');
         while r.read_byte_record(&mut rec).unwrap() {
-            out.push((rec.position().unwrap().line(), rec.iter().map(<[u8]>::to_vec).collect()));
+            let p = rec.position().unwrap();
+            let line = p.line() + u64::from(crlf(p.byte() as usize));
+            out.push((line, rec.iter().map(<[u8]>::to_vec).collect()));
         }
+        // As the audit starts after the header's `\r\n`.
+        let start = if crlf(start.0) { (start.0 + 1, start.1 + 1) } else { start };
         (out, start)
     }
 
@@ -532,7 +550,7 @@ mod tests {
                 data: text[w[0]..w[1]].to_vec(),
                 offset: w[0] as u64,
                 line: line + count(&text[start..w[0]], b'\n') as u64,
-                after_crlf: w[0] > start && text[..w[0]].ends_with(b"\r\n"),
+                after_crlf: text[..w[0]].ends_with(b"\r\n"),
                 last: k == cuts.len() - 2,
                 in_order: false,
             };

@@ -1005,7 +1005,7 @@ fn first_pass(
     done_bytes: u64,
 ) -> std::io::Result<(Gathered, ImportStats)> {
     let mut reader = reader;
-    let (offset, line) = reader.position();
+    let (offset, line, after_crlf) = reader.position();
     let layout = reader.layout().clone();
     let mut stats = std::mem::take(&mut reader.stats);
     let mut gathered = Gathered::new(cx);
@@ -1014,7 +1014,17 @@ fn first_pass(
         f.seek(std::io::SeekFrom::Start(offset)).map(|_| f)
     });
     let stop = match start {
-        Ok(f) => in_chunks(f, offset, line, &layout, cx, &mut gathered, &mut stats, output, progress, done_bytes)?,
+        Ok(f) => in_chunks(
+            f,
+            (offset, line, after_crlf),
+            &layout,
+            cx,
+            &mut gathered,
+            &mut stats,
+            output,
+            progress,
+            done_bytes,
+        )?,
         Err(e) => Some(Stop::Failed(e)),
     };
     match stop {
@@ -1035,15 +1045,15 @@ fn first_pass(
     Ok((gathered, stats))
 }
 
-/// The chunked first pass over `file` from the record at `offset` (line `line`): a reader
+/// The chunked first pass over `file` from the record at `offset` (line `line`; `after_crlf`:
+/// the bytes before it are a `\r\n` ending the header): a reader
 /// thread cuts chunks, one worker per core parses them and runs the per-search detectors, and
 /// this thread takes their findings and merges what they gathered, in order. Returns why it
 /// stopped before the end of the file, if it did.
 #[allow(clippy::too_many_arguments)]
 fn in_chunks(
     file: std::fs::File,
-    offset: u64,
-    line: u64,
+    (offset, line, after_crlf): (u64, u64, bool),
     layout: &searches::Layout,
     cx: &FileContext,
     gathered: &mut Gathered,
@@ -1119,7 +1129,7 @@ fn in_chunks(
         }
         drop(free_tx);
         let reader = scope.spawn(move || {
-            let mut chunks = chunks::Chunks::new(file, offset, line);
+            let mut chunks = chunks::Chunks::new(file, offset, line).after_crlf(after_crlf);
             for index in 0.. {
                 let buf = free_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(2 * chunks::CHUNK));
                 let (what, end) = match chunks.next_chunk(buf) {

@@ -154,7 +154,7 @@ impl Search {
 /// A streaming reader of a search audit.
 pub struct SearchReader<R: Read> {
     path: std::path::PathBuf,
-    reader: csv::Reader<R>,
+    reader: csv::Reader<CrLf<R>>,
     layout: Layout,
     record: csv::ByteRecord,
     /// Rows read, kept and rejected so far.
@@ -198,7 +198,7 @@ impl<R: Read> SearchReader<R> {
     /// Reads the header and maps its columns; fails if `id`, `time` or `reason` is missing.
     /// `path` is used in messages only.
     pub fn new(path: &Path, input: R) -> Result<Self> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
+        let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(CrLf::new(input));
         let raw = reader.byte_headers().map_err(|e| Error::csv(path, e))?.clone();
         let mut headers = Vec::with_capacity(raw.len());
         let mut columns = [None; FIELDS];
@@ -252,10 +252,27 @@ impl<R: Read> SearchReader<R> {
         &self.layout
     }
 
-    /// Where the next record starts: (byte offset, line number).
-    pub(crate) fn position(&self) -> (u64, u64) {
+    /// Where the next record starts: (byte offset, line number, whether the bytes before it are
+    /// a `\r\n` ending the header). Where csv stands at the `\n` of a `\r\n`, the record starts
+    /// after it.
+    pub(crate) fn position(&self) -> (u64, u64, bool) {
         let p = self.reader.position();
-        (p.byte(), p.line())
+        match self.reader.get_ref().marks.contains(&p.byte()) {
+            true => (p.byte() + 1, p.line() + 1, true),
+            false => (p.byte(), p.line(), false),
+        }
+    }
+
+    /// The line of a record that csv reports at `pos`: csv's line, plus one where csv starts
+    /// reading at the `\n` of a `\r\n` (it ends a record at its `\r`), so that a record is at the
+    /// same line whether the file's lines end in `\r\n` or `\n`.
+    fn line_of(&mut self, pos: Option<&csv::Position>) -> u64 {
+        let Some(p) = pos else { return 0 };
+        let marks = &mut self.reader.get_mut().marks;
+        while marks.front().is_some_and(|&m| m < p.byte()) {
+            marks.pop_front();
+        }
+        p.line() + u64::from(marks.front() == Some(&p.byte()))
     }
 
     /// Bytes consumed so far (for progress bars).
@@ -278,7 +295,8 @@ impl<R: Read> SearchReader<R> {
             if !more {
                 return Ok(false);
             }
-            let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+            let pos = self.record.position().cloned();
+            let line = self.line_of(pos.as_ref());
             // A blank line is not a row: csv skips those itself.
             self.stats.read += 1;
             match self.layout.fill(&self.record, line, search) {
@@ -422,6 +440,10 @@ fn set_opt(dst: &mut Option<String>, v: Option<&str>) {
 
 fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
     let first = needle.as_bytes()[0];
+    // Most names hold no `[`: one pass over the bytes says so.
+    if !first.is_ascii_alphabetic() && !hay.as_bytes().contains(&first) {
+        return false;
+    }
     hay.as_bytes()
         .windows(needle.len())
         .any(|w| w[0].eq_ignore_ascii_case(&first) && w.eq_ignore_ascii_case(needle.as_bytes()))
@@ -431,6 +453,15 @@ fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
 /// (a record start found by reading the file before).
 pub(crate) fn open_at(path: &Path, offset: u64, line: u64) -> Result<SearchReader<std::io::BufReader<std::fs::File>>> {
     let mut r = open(path)?;
+    if offset > 0 {
+        // Whether the byte before `offset` is a `\r` (see [`CrLf`]).
+        use std::io::{Read as _, Seek as _};
+        let mut f = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        let mut b = [0u8; 1];
+        let read = f.seek(std::io::SeekFrom::Start(offset - 1)).and_then(|_| f.read_exact(&mut b));
+        read.map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        r.reader.get_mut().cr_before_seek = b[0] == b'\r';
+    }
     let mut pos = csv::Position::new();
     pos.set_byte(offset).set_line(line);
     r.reader.seek(pos).map_err(|e| Error::csv(path, e))?;
@@ -442,4 +473,55 @@ pub(crate) fn open_at(path: &Path, offset: u64, line: u64) -> Result<SearchReade
 pub fn open(path: &Path) -> Result<SearchReader<std::io::BufReader<std::fs::File>>> {
     let f = std::fs::File::open(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
     SearchReader::new(path, std::io::BufReader::with_capacity(1 << 16, f))
+}
+
+/// A reader that notes where a `\n` follows a `\r` in what it reads (byte offsets from the start
+/// of the file), so that [`SearchReader`] can tell where csv starts reading a record at the `\n`
+/// of a `\r\n`. csv reads ahead by its buffer only: the offsets of the records read are dropped.
+pub struct CrLf<R> {
+    inner: R,
+    offset: u64,
+    last_cr: bool,
+    marks: std::collections::VecDeque<u64>,
+    /// Whether the byte before the next seek's offset is a `\r`.
+    cr_before_seek: bool,
+}
+
+impl<R> CrLf<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, offset: 0, last_cr: false, marks: Default::default(), cr_before_seek: false }
+    }
+}
+
+impl<R: Read> Read for CrLf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let got = &buf[..n];
+        if self.last_cr && got.first() == Some(&b'\n') {
+            self.marks.push_back(self.offset);
+        }
+        let mut from = 0;
+        while let Some(i) = got[from..].iter().position(|&b| b == b'\r') {
+            let i = from + i;
+            if got.get(i + 1) == Some(&b'\n') {
+                self.marks.push_back(self.offset + i as u64 + 1);
+            }
+            from = i + 1;
+        }
+        if n > 0 {
+            self.last_cr = got[n - 1] == b'\r';
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: std::io::Seek> std::io::Seek for CrLf<R> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        let at = self.inner.seek(pos)?;
+        self.offset = at;
+        self.last_cr = std::mem::take(&mut self.cr_before_seek);
+        self.marks.clear();
+        Ok(at)
+    }
 }
