@@ -164,3 +164,52 @@ impl PeerClient {
         Ok(sender)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CA and a certificate it signed, written to `dir` as ca.pem, hub.pem, hub.key.
+    fn pki(dir: &std::path::Path) {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        std::fs::write(dir.join("ca.pem"), params.self_signed(&ca_key).unwrap().pem()).unwrap();
+        let issuer = rcgen::Issuer::new(params, ca_key);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap().signed_by(&key, &issuer);
+        std::fs::write(dir.join("hub.pem"), cert.unwrap().pem()).unwrap();
+        std::fs::write(dir.join("hub.key"), key.serialize_pem()).unwrap();
+    }
+
+    #[test]
+    fn urls_and_files_are_checked_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        pki(dir.path());
+        let (ca, cert, key) = (dir.path().join("ca.pem"), dir.path().join("hub.pem"), dir.path().join("hub.key"));
+        let t = Duration::from_secs(1);
+        let client = PeerClient::new(&ca, &cert, &key, &["https://127.0.0.1:8444", "https://hub.example"], t).unwrap();
+        assert_eq!(format!("{client:?}"), r#"PeerClient { peers: ["127.0.0.1:8444", "hub.example"], .. }"#);
+        assert_eq!(client.targets[1].port, 443);
+        let e = PeerClient::new(&ca, &cert, &key, &["http://127.0.0.1:8444"], t).unwrap_err().to_string();
+        assert!(e.contains("http://127.0.0.1:8444") && e.contains("https"), "{e}");
+        let missing = dir.path().join("nope.key");
+        let e = PeerClient::new(&ca, &cert, &missing, &[], t).unwrap_err().to_string();
+        assert!(e.contains("nope.key"), "{e}");
+        let e = PeerClient::new(&cert, &cert, &ca, &[], t).unwrap_err().to_string();
+        assert!(e.contains("ca.pem"), "a certificate given as the key: {e}");
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_is_not_there_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        pki(dir.path());
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let url = format!("https://127.0.0.1:{port}");
+        let (ca, cert, key) = (dir.path().join("ca.pem"), dir.path().join("hub.pem"), dir.path().join("hub.key"));
+        let client = PeerClient::new(&ca, &cert, &key, &[&url], Duration::from_secs(2)).unwrap();
+        let e = client.post(0, "/v1/federation/requests", b"{}".to_vec()).await.unwrap_err();
+        assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
+        assert!(client.post(1, "/", Vec::new()).await.is_err(), "no such peer");
+    }
+}
