@@ -672,7 +672,7 @@ impl AppState {
         owner: &str,
         prior: Option<&Envelope>,
     ) -> Result<Forwarded, Problem> {
-        let fed = self.federation.as_ref().ok_or_else(|| Problem::not_found("this hub is not in a federation"))?;
+        let fed = self.federation.as_ref().ok_or_else(not_federated)?;
         let link = &fed.peers[peer];
         let time = now();
         let mut envelope = match prior {
@@ -847,6 +847,11 @@ impl AppState {
     }
 }
 
+/// The answer of a hub that is not in a federation to a federation request.
+fn not_federated() -> Problem {
+    Problem::not_found("this hub is not in a federation")
+}
+
 /// `POST /witness/add-checkpoint`: a peer asks this hub to cosign its checkpoint (C2SP
 /// tlog-witness). Only a peer, over mutual TLS, and only for its own ledger: a consistency proof
 /// that fails is then that peer's own claim, and no stranger can make an honest peer look split.
@@ -856,7 +861,7 @@ pub(crate) async fn add_checkpoint(
     body: Bytes,
 ) -> Response {
     let Some(fed) = st.federation.as_ref() else {
-        return Problem::not_found("this hub is not in a federation").into_response();
+        return not_federated().into_response();
     };
     let origin = match fed.sender_of(cert.as_ref().map(|axum::Extension(c)| c)) {
         Ok(i) => fed.peers[i].peer.origin.clone(),
@@ -880,7 +885,7 @@ pub(crate) async fn add_checkpoint(
 pub(crate) async fn witness_view(State(st): State<Arc<AppState>>) -> Response {
     match st.federation.as_ref() {
         Some(f) => Json(f.witness_view()).into_response(),
-        None => Problem::not_found("this hub is not in a federation").into_response(),
+        None => not_federated().into_response(),
     }
 }
 
@@ -891,7 +896,7 @@ pub(crate) async fn receive(
     body: Bytes,
 ) -> Response {
     let Some(fed) = st.federation.as_ref() else {
-        return Problem::not_found("this hub is not in a federation").into_response();
+        return not_federated().into_response();
     };
     let envelope_hash = hex::encode(Sha256::digest(&body));
     let refused = |peer: String, why: &'static str| {

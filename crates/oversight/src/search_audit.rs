@@ -266,22 +266,17 @@ impl Emit<'_, '_> {
 fn detect_text(s: &Search, text: &str, t: &TextFacts, rules: &SearchRules, law: &Law, e: &mut Emit) -> RowFacts {
     use std::fmt::Write as _;
     let mut facts = RowFacts { immigration: t.signal == Signal::Strong, ..Default::default() };
-    match t.signal {
-        Signal::Strong => {
-            let ev = e.evidence();
-            ev.push_str("reason ");
-            push_debug(ev, text);
-            let _ = write!(ev, ": {}{}", t.evidence, law.tail(law.immigration));
-            e.emit(s, (Kind::ImmigrationPurpose, Severity::High, "search.immigration_purpose", law.immigration));
-        }
-        Signal::Weak => {
-            let ev = e.evidence();
-            ev.push_str("reason ");
-            push_debug(ev, text);
-            let _ = write!(ev, ": {} (suggestive only){}", t.evidence, law.tail(law.immigration));
-            e.emit(s, (Kind::ImmigrationPurpose, Severity::Low, "search.immigration_purpose.weak", law.immigration));
-        }
-        Signal::None => {}
+    let immigration = match t.signal {
+        Signal::Strong => Some((Severity::High, "search.immigration_purpose", "")),
+        Signal::Weak => Some((Severity::Low, "search.immigration_purpose.weak", " (suggestive only)")),
+        Signal::None => None,
+    };
+    if let Some((severity, rule, qualifier)) = immigration {
+        let ev = e.evidence();
+        ev.push_str("reason ");
+        push_debug(ev, text);
+        let _ = write!(ev, ": {}{qualifier}{}", t.evidence, law.tail(law.immigration));
+        e.emit(s, (Kind::ImmigrationPurpose, severity, rule, law.immigration));
     }
     if s.org_federal {
         let ev = e.evidence();
