@@ -299,6 +299,7 @@ impl Sink {
             None if format == Format::Parquet => {
                 anyhow::bail!("--format parquet needs --out FILE.parquet (Parquet is not written to a terminal)")
             }
+            None if format == Format::Jsonl => (None, stdout_unbuffered()),
             None => (None, Box::new(std::io::stdout())),
         };
         let stream = match format {
@@ -426,6 +427,21 @@ impl Sink {
         }
         Ok(())
     }
+}
+
+/// Standard output for a writer that buffers itself (JSON lines, through a `BufWriter`): its
+/// descriptor written to directly where that can be had, not through `Stdout`'s line buffer,
+/// which looks for line breaks in every write and copies the bytes after the last one (a large
+/// audit writes hundreds of megabytes).
+fn stdout_unbuffered() -> Box<dyn Write> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(std::fs::File::from(fd));
+        }
+    }
+    Box::new(std::io::stdout())
 }
 
 /// The files of `inputs`: files as given, folders as their `.csv` files (sorted by name).

@@ -124,24 +124,10 @@ impl<R: Read> Chunks<R> {
 
     /// Reads up to [`CHUNK`] more bytes onto `buf`; sets `eof` at the end of the input.
     fn fill(&mut self, buf: &mut Vec<u8>) -> std::io::Result<()> {
-        let start = buf.len();
-        buf.resize(start + CHUNK, 0);
-        let mut filled = start;
-        while filled < buf.len() {
-            match self.input.read(&mut buf[filled..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    buf.truncate(filled);
-                    return Err(e);
-                }
-            }
-        }
-        buf.truncate(filled);
+        // Into the buffer's spare memory, which `read_to_end` does not zero first.
+        buf.reserve(CHUNK);
+        let n = (&mut self.input).take(CHUNK as u64).read_to_end(buf)?;
+        self.eof = n < CHUNK;
         Ok(())
     }
 }
@@ -191,13 +177,14 @@ pub struct Record {
 }
 
 impl Record {
-    /// The record's fields, in `chunk` (the chunk it was read from).
-    pub fn fields<'a>(&'a self, chunk: &'a [u8]) -> RecordFields<'a> {
-        let bytes = match self.raw {
-            Some((start, end)) => &chunk[start..end],
-            None => &self.data,
+    /// The record's fields, in `chunk` (the chunk it was read from; `chunk_text`: the same as
+    /// text, where the whole chunk is valid UTF-8, so that a record need not be checked again).
+    pub fn fields<'a>(&'a self, chunk: &'a [u8], chunk_text: Option<&'a str>) -> RecordFields<'a> {
+        let (bytes, text) = match self.raw {
+            Some((start, end)) => (&chunk[start..end], chunk_text.and_then(|t| t.get(start..end))),
+            None => (&self.data[..], None),
         };
-        RecordFields { bytes, bounds: &self.bounds }
+        RecordFields { bytes, bounds: &self.bounds, text }
     }
 }
 
@@ -205,6 +192,8 @@ impl Record {
 pub struct RecordFields<'a> {
     bytes: &'a [u8],
     bounds: &'a [(usize, usize)],
+    /// `bytes` as text, when known to be valid UTF-8.
+    text: Option<&'a str>,
 }
 
 impl crate::searches::Fields for RecordFields<'_> {
@@ -216,6 +205,9 @@ impl crate::searches::Fields for RecordFields<'_> {
     }
     fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
         self.bounds.get(i).map(|&(a, b)| a..b)
+    }
+    fn text(&self) -> Option<&str> {
+        self.text.or_else(|| std::str::from_utf8(self.bytes).ok())
     }
 }
 
@@ -558,7 +550,7 @@ mod tests {
             loop {
                 match parser.next(&chunk.data, chunk.last) {
                     Step::Record(line) => {
-                        let r = parser.record.fields(&chunk.data);
+                        let r = parser.record.fields(&chunk.data, None);
                         out.push((line, (0..r.len()).map(|i| r.as_slice()[r.range(i).unwrap()].to_vec()).collect()));
                     }
                     Step::End => break,

@@ -482,11 +482,11 @@ fn json_time(w: &mut impl std::io::Write, t: crate::time::Timestamp) -> std::io:
 }
 
 fn json_u64(w: &mut impl std::io::Write, n: u64) -> std::io::Result<()> {
-    w.write_all(decimal(n, &mut [0u8; 20]).as_bytes())
+    w.write_all(decimal(n, &mut [0u8; 20]))
 }
 
-/// `n` in decimal, written into `digits` without the formatting machinery.
-pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
+/// `n` in decimal (ASCII digits), written into `digits` without the formatting machinery.
+pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut i = digits.len();
     loop {
         i -= 1;
@@ -496,7 +496,7 @@ pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
             break;
         }
     }
-    std::str::from_utf8(&digits[i..]).unwrap_or_default()
+    &digits[i..]
 }
 
 /// A JSON string as serde_json writes it: `"` and `\` escaped, control characters as `\n`, `\t`,

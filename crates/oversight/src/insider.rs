@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use crate::finding::{Finding, Kind, Severity, Subject};
-use crate::searches::Search;
+use crate::searches::SearchRef;
 use crate::time::Timestamp;
 
 /// The robust z-score above which a user is an outlier (Iglewicz and Hoaglin's 3.5, on the
@@ -256,13 +256,13 @@ struct Pin {
 }
 
 impl Pin {
-    fn of(s: &Search, file: &Option<Arc<str>>) -> Pin {
+    fn of(s: &SearchRef, file: &Option<Arc<str>>) -> Pin {
         Pin {
-            id: s.id.clone(),
+            id: s.id.to_owned(),
             file: file.clone(),
             line: s.line,
-            org: s.org.clone(),
-            user: s.user.clone(),
+            org: s.org.map(str::to_owned),
+            user: s.user.map(str::to_owned),
             time: s.time,
         }
     }
@@ -337,16 +337,16 @@ impl Insider {
     }
 
     /// Counts one kept search with what the per-search detectors learned about it.
-    pub fn push(&mut self, s: &Search, facts: RowFacts) {
-        let org = s.org.as_deref().unwrap_or("");
-        if let Some(user) = &s.user {
+    pub fn push(&mut self, s: &SearchRef, facts: RowFacts) {
+        let org = s.org.unwrap_or("");
+        if let Some(user) = s.user {
             let org_map = match self.users.get_mut(org) {
                 Some(m) => m,
                 None => self.users.entry(org.to_owned()).or_default(),
             };
-            let u = match org_map.get_mut(user.as_str()) {
+            let u = match org_map.get_mut(user) {
                 Some(u) => u,
-                None => org_map.entry(user.clone()).or_default(),
+                None => org_map.entry(user.to_owned()).or_default(),
             };
             if u.first.is_none() {
                 u.first = Some(Pin::of(s, &self.file));
@@ -382,8 +382,8 @@ impl Insider {
             if !key.is_empty() {
                 self.plates.entry(key).or_default().push(PlateEvent {
                     millis: t.millis,
-                    user: s.user.clone(),
-                    org: s.org.clone(),
+                    user: s.user.map(str::to_owned),
+                    org: s.org.map(str::to_owned),
                     pin: Pin::of(s, &self.file),
                 });
             }

@@ -28,7 +28,7 @@ use crate::error::Result;
 use crate::finding::{Finding, FindingRef, Kind, Location, Severity, Subject};
 use crate::insider::{self, Insider, InsiderRules, RowFacts, Zone};
 use crate::report::{Months, Tally};
-use crate::searches::{self, Field, Search};
+use crate::searches::{self, Field, Search, SearchRef};
 use crate::stats::ImportStats;
 use crate::vocab;
 
@@ -96,11 +96,13 @@ impl Default for SearchRules {
 /// Returns what the aggregate detectors need to know about the row.
 /// Citations follow [`SearchRules::state`].
 pub fn detect_row(s: &Search, rules: &SearchRules, out: &mut dyn FnMut(Finding)) -> RowFacts {
-    detect_row_in(s, rules, &Law::of(rules.state.as_deref()), &mut Scratch::default(), &mut |f| out(f.to_finding()))
+    detect_row_in(&s.view(), rules, &Law::of(rules.state.as_deref()), &mut Scratch::default(), &mut |f| {
+        out(f.to_finding())
+    })
 }
 
 fn detect_row_in(
-    s: &Search,
+    s: &SearchRef,
     rules: &SearchRules,
     law: &Law,
     scratch: &mut Scratch,
@@ -108,22 +110,22 @@ fn detect_row_in(
 ) -> RowFacts {
     let text = s.purpose_text();
     let Scratch { texts, evidence, subject } = scratch;
-    if !texts.contains_key(text.as_ref()) {
-        let facts = if text.is_ascii() {
-            let lower = text.to_ascii_lowercase();
-            let tokens: Vec<&str> =
-                lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect();
-            TextFacts::of(&tokens, false)
-        } else {
-            TextFacts::of(&justification::tokens(&text), false)
-        };
-        if texts.len() >= TEXTS_KEPT {
-            texts.clear();
-        }
-        texts.insert(text.clone().into_owned(), facts);
+    if let Some(facts) = texts.get(text.as_ref()) {
+        return detect_text(s, &text, facts, rules, law, &mut Emit { evidence, subject, out });
     }
-    let facts = &texts[text.as_ref()];
-    detect_text(s, &text, facts, rules, law, &mut Emit { evidence, subject, out })
+    let facts = if text.is_ascii() {
+        let lower = text.to_ascii_lowercase();
+        let tokens: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect();
+        TextFacts::of(&tokens, false)
+    } else {
+        TextFacts::of(&justification::tokens(&text), false)
+    };
+    let row = detect_text(s, &text, &facts, rules, law, &mut Emit { evidence, subject, out });
+    if texts.len() >= TEXTS_KEPT {
+        texts.clear();
+    }
+    texts.insert(text.into_owned(), facts);
+    row
 }
 
 /// [`detect_row`] the plain way: [`justification::tokens`] on every reason, the reference
@@ -134,7 +136,14 @@ pub fn detect_row_reference(s: &Search, rules: &SearchRules, out: &mut dyn FnMut
     let law = Law::of(rules.state.as_deref());
     let facts = TextFacts::of(&justification::tokens(&text), true);
     let Scratch { evidence, subject, .. } = &mut Scratch::default();
-    detect_text(s, &text, &facts, rules, &law, &mut Emit { evidence, subject, out: &mut |f| out(f.to_finding()) })
+    detect_text(
+        &s.view(),
+        &text,
+        &facts,
+        rules,
+        &law,
+        &mut Emit { evidence, subject, out: &mut |f| out(f.to_finding()) },
+    )
 }
 
 /// Distinct purpose texts whose [`TextFacts`] a thread keeps (then it starts afresh).
@@ -222,7 +231,7 @@ fn push_debug(buf: &mut String, text: &str) {
 
 /// `n` in decimal, onto `buf`.
 fn push_u64(buf: &mut String, n: u64) {
-    buf.push_str(crate::finding::decimal(n, &mut [0u8; 20]));
+    buf.extend(crate::finding::decimal(n, &mut [0u8; 20]).iter().map(|&d| char::from(d)));
 }
 
 /// Where the per-search detectors write a finding's evidence, and whom they hand it to.
@@ -240,10 +249,10 @@ impl Emit<'_, '_> {
     }
 
     /// Hands over a finding that rests on the search `s`, with the evidence written.
-    fn emit(&mut self, s: &Search, (kind, severity, rule, citation): (Kind, Severity, &'static str, &'static str)) {
+    fn emit(&mut self, s: &SearchRef, (kind, severity, rule, citation): (Kind, Severity, &'static str, &'static str)) {
         if let Subject::Search { record } = &mut *self.subject {
             record.clear();
-            record.push_str(&s.id);
+            record.push_str(s.id);
         }
         (self.out)(&FindingRef {
             kind,
@@ -253,8 +262,8 @@ impl Emit<'_, '_> {
             evidence: self.evidence,
             rule,
             citation,
-            agency: s.org.as_deref(),
-            user: s.user.as_deref(),
+            agency: s.org,
+            user: s.user,
             time: s.time,
             file: None,
             also_in: &[],
@@ -263,7 +272,7 @@ impl Emit<'_, '_> {
 }
 
 /// The per-search detectors on `s`, whose purpose text `text` has the facts `t`.
-fn detect_text(s: &Search, text: &str, t: &TextFacts, rules: &SearchRules, law: &Law, e: &mut Emit) -> RowFacts {
+fn detect_text(s: &SearchRef, text: &str, t: &TextFacts, rules: &SearchRules, law: &Law, e: &mut Emit) -> RowFacts {
     use std::fmt::Write as _;
     let mut facts = RowFacts { immigration: t.signal == Signal::Strong, ..Default::default() };
     let immigration = match t.signal {
@@ -280,28 +289,24 @@ fn detect_text(s: &Search, text: &str, t: &TextFacts, rules: &SearchRules, law: 
     }
     if s.org_federal {
         let ev = e.evidence();
-        let _ = write!(
-            ev,
-            "searching organization {:?} is tagged federal{}",
-            s.org.as_deref().unwrap_or(""),
-            law.tail(law.federal)
-        );
+        let _ =
+            write!(ev, "searching organization {:?} is tagged federal{}", s.org.unwrap_or(""), law.tail(law.federal));
         e.emit(s, (Kind::FederalOriginator, Severity::High, "search.federal_originator", law.federal));
-    } else if let Some((label, immigration)) = s.org.as_deref().and_then(insider::federal_agency_name) {
+    } else if let Some((label, immigration)) = s.org.and_then(insider::federal_agency_name) {
         let ev = e.evidence();
         let _ = write!(
             ev,
             "searching organization {:?} names a federal agency ({label}{}) without a [Federal] tag; practice concern",
-            s.org.as_deref().unwrap_or(""),
+            s.org.unwrap_or(""),
             if immigration { ", immigration enforcement" } else { "" }
         );
         let severity = if immigration { Severity::High } else { Severity::Medium };
         e.emit(s, (Kind::FederalOriginator, severity, "search.federal_agency_name", ""));
     }
-    if let Some(m) = s.moderation.as_deref().filter(|m| insider::moderation_blocked(m)) {
+    if let Some(m) = s.moderation.filter(|m| insider::moderation_blocked(m)) {
         let ev = e.evidence();
         let _ = write!(ev, "attempted search blocked by the vendor's moderation (Moderation {m:?}); reason {text:?}");
-        if let Some(t) = s.search_type.as_deref() {
+        if let Some(t) = s.search_type {
             let _ = write!(ev, ", search type {t:?}");
         }
         ev.push_str("; practice concern");
@@ -327,7 +332,7 @@ fn detect_text(s: &Search, text: &str, t: &TextFacts, rules: &SearchRules, law: 
             Severity::Medium
         } else {
             ev.push_str("reason ");
-            push_debug(ev, &s.reason);
+            push_debug(ev, s.reason);
             ev.push_str(" with no case number");
             Severity::Low
         };
@@ -444,7 +449,7 @@ impl Profile {
         self.no_case += later.no_case;
     }
 
-    fn push(&mut self, s: &Search, facts: &RowFacts, rules: &SearchRules) {
+    fn push(&mut self, s: &SearchRef, facts: &RowFacts, rules: &SearchRules) {
         self.searches += 1;
         if let Some(t) = s.time {
             self.by_month.add(t);
@@ -578,11 +583,11 @@ impl Duplicates {
 
     /// For the search `s` read in file `file`: `None` when this copy is not the audited one (a
     /// later copy of a search read before), else the other places it was read.
-    fn check(&self, s: &Search, file: usize, names: &[Arc<str>]) -> Option<Vec<Location>> {
+    fn check(&self, s: &SearchRef, file: usize, names: &[Arc<str>]) -> Option<Vec<Location>> {
         if self.by_hash.is_empty() {
             return Some(Vec::new());
         }
-        let h = id_hash(&s.id);
+        let h = id_hash(s.id);
         let Some((id, places)) = self.by_hash.get(&h) else { return Some(Vec::new()) };
         let at = pack(file, s.line);
         if places[0] == at {
@@ -807,9 +812,10 @@ pub fn audit_files_to(
             let Ok(mut reader) = searches::open(path) else { continue };
             let mut n = 0u64;
             while let Ok(Some(s)) = reader.next_search() {
+                let s = s.view();
                 let Some(also) = dups.check(&s, i, &names) else { continue };
-                let (Some(user), Some(t)) = (&s.user, s.time) else { continue };
-                let Some(o) = officers.get_mut(user.as_str()) else { continue };
+                let (Some(user), Some(t)) = (s.user, s.time) else { continue };
+                let Some(o) = officers.get_mut(user) else { continue };
                 let mut result = Ok(());
                 officer_findings(o, user, t, rules, &mut |kind, severity, evidence, rule| {
                     per_file[i] += 1;
@@ -863,7 +869,7 @@ pub fn audit_files_to(
 
 /// A finding that rests on the search `s`.
 fn search_finding(
-    s: &Search,
+    s: &SearchRef,
     kind: Kind,
     severity: Severity,
     evidence: String,
@@ -873,13 +879,13 @@ fn search_finding(
     Finding {
         kind,
         severity,
-        subject: Subject::Search { record: s.id.clone() },
+        subject: Subject::Search { record: s.id.to_owned() },
         line: s.line,
         evidence,
         rule,
         citation,
-        agency: s.org.clone(),
-        user: s.user.clone(),
+        agency: s.org.map(str::to_owned),
+        user: s.user.map(str::to_owned),
         time: s.time,
         file: None,
         also_in: Vec::new(),
@@ -916,7 +922,7 @@ impl Gathered {
     }
 
     /// Runs the per-search detectors on `s` and counts it; its findings go to `out`.
-    fn row(&mut self, cx: &FileContext, s: &Search, scratch: &mut Scratch, out: &mut dyn FnMut(&FindingRef)) {
+    fn row(&mut self, cx: &FileContext, s: &SearchRef, scratch: &mut Scratch, out: &mut dyn FnMut(&FindingRef)) {
         let Some(also) = cx.dups.check(s, cx.index, cx.names) else {
             self.duplicates += 1;
             return;
@@ -929,10 +935,10 @@ impl Gathered {
         });
         self.profile.push(s, &facts, cx.rules);
         self.insider.push(s, facts);
-        if let (Some(user), Some(t)) = (&s.user, s.time) {
-            let o = match self.officers.get_mut(user.as_str()) {
+        if let (Some(user), Some(t)) = (s.user, s.time) {
+            let o = match self.officers.get_mut(user) {
                 Some(o) => o,
-                None => self.officers.entry(user.clone()).or_default(),
+                None => self.officers.entry(user.to_owned()).or_default(),
             };
             o.hours[usize::from(t.hour())] += 1;
             o.total += 1;
@@ -1073,7 +1079,6 @@ fn in_chunks(
             let json = matches!(output, Output::JsonLines(_));
             handles.push(scope.spawn(move || {
                 let mut parser = chunks::RecordParser::new();
-                let mut search = Search::default();
                 let mut scratch = Scratch::default();
                 for piece in piece_rx {
                     let mut found = back_rx.try_recv().unwrap_or_else(|_| Found::new(json));
@@ -1089,12 +1094,14 @@ fn in_chunks(
                             let mut g = Gathered::new(cx);
                             let mut st = ImportStats::default();
                             parser.start(&chunk);
+                            // Checked once for the chunk rather than once per record.
+                            let text = std::str::from_utf8(&chunk.data).ok();
                             let stop = loop {
                                 match parser.next(&chunk.data, chunk.last) {
                                     chunks::Step::Record(line) => {
                                         st.read += 1;
-                                        match layout.fill(&parser.record.fields(&chunk.data), line, &mut search) {
-                                            Ok(()) => {
+                                        match layout.read(&parser.record.fields(&chunk.data, text), line) {
+                                            Ok(search) => {
                                                 st.kept += 1;
                                                 g.row(cx, &search, &mut scratch, &mut |f| found.push(f));
                                             }
@@ -1216,7 +1223,7 @@ fn in_order(
         });
         for (batch, n, bytes) in rx {
             for s in &batch[..n] {
-                gathered.row(cx, s, &mut scratch, &mut |f| {
+                gathered.row(cx, &s.view(), &mut scratch, &mut |f| {
                     if result.is_ok() {
                         result = output.push(f);
                     }

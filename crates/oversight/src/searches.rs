@@ -135,14 +135,105 @@ pub struct Search {
 }
 
 impl Search {
+    /// The search, borrowed (what the detectors read).
+    pub fn view(&self) -> SearchRef<'_> {
+        SearchRef {
+            line: self.line,
+            id: &self.id,
+            time: self.time,
+            reason: &self.reason,
+            user: self.user.as_deref(),
+            org: self.org.as_deref(),
+            org_federal: self.org_federal,
+            devices: self.devices,
+            networks: self.networks,
+            frame: self.frame,
+            case_number: self.case_number.as_deref(),
+            plate: self.plate.as_deref(),
+            offense_type: self.offense_type.as_deref(),
+            text_prompt: self.text_prompt.as_deref(),
+            filters: self.filters.as_deref(),
+            search_type: self.search_type.as_deref(),
+            moderation: self.moderation.as_deref(),
+        }
+    }
+
+    /// All free text an officer wrote or chose for this search (see [`SearchRef::purpose_text`]).
+    pub fn purpose_text(&self) -> std::borrow::Cow<'_, str> {
+        self.view().purpose_text()
+    }
+
+    /// Sets this search to `s`, reusing its strings' memory.
+    fn set_from(&mut self, s: &SearchRef) {
+        self.line = s.line;
+        set(&mut self.id, s.id);
+        self.time = s.time;
+        set(&mut self.reason, s.reason);
+        set_opt(&mut self.user, s.user);
+        set_opt(&mut self.org, s.org);
+        self.org_federal = s.org_federal;
+        self.devices = s.devices;
+        self.networks = s.networks;
+        self.frame = s.frame;
+        set_opt(&mut self.case_number, s.case_number);
+        set_opt(&mut self.plate, s.plate);
+        set_opt(&mut self.offense_type, s.offense_type);
+        set_opt(&mut self.text_prompt, s.text_prompt);
+        set_opt(&mut self.filters, s.filters);
+        set_opt(&mut self.search_type, s.search_type);
+        set_opt(&mut self.moderation, s.moderation);
+    }
+}
+
+/// A [`Search`] whose text is borrowed from the record it was read from (no copy per cell): what
+/// the detectors read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchRef<'a> {
+    /// The 1-based line where the row starts.
+    pub line: u64,
+    /// The search id.
+    pub id: &'a str,
+    /// When it ran.
+    pub time: Option<Timestamp>,
+    /// The reason as written.
+    pub reason: &'a str,
+    /// The officer, if the export names one.
+    pub user: Option<&'a str>,
+    /// The searching organization, if the export names one.
+    pub org: Option<&'a str>,
+    /// Whether the organization carries a `[Federal]` tag.
+    pub org_federal: bool,
+    /// Cameras searched.
+    pub devices: Option<u64>,
+    /// Networks searched.
+    pub networks: Option<u64>,
+    /// The searched time window.
+    pub frame: Option<(Timestamp, Timestamp)>,
+    /// Case number, if a column gives one (empty cells are `None`).
+    pub case_number: Option<&'a str>,
+    /// Plate searched.
+    pub plate: Option<&'a str>,
+    /// Offence type.
+    pub offense_type: Option<&'a str>,
+    /// Free-text prompt.
+    pub text_prompt: Option<&'a str>,
+    /// Filters.
+    pub filters: Option<&'a str>,
+    /// Search type.
+    pub search_type: Option<&'a str>,
+    /// Moderation outcome.
+    pub moderation: Option<&'a str>,
+}
+
+impl<'a> SearchRef<'a> {
     /// All free text an officer wrote or chose for this search (reason, offence type, prompt),
     /// joined by " | " for the detectors (the reason itself, borrowed, when there is nothing else).
-    pub fn purpose_text(&self) -> std::borrow::Cow<'_, str> {
-        let extra = || [&self.offense_type, &self.text_prompt].into_iter().flatten().filter(|t| !t.is_empty());
+    pub fn purpose_text(&self) -> std::borrow::Cow<'a, str> {
+        let extra = || [self.offense_type, self.text_prompt].into_iter().flatten().filter(|t| !t.is_empty());
         if extra().next().is_none() {
-            return std::borrow::Cow::Borrowed(&self.reason);
+            return std::borrow::Cow::Borrowed(self.reason);
         }
-        let mut s = self.reason.clone();
+        let mut s = self.reason.to_owned();
         for t in extra() {
             s.push_str(" | ");
             s.push_str(t);
@@ -176,7 +267,14 @@ pub(crate) trait Fields {
     fn as_slice(&self) -> &[u8];
     /// Field `i`'s range in [`Fields::as_slice`].
     fn range(&self, i: usize) -> Option<std::ops::Range<usize>>;
+    /// All fields' bytes as text, when they are valid UTF-8.
+    fn text(&self) -> Option<&str> {
+        std::str::from_utf8(self.as_slice()).ok()
+    }
 }
+
+/// Why a row is rejected: the column (its header), if one is to blame, and the reason.
+pub(crate) type Rejected = (Option<String>, String);
 
 impl Fields for csv::ByteRecord {
     fn len(&self) -> usize {
@@ -320,7 +418,7 @@ impl Layout {
         record: &'a impl Fields,
         row: Option<&'a str>,
         f: Field,
-    ) -> std::result::Result<Option<&'a str>, (Option<String>, String)> {
+    ) -> std::result::Result<Option<&'a str>, Rejected> {
         let Some(i) = self.columns[slot(f)] else { return Ok(None) };
         let Some(range) = record.range(i) else { return Ok(None) };
         if let Some(s) = row.and_then(|r| r.get(range.clone())) {
@@ -337,27 +435,54 @@ impl Layout {
 
     /// Reads the search of `record`, which starts at `line`, into `out` (reusing its strings'
     /// memory); `Err((column, reason))` when the row is rejected.
-    pub(crate) fn fill(
-        &self,
-        record: &impl Fields,
+    pub(crate) fn fill(&self, record: &impl Fields, line: u64, out: &mut Search) -> std::result::Result<(), Rejected> {
+        out.set_from(&self.read(record, line)?);
+        Ok(())
+    }
+
+    /// The search of `record`, which starts at `line`, borrowed from it; `Err((column, reason))`
+    /// when the row is rejected.
+    pub(crate) fn read<'a>(
+        &'a self,
+        record: &'a impl Fields,
         line: u64,
-        out: &mut Search,
-    ) -> std::result::Result<(), (Option<String>, String)> {
+    ) -> std::result::Result<SearchRef<'a>, Rejected> {
         if record.len() != self.headers.len() {
             return Err((None, format!("{} fields, the header has {}", record.len(), self.headers.len())));
         }
-        let row = std::str::from_utf8(record.as_slice()).ok();
-        let cell = |f: Field| self.cell(record, row, f);
-        let opt = |f: Field| -> std::result::Result<Option<&str>, (Option<String>, String)> {
-            Ok(cell(f)?.filter(|s| !s.is_empty()))
-        };
+        let row = record.text();
+        if let Some(text) = row {
+            // A row of valid UTF-8 (nearly all): every cell at once, none can fail.
+            let mut cells = [None; FIELDS];
+            let mut whole = true;
+            for (cell, column) in cells.iter_mut().zip(&self.columns) {
+                if let Some(range) = column.and_then(|i| record.range(i)) {
+                    *cell = text.get(range).map(trim);
+                    whole &= cell.is_some();
+                }
+            }
+            if whole {
+                return self.assemble(line, |f| Ok(cells[slot(f)]));
+            }
+        }
+        self.assemble(line, |f| self.cell(record, row, f))
+    }
+
+    /// The search at `line` whose cells `cell` gives (trimmed; `None` where the export has no
+    /// such column).
+    fn assemble<'a>(
+        &'a self,
+        line: u64,
+        cell: impl Fn(Field) -> std::result::Result<Option<&'a str>, Rejected>,
+    ) -> std::result::Result<SearchRef<'a>, Rejected> {
+        let opt = |f: Field| -> std::result::Result<Option<&str>, Rejected> { Ok(cell(f)?.filter(|s| !s.is_empty())) };
         let id = cell(Field::Id)?.unwrap_or("");
         if id.is_empty() {
             return Err((self.header(Field::Id), "empty search id".into()));
         }
         let time_text = cell(Field::Time)?.unwrap_or("");
         let time = Some(time::parse(time_text).map_err(|e| (self.header(Field::Time), e))?);
-        let count = |f: Field| -> std::result::Result<Option<u64>, (Option<String>, String)> {
+        let count = |f: Field| -> std::result::Result<Option<u64>, Rejected> {
             match cell(f)? {
                 None | Some("") => Ok(None),
                 Some(t) => t
@@ -369,7 +494,7 @@ impl Layout {
         };
         let devices = count(Field::Devices)?;
         let networks = count(Field::Networks)?;
-        let ts = |f: Field| -> std::result::Result<Option<Timestamp>, (Option<String>, String)> {
+        let ts = |f: Field| -> std::result::Result<Option<Timestamp>, Rejected> {
             match cell(f)? {
                 None | Some("") => Ok(None),
                 Some(t) => time::parse(t).map(Some).map_err(|e| (self.header(f), e)),
@@ -394,24 +519,25 @@ impl Layout {
             },
         };
         let org = opt(Field::Org)?;
-        out.org_federal = org.is_some_and(|o| contains_ignore_ascii_case(o, "[federal]"));
-        set_opt(&mut out.org, org);
-        out.line = line;
-        set(&mut out.id, id);
-        out.time = time;
-        set(&mut out.reason, cell(Field::Reason)?.unwrap_or(""));
-        set_opt(&mut out.user, opt(Field::User)?);
-        out.devices = devices;
-        out.networks = networks;
-        out.frame = frame;
-        set_opt(&mut out.case_number, opt(Field::CaseNumber)?);
-        set_opt(&mut out.plate, opt(Field::Plate)?);
-        set_opt(&mut out.offense_type, opt(Field::OffenseType)?);
-        set_opt(&mut out.text_prompt, opt(Field::TextPrompt)?);
-        set_opt(&mut out.filters, opt(Field::Filters)?);
-        set_opt(&mut out.search_type, opt(Field::SearchType)?);
-        set_opt(&mut out.moderation, opt(Field::Moderation)?);
-        Ok(())
+        Ok(SearchRef {
+            line,
+            id,
+            time,
+            reason: cell(Field::Reason)?.unwrap_or(""),
+            user: opt(Field::User)?,
+            org_federal: org.is_some_and(|o| contains_ignore_ascii_case(o, "[federal]")),
+            org,
+            devices,
+            networks,
+            frame,
+            case_number: opt(Field::CaseNumber)?,
+            plate: opt(Field::Plate)?,
+            offense_type: opt(Field::OffenseType)?,
+            text_prompt: opt(Field::TextPrompt)?,
+            filters: opt(Field::Filters)?,
+            search_type: opt(Field::SearchType)?,
+            moderation: opt(Field::Moderation)?,
+        })
     }
 }
 

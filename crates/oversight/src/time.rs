@@ -134,8 +134,16 @@ pub fn parse(text: &str) -> Result<Timestamp, String> {
 }
 
 /// Digits at fixed positions: `b[at..at + n]` as a number.
+#[inline(always)]
 fn digits(b: &[u8], at: usize, n: usize) -> Option<u32> {
-    b[at..at + n].iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+    // Without a branch per digit: the positions are fixed and nearly always digits.
+    let (mut acc, mut ok) = (0u32, true);
+    for &c in &b[at..at + n] {
+        let d = c.wrapping_sub(b'0');
+        ok &= d < 10;
+        acc = acc.wrapping_mul(10).wrapping_add(u32::from(d));
+    }
+    ok.then_some(acc)
 }
 
 fn fast(b: &[u8]) -> Option<Timestamp> {
@@ -174,19 +182,8 @@ fn fast(b: &[u8]) -> Option<Timestamp> {
     if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    // Rows of an export mostly share a few dates (a search's time and the window it searched):
-    // the day counts of the last ones are kept, one per day of the month modulo 8.
-    type Days = [((i64, u32, u32), i64); 8];
-    thread_local! {
-        static LAST: std::cell::RefCell<Days> = const { std::cell::RefCell::new([((1970, 1, 1), 0); 8]) };
-    }
-    let days = LAST.with(|last| {
-        let slot = &mut last.borrow_mut()[(d & 7) as usize];
-        if slot.0 != date {
-            *slot = (date, days_from_civil(y, mo, d));
-        }
-        slot.1
-    });
+    // A few multiplications: cheaper than looking the date up in a cache kept per thread.
+    let days = days_from_civil(y, mo, d);
     let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s.min(59));
     Some(Timestamp { millis: secs * 1000 + i64::from(ms), zone_known })
 }
