@@ -626,7 +626,7 @@ fn nonce() -> Result<String, Problem> {
 
 /// What came back from a peer, verified and logged.
 pub(crate) struct Forwarded {
-    /// The peer's answer (its decision, reasons, data).
+    /// The peer's answer (its decision, reasons, data), without its `receipts`.
     pub answer: Value,
     /// Every receipt: this hub's `outbound`, the peer's (its `inbound` first), this hub's
     /// `peer_receipt`.
@@ -718,9 +718,13 @@ impl AppState {
         drop(ledger);
         hop.signature = signature_line(&note);
         envelope.hops.push(hop);
-        // The user's receipt for the outbound entry is signed while the envelope travels.
-        let (durable, sent, outbound) =
-            tokio::join!(appending.durable(), fed.send(peer, &envelope), async { self.receipt_for(index, bytes) });
+        // The user's receipt for the outbound entry is signed while the envelope travels: after
+        // a yield, so that the connection's task, woken by the send, writes the envelope out
+        // first (it waits on this worker otherwise, behind the signing).
+        let (durable, sent, outbound) = tokio::join!(appending.durable(), fed.send(peer, &envelope), async {
+            tokio::task::yield_now().await;
+            self.receipt_for(index, bytes)
+        });
         // Not durable: whatever the peer answered stays here (the peer's inbound entry names an
         // index this hub could not keep; the cross-ledger audit reports it).
         durable.map_err(crate::api::append_problem)?;
@@ -780,6 +784,7 @@ impl AppState {
 
     /// Checks a peer's answer: a 200 with receipts, the first one the peer's `inbound` entry for
     /// this envelope, naming this hub's outbound index, with the decision the answer gives.
+    /// Returns the answer without its `receipts` member, and the receipts, parsed.
     #[allow(clippy::type_complexity)]
     fn check_answer(
         &self,
@@ -790,7 +795,7 @@ impl AppState {
         body: &[u8],
     ) -> Result<(Value, Vec<Receipt>, Outcome), (&'static str, StatusCode, String)> {
         let name = &link.peer.name;
-        let answer: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let mut answer: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         if status != 200 {
             let detail = answer["detail"].as_str().unwrap_or("no detail");
             let kind = if status == 503 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::BAD_GATEWAY };
@@ -803,8 +808,9 @@ impl AppState {
                 format!("peer hub {name:?} answered without a valid receipt: {why}"),
             )
         };
-        let receipts: Vec<Receipt> =
-            serde_json::from_value(answer["receipts"].clone()).map_err(|e| bad(&format!("`receipts`: {e}")))?;
+        // Taken out of the answer (not copied): the caller passes on the receipts it checked.
+        let receipts = answer.get_mut("receipts").map_or(Value::Null, Value::take);
+        let receipts: Vec<Receipt> = serde_json::from_value(receipts).map_err(|e| bad(&format!("`receipts`: {e}")))?;
         let first = receipts.first().ok_or_else(|| bad("no receipt"))?;
         let unverified = |why: String| {
             (
@@ -988,7 +994,7 @@ async fn inbound(st: Arc<AppState>, a: Accepted) -> Response {
                 // A relay: this hub permitted it by its law; the peer that serves the source decides.
                 match st.forward(next, request, &decision, &token, &owner, Some(&a.envelope)).await {
                     Ok(f) => {
-                        body = f.answer.clone();
+                        body = f.answer;
                         receipts.extend(f.receipts);
                     }
                     Err(p) => return p.into_response(),

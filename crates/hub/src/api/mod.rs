@@ -368,9 +368,6 @@ impl AppState {
     ) -> Result<Value, Problem> {
         let f = self.forward(peer, request, decision, token, owner, None).await?;
         let mut body = f.answer;
-        if let Some(map) = body.as_object_mut() {
-            map.remove("receipts");
-        }
         if let Some(Value::Array(items)) = body.get_mut("data") {
             let records: Vec<Record> =
                 std::mem::take(items).into_iter().filter_map(|v| v.as_object().cloned()).collect();
