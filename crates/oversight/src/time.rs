@@ -182,8 +182,19 @@ fn fast(b: &[u8]) -> Option<Timestamp> {
     if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
         return None;
     }
-    // A few multiplications: cheaper than looking the date up in a cache kept per thread.
-    let days = days_from_civil(y, mo, d);
+    // Rows of an export mostly share a few dates (a search's time and the window it searched):
+    // the day counts of the last ones are kept, one per day of the month modulo 8.
+    type Days = [((i64, u32, u32), i64); 8];
+    thread_local! {
+        static LAST: std::cell::RefCell<Days> = const { std::cell::RefCell::new([((1970, 1, 1), 0); 8]) };
+    }
+    let days = LAST.with(|last| {
+        let slot = &mut last.borrow_mut()[(d & 7) as usize];
+        if slot.0 != date {
+            *slot = (date, days_from_civil(y, mo, d));
+        }
+        slot.1
+    });
     let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s.min(59));
     Some(Timestamp { millis: secs * 1000 + i64::from(ms), zone_known })
 }
