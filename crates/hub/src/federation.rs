@@ -67,8 +67,12 @@
 //! most `[federation] window_secs`; its nonce is remembered until it expires, so a second copy is
 //! refused. A restarted hub reads the nonces of the `inbound` entries of the last window back from
 //! its published ledger before it serves; if it stopped without publishing every entry (a crash),
-//! it also refuses every envelope issued before it started. A restart does not reopen a replay. Every refusal of an envelope from a hub of the federation's CA is
-//! logged as a `peer_refused` entry.
+//! it also refuses every envelope issued before it started. A restart does not reopen a replay.
+//! Every refusal of an envelope from a hub of the federation's CA is logged as a `peer_refused`
+//! entry, but for one: a peer over its rate (`[limits] peer_per_second`, `peer_burst`) gets a 429
+//! with `Retry-After` before its envelope is checked, counted in `/metrics` as refused and not
+//! logged, so that a flood costs this hub neither signature checks nor ledger entries. The
+//! sending hub tells its user 503, naming the peer, and logs its `forward_failed` entry.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -798,7 +802,11 @@ impl AppState {
         let mut answer: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         if status != 200 {
             let detail = answer["detail"].as_str().unwrap_or("no detail");
-            let kind = if status == 503 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::BAD_GATEWAY };
+            // Unavailable for now (503), or over its rate for this hub (429): the user may retry.
+            let kind = match status {
+                503 | 429 => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_GATEWAY,
+            };
             return Err(("refused", kind, format!("peer hub {name:?} answered {status}: {detail}")));
         }
         let bad = |why: &str| {
@@ -929,6 +937,12 @@ pub(crate) async fn receive(
         }
     };
     let origin = fed.peers[sender].peer.origin.clone();
+    // A peer over its rate is refused before its envelope's signatures are checked, and the
+    // refusal is not logged: a flood must not cost this hub signature checks or ledger entries.
+    if let Err(p) = st.limiter.admit_peer(&origin) {
+        fed.count_received(sender, None);
+        return p.into_response();
+    }
     let accepted = match fed.check(&st.origin, sender, &body) {
         Ok(a) => a,
         Err(r) => {

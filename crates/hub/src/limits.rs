@@ -87,11 +87,12 @@ struct Bucket {
     at: Instant,
 }
 
-/// The buckets by token id and by agency id.
+/// The buckets by token id, by agency id and by peer hub (its ledger origin).
 #[derive(Debug, Default)]
 struct Buckets {
     tokens: HashMap<String, Bucket>,
     agencies: HashMap<String, Bucket>,
+    peers: HashMap<String, Bucket>,
 }
 
 /// The bucket of `key`, new (full) or refilled at `rate` a second up to `burst`.
@@ -140,7 +141,7 @@ impl Limiter {
         let l = &self.limits;
         let now = Instant::now();
         let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
-        let Buckets { tokens, agencies } = &mut *buckets;
+        let Buckets { tokens, agencies, .. } = &mut *buckets;
         let t = refill(tokens, token, l.token_per_second, l.token_burst, now);
         let a = refill(agencies, agency, l.agency_per_second, l.agency_burst, now);
         // Who is named only when refused: an admitted request allocates nothing here.
@@ -162,6 +163,29 @@ impl Limiter {
         }
         t.level -= 1.0;
         a.level -= 1.0;
+        Ok(())
+    }
+
+    /// Takes one envelope from the bucket of the peer hub `peer` (its ledger origin); a 429 when
+    /// it is empty. A peer sends its members' requests together, so its rate is its own
+    /// (`peer_per_second`, `peer_burst`), not an agency's.
+    pub fn admit_peer(&self, peer: &str) -> Result<(), Problem> {
+        if !self.on {
+            return Ok(());
+        }
+        let l = &self.limits;
+        let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
+        let b = refill(&mut buckets.peers, peer, l.peer_per_second, l.peer_burst, Instant::now());
+        if b.level < 1.0 {
+            return Err(too_many(
+                format!(
+                    "peer hub {peer:?} may send {} envelopes a second (burst {}); retry later",
+                    l.peer_per_second, l.peer_burst
+                ),
+                ((1.0 - b.level) / l.peer_per_second).ceil() as u64,
+            ));
+        }
+        b.level -= 1.0;
         Ok(())
     }
 
@@ -274,5 +298,27 @@ mod tests {
         assert_eq!(l.check_held(r).unwrap_err().status.as_u16(), 429);
         l.held_changed(r, false);
         l.check_held(r).unwrap();
+    }
+
+    #[test]
+    fn each_peer_has_its_own_bucket_apart_from_agencies() {
+        let limits = Limits { peer_per_second: 2.0, peer_burst: 2.0, agency_burst: 1.0, ..Limits::default() };
+        let l = Limiter::new(limits.clone(), true);
+        l.admit_peer("tx.example/ledger").unwrap();
+        l.admit_peer("tx.example/ledger").unwrap();
+        let p = l.admit_peer("tx.example/ledger").unwrap_err();
+        assert_eq!((p.status.as_u16(), &p.extra["retry_after"]), (429, &serde_json::json!(1)));
+        assert!(p.detail.contains("tx.example/ledger"), "{}", p.detail);
+        // Another peer, and the agencies, are not charged by it.
+        l.admit_peer("co.example/ledger").unwrap();
+        l.admit("t1", "tx.example/ledger").unwrap();
+        // After half a second at 2 a second, one more envelope.
+        std::thread::sleep(std::time::Duration::from_millis(550));
+        l.admit_peer("tx.example/ledger").unwrap();
+        assert!(l.admit_peer("tx.example/ledger").is_err());
+        let off = Limiter::new(limits, false);
+        for _ in 0..100 {
+            off.admit_peer("tx.example/ledger").unwrap();
+        }
     }
 }

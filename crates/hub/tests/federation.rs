@@ -357,3 +357,77 @@ fn a_federation_of_three_hubs() {
         "{metrics}"
     );
 }
+
+/// A peer over its envelope rate (`[limits] peer_per_second`, `peer_burst`) gets a 429 with
+/// `Retry-After` before its envelope is checked, and the refusal costs the receiving ledger no
+/// entry; the sending hub's user gets a 503 naming the peer, with nothing released and the failed
+/// forward logged there. Local users of the receiving hub are not affected.
+#[test]
+fn a_peer_over_its_envelope_rate_is_refused_and_nothing_is_released() {
+    // California takes two envelopes from each peer, then one every 1,000 seconds.
+    let limited = |fed: &Fed, i: usize| {
+        let mut text = config(fed, i);
+        if HUBS[i] == "ca" {
+            text.push_str("\n[limits]\npeer_per_second = 0.001\npeer_burst = 2\n");
+        }
+        text
+    };
+    let fed = Fed::start(&HUBS, Duration::from_millis(100), limited);
+    let user = fed.agent(None);
+    let (ca, co) = (0, 1);
+    let lawful = request(
+        ("denver-pd", "det-2"),
+        &[],
+        "criminal_investigation",
+        "armed robbery investigation, suspect vehicle registration",
+        "judicial_warrant",
+    );
+    let t = fed.token(co, "denver-pd", "det-2", "analyst");
+    let ask = || post(&user, &format!("{}/v1/requests", fed.hubs[co].url), Some(&t), lawful.to_string().as_bytes());
+
+    // The first forwarded request and one envelope by hand take Colorado's two.
+    let (status, body) = ask();
+    assert_eq!((status, &body["decision"]), (200, &json!("permit")), "{body:#}");
+    let as_co = fed.agent(Some(&fed.root.join("co/tls")));
+    let url = format!("{}{REQUESTS_PATH}", fed.hubs[ca].url);
+    let (status, body) = post(&as_co, &url, None, &serde_json::to_vec(&envelope(&fed, &lawful, &[co], now())).unwrap());
+    assert_eq!(status, 200, "{body:#}");
+
+    // The third: 429, Retry-After, whatever the envelope holds (not even checked).
+    for bytes in [serde_json::to_vec(&envelope(&fed, &lawful, &[co], now())).unwrap(), b"{}".to_vec()] {
+        let (status, body) = post(&as_co, &url, None, &bytes);
+        assert_eq!(status, 429, "{body:#}");
+        assert!(body["retry_after"].as_u64().is_some_and(|s| s >= 1), "{body:#}");
+        assert!(body["detail"].as_str().unwrap().contains(&origin("co")), "{body:#}");
+    }
+
+    // Through Colorado: a 503 naming California, no data, the failed forward logged in Colorado.
+    let (status, body) = ask();
+    assert_eq!(status, 503, "{body:#}");
+    assert_eq!(body["peer"], "ca", "{body:#}");
+    assert!(body.get("data").is_none(), "{body:#}");
+    assert!(body["detail"].as_str().unwrap().contains("429"), "{body:#}");
+    fed.entries_until(co, "the refused forward", |e| {
+        e.iter().any(|e| matches!(e, Entry::ForwardFailed(f) if f.why == "refused" && f.peer == origin("ca")))
+    });
+
+    // California's own users are served; its ledger holds no entry for the refused envelopes.
+    let lapd = fed.token(ca, "lapd", "det-9", "analyst");
+    let local = request(
+        ("lapd", "det-9"),
+        &[],
+        "criminal_investigation",
+        "armed robbery investigation, suspect vehicle registration",
+        "judicial_warrant",
+    );
+    let (status, body) =
+        post(&user, &format!("{}/v1/requests", fed.hubs[ca].url), Some(&lapd), local.to_string().as_bytes());
+    assert_eq!((status, &body["decision"]), (200, &json!("permit")), "{body:#}");
+    let entries = fed.entries_until(ca, "the local decision", |e| e.iter().any(|e| matches!(e, Entry::Decision(_))));
+    assert!(!entries.iter().any(|e| matches!(e, Entry::PeerRefused(_))), "{entries:?}");
+    assert_eq!(entries.iter().filter(|e| matches!(e, Entry::Inbound(_))).count(), 2);
+
+    // /metrics counts the three refusals (two by hand, one forwarded) as refused from Colorado.
+    let metrics = agent_text(&user, &format!("{}/metrics", fed.hubs[ca].url));
+    assert!(metrics.contains("fusionguard_federation_received_total{peer=\"co\",outcome=\"refused\"} 3"), "{metrics}");
+}

@@ -252,6 +252,11 @@ pub struct Limits {
     pub agency_per_second: f64,
     /// Requests one agency may send at once above its rate (default 1000).
     pub agency_burst: f64,
+    /// Sustained envelopes per second from one peer hub, all its members' requests together
+    /// (default 400).
+    pub peer_per_second: f64,
+    /// Envelopes one peer hub may send at once above its rate (default 2000).
+    pub peer_burst: f64,
     /// Held reviews (pending a supervisor) one token may have outstanding (default 50).
     pub token_held_reviews: u32,
     /// Held reviews one agency may have outstanding (default 500).
@@ -268,6 +273,8 @@ impl Default for Limits {
             token_burst: 100.0,
             agency_per_second: 200.0,
             agency_burst: 1000.0,
+            peer_per_second: 400.0,
+            peer_burst: 2000.0,
             token_held_reviews: 50,
             agency_held_reviews: 500,
             approval_hours: 72.0,
@@ -283,6 +290,8 @@ impl Limits {
             ("token_burst", self.token_burst),
             ("agency_per_second", self.agency_per_second),
             ("agency_burst", self.agency_burst),
+            ("peer_per_second", self.peer_per_second),
+            ("peer_burst", self.peer_burst),
             ("approval_hours", self.approval_hours),
         ];
         for (name, v) in rates {
