@@ -236,9 +236,14 @@ fn a_taken_port_or_a_missing_folder_is_refused_by_name() {
     let _ports = PORTS.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
-    let port = three_free_ports();
-    // The second hub's port is taken: exit 2, naming that address; nothing is made.
-    let _taken = std::net::TcpListener::bind(("127.0.0.1", port + 1)).unwrap();
+    // The second hub's port is taken: exit 2, naming that address; nothing is made. (Taken as
+    // soon as it is found free: another test's or process's ephemeral port may land on it.)
+    let (port, _taken) = (0..100)
+        .find_map(|_| {
+            let p = three_free_ports();
+            std::net::TcpListener::bind(("127.0.0.1", p + 1)).ok().map(|l| (p, l))
+        })
+        .expect("three consecutive free ports");
     let out = Command::new(bin())
         .current_dir(repo())
         .args(["demo", "--federation", "--listen", &format!("127.0.0.1:{port}"), "--data"])

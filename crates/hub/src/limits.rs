@@ -1,5 +1,6 @@
 //! What one caller can make the hub do: caps on every free-text field of a request, request
-//! rates per token and per agency (token buckets), and quotas of held reviews outstanding.
+//! rates per token and per agency (token buckets), envelope rates per peer hub (federation), and
+//! quotas of held reviews outstanding.
 //!
 //! The rates and quotas come from the deployment's `[limits]` table ([`model::Limits`]); over
 //! one, the answer is `429 Too Many Requests`, a problem detail with `Retry-After`, and nothing
