@@ -61,6 +61,17 @@ fn request(requester: (&str, &str), chain: &[(&str, &str)], purpose: &str, justi
     on_source("ca-dmv-records", ("name", "Jordan Doe"), requester, chain, purpose, justification, basis)
 }
 
+/// A lawful request for a California DMV record: a robbery investigation under a judicial warrant.
+fn robbery(requester: (&str, &str)) -> Value {
+    request(
+        requester,
+        &[],
+        "criminal_investigation",
+        "armed robbery investigation, suspect vehicle registration",
+        "judicial_warrant",
+    )
+}
+
 fn on_source(
     source: &str,
     subject: (&str, &str),
@@ -166,13 +177,7 @@ fn a_federation_of_three_hubs() {
 
     // A lawful Colorado request for a California record passes, with receipts that verify.
     let t = fed.token(co, "denver-pd", "det-2", "analyst");
-    let lawful = request(
-        ("denver-pd", "det-2"),
-        &[],
-        "criminal_investigation",
-        "armed robbery investigation, suspect vehicle registration",
-        "judicial_warrant",
-    );
+    let lawful = robbery(("denver-pd", "det-2"));
     let (status, body) =
         post(&user, &format!("{}/v1/requests", fed.hubs[co].url), Some(&t), lawful.to_string().as_bytes());
     assert_eq!(status, 200, "{body:#}");
@@ -375,13 +380,7 @@ fn a_peer_over_its_envelope_rate_is_refused_and_nothing_is_released() {
     let fed = Fed::start(&HUBS, Duration::from_millis(100), limited);
     let user = fed.agent(None);
     let (ca, co) = (0, 1);
-    let lawful = request(
-        ("denver-pd", "det-2"),
-        &[],
-        "criminal_investigation",
-        "armed robbery investigation, suspect vehicle registration",
-        "judicial_warrant",
-    );
+    let lawful = robbery(("denver-pd", "det-2"));
     let t = fed.token(co, "denver-pd", "det-2", "analyst");
     let ask = || post(&user, &format!("{}/v1/requests", fed.hubs[co].url), Some(&t), lawful.to_string().as_bytes());
 
@@ -413,13 +412,7 @@ fn a_peer_over_its_envelope_rate_is_refused_and_nothing_is_released() {
 
     // California's own users are served; its ledger holds no entry for the refused envelopes.
     let lapd = fed.token(ca, "lapd", "det-9", "analyst");
-    let local = request(
-        ("lapd", "det-9"),
-        &[],
-        "criminal_investigation",
-        "armed robbery investigation, suspect vehicle registration",
-        "judicial_warrant",
-    );
+    let local = robbery(("lapd", "det-9"));
     let (status, body) =
         post(&user, &format!("{}/v1/requests", fed.hubs[ca].url), Some(&lapd), local.to_string().as_bytes());
     assert_eq!((status, &body["decision"]), (200, &json!("permit")), "{body:#}");
