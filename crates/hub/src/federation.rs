@@ -646,14 +646,14 @@ impl AppState {
         let bytes = entry.to_json_vec();
         let appending = self.ledger.submit(bytes.clone()).map_err(crate::api::append_problem)?;
         let index = appending.written().await.map_err(crate::api::append_problem)?;
-        let receipt = self.receipt_for(index, bytes)?;
+        let leaf = hex::encode(ledger::merkle::leaf_hash(&bytes));
+        let receipt = self.receipt_for(index, leaf, bytes)?;
         appending.durable().await.map_err(crate::api::append_problem)?;
         Ok((index, receipt))
     }
 
-    /// The signed receipt for the entry `bytes` at `index`.
-    fn receipt_for(&self, index: u64, bytes: Vec<u8>) -> Result<Receipt, Problem> {
-        let leaf = hex::encode(ledger::merkle::leaf_hash(&bytes));
+    /// The signed receipt for the entry `bytes`, whose leaf hash (hex) is `leaf`, at `index`.
+    fn receipt_for(&self, index: u64, leaf: String, bytes: Vec<u8>) -> Result<Receipt, Problem> {
         let note = self
             .ledger
             .get()
@@ -713,7 +713,7 @@ impl AppState {
             prev: envelope.hops.last().map_or_else(|| "-".to_string(), link_of),
             decision_id: decision.decision_id.clone(),
             index,
-            leaf,
+            leaf: leaf.clone(),
             decision: decision.decision,
             signature: String::new(),
         };
@@ -727,7 +727,7 @@ impl AppState {
         // first (it waits on this worker otherwise, behind the signing).
         let (durable, sent, outbound) = tokio::join!(appending.durable(), fed.send(peer, &envelope), async {
             tokio::task::yield_now().await;
-            self.receipt_for(index, bytes)
+            self.receipt_for(index, leaf, bytes)
         });
         // Not durable: whatever the peer answered stays here (the peer's inbound entry names an
         // index this hub could not keep; the cross-ledger audit reports it).
@@ -912,14 +912,14 @@ pub(crate) async fn receive(
     let Some(fed) = st.federation.as_ref() else {
         return not_federated().into_response();
     };
-    let envelope_hash = hex::encode(Sha256::digest(&body));
     let refused = |peer: String, why: &'static str| {
         Entry::PeerRefused(PeerRefusedEntry {
             v: ENTRY_VERSION,
             time: now(),
             peer,
             why: why.to_string(),
-            envelope: envelope_hash.clone(),
+            // Hashed only for a refusal that is logged.
+            envelope: hex::encode(Sha256::digest(&body)),
         })
     };
     let sender = match fed.sender_of(cert.as_ref().map(|axum::Extension(c)| c)) {
