@@ -18,7 +18,10 @@
 //! | other | `License Plate`, `Filters`, `Offense Type`, `Text Prompt`, `Search_Type`, `Moderation` |
 //!
 //! Every data row is counted: kept, or rejected with its line, column and reason (wrong number of
-//! fields, empty id, unparseable time, non-numeric count, invalid UTF-8). Nothing is dropped silently.
+//! fields, empty id, unparseable time, non-numeric count, invalid UTF-8 in a recognised column
+//! other than the time frame). Nothing is dropped silently. The time frame is read into
+//! [`Search::frame`] where it parses; no detector reads it, so a frame that does not parse leaves
+//! it unset and does not reject its row.
 
 use std::io::Read;
 use std::path::Path;
@@ -116,7 +119,8 @@ pub struct Search {
     pub devices: Option<u64>,
     /// Networks searched.
     pub networks: Option<u64>,
-    /// The searched time window.
+    /// The searched time window; `None` where the export has none or it does not parse (no
+    /// detector reads it, so a row is not rejected for it).
     pub frame: Option<(Timestamp, Timestamp)>,
     /// Case number, if a column gives one (empty cells are `None`).
     pub case_number: Option<String>,
@@ -147,7 +151,6 @@ impl Search {
             org_federal: self.org_federal,
             devices: self.devices,
             networks: self.networks,
-            frame: self.frame,
             case_number: self.case_number.as_deref(),
             plate: self.plate.as_deref(),
             offense_type: self.offense_type.as_deref(),
@@ -174,7 +177,6 @@ impl Search {
         self.org_federal = s.org_federal;
         self.devices = s.devices;
         self.networks = s.networks;
-        self.frame = s.frame;
         set_opt(&mut self.case_number, s.case_number);
         set_opt(&mut self.plate, s.plate);
         set_opt(&mut self.offense_type, s.offense_type);
@@ -186,7 +188,7 @@ impl Search {
 }
 
 /// A [`Search`] whose text is borrowed from the record it was read from (no copy per cell): what
-/// the detectors read.
+/// the detectors read. It has no time frame: no detector reads one, so it is not parsed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SearchRef<'a> {
     /// The 1-based line where the row starts.
@@ -207,8 +209,6 @@ pub struct SearchRef<'a> {
     pub devices: Option<u64>,
     /// Networks searched.
     pub networks: Option<u64>,
-    /// The searched time window.
-    pub frame: Option<(Timestamp, Timestamp)>,
     /// Case number, if a column gives one (empty cells are `None`).
     pub case_number: Option<&'a str>,
     /// Plate searched.
@@ -437,7 +437,23 @@ impl Layout {
     /// memory); `Err((column, reason))` when the row is rejected.
     pub(crate) fn fill(&self, record: &impl Fields, line: u64, out: &mut Search) -> std::result::Result<(), Rejected> {
         out.set_from(&self.read(record, line)?);
+        out.frame = self.frame(record);
         Ok(())
+    }
+
+    /// The time frame of `record`, if its cells give one that parses.
+    fn frame(&self, record: &impl Fields) -> Option<(Timestamp, Timestamp)> {
+        let row = record.text();
+        let cell = |f: Field| self.cell(record, row, f).ok().flatten().filter(|t| !t.is_empty());
+        let ts = |f: Field| cell(f).and_then(|t| time::parse(t).ok());
+        if let (Some(a), Some(b)) = (ts(Field::FrameStart), ts(Field::FrameEnd)) {
+            return Some((a, b));
+        }
+        let mut parts = cell(Field::Frame)?.lines().map(str::trim).filter(|l| !l.is_empty());
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(a), Some(b), None) => Some((time::parse(a).ok()?, time::parse(b).ok()?)),
+            _ => None,
+        }
     }
 
     /// The search of `record`, which starts at `line`, borrowed from it; `Err((column, reason))`
@@ -494,30 +510,6 @@ impl Layout {
         };
         let devices = count(Field::Devices)?;
         let networks = count(Field::Networks)?;
-        let ts = |f: Field| -> std::result::Result<Option<Timestamp>, Rejected> {
-            match cell(f)? {
-                None | Some("") => Ok(None),
-                Some(t) => time::parse(t).map(Some).map_err(|e| (self.header(f), e)),
-            }
-        };
-        let frame = match (ts(Field::FrameStart)?, ts(Field::FrameEnd)?) {
-            (Some(a), Some(b)) => Some((a, b)),
-            _ => match cell(Field::Frame)? {
-                None | Some("") => None,
-                Some(t) => {
-                    let parts: Vec<&str> = t.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-                    if parts.len() != 2 {
-                        return Err((
-                            self.header(Field::Frame),
-                            format!("time frame is not start and end on two lines: {t:?}"),
-                        ));
-                    }
-                    let a = time::parse(parts[0]).map_err(|e| (self.header(Field::Frame), e))?;
-                    let b = time::parse(parts[1]).map_err(|e| (self.header(Field::Frame), e))?;
-                    Some((a, b))
-                }
-            },
-        };
         let org = opt(Field::Org)?;
         Ok(SearchRef {
             line,
@@ -529,7 +521,6 @@ impl Layout {
             org,
             devices,
             networks,
-            frame,
             case_number: opt(Field::CaseNumber)?,
             plate: opt(Field::Plate)?,
             offense_type: opt(Field::OffenseType)?,

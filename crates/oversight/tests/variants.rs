@@ -113,3 +113,29 @@ fn protected_activity_bursts_and_off_hours() {
         .collect();
     assert_eq!(off, vec!["n1"]);
 }
+
+/// No detector reads the time frame: a frame that does not parse leaves `Search::frame` unset and
+/// the row is kept and audited (read in order or in chunks alike); one that parses is read.
+#[test]
+fn a_time_frame_that_does_not_parse_does_not_reject_its_row() {
+    let csv = "ID,Org_Name,Time_Frame_Start,Time_Frame_End,Reason,Search_Time\n\
+        s1,Example PD,\"11/13/2025, 10:00:17 PM UTC\",\"11/14/2025, 10:00:17 AM UTC\",ICE hold,\"11/14/2025, 09:53:36 AM UTC\"\n\
+        s2,Example PD,last week,\"11/14/2025, 10:00:17 AM UTC\",ICE hold,\"11/14/2025, 09:54:36 AM UTC\"\n\
+        s3,Example PD,\"11/31/2025, 10:00:17 PM UTC\",,ICE hold,\"11/14/2025, 09:55:36 AM UTC\"\n";
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(csv.as_bytes()).unwrap();
+    let mut reader = oversight::searches::open(f.path()).unwrap();
+    let mut frames = Vec::new();
+    while let Some(s) = reader.next_search().unwrap() {
+        frames.push((s.id, s.frame.map(|(a, b)| (a.to_string(), b.to_string()))));
+    }
+    let parsed = Some(("2025-11-13T22:00:17Z".to_owned(), "2025-11-14T10:00:17Z".to_owned()));
+    assert_eq!(frames, vec![("s1".into(), parsed), ("s2".into(), None), ("s3".into(), None)]);
+    assert_eq!((reader.stats.read, reader.stats.kept), (3, 3));
+
+    let (stats, findings) = run(csv);
+    assert_eq!((stats.read, stats.kept, stats.rejected.len()), (3, 3, 0));
+    let immigration: Vec<u64> =
+        findings.iter().filter(|f| f.kind == Kind::ImmigrationPurpose).map(|f| f.line).collect();
+    assert_eq!(immigration, vec![2, 3, 4]);
+}
