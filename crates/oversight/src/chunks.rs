@@ -223,32 +223,6 @@ pub enum Step {
     Past(usize, u64),
 }
 
-/// The first byte of `b` from `i` on that is one of `set`, or `b.len()`; 8 bytes at a time.
-#[inline]
-fn find_any<const N: usize>(b: &[u8], mut i: usize, set: [u8; N]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(word) = b.get(i..i + 8) {
-        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        // A byte's high bit is set where it equals a byte of `set`; bytes above the first such
-        // byte may be marked too (a borrow), never bytes below it.
-        let mut marks = 0;
-        for c in set {
-            let v = x ^ (ONES * u64::from(c));
-            marks |= v.wrapping_sub(ONES) & !v;
-        }
-        marks &= HIGH;
-        if marks != 0 {
-            return i + (marks.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    while i < b.len() && !set.contains(&b[i]) {
-        i += 1;
-    }
-    i
-}
-
 /// Parses one chunk's records (see the module documentation). Reused from chunk to chunk.
 pub struct RecordParser {
     /// The record last read.
@@ -379,7 +353,7 @@ impl RecordParser {
                 let mut from = p;
                 loop {
                     loop {
-                        p = find_any(data, p, [b'"', b'\n']);
+                        p = crate::scan::find_any(data, p, [b'"', b'\n']);
                         if data.get(p) != Some(&b'\n') {
                             break;
                         }
@@ -407,7 +381,7 @@ impl RecordParser {
                 r.bounds.push((field_start + usize::from(!copy), field_end));
             } else {
                 let from = p;
-                p = find_any(data, p, [b',', b'\n', b'\r', b'"']);
+                p = crate::scan::find_any(data, p, [b',', b'\n', b'\r', b'"']);
                 if copy {
                     r.data.extend_from_slice(&data[from..p]);
                     r.bounds.push((field_start, r.data.len()));

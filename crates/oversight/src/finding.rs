@@ -373,76 +373,88 @@ impl FindingRef<'_> {
 
     /// [`Finding::write_json_line`] of the owned finding.
     pub fn write_json_line(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
-        w.write_all(b"{\"kind\":\"")?;
-        w.write_all(self.kind.as_str().as_bytes())?;
-        w.write_all(b"\",\"severity\":\"")?;
-        w.write_all(self.severity.as_str().as_bytes())?;
-        w.write_all(b"\",")?;
+        thread_local! {
+            static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        LINE.with_borrow_mut(|line| {
+            line.clear();
+            self.push_json_line(line);
+            w.write_all(line)
+        })
+    }
+
+    /// Appends what [`FindingRef::write_json_line`] writes to `out` (where a large audit's JSON
+    /// lines are gathered, a chunk's at a time).
+    pub fn push_json_line(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"kind\":\"");
+        out.extend_from_slice(self.kind.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"severity\":\"");
+        out.extend_from_slice(self.severity.as_str().as_bytes());
         match self.subject {
             Subject::Search { record } | Subject::Record { record } => {
-                w.write_all(b"\"record\":")?;
-                json_str(w, record)?;
+                out.extend_from_slice(b"\",\"record\":");
+                json_str(out, record);
             }
             Subject::Email { message_id } => {
-                w.write_all(b"\"message_id\":")?;
-                json_str(w, message_id)?;
+                out.extend_from_slice(b"\",\"message_id\":");
+                json_str(out, message_id);
             }
             Subject::LedgerEntry { entry, decision_id } => {
-                w.write_all(b"\"entry\":")?;
-                json_u64(w, *entry)?;
-                w.write_all(b",\"decision_id\":")?;
-                json_str(w, decision_id)?;
+                out.extend_from_slice(b"\",\"entry\":");
+                json_u64(out, *entry);
+                out.extend_from_slice(b",\"decision_id\":");
+                json_str(out, decision_id);
             }
             Subject::Sharing { agency, counterparty } => {
-                w.write_all(b"\"agency\":")?;
-                json_str(w, agency)?;
-                w.write_all(b",\"counterparty\":")?;
-                json_str(w, counterparty)?;
+                out.extend_from_slice(b"\",\"agency\":");
+                json_str(out, agency);
+                out.extend_from_slice(b",\"counterparty\":");
+                json_str(out, counterparty);
             }
         }
-        w.write_all(b",\"line\":")?;
-        json_u64(w, self.line)?;
-        w.write_all(b",\"evidence\":")?;
-        json_str(w, self.evidence)?;
-        w.write_all(b",\"rule\":")?;
-        json_str(w, self.rule)?;
+        out.extend_from_slice(b",\"line\":");
+        json_u64(out, self.line);
+        out.extend_from_slice(b",\"evidence\":");
+        json_str(out, self.evidence);
+        out.extend_from_slice(b",\"rule\":");
+        json_str(out, self.rule);
         if !self.citation.is_empty() {
-            w.write_all(b",\"citation\":")?;
-            json_str(w, self.citation)?;
+            out.extend_from_slice(b",\"citation\":");
+            json_str(out, self.citation);
         }
         if let Some(v) = self.agency {
-            w.write_all(b",\"agency\":")?;
-            json_str(w, v)?;
+            out.extend_from_slice(b",\"agency\":");
+            json_str(out, v);
         }
         if let Some(v) = self.user {
-            w.write_all(b",\"user\":")?;
-            json_str(w, v)?;
+            out.extend_from_slice(b",\"user\":");
+            json_str(out, v);
         }
         if let Some(t) = self.time {
-            json_time(w, t)?;
+            json_time(out, t);
         }
         if let Some(file) = self.file {
-            w.write_all(b",\"file\":")?;
-            json_str(w, file)?;
+            out.extend_from_slice(b",\"file\":");
+            json_str(out, file);
         }
         if !self.also_in.is_empty() {
-            w.write_all(b",\"also_in\":[")?;
+            out.extend_from_slice(b",\"also_in\":[");
             for (i, l) in self.also_in.iter().enumerate() {
-                w.write_all(if i == 0 { b"{\"file\":" } else { b",{\"file\":" })?;
-                json_str(w, &l.file)?;
-                w.write_all(b",\"line\":")?;
-                json_u64(w, l.line)?;
-                w.write_all(b"}")?;
+                out.extend_from_slice(if i == 0 { b"{\"file\":" } else { b",{\"file\":" });
+                json_str(out, &l.file);
+                out.extend_from_slice(b",\"line\":");
+                json_u64(out, l.line);
+                out.push(b'}');
             }
-            w.write_all(b"]")?;
+            out.push(b']');
         }
-        w.write_all(b"}\n")
+        out.extend_from_slice(b"}\n");
     }
 }
 
 /// `,"time":"…"` as [`crate::time::Timestamp`]'s `Display` writes it, without the formatting
 /// machinery for the years 0-9999 (a large audit writes one per finding).
-fn json_time(w: &mut impl std::io::Write, t: crate::time::Timestamp) -> std::io::Result<()> {
+fn json_time(out: &mut Vec<u8>, t: crate::time::Timestamp) {
     // Findings come in runs of one day: its date is kept.
     thread_local! {
         static LAST: std::cell::Cell<(i64, (i64, u32, u32))> = const { std::cell::Cell::new((0, (1970, 1, 1))) };
@@ -456,57 +468,74 @@ fn json_time(w: &mut impl std::io::Write, t: crate::time::Timestamp) -> std::io:
             date
         }
     });
-    let Ok(year) = u32::try_from(y) else { return write!(w, ",\"time\":\"{t}\"") };
-    if year > 9999 {
-        return write!(w, ",\"time\":\"{t}\"");
-    }
-    let s = t.seconds().rem_euclid(86_400) as u32;
-    let mut b = *b",\"time\":\"0000-00-00T00:00:00Z\"";
-    let mut put = |at: usize, n: u32, digits: usize| {
-        for i in 0..digits {
-            b[at + digits - 1 - i] = b'0' + (n / 10u32.pow(i as u32) % 10) as u8;
+    let year = match u32::try_from(y) {
+        Ok(year) if year <= 9999 => year,
+        _ => {
+            use std::io::Write as _;
+            // Writing to a Vec does not fail.
+            let _ = write!(out, ",\"time\":\"{t}\"");
+            return;
         }
     };
-    put(9, year, 4);
-    put(14, mo, 2);
-    put(17, d, 2);
-    put(20, s / 3600, 2);
-    put(23, s / 60 % 60, 2);
-    put(26, s % 60, 2);
+    let s = t.seconds().rem_euclid(86_400) as u32;
+    let mut b = *b",\"time\":\"0000-00-00T00:00:00Z\"";
+    let mut put = |at: usize, n: u32| b[at..at + 2].copy_from_slice(pair(n));
+    put(9, year / 100);
+    put(11, year % 100);
+    put(14, mo);
+    put(17, d);
+    put(20, s / 3600);
+    put(23, s / 60 % 60);
+    put(26, s % 60);
     if t.zone_known {
-        w.write_all(&b)
+        out.extend_from_slice(&b);
     } else {
-        w.write_all(&b[..28])?;
-        w.write_all(b"\"")
+        out.extend_from_slice(&b[..28]);
+        out.push(b'"');
     }
 }
 
-fn json_u64(w: &mut impl std::io::Write, n: u64) -> std::io::Result<()> {
-    w.write_all(decimal(n, &mut [0u8; 20]))
+fn json_u64(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(decimal(n, &mut [0u8; 20]));
 }
 
-/// `n` in decimal (ASCII digits), written into `digits` without the formatting machinery.
+/// The two decimal digits of `n` (below 100).
+fn pair(n: u32) -> &'static [u8] {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let n = (n % 100) as usize;
+    &PAIRS[2 * n..2 * n + 2]
+}
+
+/// `n` in decimal (ASCII digits), written into `digits` two at a time, without the formatting
+/// machinery.
 pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut i = digits.len();
-    loop {
+    while n >= 100 {
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(pair((n % 100) as u32));
+        n /= 100;
+    }
+    if n >= 10 {
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(pair(n as u32));
+    } else {
         i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        digits[i] = b'0' + n as u8;
     }
     &digits[i..]
 }
 
 /// A JSON string as serde_json writes it: `"` and `\` escaped, control characters as `\n`, `\t`,
 /// ... or `\u00XX`, everything else (all of Unicode) as is.
-fn json_str(w: &mut impl std::io::Write, s: &str) -> std::io::Result<()> {
+fn json_str(out: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
-    w.write_all(b"\"")?;
+    out.push(b'"');
     let mut start = 0;
-    while let Some(i) = next_to_escape(b, start) {
-        w.write_all(&b[start..i])?;
+    while let Some(i) = crate::scan::copy_to_escape(out, b, start) {
         let c = b[i];
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let unicode = [b'\\', b'u', b'0', b'0', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]];
@@ -520,33 +549,10 @@ fn json_str(w: &mut impl std::io::Write, s: &str) -> std::io::Result<()> {
             0x0c => b"\\f",
             _ => &unicode,
         };
-        w.write_all(esc)?;
+        out.extend_from_slice(esc);
         start = i + 1;
     }
-    w.write_all(&b[start..])?;
-    w.write_all(b"\"")
-}
-
-/// The first byte of `b` from `i` on that a JSON string escapes (`"`, `\`, below 0x20), found 8
-/// bytes at a time.
-fn next_to_escape(b: &[u8], mut i: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(word) = b.get(i..i + 8) {
-        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        let (quote, backslash) = (x ^ (ONES * u64::from(b'"')), x ^ (ONES * u64::from(b'\\')));
-        // A byte's high bit is set where it is zero (after the xor) or below 0x20; bytes above
-        // the first such byte may be marked too, never bytes below it.
-        let marks = ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (x.wrapping_sub(ONES * 0x20) & !x))
-            & HIGH;
-        if marks != 0 {
-            return Some(i + (marks.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    b[i..].iter().position(|&c| c < 0x20 || c == b'"' || c == b'\\').map(|p| i + p)
+    out.push(b'"');
 }
 
 #[cfg(test)]
@@ -588,6 +594,36 @@ mod tests {
             let mut theirs = serde_json::to_vec(&f).unwrap();
             theirs.push(b'\n');
             assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
+        }
+    }
+
+    #[test]
+    fn decimal_writes_what_to_string_writes() {
+        for n in (0..100_000).chain([u64::MAX, u64::MAX / 10, 1 << 40, 10_u64.pow(19), 10_u64.pow(19) - 1]) {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string().as_bytes());
+        }
+    }
+
+    /// Strings of every length up to 40, with an escaped byte (or none) at every position and
+    /// after a first one, are written as serde_json writes them.
+    #[test]
+    fn strings_of_every_length_are_escaped_as_serde_json_does() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for c in ['"', '\\', '\n', '\u{1}', '\u{1f}', ' ', '\u{7f}', 'é'] {
+                    let mut text: Vec<char> = "abcdefghijklmnopqrstuvwxyz0123456789ABCD".chars().take(len).collect();
+                    if at < len {
+                        text[at] = c;
+                        if at + 3 < len {
+                            text[at + 3] = '"';
+                        }
+                    }
+                    let text: String = text.into_iter().collect();
+                    let mut ours = Vec::new();
+                    json_str(&mut ours, &text);
+                    assert_eq!(String::from_utf8(ours).unwrap(), serde_json::to_string(&text).unwrap(), "{text:?}");
+                }
+            }
         }
     }
 }

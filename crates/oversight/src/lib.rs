@@ -56,6 +56,7 @@ pub mod pdf;
 pub mod policy_practice;
 pub mod printed;
 pub mod report;
+mod scan;
 pub mod search_audit;
 pub mod searches;
 pub mod sharing;

@@ -159,32 +159,34 @@ impl serde::Serialize for Tally {
 }
 
 /// Counts per calendar month (`YYYY-MM`), cheap for rows in time order: the month of the last day
-/// seen is remembered.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(transparent)]
+/// seen is remembered. Serialized as a map from `YYYY-MM` to the count, in calendar order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Months {
-    counts: BTreeMap<String, u64>,
-    #[serde(skip)]
-    last: Option<(i64, String)>,
+    /// Counts by (year, month).
+    counts: BTreeMap<(i64, u32), u64>,
+    /// The last day counted (days since 1970-01-01) and its month.
+    last: Option<(i64, (i64, u32))>,
+}
+
+impl serde::Serialize for Months {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.rows())
+    }
 }
 
 impl Months {
     /// Counts the month of `t`.
     pub fn add(&mut self, t: crate::time::Timestamp) {
         let day = t.seconds().div_euclid(86_400);
-        let key = match &self.last {
-            Some((d, key)) if *d == day => key,
+        let month = match self.last {
+            Some((d, month)) if d == day => month,
             _ => {
                 let (y, m, _) = t.date();
-                &self.last.insert((day, format!("{y:04}-{m:02}"))).1
+                self.last = Some((day, (y, m)));
+                (y, m)
             }
         };
-        match self.counts.get_mut(key) {
-            Some(n) => *n += 1,
-            None => {
-                self.counts.insert(key.clone(), 1);
-            }
-        }
+        *self.counts.entry(month).or_default() += 1;
     }
 
     /// Adds the counts of `other`.
@@ -194,9 +196,9 @@ impl Months {
         }
     }
 
-    /// The months in calendar order with their counts.
+    /// The months (`YYYY-MM`) in calendar order with their counts.
     pub fn rows(&self) -> Vec<(String, u64)> {
-        self.counts.iter().map(|(m, n)| (m.clone(), *n)).collect()
+        self.counts.iter().map(|((y, m), n)| (format!("{y:04}-{m:02}"), *n)).collect()
     }
 
     /// The total counted.

@@ -721,8 +721,7 @@ impl Found {
 
     fn push(&mut self, f: &FindingRef) {
         match self {
-            // Writing to a Vec does not fail.
-            Found::Json(bytes) => f.write_json_line(bytes).unwrap_or_default(),
+            Found::Json(bytes) => f.push_json_line(bytes),
             Found::Each(findings) => findings.push(f.to_finding()),
         }
     }

@@ -256,6 +256,9 @@ pub struct SearchReader<R: Read> {
 #[derive(Clone, Debug)]
 pub(crate) struct Layout {
     columns: [Option<usize>; FIELDS],
+    /// The fields the detectors read that the export has (all but the time frame), with their
+    /// columns: what [`Layout::read`] slices.
+    read: Vec<(usize, usize)>,
     headers: Vec<String>,
 }
 
@@ -334,7 +337,7 @@ impl<R: Read> SearchReader<R> {
         Ok(Self {
             path: path.to_owned(),
             reader,
-            layout: Layout { columns, headers },
+            layout: Layout::new(columns, headers),
             record: csv::ByteRecord::new(),
             stats,
         })
@@ -411,6 +414,12 @@ impl<R: Read> SearchReader<R> {
 }
 
 impl Layout {
+    fn new(columns: [Option<usize>; FIELDS], headers: Vec<String>) -> Self {
+        let frame = [Field::FrameStart, Field::FrameEnd, Field::Frame].map(slot);
+        let read = (0..FIELDS).filter(|f| !frame.contains(f)).filter_map(|f| columns[f].map(|c| (f, c))).collect();
+        Layout { columns, read, headers }
+    }
+
     /// A cell, trimmed. `row` is the whole record as text when it is valid UTF-8 (checked once per
     /// row): a cell is then a slice of it; otherwise each cell is checked on its own.
     fn cell<'a>(
@@ -471,10 +480,11 @@ impl Layout {
             // A row of valid UTF-8 (nearly all): every cell at once, none can fail.
             let mut cells = [None; FIELDS];
             let mut whole = true;
-            for (cell, column) in cells.iter_mut().zip(&self.columns) {
-                if let Some(range) = column.and_then(|i| record.range(i)) {
-                    *cell = text.get(range).map(trim);
+            for &(field, column) in &self.read {
+                if let Some(range) = record.range(column) {
+                    let cell = text.get(range).map(trim);
                     whole &= cell.is_some();
+                    cells[field] = cell;
                 }
             }
             if whole {
@@ -558,7 +568,7 @@ fn set_opt(dst: &mut Option<String>, v: Option<&str>) {
 fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
     let first = needle.as_bytes()[0];
     // Most names hold no `[`: one pass over the bytes says so.
-    if !first.is_ascii_alphabetic() && !hay.as_bytes().contains(&first) {
+    if !first.is_ascii_alphabetic() && crate::scan::find_any(hay.as_bytes(), 0, [first]) == hay.len() {
         return false;
     }
     hay.as_bytes()
