@@ -383,30 +383,34 @@ impl FindingRef<'_> {
         })
     }
 
-    /// Appends what [`FindingRef::write_json_line`] writes to `out` (where a large audit's JSON
-    /// lines are gathered, a chunk's at a time).
+    /// Appends what [`FindingRef::write_json_line`] writes to `out`.
     pub fn push_json_line(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"kind\":\"");
-        out.extend_from_slice(self.kind.as_str().as_bytes());
-        out.extend_from_slice(b"\",\"severity\":\"");
-        out.extend_from_slice(self.severity.as_str().as_bytes());
+        self.push_json_line_with(out, &mut JsonPieces::default());
+    }
+
+    /// [`FindingRef::push_json_line`], taking the pieces that repeat from finding to finding
+    /// (kind, severity, rule and citation; agency; file) from `pieces`, escaped once (where a
+    /// large audit's JSON lines are gathered, a chunk's at a time).
+    pub fn push_json_line_with(&self, out: &mut Vec<u8>, pieces: &mut JsonPieces) {
+        let rule = pieces.rule(self);
+        out.extend_from_slice(&pieces.rules[rule].1);
         match self.subject {
             Subject::Search { record } | Subject::Record { record } => {
-                out.extend_from_slice(b"\",\"record\":");
+                out.extend_from_slice(b"\"record\":");
                 json_str(out, record);
             }
             Subject::Email { message_id } => {
-                out.extend_from_slice(b"\",\"message_id\":");
+                out.extend_from_slice(b"\"message_id\":");
                 json_str(out, message_id);
             }
             Subject::LedgerEntry { entry, decision_id } => {
-                out.extend_from_slice(b"\",\"entry\":");
+                out.extend_from_slice(b"\"entry\":");
                 json_u64(out, *entry);
                 out.extend_from_slice(b",\"decision_id\":");
                 json_str(out, decision_id);
             }
             Subject::Sharing { agency, counterparty } => {
-                out.extend_from_slice(b"\",\"agency\":");
+                out.extend_from_slice(b"\"agency\":");
                 json_str(out, agency);
                 out.extend_from_slice(b",\"counterparty\":");
                 json_str(out, counterparty);
@@ -416,15 +420,9 @@ impl FindingRef<'_> {
         json_u64(out, self.line);
         out.extend_from_slice(b",\"evidence\":");
         json_str(out, self.evidence);
-        out.extend_from_slice(b",\"rule\":");
-        json_str(out, self.rule);
-        if !self.citation.is_empty() {
-            out.extend_from_slice(b",\"citation\":");
-            json_str(out, self.citation);
-        }
+        out.extend_from_slice(&pieces.rules[rule].2);
         if let Some(v) = self.agency {
-            out.extend_from_slice(b",\"agency\":");
-            json_str(out, v);
+            out.extend_from_slice(pieces.agency(v));
         }
         if let Some(v) = self.user {
             out.extend_from_slice(b",\"user\":");
@@ -434,8 +432,7 @@ impl FindingRef<'_> {
             json_time(out, t);
         }
         if let Some(file) = self.file {
-            out.extend_from_slice(b",\"file\":");
-            json_str(out, file);
+            out.extend_from_slice(pieces.file(file));
         }
         if !self.also_in.is_empty() {
             out.extend_from_slice(b",\"also_in\":[");
@@ -449,6 +446,73 @@ impl FindingRef<'_> {
             out.push(b']');
         }
         out.extend_from_slice(b"}\n");
+    }
+}
+
+/// The pieces of JSON lines that repeat from finding to finding, escaped once and kept (see
+/// [`FindingRef::push_json_line_with`]): per kind, severity, rule and citation the line's head
+/// (`{"kind":…,"severity":…,`) and its `,"rule":…,"citation":…`; the last agency's
+/// `,"agency":…`; the last file's `,"file":…`.
+#[derive(Default)]
+pub struct JsonPieces {
+    /// (kind, severity, rule, citation) with the head and the rule part; rules and citations
+    /// are static text, told apart by address and length.
+    rules: Vec<(RuleKey, Vec<u8>, Vec<u8>)>,
+    agency: (String, Vec<u8>),
+    file: Option<(Arc<str>, Vec<u8>)>,
+}
+
+type RuleKey = (Kind, Severity, (usize, usize), (usize, usize));
+
+impl JsonPieces {
+    /// Pieces kept per rule at most; then they are made afresh.
+    const RULES_KEPT: usize = 64;
+
+    /// The index in `rules` of the pieces of `f`'s rule.
+    fn rule(&mut self, f: &FindingRef) -> usize {
+        let text = |s: &'static str| (s.as_ptr() as usize, s.len());
+        let key = (f.kind, f.severity, text(f.rule), text(f.citation));
+        match self.rules.iter().position(|(k, ..)| *k == key) {
+            Some(at) => at,
+            None => {
+                if self.rules.len() >= Self::RULES_KEPT {
+                    self.rules.clear();
+                }
+                let mut head = b"{\"kind\":\"".to_vec();
+                head.extend_from_slice(f.kind.as_str().as_bytes());
+                head.extend_from_slice(b"\",\"severity\":\"");
+                head.extend_from_slice(f.severity.as_str().as_bytes());
+                head.extend_from_slice(b"\",");
+                let mut rule = b",\"rule\":".to_vec();
+                json_str(&mut rule, f.rule);
+                if !f.citation.is_empty() {
+                    rule.extend_from_slice(b",\"citation\":");
+                    json_str(&mut rule, f.citation);
+                }
+                self.rules.push((key, head, rule));
+                self.rules.len() - 1
+            }
+        }
+    }
+
+    fn agency(&mut self, agency: &str) -> &[u8] {
+        if self.agency.1.is_empty() || self.agency.0 != agency {
+            self.agency.0.clear();
+            self.agency.0.push_str(agency);
+            self.agency.1.clear();
+            self.agency.1.extend_from_slice(b",\"agency\":");
+            json_str(&mut self.agency.1, agency);
+        }
+        &self.agency.1
+    }
+
+    fn file(&mut self, file: &Arc<str>) -> &[u8] {
+        if !self.file.as_ref().is_some_and(|(f, _)| Arc::ptr_eq(f, file)) {
+            let mut json = b",\"file\":".to_vec();
+            json_str(&mut json, file);
+            self.file = Some((file.clone(), json));
+        }
+        self.file.as_ref().map_or(&[], |(_, json)| json)
     }
 }
 
@@ -595,6 +659,36 @@ mod tests {
             theirs.push(b'\n');
             assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(theirs).unwrap());
         }
+    }
+
+    /// Findings written one after another with the same [`JsonPieces`] (rules, citations,
+    /// agencies and files that change, repeat and come back) are what serde_json writes.
+    #[test]
+    fn json_lines_with_kept_pieces_are_serde_json_byte_for_byte() {
+        let files: [Arc<str>; 3] = [Arc::from("a.csv"), Arc::from("b \"2\".csv"), Arc::from("a.csv")];
+        let mut pieces = JsonPieces::default();
+        let mut out = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..200 {
+            let f = Finding {
+                kind: [Kind::VagueReason, Kind::WideSearch, Kind::ImmigrationPurpose][i % 3],
+                severity: [Severity::Low, Severity::Medium, Severity::High, Severity::Low][i % 4],
+                subject: Subject::Search { record: format!("s{i}") },
+                line: i as u64 + 2,
+                evidence: format!("reason \"bolo {i}\""),
+                rule: ["search.vague_reason", "search.wide", "search.immigration_purpose", "a\"b"][i % 4],
+                citation: ["", "Cal. Civ. Code § 1798.90.55(b)", "Fla. \"Stat.\""][i % 3],
+                agency: (i % 5 != 0).then(|| ["Okaloosa County FL SO", "Texas DPS \"3\""][i / 7 % 2].to_string()),
+                user: None,
+                time: None,
+                file: (i % 6 != 0).then(|| files[i / 11 % 3].clone()),
+                also_in: Vec::new(),
+            };
+            f.view().push_json_line_with(&mut out, &mut pieces);
+            expected.extend(serde_json::to_vec(&f).unwrap());
+            expected.push(b'\n');
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
     }
 
     #[test]

@@ -25,7 +25,7 @@ use policy::justification::{self, Signal};
 use crate::chunks;
 use crate::directory::Directory;
 use crate::error::Result;
-use crate::finding::{Finding, FindingRef, Kind, Location, Severity, Subject};
+use crate::finding::{Finding, FindingRef, JsonPieces, Kind, Location, Severity, Subject};
 use crate::insider::{self, Insider, InsiderRules, RowFacts, Zone};
 use crate::report::{Months, Tally};
 use crate::searches::{self, Field, Search, SearchRef};
@@ -689,7 +689,7 @@ impl Output<'_> {
     /// Hands over what a chunk found, leaving `found` empty for reuse.
     fn take(&mut self, found: &mut Found) -> std::io::Result<()> {
         match (self, found) {
-            (Output::JsonLines(w), Found::Json(bytes)) => {
+            (Output::JsonLines(w), Found::Json(bytes, _)) => {
                 let r = w.write_all(bytes);
                 bytes.clear();
                 r
@@ -705,7 +705,8 @@ impl Output<'_> {
 
 /// The findings of one chunk, as its [`Output`] takes them.
 enum Found {
-    Json(Vec<u8>),
+    /// JSON lines, and the pieces of them that repeat.
+    Json(Vec<u8>, JsonPieces),
     Each(Vec<Finding>),
 }
 
@@ -713,7 +714,7 @@ impl Found {
     fn new(json: bool) -> Self {
         if json {
             // JSON lines are about 1.5 times as long as the records they come from.
-            Found::Json(Vec::with_capacity(2 * chunks::CHUNK))
+            Found::Json(Vec::with_capacity(2 * chunks::CHUNK), JsonPieces::default())
         } else {
             Found::Each(Vec::new())
         }
@@ -721,7 +722,7 @@ impl Found {
 
     fn push(&mut self, f: &FindingRef) {
         match self {
-            Found::Json(bytes) => f.push_json_line(bytes),
+            Found::Json(bytes, pieces) => f.push_json_line_with(bytes, pieces),
             Found::Each(findings) => findings.push(f.to_finding()),
         }
     }

@@ -511,8 +511,8 @@ impl Layout {
         let count = |f: Field| -> std::result::Result<Option<u64>, Rejected> {
             match cell(f)? {
                 None | Some("") => Ok(None),
-                Some(t) => t
-                    .parse::<u64>()
+                Some(t) => plain_count(t)
+                    .ok_or(())
                     .or_else(|_| t.replace(',', "").parse::<u64>())
                     .map(Some)
                     .map_err(|_| (self.header(f), format!("not a count: {t:?}"))),
@@ -540,6 +540,22 @@ impl Layout {
             moderation: opt(Field::Moderation)?,
         })
     }
+}
+
+/// `t` as a count when it is 1 to 19 ASCII digits (nearly every count cell), without `parse`'s
+/// general handling of signs and overflow.
+fn plain_count(t: &str) -> Option<u64> {
+    let b = t.as_bytes();
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let (mut n, mut ok) = (0u64, true);
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        ok &= d < 10;
+        n = n.wrapping_mul(10).wrapping_add(u64::from(d));
+    }
+    ok.then_some(n)
 }
 
 /// `s.trim()`, without looking at its characters when it begins and ends in printable ASCII.
