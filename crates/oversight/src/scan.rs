@@ -96,22 +96,42 @@ mod sse2 {
         _mm_set_epi64x(hi, lo)
     }
 
+    /// Bit k set where byte k of `block` is one of `set`.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn any_of<const N: usize>(block: &[u8; 16], set: [u8; N]) -> u32 {
+        let v = load(block);
+        let mut hits = _mm_cmpeq_epi8(v, _mm_set1_epi8(set[0] as i8));
+        for &c in &set[1..] {
+            hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8)));
+        }
+        _mm_movemask_epi8(hits) as u32
+    }
+
+    /// 16 bytes at a time, and the last ones as the last 16 bytes again (those before `i` left
+    /// out), or 8 at a time when `b` is shorter than 16.
     #[inline]
     #[target_feature(enable = "sse2")]
     pub(super) fn find_any<const N: usize>(b: &[u8], mut i: usize, set: [u8; N]) -> usize {
         while let Some(block) = b.get(i..i + 16) {
-            let v = load(block.try_into().unwrap_or(&[0; 16]));
-            let mut hits = _mm_cmpeq_epi8(v, _mm_set1_epi8(set[0] as i8));
-            for &c in &set[1..] {
-                hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8)));
-            }
-            let m = _mm_movemask_epi8(hits);
+            let m = any_of(block.try_into().unwrap_or(&[0; 16]), set);
             if m != 0 {
                 return i + m.trailing_zeros() as usize;
             }
             i += 16;
         }
-        super::swar_find_any(b, i, set)
+        match b.len().checked_sub(16) {
+            Some(from) if i < b.len() => {
+                let m = any_of(b[from..].try_into().unwrap_or(&[0; 16]), set) >> (i - from);
+                if m != 0 {
+                    i + m.trailing_zeros() as usize
+                } else {
+                    b.len()
+                }
+            }
+            Some(_) => b.len(),
+            None => super::swar_find_any(b, i, set),
+        }
     }
 
     /// Bit k set where byte k of `block` is escaped in a JSON string.
