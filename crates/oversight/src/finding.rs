@@ -429,7 +429,7 @@ impl FindingRef<'_> {
             json_str(out, v);
         }
         if let Some(t) = self.time {
-            json_time(out, t);
+            json_time(out, t, &mut pieces.day);
         }
         if let Some(file) = self.file {
             out.extend_from_slice(pieces.file(file));
@@ -452,7 +452,7 @@ impl FindingRef<'_> {
 /// The pieces of JSON lines that repeat from finding to finding, escaped once and kept (see
 /// [`FindingRef::push_json_line_with`]): per kind, severity, rule and citation the line's head
 /// (`{"kind":…,"severity":…,`) and its `,"rule":…,"citation":…`; the last agency's
-/// `,"agency":…`; the last file's `,"file":…`.
+/// `,"agency":…`; the last file's `,"file":…`; the date of the last day written.
 #[derive(Default)]
 pub struct JsonPieces {
     /// (kind, severity, rule, citation) with the head and the rule part; rules and citations
@@ -460,6 +460,8 @@ pub struct JsonPieces {
     rules: Vec<(RuleKey, Vec<u8>, Vec<u8>)>,
     agency: (String, Vec<u8>),
     file: Option<(Arc<str>, Vec<u8>)>,
+    /// The last day written (days since 1970-01-01) and its date.
+    day: Option<(i64, (i64, u32, u32))>,
 }
 
 type RuleKey = (Kind, Severity, (usize, usize), (usize, usize));
@@ -518,20 +520,13 @@ impl JsonPieces {
 
 /// `,"time":"…"` as [`crate::time::Timestamp`]'s `Display` writes it, without the formatting
 /// machinery for the years 0-9999 (a large audit writes one per finding).
-fn json_time(out: &mut Vec<u8>, t: crate::time::Timestamp) {
-    // Findings come in runs of one day: its date is kept.
-    thread_local! {
-        static LAST: std::cell::Cell<(i64, (i64, u32, u32))> = const { std::cell::Cell::new((0, (1970, 1, 1))) };
-    }
+fn json_time(out: &mut Vec<u8>, t: crate::time::Timestamp, last: &mut Option<(i64, (i64, u32, u32))>) {
+    // Findings come in runs of one day: its date is kept (`last`).
     let day = t.seconds().div_euclid(86_400);
-    let (y, mo, d) = LAST.with(|last| match last.get() {
-        (d, date) if d == day => date,
-        _ => {
-            let date = t.date();
-            last.set((day, date));
-            date
-        }
-    });
+    let (y, mo, d) = match *last {
+        Some((d, date)) if d == day => date,
+        _ => last.insert((day, t.date())).1,
+    };
     let year = match u32::try_from(y) {
         Ok(year) if year <= 9999 => year,
         _ => {

@@ -159,14 +159,23 @@ impl serde::Serialize for Tally {
 }
 
 /// Counts per calendar month (`YYYY-MM`), cheap for rows in time order: the month of the last day
-/// seen is remembered. Serialized as a map from `YYYY-MM` to the count, in calendar order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// seen and where its count is are remembered. Serialized as a map from `YYYY-MM` to the count, in
+/// calendar order.
+#[derive(Clone, Debug, Default)]
 pub struct Months {
-    /// Counts by (year, month).
-    counts: BTreeMap<(i64, u32), u64>,
-    /// The last day counted (days since 1970-01-01) and its month.
-    last: Option<(i64, (i64, u32))>,
+    /// Counts by (year, month), in calendar order (an export spans a few months).
+    counts: Vec<((i64, u32), u64)>,
+    /// The last day counted (days since 1970-01-01) and the index of its month in `counts`.
+    last: Option<(i64, usize)>,
 }
+
+impl PartialEq for Months {
+    fn eq(&self, other: &Self) -> bool {
+        self.counts == other.counts
+    }
+}
+
+impl Eq for Months {}
 
 impl serde::Serialize for Months {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -178,21 +187,36 @@ impl Months {
     /// Counts the month of `t`.
     pub fn add(&mut self, t: crate::time::Timestamp) {
         let day = t.seconds().div_euclid(86_400);
-        let month = match self.last {
-            Some((d, month)) if d == day => month,
+        let at = match self.last {
+            Some((d, at)) if d == day => at,
             _ => {
                 let (y, m, _) = t.date();
-                self.last = Some((day, (y, m)));
-                (y, m)
+                let at = self.slot((y, m));
+                self.last = Some((day, at));
+                at
             }
         };
-        *self.counts.entry(month).or_default() += 1;
+        self.counts[at].1 += 1;
+    }
+
+    /// The index of `month`'s count, inserted (at zero) in calendar order if new.
+    fn slot(&mut self, month: (i64, u32)) -> usize {
+        match self.counts.binary_search_by_key(&month, |&(m, _)| m) {
+            Ok(at) => at,
+            Err(at) => {
+                self.counts.insert(at, (month, 0));
+                // Indexes after it moved on by one.
+                self.last = None;
+                at
+            }
+        }
     }
 
     /// Adds the counts of `other`.
     pub fn merge(&mut self, other: Months) {
-        for (k, n) in other.counts {
-            *self.counts.entry(k).or_default() += n;
+        for (month, n) in other.counts {
+            let at = self.slot(month);
+            self.counts[at].1 += n;
         }
     }
 
@@ -203,7 +227,7 @@ impl Months {
 
     /// The total counted.
     pub fn total(&self) -> u64 {
-        self.counts.values().sum()
+        self.counts.iter().map(|(_, n)| n).sum()
     }
 
     /// Whether nothing was counted.
@@ -1002,6 +1026,33 @@ pub fn sort_most_severe_first(findings: &mut [Finding]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Months counted out of order, across years and merged, come out in calendar order with the
+    /// counts a plain tally gives.
+    #[test]
+    fn months_are_counted_in_calendar_order() {
+        let day = |y: i64, m: u32, d: u32| crate::time::Timestamp {
+            millis: crate::time::days_from_civil(y, m, d) * 86_400_000 + 3_600_000,
+            zone_known: true,
+        };
+        let dates =
+            [(2025, 3, 1), (2025, 3, 1), (2024, 12, 31), (2025, 1, 5), (2025, 3, 9), (2024, 12, 1), (2025, 1, 5)];
+        let (mut a, mut b) = (Months::default(), Months::default());
+        for (i, &(y, m, d)) in dates.iter().enumerate() {
+            if i < 4 {
+                a.add(day(y, m, d))
+            } else {
+                b.add(day(y, m, d))
+            }
+        }
+        b.add(day(2023, 7, 4));
+        a.merge(b);
+        let rows: Vec<(String, u64)> = a.rows();
+        let expected = [("2023-07", 1), ("2024-12", 2), ("2025-01", 2), ("2025-03", 3)];
+        assert_eq!(rows, expected.map(|(m, n)| (m.to_owned(), n)).to_vec());
+        assert_eq!(a.total(), 8);
+        assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"2023-07":1,"2024-12":2,"2025-01":2,"2025-03":3}"#);
+    }
 
     #[test]
     fn every_message_is_translated() {
