@@ -374,23 +374,19 @@ impl FindingRef<'_> {
     /// [`Finding::write_json_line`] of the owned finding.
     pub fn write_json_line(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
         thread_local! {
-            static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+            static LINE: std::cell::RefCell<(Vec<u8>, JsonPieces)> = std::cell::RefCell::default();
         }
-        LINE.with_borrow_mut(|line| {
+        LINE.with_borrow_mut(|(line, pieces)| {
             line.clear();
-            self.push_json_line(line);
+            self.push_json_line_with(line, pieces);
             w.write_all(line)
         })
     }
 
-    /// Appends what [`FindingRef::write_json_line`] writes to `out`.
-    pub fn push_json_line(&self, out: &mut Vec<u8>) {
-        self.push_json_line_with(out, &mut JsonPieces::default());
-    }
-
-    /// [`FindingRef::push_json_line`], taking the pieces that repeat from finding to finding
-    /// (kind, severity, rule and citation; agency; file) from `pieces`, escaped once (where a
-    /// large audit's JSON lines are gathered, a chunk's at a time).
+    /// Appends what [`FindingRef::write_json_line`] writes to `out`, taking the pieces that
+    /// repeat from finding to finding (kind, severity, rule and citation; agency; file; the
+    /// day's date) from `pieces`, escaped once (where a large audit's JSON lines are gathered,
+    /// a chunk's at a time).
     pub fn push_json_line_with(&self, out: &mut Vec<u8>, pieces: &mut JsonPieces) {
         let rule = pieces.rule(self);
         out.extend_from_slice(&pieces.rules[rule].1);
