@@ -129,25 +129,9 @@ pub const FEDERAL_NAMES: &[(&str, &str, bool)] = &[
 ];
 
 /// The federal agency an organisation's name names (by [`FEDERAL_NAMES`]): its label and whether
-/// it enforces immigration law. The last name asked about is remembered per thread (exports list
-/// one organisation over many rows).
+/// it enforces immigration law. (The search-audit detectors keep the last organisation's answer:
+/// exports list one organisation over many rows.)
 pub fn federal_agency_name(org: &str) -> Option<(&'static str, bool)> {
-    type Last = Option<(String, Option<(&'static str, bool)>)>;
-    thread_local!(static LAST: std::cell::RefCell<Last> = const { std::cell::RefCell::new(None) });
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if let Some((name, found)) = last.as_ref() {
-            if name == org {
-                return *found;
-            }
-        }
-        let found = federal_agency_name_uncached(org);
-        *last = Some((org.to_owned(), found));
-        found
-    })
-}
-
-fn federal_agency_name_uncached(org: &str) -> Option<(&'static str, bool)> {
     let lower = org.to_ascii_lowercase();
     let tokens: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect();
     FEDERAL_NAMES.iter().find_map(|&(phrase, label, imm)| {

@@ -109,9 +109,15 @@ fn detect_row_in(
     out: &mut dyn FnMut(&FindingRef),
 ) -> RowFacts {
     let text = s.purpose_text();
-    let Scratch { texts, evidence, subject } = scratch;
+    let Scratch { texts, evidence, subject, org } = scratch;
+    // Exports name one organisation, or a few, row after row: the last one's answer is kept.
+    let federal = match (s.org, &*org) {
+        (None, _) => None,
+        (Some(name), Some((last, found))) if last == name => *found,
+        (Some(name), _) => org.insert((name.to_owned(), insider::federal_agency_name(name))).1,
+    };
     if let Some(facts) = texts.get(text.as_ref()) {
-        return detect_text(s, &text, facts, rules, law, &mut Emit { evidence, subject, out });
+        return detect_text(s, (&text, facts), federal, rules, law, &mut Emit { evidence, subject, out });
     }
     let facts = if text.is_ascii() {
         let lower = text.to_ascii_lowercase();
@@ -120,7 +126,7 @@ fn detect_row_in(
     } else {
         TextFacts::of(&justification::tokens(&text), false)
     };
-    let row = detect_text(s, &text, &facts, rules, law, &mut Emit { evidence, subject, out });
+    let row = detect_text(s, (&text, &facts), federal, rules, law, &mut Emit { evidence, subject, out });
     if texts.len() >= TEXTS_KEPT {
         texts.clear();
     }
@@ -138,8 +144,8 @@ pub fn detect_row_reference(s: &Search, rules: &SearchRules, out: &mut dyn FnMut
     let Scratch { evidence, subject, .. } = &mut Scratch::default();
     detect_text(
         &s.view(),
-        &text,
-        &facts,
+        (&text, &facts),
+        s.org.as_deref().and_then(insider::federal_agency_name),
         rules,
         &law,
         &mut Emit { evidence, subject, out: &mut |f| out(f.to_finding()) },
@@ -184,16 +190,23 @@ impl TextFacts {
 }
 
 /// Buffers and memory the per-search detectors keep from row to row on one thread: each purpose
-/// text's [`TextFacts`], and a finding's evidence and subject.
+/// text's [`TextFacts`], a finding's evidence and subject, and the last organisation with the
+/// federal agency it names ([`insider::federal_agency_name`]).
 struct Scratch {
     texts: HashMap<String, TextFacts, std::hash::BuildHasherDefault<TextHasher>>,
     evidence: String,
     subject: Subject,
+    org: Option<(String, Option<(&'static str, bool)>)>,
 }
 
 impl Default for Scratch {
     fn default() -> Self {
-        Self { texts: HashMap::default(), evidence: String::new(), subject: Subject::Search { record: String::new() } }
+        Self {
+            texts: HashMap::default(),
+            evidence: String::new(),
+            subject: Subject::Search { record: String::new() },
+            org: None,
+        }
     }
 }
 
@@ -274,8 +287,16 @@ impl Emit<'_, '_> {
     }
 }
 
-/// The per-search detectors on `s`, whose purpose text `text` has the facts `t`.
-fn detect_text(s: &SearchRef, text: &str, t: &TextFacts, rules: &SearchRules, law: &Law, e: &mut Emit) -> RowFacts {
+/// The per-search detectors on `s`, whose purpose text `text` has the facts `t` and whose
+/// organisation names the federal agency `federal` ([`insider::federal_agency_name`]).
+fn detect_text(
+    s: &SearchRef,
+    (text, t): (&str, &TextFacts),
+    federal: Option<(&'static str, bool)>,
+    rules: &SearchRules,
+    law: &Law,
+    e: &mut Emit,
+) -> RowFacts {
     use std::fmt::Write as _;
     let mut facts = RowFacts { immigration: t.signal == Signal::Strong, ..Default::default() };
     let immigration = match t.signal {
@@ -295,7 +316,7 @@ fn detect_text(s: &SearchRef, text: &str, t: &TextFacts, rules: &SearchRules, la
         let _ =
             write!(ev, "searching organization {:?} is tagged federal{}", s.org.unwrap_or(""), law.tail(law.federal));
         e.emit(s, (Kind::FederalOriginator, Severity::High, "search.federal_originator", law.federal));
-    } else if let Some((label, immigration)) = s.org.and_then(insider::federal_agency_name) {
+    } else if let Some((label, immigration)) = federal {
         let ev = e.evidence();
         let _ = write!(
             ev,
