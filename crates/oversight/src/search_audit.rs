@@ -552,6 +552,57 @@ fn pack(file: usize, line: u64) -> u64 {
     ((file as u64) << 48) | (line & ((1 << 48) - 1))
 }
 
+/// Hands each kept search of the file at `path` to `f`, in order, until `f` says stop (false):
+/// the rows the audit itself keeps, at the lines it reports (chunks parsed as the first pass
+/// parses them, and the rest of the file read in order where a chunk cannot be cut). A file that
+/// cannot be read gives nothing; the audit reports it.
+fn each_search(path: &Path, f: &mut dyn FnMut(&SearchRef) -> bool) {
+    let Ok(reader) = searches::open(path) else { return };
+    let (offset, line, after_crlf) = reader.position();
+    let layout = reader.layout().clone();
+    let in_order = |offset: u64, line: u64, f: &mut dyn FnMut(&SearchRef) -> bool| {
+        let Ok(mut reader) = searches::open_at(path, offset, line) else { return };
+        let mut s = Search::default();
+        while let Ok(true) = reader.next_search_into(&mut s) {
+            if !f(&s.view()) {
+                return;
+            }
+        }
+    };
+    let file = std::fs::File::open(path).and_then(|mut file| {
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::Start(offset)).map(|_| file)
+    });
+    let Ok(file) = file else { return };
+    let mut chunks = chunks::Chunks::new(file, offset, line).after_crlf(after_crlf);
+    let mut parser = chunks::RecordParser::new();
+    let mut buf = Vec::new();
+    while let Ok(Some(chunk)) = chunks.next_chunk(buf) {
+        if chunk.in_order {
+            return in_order(chunk.offset, chunk.line, f);
+        }
+        parser.start(&chunk);
+        let text = std::str::from_utf8(&chunk.data).ok();
+        loop {
+            match parser.next(&chunk.data, chunk.last) {
+                chunks::Step::Record(line) => {
+                    if let Ok(s) = layout.read(&parser.record.fields(&chunk.data, text), line) {
+                        if !f(&s) {
+                            return;
+                        }
+                    }
+                }
+                chunks::Step::End => break,
+                chunks::Step::Past(before_end, line) => {
+                    let end = chunk.offset + chunk.data.len() as u64;
+                    return in_order(end - before_end as u64, line, f);
+                }
+            }
+        }
+        buf = chunk.data;
+    }
+}
+
 /// Searches read in more than one file: by ID hash, the ID and every place it was read
 /// (the first is the copy that is audited).
 #[derive(Default)]
@@ -568,12 +619,11 @@ impl Duplicates {
         // entries written are ever touched (resident), and the list is never copied to grow.
         let bytes: u64 = paths.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
         let mut seen: Vec<(u64, u64)> = Vec::with_capacity(usize::try_from(bytes / 32).unwrap_or(0).min(1 << 32));
-        let mut s = Search::default();
         for (i, path) in paths.iter().enumerate() {
-            let Ok(mut reader) = searches::open(path) else { continue };
-            while let Ok(true) = reader.next_search_into(&mut s) {
-                seen.push((id_hash(&s.id), pack(i, s.line)));
-            }
+            each_search(path, &mut |s| {
+                seen.push((id_hash(s.id), pack(i, s.line)));
+                true
+            });
         }
         // Equal hashes side by side, each run in reading order.
         seen.sort_unstable();
@@ -588,18 +638,16 @@ impl Duplicates {
         if !dups.is_empty() {
             let mut want: HashMap<u64, u64> = dups.iter().map(|(h, places)| (places[0], *h)).collect();
             for (i, path) in paths.iter().enumerate() {
-                let Ok(mut reader) = searches::open(path) else { continue };
-                while !want.is_empty() {
-                    match reader.next_search_into(&mut s) {
-                        Ok(true) => {
-                            if let Some(h) = want.remove(&pack(i, s.line)) {
-                                let places = dups.remove(&h).unwrap_or_default();
-                                by_hash.insert(h, (s.id.clone(), places));
-                            }
-                        }
-                        _ => break,
-                    }
+                if want.is_empty() {
+                    break;
                 }
+                each_search(path, &mut |s| {
+                    if let Some(h) = want.remove(&pack(i, s.line)) {
+                        let places = dups.remove(&h).unwrap_or_default();
+                        by_hash.insert(h, (s.id.to_owned(), places));
+                    }
+                    !want.is_empty()
+                });
             }
         }
         Duplicates { by_hash }
