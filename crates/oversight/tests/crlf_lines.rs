@@ -100,3 +100,39 @@ fn a_large_crlf_export_in_chunks_and_in_order_reports_the_lines_of_lf() {
         assert_eq!(crlf_rejected, lf_rejected);
     }
 }
+
+/// The same large export twice (once with `\n`, once with `\r\n` line ends: the same searches at
+/// the same lines), audited at once: the duplicate check reads both as the audit does (in chunks,
+/// and in order after a record the chunks cannot cut), so every search of the second is
+/// recognised as a copy, the findings are those of the first alone, and each search's findings
+/// name the second file at the same line.
+#[test]
+fn the_same_large_export_twice_is_audited_once_even_when_read_in_order_partway() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad_quote in [false, true] {
+        let (lf, crlf) = both(dir.path(), &rows(30_000, bad_quote));
+        let (alone, _) = audit(&lf);
+        let mut findings = Vec::new();
+        let both = audit_files(&[lf.clone(), crlf.clone()], &SearchRules::default(), &mut |_, _| {}, &mut |f| {
+            findings.push(f)
+        });
+        let kept = both.files[0].stats.kept;
+        assert!(kept > 29_000, "{kept}");
+        assert_eq!(both.duplicates, kept, "bad_quote: {bad_quote}");
+        let seen: Vec<(String, u64, String)> =
+            findings.iter().map(|f| (format!("{:?}", f.kind), f.line, format!("{:?}", f.subject))).collect();
+        assert_eq!(seen, alone, "bad_quote: {bad_quote}");
+        // The per-search findings (the aggregates name no places).
+        use oversight::Kind::{ImmigrationPurpose, ProtectedActivity, VagueReason, WideSearch};
+        let per_search = findings
+            .iter()
+            .filter(|f| [ImmigrationPurpose, ProtectedActivity, VagueReason, WideSearch].contains(&f.kind));
+        let mut named = 0;
+        for f in per_search {
+            assert_eq!(f.also_in.len(), 1, "{f:?}");
+            assert_eq!((f.also_in[0].file.as_ref(), f.also_in[0].line), (crlf.to_str().unwrap(), f.line));
+            named += 1;
+        }
+        assert!(named > 10_000, "{named}");
+    }
+}
