@@ -569,11 +569,7 @@ fn each_search(path: &Path, f: &mut dyn FnMut(&SearchRef) -> bool) {
             }
         }
     };
-    let file = std::fs::File::open(path).and_then(|mut file| {
-        use std::io::Seek;
-        file.seek(std::io::SeekFrom::Start(offset)).map(|_| file)
-    });
-    let Ok(file) = file else { return };
+    let Ok(file) = file_at(path, offset) else { return };
     let mut chunks = chunks::Chunks::new(file, offset, line).after_crlf(after_crlf);
     let mut parser = chunks::RecordParser::new();
     let mut buf = Vec::new();
@@ -581,25 +577,59 @@ fn each_search(path: &Path, f: &mut dyn FnMut(&SearchRef) -> bool) {
         if chunk.in_order {
             return in_order(chunk.offset, chunk.line, f);
         }
-        parser.start(&chunk);
-        let text = std::str::from_utf8(&chunk.data).ok();
-        loop {
-            match parser.next(&chunk.data, chunk.last) {
-                chunks::Step::Record(line) => {
-                    if let Ok(s) = layout.read(&parser.record.fields(&chunk.data, text), line) {
-                        if !f(&s) {
-                            return;
-                        }
-                    }
-                }
-                chunks::Step::End => break,
-                chunks::Step::Past(before_end, line) => {
-                    let end = chunk.offset + chunk.data.len() as u64;
-                    return in_order(end - before_end as u64, line, f);
-                }
-            }
+        // Rejected rows are not the audit's: they are left out.
+        match chunk_rows(&mut parser, &chunk, &layout, |_, search| search.map_or(true, |s| f(&s))) {
+            ChunkEnd::Read => {}
+            ChunkEnd::Stopped => return,
+            ChunkEnd::InOrder(offset, line) => return in_order(offset, line, f),
         }
         buf = chunk.data;
+    }
+}
+
+/// The file at `path`, open and at byte `offset`.
+fn file_at(path: &Path, offset: u64) -> std::io::Result<std::fs::File> {
+    use std::io::Seek;
+    let mut file = std::fs::File::open(path)?;
+    file.seek(std::io::SeekFrom::Start(offset))?;
+    Ok(file)
+}
+
+/// How [`chunk_rows`] ended.
+enum ChunkEnd {
+    /// Every row of the chunk was read.
+    Read,
+    /// The caller said stop.
+    Stopped,
+    /// A record runs past the chunk's end: the rest of the file, from this byte offset and line,
+    /// is to be read in order.
+    InOrder(u64, u64),
+}
+
+/// Parses the records of `chunk` with `parser` and reads each with `layout`, handing `row` its
+/// line and its search (or why the row is rejected) until `row` says stop (false).
+fn chunk_rows(
+    parser: &mut chunks::RecordParser,
+    chunk: &chunks::Chunk,
+    layout: &searches::Layout,
+    mut row: impl FnMut(u64, std::result::Result<SearchRef<'_>, searches::Rejected>) -> bool,
+) -> ChunkEnd {
+    parser.start(chunk);
+    // Checked once for the chunk rather than once per record.
+    let text = std::str::from_utf8(&chunk.data).ok();
+    loop {
+        match parser.next(&chunk.data, chunk.last) {
+            chunks::Step::Record(line) => {
+                if !row(line, layout.read(&parser.record.fields(&chunk.data, text), line)) {
+                    return ChunkEnd::Stopped;
+                }
+            }
+            chunks::Step::End => return ChunkEnd::Read,
+            chunks::Step::Past(before_end, line) => {
+                let end = chunk.offset + chunk.data.len() as u64;
+                return ChunkEnd::InOrder(end - before_end as u64, line);
+            }
+        }
     }
 }
 
@@ -1082,11 +1112,7 @@ fn first_pass(
     let layout = reader.layout().clone();
     let mut stats = std::mem::take(&mut reader.stats);
     let mut gathered = Gathered::new(cx);
-    let start = std::fs::File::open(path).and_then(|mut f| {
-        use std::io::Seek;
-        f.seek(std::io::SeekFrom::Start(offset)).map(|_| f)
-    });
-    let stop = match start {
+    let stop = match file_at(path, offset) {
         Ok(f) => in_chunks(
             f,
             (offset, line, after_crlf),
@@ -1165,27 +1191,20 @@ fn in_chunks(
                         Ok(chunk) => {
                             let mut g = Gathered::new(cx);
                             let mut st = ImportStats::default();
-                            parser.start(&chunk);
-                            // Checked once for the chunk rather than once per record.
-                            let text = std::str::from_utf8(&chunk.data).ok();
-                            let stop = loop {
-                                match parser.next(&chunk.data, chunk.last) {
-                                    chunks::Step::Record(line) => {
-                                        st.read += 1;
-                                        match layout.read(&parser.record.fields(&chunk.data, text), line) {
-                                            Ok(search) => {
-                                                st.kept += 1;
-                                                g.row(cx, &search, &mut scratch, &mut |f| found.push(f));
-                                            }
-                                            Err((column, reason)) => st.reject(line, column.as_deref(), reason),
-                                        }
+                            let end = chunk_rows(&mut parser, &chunk, layout, |line, search| {
+                                st.read += 1;
+                                match search {
+                                    Ok(search) => {
+                                        st.kept += 1;
+                                        g.row(cx, &search, &mut scratch, &mut |f| found.push(f));
                                     }
-                                    chunks::Step::End => break None,
-                                    chunks::Step::Past(before_end, line) => {
-                                        let end = chunk.offset + chunk.data.len() as u64;
-                                        break Some(Stop::InOrder(end - before_end as u64, line));
-                                    }
+                                    Err((column, reason)) => st.reject(line, column.as_deref(), reason),
                                 }
+                                true
+                            });
+                            let stop = match end {
+                                ChunkEnd::InOrder(offset, line) => Some(Stop::InOrder(offset, line)),
+                                ChunkEnd::Read | ChunkEnd::Stopped => None,
                             };
                             let end = chunk.offset + chunk.data.len() as u64;
                             let _ = free_tx.send(chunk.data);
