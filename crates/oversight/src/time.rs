@@ -73,6 +73,7 @@ impl serde::Serialize for Timestamp {
     }
 }
 
+use model::date::is_leap_year;
 pub use model::date::{civil_from_days, days_from_civil, days_in_month};
 
 /// `unix_secs` (seconds since 1970-01-01T00:00:00Z) as RFC 3339 in UTC: `2026-05-09T07:29:33Z`.
@@ -155,7 +156,7 @@ const YEAR_START: [i64; 130] = {
     let mut i = 1;
     while i < t.len() {
         let y = 1969 + i as i64;
-        t[i] = t[i - 1] + if leap(y) { 366 } else { 365 };
+        t[i] = t[i - 1] + if is_leap_year(y) { 366 } else { 365 };
         i += 1;
     }
     t
@@ -165,16 +166,13 @@ const YEAR_START: [i64; 130] = {
 const MONTH_START: [[i64; 12]; 2] =
     [[0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334], [0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335]];
 
-const fn leap(y: i64) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-}
-
 /// [`days_from_civil`] of a valid date, from tables for the years 1970-2099 (a few instructions,
 /// where the formula divides).
 #[inline]
 fn day_number(y: i64, mo: u32, d: u32) -> i64 {
     if TABLE_YEARS.contains(&y) {
-        YEAR_START[(y - 1970) as usize] + MONTH_START[usize::from(leap(y))][(mo - 1) as usize] + i64::from(d) - 1
+        YEAR_START[(y - 1970) as usize] + MONTH_START[usize::from(is_leap_year(y))][(mo - 1) as usize] + i64::from(d)
+            - 1
     } else {
         days_from_civil(y, mo, d)
     }
