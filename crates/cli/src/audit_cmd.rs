@@ -267,7 +267,8 @@ enum Stream {
     /// Gathered for the table or the HTML report, written at the end.
     Kept(Vec<Finding>, Box<dyn Write>),
     Json(std::io::BufWriter<Box<dyn Write>>),
-    Csv(Box<csv::Writer<Box<dyn Write>>>),
+    /// The writer, and where a finding's formatted cells are written ([`Finding::flat_cells`]).
+    Csv(Box<csv::Writer<Box<dyn Write>>>, String),
     Parquet(Box<crate::parquet_out::ParquetSink>),
 }
 
@@ -308,7 +309,7 @@ impl Sink {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(writer);
                 w.write_record(oversight::finding::FLAT_COLUMNS).context("writing the CSV header")?;
-                Stream::Csv(Box::new(w))
+                Stream::Csv(Box::new(w), String::new())
             }
             Format::Parquet => {
                 drop(writer);
@@ -361,7 +362,16 @@ impl Sink {
                 Ok(())
             }
             Stream::Json(w) => f.write_json_line(w).map_err(Into::into),
-            Stream::Csv(w) => w.write_record(f.flat().iter().map(|c| c.as_deref().unwrap_or(""))).map_err(Into::into),
+            Stream::Csv(w, scratch) => {
+                // Cell by cell, without a String per cell.
+                let mut written = Ok(());
+                f.flat_cells(scratch, &mut |_, cell| {
+                    if written.is_ok() {
+                        written = w.write_field(cell.unwrap_or(""));
+                    }
+                });
+                written.and_then(|()| w.write_record(None::<&[u8]>)).map_err(Into::into)
+            }
             Stream::Parquet(p) => p.push(&f),
         };
         if let Err(e) = result {
@@ -412,7 +422,7 @@ impl Sink {
                 w.flush().context("writing findings")?;
             }
             Stream::Json(mut w) => w.flush().context("writing findings")?,
-            Stream::Csv(mut w) => w.flush().context("writing findings")?,
+            Stream::Csv(mut w, _) => w.flush().context("writing findings")?,
             Stream::Parquet(p) => p.close()?,
         }
         if let Some(o) = self.out.take() {

@@ -38,10 +38,53 @@ pub fn schema() -> String {
 /// A Parquet file being written, a row group at a time.
 pub struct ParquetSink {
     writer: SerializedFileWriter<std::fs::File>,
-    /// Per text column: the values present and a definition level per row (1 present, 0 null).
-    text: Vec<(Vec<ByteArray>, Vec<i16>)>,
+    /// The row group's text columns (the one at [`LINE`] unused).
+    text: Vec<TextColumn>,
     lines: Vec<i64>,
+    /// Where a finding's formatted cells are written ([`Finding::flat_cells`]).
+    scratch: String,
     path: std::path::PathBuf,
+}
+
+/// A text column of a row group: the bytes of its values one after another (no allocation per
+/// cell), where each ends, and a definition level per row (1 present, 0 null).
+#[derive(Clone, Default)]
+struct TextColumn {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    defs: Vec<i16>,
+    /// The buffer handed to the writer, taken back once the row group is written.
+    lent: Option<bytes::Bytes>,
+}
+
+impl TextColumn {
+    /// The values, as slices of one shared buffer (lent to the writer: see [`TextColumn::clear`]).
+    fn values(&mut self) -> Vec<ByteArray> {
+        let bytes = bytes::Bytes::from(std::mem::take(&mut self.bytes));
+        let mut start = 0;
+        let values = self
+            .ends
+            .iter()
+            .map(|&end| {
+                let value = ByteArray::from(bytes.slice(start..end));
+                start = end;
+                value
+            })
+            .collect();
+        self.lent = Some(bytes);
+        values
+    }
+
+    /// Empties the column for the next row group, keeping its buffer's memory when the writer
+    /// holds no slice of it any more (the writer copies the statistics it keeps).
+    fn clear(&mut self) {
+        if let Some(Ok(bytes)) = self.lent.take().map(bytes::Bytes::try_into_mut) {
+            self.bytes = Vec::from(bytes);
+        }
+        self.bytes.clear();
+        self.ends.clear();
+        self.defs.clear();
+    }
 }
 
 impl ParquetSink {
@@ -62,27 +105,28 @@ impl ParquetSink {
         let writer = SerializedFileWriter::new(file, schema, props).context("starting the Parquet file")?;
         Ok(Self {
             writer,
-            text: vec![(Vec::new(), Vec::new()); FLAT_COLUMNS.len()],
+            text: vec![TextColumn::default(); FLAT_COLUMNS.len()],
             lines: Vec::new(),
+            scratch: String::new(),
             path: path.to_owned(),
         })
     }
 
     /// Adds one finding (a row group is written every [`ROW_GROUP`] findings).
     pub fn push(&mut self, f: &Finding) -> Result<()> {
-        for (i, cell) in f.flat().into_iter().enumerate() {
-            if i == LINE {
-                continue;
-            }
-            let (values, defs) = &mut self.text[i];
+        let text = &mut self.text;
+        f.flat_cells(&mut self.scratch, &mut |i, cell| {
+            let column = &mut text[i];
             match cell {
+                _ if i == LINE => {}
                 Some(v) => {
-                    values.push(ByteArray::from(v.into_bytes()));
-                    defs.push(1);
+                    column.bytes.extend_from_slice(v.as_bytes());
+                    column.ends.push(column.bytes.len());
+                    column.defs.push(1);
                 }
-                None => defs.push(0),
+                None => column.defs.push(0),
             }
-        }
+        });
         self.lines.push(i64::try_from(f.line).unwrap_or(i64::MAX));
         if self.lines.len() >= ROW_GROUP {
             self.flush()?;
@@ -101,17 +145,15 @@ impl ParquetSink {
             if i == LINE {
                 col.typed::<Int64Type>().write_batch(&self.lines, None, None).with_context(what)?;
             } else {
-                let (values, defs) = &self.text[i];
-                col.typed::<ByteArrayType>().write_batch(values, Some(defs), None).with_context(what)?;
+                let column = &mut self.text[i];
+                let values = column.values();
+                col.typed::<ByteArrayType>().write_batch(&values, Some(&column.defs), None).with_context(what)?;
             }
             col.close().with_context(what)?;
             i += 1;
         }
         group.close().with_context(what)?;
-        for (values, defs) in &mut self.text {
-            values.clear();
-            defs.clear();
-        }
+        self.text.iter_mut().for_each(TextColumn::clear);
         self.lines.clear();
         Ok(())
     }

@@ -152,6 +152,58 @@ fn searches_out_html_csv_parquet_and_many_files() {
     assert_eq!(first["also_in"][0]["line"], first["line"]);
 }
 
+/// Parquet rows over several row groups (whose column buffers are reused from one group to the
+/// next) hold what the JSON lines hold, finding for finding and field for field.
+#[test]
+fn parquet_rows_over_several_row_groups_are_the_json_lines() {
+    use parquet::file::reader::FileReader;
+    use parquet::record::Field;
+    let dir = tempfile::tempdir().unwrap();
+    let real = std::fs::read_to_string(data("flock/okaloosa-fl-org-audit-2025-11.csv")).unwrap();
+    let (header, rows) = real.split_once('\n').unwrap();
+    // Twelve copies, each search ID with a prefix of its own: about 67,000 findings, more than
+    // one row group holds (65,536).
+    let mut big = format!("{header}\n");
+    for copy in 0..12 {
+        for row in rows.lines() {
+            big.push_str(&format!("{copy}-{row}\n"));
+        }
+    }
+    let file = dir.path().join("big.csv");
+    std::fs::write(&file, big).unwrap();
+    let file = file.display().to_string();
+    let (code, jsonl, stderr) = run(&["audit", "searches", &file, "--format", "jsonl"]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines.len() > 65_536, "{} findings", lines.len());
+    let pq = dir.path().join("big.parquet");
+    let (code, _, stderr) =
+        run(&["audit", "searches", &file, "--format", "parquet", "--out", &pq.display().to_string()]);
+    assert_eq!(code, 0, "{stderr}");
+    let reader =
+        parquet::file::serialized_reader::SerializedFileReader::new(std::fs::File::open(&pq).unwrap()).unwrap();
+    assert!(reader.metadata().num_row_groups() >= 2);
+    let mut n = 0;
+    for (row, json) in reader.get_row_iter(None).unwrap().zip(&lines) {
+        for (name, field) in row.unwrap().get_column_iter() {
+            let expected = match &json[name.as_str()] {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some(s.clone()),
+                other => Some(other.to_string()),
+            };
+            let cell = match field {
+                Field::Null => None,
+                Field::Str(s) => Some(s.clone()),
+                Field::Long(l) => Some(l.to_string()),
+                other => panic!("column {name}: {other:?}"),
+            };
+            assert_eq!(cell, expected, "finding {n}, column {name}");
+        }
+        n += 1;
+    }
+    assert_eq!(n, lines.len());
+}
+
 #[test]
 fn searches_bad_input_exits_2_naming_the_problem() {
     let dir = tempfile::tempdir().unwrap();

@@ -261,29 +261,54 @@ pub const FLAT_COLUMNS: [&str; 13] = [
 
 impl Finding {
     /// The finding's flat form, in the order of [`FLAT_COLUMNS`] (`None` for an empty field;
-    /// `line` as decimal text).
+    /// `line` as decimal text): the cells of [`Finding::flat_cells`], owned.
     pub fn flat(&self) -> [Option<String>; 13] {
+        let mut cells: [Option<String>; 13] = Default::default();
+        self.flat_cells(&mut String::new(), &mut |i, cell| cells[i] = cell.map(str::to_owned));
+        cells
+    }
+
+    /// The finding's flat form cell by cell: `each(i, cell)` for column `i` of [`FLAT_COLUMNS`],
+    /// in order (`None` for an empty field), without a `String` per cell; the cells that are
+    /// formatted (the time, the line, the other files) are written in `scratch` first.
+    pub fn flat_cells(&self, scratch: &mut String, each: &mut dyn FnMut(usize, Option<&str>)) {
+        use std::fmt::Write as _;
         let (record, counterparty) = match &self.subject {
-            Subject::Sharing { counterparty, .. } => (None, Some(counterparty.clone())),
-            other => (Some(other.label()), None),
+            Subject::Search { record } | Subject::Record { record } => (Some(record.as_str()), None),
+            Subject::Email { message_id } => (Some(message_id.as_str()), None),
+            Subject::Sharing { counterparty, .. } => (None, Some(counterparty.as_str())),
+            Subject::LedgerEntry { .. } => (None, None),
         };
-        let also = (!self.also_in.is_empty())
-            .then(|| self.also_in.iter().map(|l| format!("{}:{}", l.file, l.line)).collect::<Vec<_>>().join("; "));
-        [
-            Some(self.kind.as_str().to_owned()),
-            Some(self.severity.as_str().to_owned()),
-            Some(self.rule.to_owned()),
-            (!self.citation.is_empty()).then(|| self.citation.to_owned()),
-            record,
-            self.agency_of().map(str::to_owned),
-            counterparty,
-            self.user.clone(),
-            self.time.map(|t| t.to_string()),
-            self.file.as_deref().map(str::to_owned),
-            Some(self.line.to_string()),
-            also,
-            Some(self.evidence.clone()),
-        ]
+        each(0, Some(self.kind.as_str()));
+        each(1, Some(self.severity.as_str()));
+        each(2, Some(self.rule));
+        each(3, Some(self.citation).filter(|c| !c.is_empty()));
+        scratch.clear();
+        if let Subject::LedgerEntry { .. } = self.subject {
+            scratch.push_str(&self.subject.label());
+            each(4, Some(scratch));
+        } else {
+            each(4, record);
+        }
+        each(5, self.agency_of());
+        each(6, counterparty);
+        each(7, self.user.as_deref());
+        scratch.clear();
+        let time = self.time.map(|t| {
+            push_iso(scratch, t);
+            scratch.as_str()
+        });
+        each(8, time);
+        each(9, self.file.as_deref());
+        scratch.clear();
+        scratch.extend(decimal(self.line, &mut [0u8; 20]).iter().map(|&d| char::from(d)));
+        each(10, Some(scratch));
+        scratch.clear();
+        for (i, l) in self.also_in.iter().enumerate() {
+            let _ = write!(scratch, "{}{}:{}", if i > 0 { "; " } else { "" }, l.file, l.line);
+        }
+        each(11, Some(scratch.as_str()).filter(|s| !s.is_empty()));
+        each(12, Some(&self.evidence));
     }
 
     /// The organisation the finding is about: [`Finding::agency`], or a sharing list row's
@@ -532,22 +557,46 @@ fn json_time(out: &mut Vec<u8>, t: crate::time::Timestamp, last: &mut Option<(i6
             return;
         }
     };
-    let s = t.seconds().rem_euclid(86_400) as u32;
     let mut b = *b",\"time\":\"0000-00-00T00:00:00Z\"";
-    let mut put = |at: usize, n: u32| b[at..at + 2].copy_from_slice(pair(n));
-    put(9, year / 100);
-    put(11, year % 100);
-    put(14, mo);
-    put(17, d);
-    put(20, s / 3600);
-    put(23, s / 60 % 60);
-    put(26, s % 60);
+    put_iso(&mut b[9..28], (year, mo, d), t);
     if t.zone_known {
         out.extend_from_slice(&b);
     } else {
         out.extend_from_slice(&b[..28]);
         out.push(b'"');
     }
+}
+
+/// `t` as [`crate::time::Timestamp`]'s `Display` writes it, onto `out`, without the formatting
+/// machinery for the years 0-9999.
+fn push_iso(out: &mut String, t: crate::time::Timestamp) {
+    use std::fmt::Write as _;
+    let (y, mo, d) = t.date();
+    match u32::try_from(y) {
+        Ok(year) if year <= 9999 => {
+            let mut b = *b"0000-00-00T00:00:00Z";
+            put_iso(&mut b[..19], (year, mo, d), t);
+            let n = if t.zone_known { 20 } else { 19 };
+            out.push_str(std::str::from_utf8(&b[..n]).unwrap_or_default());
+        }
+        _ => {
+            let _ = write!(out, "{t}");
+        }
+    }
+}
+
+/// The digits of a date in the years 0-9999 and of `t`'s time of day, into `b` laid out as
+/// `0000-00-00T00:00:00`.
+fn put_iso(b: &mut [u8], (year, mo, d): (u32, u32, u32), t: crate::time::Timestamp) {
+    let s = t.seconds().rem_euclid(86_400) as u32;
+    let mut put = |at: usize, n: u32| b[at..at + 2].copy_from_slice(pair(n));
+    put(0, year / 100);
+    put(2, year % 100);
+    put(5, mo);
+    put(8, d);
+    put(11, s / 3600);
+    put(14, s / 60 % 60);
+    put(17, s % 60);
 }
 
 fn json_u64(out: &mut Vec<u8>, n: u64) {
@@ -680,6 +729,84 @@ mod tests {
             expected.push(b'\n');
         }
         assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
+    }
+
+    /// The flat form, cell by cell: the owned cells (what CSV and Parquet write) are the fields
+    /// as `Display` and `to_string` write them, for every kind of subject.
+    #[test]
+    fn flat_cells_are_the_fields_as_text() {
+        let t = crate::time::Timestamp { millis: 1_750_000_000_123, zone_known: false };
+        let subjects = [
+            (Subject::Search { record: "s1".into() }, Some("s1"), None),
+            (Subject::Email { message_id: "m@x".into() }, Some("m@x"), None),
+            (Subject::Sharing { agency: "Chino PD".into(), counterparty: "ICE".into() }, None, Some("ICE")),
+            (Subject::LedgerEntry { entry: 42, decision_id: "d-1".into() }, Some("#42 d-1"), None),
+        ];
+        for (i, (subject, record, counterparty)) in subjects.into_iter().enumerate() {
+            let f = Finding {
+                kind: Kind::WideSearch,
+                severity: Severity::Medium,
+                subject,
+                line: [0, 7, 1_234_567, u64::MAX][i],
+                evidence: "searched 6586 networks".into(),
+                rule: "search.wide",
+                citation: if i % 2 == 0 { "" } else { "Cal. Civ. Code § 1798.90.55(b)" },
+                agency: (i == 1).then(|| "Texas DPS".to_string()),
+                user: (i % 2 == 0).then(|| "ofc. 12".to_string()),
+                time: (i != 2).then_some(t),
+                file: (i % 2 == 1).then(|| Arc::from("a.csv")),
+                also_in: if i == 3 {
+                    vec![Location { file: "b.csv".into(), line: 9 }, Location { file: "c.csv".into(), line: 1 }]
+                } else {
+                    Vec::new()
+                },
+            };
+            let s = |v: Option<&str>| v.map(str::to_owned);
+            let expected = [
+                s(Some("wide_search")),
+                s(Some("medium")),
+                s(Some("search.wide")),
+                s(Some(f.citation).filter(|c| !c.is_empty())),
+                s(record),
+                s(if i == 2 { Some("Chino PD") } else { f.agency.as_deref() }),
+                s(counterparty),
+                f.user.clone(),
+                f.time.map(|t| t.to_string()),
+                f.file.as_deref().map(str::to_owned),
+                Some(f.line.to_string()),
+                (i == 3).then(|| "b.csv:9; c.csv:1".to_owned()),
+                s(Some("searched 6586 networks")),
+            ];
+            assert_eq!(f.flat(), expected, "subject {i}");
+        }
+    }
+
+    /// Times written without the formatting machinery are what `Display` writes, in every year
+    /// it covers and outside them.
+    #[test]
+    fn iso_times_are_what_display_writes() {
+        let day = 86_400_000;
+        for millis in [
+            0,
+            1,
+            -1,
+            59_999,
+            1_750_000_000_123,
+            253_402_300_799_000,
+            253_402_300_800_000,
+            -62_167_219_200_000,
+            -62_167_219_200_001,
+        ]
+        .into_iter()
+        .chain((-3_000..3_000).map(|k| k * 37 * day + k * 1_234_567))
+        {
+            for zone_known in [false, true] {
+                let t = crate::time::Timestamp { millis, zone_known };
+                let mut ours = String::new();
+                push_iso(&mut ours, t);
+                assert_eq!(ours, t.to_string(), "{millis}");
+            }
+        }
     }
 
     #[test]
