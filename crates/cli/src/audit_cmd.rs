@@ -337,11 +337,11 @@ impl Sink {
         self
     }
 
-    /// The JSON lines writer, when findings are written as JSON lines and no summary counts them
-    /// (then they need not pass through [`Sink::push`]).
-    fn json_lines(&mut self) -> Option<&mut dyn Write> {
+    /// The JSON lines writer and the summary that counts the findings (when one is shown), when
+    /// findings are written as JSON lines: then they need not pass through [`Sink::push`].
+    fn json_lines(&mut self) -> Option<(&mut dyn Write, Option<&mut oversight::report::Summary>)> {
         match &mut self.stream {
-            Stream::Json(w) if !self.summarize && self.file.is_none() => Some(w),
+            Stream::Json(w) if self.file.is_none() => Some((w, self.summarize.then_some(&mut self.summary))),
             _ => None,
         }
     }
@@ -506,8 +506,10 @@ fn searches(files: &[PathBuf], rules: oversight::search_audit::SearchRules, out:
         bar.set_position(bytes);
     };
     let audit = match sink.json_lines() {
-        // JSON lines and no summary to count: the audit's threads write the findings themselves.
-        Some(w) => audit_files_to(files, &rules, &mut progress, Output::JsonLines(w)).context("writing findings")?,
+        // JSON lines: the audit's threads write (and count) the findings themselves.
+        Some((w, summary)) => {
+            audit_files_to(files, &rules, &mut progress, Output::JsonLines(w, summary)).context("writing findings")?
+        }
         None => audit_files_to(files, &rules, &mut progress, Output::Each(&mut |f| sink.push(f)))
             .context("writing findings")?,
     };

@@ -378,6 +378,14 @@ pub struct FindingRef<'a> {
 }
 
 impl FindingRef<'_> {
+    /// As [`Finding::agency_of`].
+    pub fn agency_of(&self) -> Option<&str> {
+        match self.subject {
+            Subject::Sharing { agency, .. } => Some(agency),
+            _ => self.agency,
+        }
+    }
+
     /// The owned finding.
     pub fn to_finding(&self) -> Finding {
         Finding {

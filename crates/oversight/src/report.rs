@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 
 use model::lang::Lang;
 
-use crate::finding::{Finding, Kind, Severity, Subject};
+use crate::finding::{Finding, FindingRef, Kind, Severity, Subject};
 use crate::search_audit::Profile;
 use crate::transparency::bar_chart;
 use crate::transparency::render::{esc, open_table, STYLE};
@@ -261,6 +261,20 @@ fn pct(n: u64, of: u64) -> String {
     }
 }
 
+/// Keeps a finding of severity `severity` (made by `f`) among a detector's examples `ex` when
+/// fewer than [`EXAMPLES`] are kept or it is more severe than the least severe of them: the most
+/// severe are kept, the earliest first among equals.
+fn keep_example(ex: &mut Vec<Finding>, severity: Severity, f: impl FnOnce() -> Finding) {
+    if ex.len() >= EXAMPLES {
+        if ex.last().is_none_or(|l| l.severity >= severity) {
+            return;
+        }
+        ex.pop();
+    }
+    ex.push(f());
+    ex.sort_by_key(|e| std::cmp::Reverse(e.severity));
+}
+
 /// A count with thousands separators (`7,273`).
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -282,6 +296,11 @@ impl Summary {
 
     /// Counts one finding.
     pub fn push(&mut self, f: &Finding) {
+        self.push_ref(&f.view());
+    }
+
+    /// Counts one finding, borrowed (it is copied only when it is kept as an example).
+    pub fn push_ref(&mut self, f: &FindingRef) {
         self.findings += 1;
         self.by_kind.entry(f.kind).or_default()[sev_index(f.severity)] += 1;
         let i = match self.by_rule.iter().rposition(|(rule, _)| std::ptr::eq(*rule, f.rule) || *rule == f.rule) {
@@ -301,20 +320,44 @@ impl Summary {
         if let Some(a) = f.agency_of() {
             self.by_agency.add(a);
         }
-        if let Some(u) = &f.user {
+        if let Some(u) = f.user {
             self.by_user.add(u);
         }
         if let Some(t) = f.time {
             self.by_month.add(t);
         }
-        let ex = self.examples.entry(f.kind).or_default();
-        if ex.len() < EXAMPLES {
-            ex.push(f.clone());
-            ex.sort_by_key(|e| std::cmp::Reverse(e.severity));
-        } else if ex.last().is_some_and(|l| l.severity < f.severity) {
-            ex.pop();
-            ex.push(f.clone());
-            ex.sort_by_key(|e| std::cmp::Reverse(e.severity));
+        keep_example(self.examples.entry(f.kind).or_default(), f.severity, || f.to_finding());
+    }
+
+    /// Adds the findings counted in `later` (findings that came after this summary's), as if
+    /// they had been pushed here one by one: counts added, rules in the order first met, and the
+    /// examples those of all the findings (an example `later` did not keep would not have been
+    /// kept here either, and the most severe are kept, the earliest first among equals).
+    pub fn merge_findings(&mut self, later: Summary) {
+        self.findings += later.findings;
+        for (kind, n) in later.by_kind {
+            let to = self.by_kind.entry(kind).or_default();
+            to.iter_mut().zip(n).for_each(|(a, b)| *a += b);
+        }
+        for (rule, count) in later.by_rule {
+            match self.by_rule.iter_mut().find(|(r, _)| std::ptr::eq(*r, rule) || *r == rule) {
+                Some((_, r)) => {
+                    r.kind = count.kind.or(r.kind);
+                    r.severity = r.severity.max(count.severity);
+                    r.citations.extend(count.citations);
+                    r.n += count.n;
+                }
+                None => self.by_rule.push((rule, count)),
+            }
+        }
+        self.by_agency.merge(later.by_agency);
+        self.by_user.merge(later.by_user);
+        self.by_month.merge(later.by_month);
+        for (kind, examples) in later.examples {
+            let ex = self.examples.entry(kind).or_default();
+            for f in examples {
+                keep_example(ex, f.severity, || f);
+            }
         }
     }
 
@@ -1026,6 +1069,55 @@ pub fn sort_most_severe_first(findings: &mut [Finding]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Findings counted in runs (the chunks of a file, on several threads) and merged in order
+    /// give the summary that counting them one by one gives: counts, rules in the order first
+    /// met, and the same examples in the same order, wherever the runs are cut.
+    #[test]
+    fn summaries_counted_in_runs_and_merged_are_one_summary() {
+        let citations = ["", "Cal. Civ. Code § 1798.90.55(b)", "Fla. Stat. § 316.0777"];
+        let findings: Vec<Finding> = (0..300u64)
+            .map(|i| Finding {
+                kind: [Kind::VagueReason, Kind::WideSearch, Kind::ImmigrationPurpose, Kind::OffHours][(i % 4) as usize],
+                severity: [Severity::Low, Severity::Medium, Severity::High][(i * 7 % 3) as usize],
+                subject: Subject::Search { record: format!("s{i}") },
+                line: i + 2,
+                evidence: format!("e{i}"),
+                rule: ["search.vague_reason", "search.wide", "search.immigration_purpose", "officer.off_hours"]
+                    [((i / 3) % 4) as usize],
+                citation: citations[(i % 3) as usize],
+                agency: (i % 5 != 0).then(|| ["Okaloosa County FL SO", "Chino PD"][(i / 40 % 2) as usize].to_string()),
+                user: (i % 2 == 0).then(|| format!("u{}", i / 25)),
+                time: Some(crate::time::Timestamp {
+                    millis: 1_700_000_000_000 + i as i64 * 86_400_000,
+                    zone_known: true,
+                }),
+                file: None,
+                also_in: Vec::new(),
+            })
+            .collect();
+        let mut whole = Summary::new("searches");
+        findings.iter().for_each(|f| whole.push(f));
+        let seen = |s: &Summary| {
+            let examples: Vec<(Kind, Vec<String>)> =
+                s.examples.iter().map(|(k, v)| (*k, v.iter().map(|f| f.evidence.clone()).collect())).collect();
+            let rules: Vec<_> =
+                s.by_rule.iter().map(|(r, c)| (*r, c.kind, c.severity, c.citations.clone(), c.n)).collect();
+            let tallies = (s.by_agency.counts(), s.by_user.counts(), s.by_month.rows());
+            (s.findings, s.by_kind.clone(), rules, tallies, examples)
+        };
+        for cuts in [vec![1], vec![7, 8, 150], vec![64, 128, 192, 256], (1..300).step_by(13).collect()] {
+            let mut merged = Summary::new("searches");
+            let mut from = 0;
+            for to in cuts.into_iter().chain([findings.len()]) {
+                let mut run = Summary::default();
+                findings[from..to].iter().for_each(|f| run.push_ref(&f.view()));
+                merged.merge_findings(run);
+                from = to;
+            }
+            assert_eq!(seen(&merged), seen(&whole));
+        }
+    }
 
     /// Months counted out of order, across years and merged, come out in calendar order with the
     /// counts a plain tally gives.

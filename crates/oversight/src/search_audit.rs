@@ -27,7 +27,7 @@ use crate::directory::Directory;
 use crate::error::Result;
 use crate::finding::{Finding, FindingRef, JsonPieces, Kind, Location, Severity, Subject};
 use crate::insider::{self, Insider, InsiderRules, RowFacts, Zone};
-use crate::report::{Months, Tally};
+use crate::report::{Months, Summary, Tally};
 use crate::searches::{self, Field, Search, SearchRef};
 use crate::stats::ImportStats;
 use crate::vocab;
@@ -772,9 +772,11 @@ pub fn audit_file(
 pub enum Output<'a> {
     /// Handed over one by one, in order.
     Each(&'a mut dyn FnMut(Finding)),
-    /// Written as JSON lines ([`Finding::write_json_line`]), in order; the threads that find the
-    /// per-search findings also format them, and no [`Finding`] is allocated for them.
-    JsonLines(&'a mut dyn std::io::Write),
+    /// Written as JSON lines ([`Finding::write_json_line`]), in order, and counted into the
+    /// summary when one is given; the threads that find the per-search findings also format and
+    /// count them (each chunk's count merged in order: [`Summary::merge_findings`]), and no
+    /// [`Finding`] is allocated for them but the summary's examples.
+    JsonLines(&'a mut dyn std::io::Write, Option<&'a mut Summary>),
 }
 
 impl Output<'_> {
@@ -784,16 +786,24 @@ impl Output<'_> {
                 out(f.to_finding());
                 Ok(())
             }
-            Output::JsonLines(w) => f.write_json_line(w),
+            Output::JsonLines(w, summary) => {
+                if let Some(summary) = summary {
+                    summary.push_ref(f);
+                }
+                f.write_json_line(w)
+            }
         }
     }
 
     /// Hands over what a chunk found, leaving `found` empty for reuse.
     fn take(&mut self, found: &mut Found) -> std::io::Result<()> {
         match (self, found) {
-            (Output::JsonLines(w), Found::Json(bytes, _)) => {
+            (Output::JsonLines(w, summary), Found::Json(bytes, _, counted)) => {
                 let r = w.write_all(bytes);
                 bytes.clear();
+                if let (Some(summary), Some(counted)) = (summary, counted) {
+                    summary.merge_findings(std::mem::take(&mut **counted));
+                }
                 r
             }
             (Output::Each(out), Found::Each(findings)) => {
@@ -807,16 +817,17 @@ impl Output<'_> {
 
 /// The findings of one chunk, as its [`Output`] takes them.
 enum Found {
-    /// JSON lines, and the pieces of them that repeat.
-    Json(Vec<u8>, JsonPieces),
+    /// JSON lines, the pieces of them that repeat, and their count when the output counts them.
+    Json(Vec<u8>, JsonPieces, Option<Box<Summary>>),
     Each(Vec<Finding>),
 }
 
 impl Found {
-    fn new(json: bool) -> Self {
+    /// Findings kept as JSON lines (`json`, counted when `count`), or one by one.
+    fn new(json: bool, count: bool) -> Self {
         if json {
             // JSON lines are about 1.5 times as long as the records they come from.
-            Found::Json(Vec::with_capacity(2 * chunks::CHUNK), JsonPieces::default())
+            Found::Json(Vec::with_capacity(2 * chunks::CHUNK), JsonPieces::default(), count.then(Box::default))
         } else {
             Found::Each(Vec::new())
         }
@@ -824,7 +835,12 @@ impl Found {
 
     fn push(&mut self, f: &FindingRef) {
         match self {
-            Found::Json(bytes, pieces) => f.push_json_line_with(bytes, pieces),
+            Found::Json(bytes, pieces, counted) => {
+                f.push_json_line_with(bytes, pieces);
+                if let Some(counted) = counted {
+                    counted.push_ref(f);
+                }
+            }
             Found::Each(findings) => findings.push(f.to_finding()),
         }
     }
@@ -1174,12 +1190,15 @@ fn in_chunks(
             let (done_tx, done_rx) = mpsc::sync_channel::<Done>(2);
             let (back_tx, back_rx) = mpsc::channel::<Found>();
             let free_tx = free_tx.clone();
-            let json = matches!(output, Output::JsonLines(_));
+            let (json, count) = match output {
+                Output::JsonLines(_, summary) => (true, summary.is_some()),
+                Output::Each(_) => (false, false),
+            };
             handles.push(scope.spawn(move || {
                 let mut parser = chunks::RecordParser::new();
                 let mut scratch = Scratch::default();
                 for piece in piece_rx {
-                    let mut found = back_rx.try_recv().unwrap_or_else(|_| Found::new(json));
+                    let mut found = back_rx.try_recv().unwrap_or_else(|_| Found::new(json, count));
                     let done = match piece {
                         Err(stop) => Done {
                             found,
