@@ -578,7 +578,7 @@ fn each_search(path: &Path, f: &mut dyn FnMut(&SearchRef) -> bool) {
             return in_order(chunk.offset, chunk.line, f);
         }
         // Rejected rows are not the audit's: they are left out.
-        match chunk_rows(&mut parser, &chunk, &layout, |_, search| search.map_or(true, |s| f(&s))) {
+        match chunk_rows(&mut parser, &chunk, &layout, |_, search| search.map_or(true, &mut *f)) {
             ChunkEnd::Read => {}
             ChunkEnd::Stopped => return,
             ChunkEnd::InOrder(offset, line) => return in_order(offset, line, f),
@@ -612,7 +612,7 @@ fn chunk_rows(
     parser: &mut chunks::RecordParser,
     chunk: &chunks::Chunk,
     layout: &searches::Layout,
-    mut row: impl FnMut(u64, std::result::Result<SearchRef<'_>, searches::Rejected>) -> bool,
+    mut row: impl FnMut(u64, std::result::Result<&SearchRef<'_>, searches::Rejected>) -> bool,
 ) -> ChunkEnd {
     parser.start(chunk);
     // Checked once for the chunk rather than once per record.
@@ -620,7 +620,14 @@ fn chunk_rows(
     loop {
         match parser.next(&chunk.data, chunk.last) {
             chunks::Step::Record(line) => {
-                if !row(line, layout.read(&parser.record.fields(&chunk.data, text), line)) {
+                // The search is lent, not moved (a move copies its 200-odd bytes for every row).
+                let fields = parser.record.fields(&chunk.data, text);
+                let read = layout.read(&fields, line);
+                let search = match read {
+                    Ok(ref search) => Ok(search),
+                    Err(rejected) => Err(rejected),
+                };
+                if !row(line, search) {
                     return ChunkEnd::Stopped;
                 }
             }
@@ -1215,7 +1222,7 @@ fn in_chunks(
                                 match search {
                                     Ok(search) => {
                                         st.kept += 1;
-                                        g.row(cx, &search, &mut scratch, &mut |f| found.push(f));
+                                        g.row(cx, search, &mut scratch, &mut |f| found.push(f));
                                     }
                                     Err((column, reason)) => st.reject(line, column.as_deref(), reason),
                                 }
