@@ -234,23 +234,21 @@ impl OutputArgs {
 /// An output file written beside its final name and renamed into place when complete, so that
 /// a failed audit never leaves a half-written report under the name asked for.
 struct OutFile {
-    partial: PathBuf,
+    target: crate::out_file::Target,
+    /// The name given.
     path: PathBuf,
 }
 
 impl OutFile {
     fn create(path: &Path) -> Result<(Self, std::fs::File)> {
-        let mut name = path.file_name().context("--out needs a file name")?.to_owned();
-        name.push(".partial");
-        let partial = path.with_file_name(name);
-        let file = std::fs::File::create(&partial)
-            .with_context(|| format!("cannot create the output file {}", partial.display()))?;
-        Ok((Self { partial, path: path.to_owned() }, file))
+        let target = crate::out_file::Target::of(path, ".partial")?;
+        let file = std::fs::File::create(target.writing_to())
+            .with_context(|| format!("cannot create the output file {}", target.writing_to().display()))?;
+        Ok((Self { target, path: path.to_owned() }, file))
     }
 
     fn commit(self) -> Result<()> {
-        std::fs::rename(&self.partial, &self.path)
-            .with_context(|| format!("renaming {} to {}", self.partial.display(), self.path.display()))?;
+        self.target.commit()?;
         std::mem::forget(self);
         Ok(())
     }
@@ -258,7 +256,19 @@ impl OutFile {
 
 impl Drop for OutFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.partial);
+        self.target.discard();
+    }
+}
+
+/// A CSV writer's error, as the I/O error it wraps when it is one (so that a reader that stops
+/// early, `| head`, is recognised as a closed pipe).
+fn csv_error(e: csv::Error) -> anyhow::Error {
+    if !e.is_io_error() {
+        return e.into();
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io.into(),
+        other => anyhow::anyhow!("{other:?}"),
     }
 }
 
@@ -308,12 +318,14 @@ impl Sink {
             Format::Jsonl => Stream::Json(std::io::BufWriter::with_capacity(1 << 16, writer)),
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(writer);
-                w.write_record(oversight::finding::FLAT_COLUMNS).context("writing the CSV header")?;
+                w.write_record(oversight::finding::FLAT_COLUMNS)
+                    .map_err(csv_error)
+                    .context("writing the CSV header")?;
                 Stream::Csv(Box::new(w), String::new())
             }
             Format::Parquet => {
                 drop(writer);
-                let path = out.as_ref().map(|o| o.partial.clone()).context("--out")?;
+                let path = out.as_ref().map(|o| o.target.writing_to().to_owned()).context("--out")?;
                 Stream::Parquet(Box::new(crate::parquet_out::ParquetSink::create(&path)?))
             }
         };
@@ -370,7 +382,7 @@ impl Sink {
                         written = w.write_field(cell.unwrap_or(""));
                     }
                 });
-                written.and_then(|()| w.write_record(None::<&[u8]>)).map_err(Into::into)
+                written.and_then(|()| w.write_record(None::<&[u8]>)).map_err(csv_error)
             }
             Stream::Parquet(p) => p.push(&f),
         };
@@ -391,7 +403,7 @@ impl Sink {
                 let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
                 if self.format == Format::Html {
                     let page = oversight::report::html_page(&self.summary, &findings, self.html_limit, self.lang);
-                    w.write_all(page.as_bytes())?;
+                    w.write_all(page.as_bytes()).context("writing the report")?;
                 } else {
                     self.summary.write_text(&mut w)?;
                     writeln!(w)?;

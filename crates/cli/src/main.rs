@@ -9,6 +9,7 @@ mod federation_demo;
 mod hub_cmd;
 mod laws_cmd;
 mod ledger_cmd;
+mod out_file;
 mod parquet_out;
 mod report_cmd;
 

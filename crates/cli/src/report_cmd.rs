@@ -168,13 +168,12 @@ fn progress(size: u64, hidden: bool) -> ProgressBar {
     bar
 }
 
-/// Writes `path` through a temporary file in the same folder, so a failure leaves no half report.
+/// Writes `path` through a temporary file in the same folder, so a failure leaves no half report
+/// (a device or a pipe is written in place: [`crate::out_file`]).
 fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, data).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display())).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    let target = crate::out_file::Target::of(path, &format!(".{}.tmp", std::process::id()))?;
+    std::fs::write(target.writing_to(), data)
+        .with_context(|| format!("writing {}", target.writing_to().display()))
+        .and_then(|()| target.commit())
+        .inspect_err(|_| target.discard())
 }

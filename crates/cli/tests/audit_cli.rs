@@ -247,6 +247,54 @@ fn searches_bad_input_exits_2_naming_the_problem() {
     assert!(stderr.contains("not a two-letter state code"), "{stderr}");
 }
 
+/// `--out` a device, a named pipe or a folder: a device or a pipe is written in place and never
+/// replaced by a file (`/dev/full` fails with the device's error and stays a device), a folder is
+/// refused; a reader that stops early ends the audit quietly in every streamed format.
+#[test]
+fn out_devices_pipes_and_folders() {
+    use std::io::{BufRead, Read};
+    use std::os::unix::fs::FileTypeExt;
+    let file = data("flock/okaloosa-fl-org-audit-2025-11.csv");
+    for format in ["jsonl", "csv", "parquet", "html"] {
+        let (code, _, stderr) = run(&["audit", "searches", &file, "--format", format, "--out", "/dev/full"]);
+        assert_eq!(code, 2, "{format}: {stderr}");
+        assert!(stderr.contains("No space left on device"), "{format}: {stderr}");
+        assert!(std::fs::metadata("/dev/full").unwrap().file_type().is_char_device(), "{format}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("findings.jsonl");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            std::fs::File::open(fifo).unwrap().read_to_string(&mut text).unwrap();
+            text
+        })
+    };
+    let (code, _, stderr) = run(&["audit", "searches", &file, "--out", &fifo.display().to_string()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(reader.join().unwrap().lines().count(), 5604);
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing written beside the pipe");
+    let (code, _, stderr) = run(&["audit", "searches", &file, "--out", &dir.path().display().to_string()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is a folder"), "{stderr}");
+    for format in ["jsonl", "csv", "table"] {
+        let mut child = Command::new(BIN)
+            .args(["audit", "searches", &file, "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        assert!(!first.is_empty());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
 #[test]
 fn sharing_names_the_agencies() {
     let file = data("sharing/flock-agency-access-2024-04-26.csv");
