@@ -371,6 +371,13 @@ impl Sink {
         let result: Result<()> = match &mut self.stream {
             Stream::Kept(v, _) => {
                 v.push(f);
+                // The HTML report lists the first `html_limit` findings, most severe first: only
+                // those are kept (sorted and cut whenever twice as many are held), so that memory
+                // does not grow with the findings.
+                if self.format == Format::Html && v.len() >= 2 * self.html_limit.max(1) {
+                    oversight::report::sort_most_severe_first(v);
+                    v.truncate(self.html_limit);
+                }
                 Ok(())
             }
             Stream::Json(w) => f.write_json_line(w).map_err(Into::into),

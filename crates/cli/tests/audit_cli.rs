@@ -108,6 +108,22 @@ fn searches_out_html_csv_parquet_and_many_files() {
     let (code, _, _) = run(&["audit", "searches", &file, "--out", &html.display().to_string(), "--lang", "es"]);
     assert_eq!(code, 0);
     assert!(std::fs::read_to_string(&html).unwrap().contains("Informe de pruebas"));
+    // `--html-limit 3`: the report keeps only the findings it lists (memory does not grow with
+    // the findings), and they are the first three of the full list, most severe first.
+    let rows = |page: &str| -> Vec<String> {
+        let list = &page[page.rfind("class=\"findings\"").unwrap()..];
+        list.split("<tr><td>").skip(1).map(|r| r[..r.find("</tr>").unwrap()].to_owned()).collect()
+    };
+    let (code, _, _) = run(&["audit", "searches", &file, "--out", &html.display().to_string()]);
+    assert_eq!(code, 0);
+    let all = rows(&std::fs::read_to_string(&html).unwrap());
+    assert_eq!(all.len(), 5604);
+    let (code, _, stderr) =
+        run(&["audit", "searches", &file, "--out", &html.display().to_string(), "--html-limit", "3"]);
+    assert_eq!(code, 0, "{stderr}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("The first 3 of 5,604 findings"), "{page}");
+    assert_eq!(rows(&page), all[..3]);
 
     // CSV: a header of the finding schema and one row per finding.
     let csv_path = dir.path().join("f.csv");

@@ -1016,7 +1016,8 @@ pub fn findings_table(findings: &[Finding], lang: Lang) -> String {
 
 /// The whole evidence report as one self-contained HTML page (no external assets): the
 /// [`html_sections`], then the findings most severe first, at most `limit` of them (the page
-/// says how many more the machine formats hold). `findings` must already be sorted.
+/// says how many more the machine formats hold). `findings` must already be sorted; they may be
+/// only the first of all the findings the summary counts (the caller need not keep the rest).
 pub fn html_page(s: &Summary, findings: &[Finding], limit: usize, lang: Lang) -> String {
     let title = f(lang, "title", &[&s.command]);
     let mut o = String::with_capacity(64 * 1024);
@@ -1033,11 +1034,11 @@ pub fn html_page(s: &Summary, findings: &[Finding], limit: usize, lang: Lang) ->
     o.push_str(&html_sections(s, lang));
     let _ = write!(o, "<h2 id=\"list\">{}</h2>", t(lang, "h.list"));
     let shown = findings.len().min(limit);
-    if shown < findings.len() {
-        let _ =
-            write!(o, "<p>{}</p>", f(lang, "shown", &[&thousands(shown as u64), &thousands(findings.len() as u64)]));
+    let total = s.findings.max(findings.len() as u64);
+    if (shown as u64) < total {
+        let _ = write!(o, "<p>{}</p>", f(lang, "shown", &[&thousands(shown as u64), &thousands(total)]));
     }
-    if findings.is_empty() {
+    if total == 0 {
         let _ = write!(o, "<p>{}</p>", t(lang, "none"));
     } else {
         o.push_str(&findings_table(&findings[..shown], lang));
