@@ -489,10 +489,29 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
             found.sort();
             files.extend(found);
         } else {
+            read_more_than_once(p)?;
             files.push(p.clone());
         }
     }
     Ok(files)
+}
+
+/// Refuses an input that can be read only once (a pipe, standard input, a device): a search
+/// audit reads its files more than once (the header, then chunks on every core; the IDs of many
+/// files before their searches) and an email production its first bytes before the rest.
+fn read_more_than_once(path: &Path) -> Result<()> {
+    let once = match std::fs::metadata(path) {
+        Ok(m) => !m.is_file() && !m.is_dir(),
+        Err(_) => path.as_os_str() == "-",
+    };
+    if once {
+        anyhow::bail!(
+            "{}: a pipe, standard input or a device can be read only once, and the audit reads its input more \
+             than once: save it to a file first (e.g. `cat > export.csv`) and give that file",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 fn progress_bar(len: u64, out: &OutputArgs) -> ProgressBar {
@@ -632,6 +651,7 @@ fn nothing_read(file: &Path, stats: &ImportStats, expected: &str) -> ExitCode {
 }
 
 fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
+    read_more_than_once(file)?;
     let bar = progress_bar(file_len(file), out);
     let mut sink = Sink::new("emails", out)?.reading(file);
     let report =

@@ -257,6 +257,22 @@ fn searches_bad_input_exits_2_naming_the_problem() {
     ]);
     assert_eq!(code, 2);
     assert!(stderr.contains("cannot create the output file"), "{stderr}");
+    // A pipe (standard input), for searches and emails: refused, saying why and what to do.
+    for (command, name) in [("searches", "/dev/stdin"), ("searches", "-"), ("emails", "/dev/stdin")] {
+        let mut child = Command::new(BIN)
+            .args(["audit", command, name])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The audit may refuse before reading: a closed pipe here is not the test's failure.
+        let _ = std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"ID,Search_Time,Reason\n1,x,y\n");
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command} {name}: {stderr}");
+        assert!(stderr.contains("can be read only once") && stderr.contains("save it to a file first"), "{stderr}");
+    }
     // A state that is not a state code.
     let (code, _, stderr) = run(&["audit", "searches", &sharing, "--state", "Florida"]);
     assert_eq!(code, 2);
