@@ -300,10 +300,21 @@ struct Sink {
 }
 
 impl Sink {
-    fn new(command: &str, args: &OutputArgs) -> Result<Self> {
+    /// A sink for a `command` audit of `inputs`; refuses an `--out` file that is one of them (the
+    /// findings would replace it).
+    fn new(command: &str, args: &OutputArgs, inputs: &[PathBuf]) -> Result<Self> {
         let format = args.format();
         let (out, writer): (Option<OutFile>, Box<dyn Write>) = match &args.out {
             Some(p) => {
+                if let Ok(out) = std::fs::canonicalize(p) {
+                    if let Some(input) = inputs.iter().find(|i| std::fs::canonicalize(i).is_ok_and(|i| i == out)) {
+                        anyhow::bail!(
+                            "--out {} is the input {}: the findings would replace it; give --out another file",
+                            p.display(),
+                            input.display()
+                        );
+                    }
+                }
                 let (o, f) = OutFile::create(p)?;
                 (Some(o), Box::new(f))
             }
@@ -538,7 +549,7 @@ fn searches(files: &[PathBuf], rules: oversight::search_audit::SearchRules, out:
         oversight::searches::open(&files[0]).with_context(|| format!("auditing {}", files[0].display()))?;
     }
     let bar = progress_bar(files.iter().map(|f| file_len(f)).sum(), out);
-    let mut sink = Sink::new("searches", out)?;
+    let mut sink = Sink::new("searches", out, files)?;
     let mut progress = |pass, bytes| {
         bar.set_message(format!("pass {pass}"));
         bar.set_position(bytes);
@@ -585,7 +596,7 @@ fn sharing(file: &Path, resolutions: bool, policies: Option<&Path>, out: &Output
     let published = policies
         .map(|p| oversight::policy_practice::read_policies_file(p).with_context(|| format!("reading {}", p.display())))
         .transpose()?;
-    let mut sink = Sink::new("sharing", out)?.reading(file);
+    let mut sink = Sink::new("sharing", out, &[file.to_owned()])?.reading(file);
     let report = oversight::sharing::audit_file(file, &dir, &mut |f| sink.push(f))
         .with_context(|| format!("auditing {}", file.display()))?;
     let practice = published
@@ -653,7 +664,7 @@ fn nothing_read(file: &Path, stats: &ImportStats, expected: &str) -> ExitCode {
 fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
     read_more_than_once(file)?;
     let bar = progress_bar(file_len(file), out);
-    let mut sink = Sink::new("emails", out)?.reading(file);
+    let mut sink = Sink::new("emails", out, &[file.to_owned()])?.reading(file);
     let report =
         oversight::emails::audit_path_with_progress(file, &mut |bytes| bar.set_position(bytes), &mut |f| sink.push(f))
             .with_context(|| format!("auditing {}", file.display()))?;
@@ -723,7 +734,7 @@ fn intelligence(file: &Path, as_of: Option<&str>, out: &OutputArgs) -> Result<Ex
             oversight::time::Timestamp { millis: now.as_millis() as i64, zone_known: true }
         }
     };
-    let mut sink = Sink::new("intelligence", out)?.reading(file);
+    let mut sink = Sink::new("intelligence", out, &[file.to_owned()])?.reading(file);
     let stats = oversight::intelligence::audit_file(file, as_of, &mut |f| sink.push(f))
         .with_context(|| format!("auditing {}", file.display()))?;
     sink.summary.inputs.push(input(file, &stats));
@@ -741,7 +752,7 @@ fn ledger(
 ) -> Result<ExitCode> {
     let deployment =
         model::Deployment::load(config).with_context(|| format!("loading the deployment {}", config.display()))?;
-    let mut sink = Sink::new("ledger", out)?;
+    let mut sink = Sink::new("ledger", out, &[])?;
     let stats = oversight::side_door::audit(reader, &deployment, rules, &mut |f| sink.push(f))
         .with_context(|| format!("auditing the ledger of {shown}"))?;
     sink.summary.inputs.push(oversight::report::Input {
@@ -833,7 +844,7 @@ fn federation(
         None => ledger::http::Tls::default(),
     };
     let readers = peers.iter().map(|p| open_peer(p, &tls)).collect::<Result<Vec<_>>>()?;
-    let mut sink = Sink::new("federation", out)?;
+    let mut sink = Sink::new("federation", out, &[])?;
     let stats = oversight::federation::audit(&readers, rules, &mut |f| sink.push(f))
         .context("auditing the federation's ledgers")?;
     for h in &stats.hubs {

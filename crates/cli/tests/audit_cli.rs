@@ -309,9 +309,23 @@ fn out_devices_pipes_and_folders() {
     assert_eq!(reader.join().unwrap().lines().count(), 5604);
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "nothing written beside the pipe");
+    std::fs::remove_file(&fifo).unwrap();
     let (code, _, stderr) = run(&["audit", "searches", &file, "--out", &dir.path().display().to_string()]);
     assert_eq!(code, 2);
     assert!(stderr.contains("is a folder"), "{stderr}");
+    // `--out` one of the inputs (named directly, through a folder, or through a link): refused,
+    // the export untouched.
+    let export = dir.path().join("export.csv");
+    std::fs::copy(&file, &export).unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&export, &link).unwrap();
+    for (input, out) in [(&export, &export), (&dir.path().to_path_buf(), &export), (&export, &link)] {
+        let (code, _, stderr) =
+            run(&["audit", "searches", &input.display().to_string(), "--out", &out.display().to_string()]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("the findings would replace it"), "{stderr}");
+        assert_eq!(std::fs::read(&export).unwrap(), std::fs::read(&file).unwrap());
+    }
     for format in ["jsonl", "csv", "table"] {
         let mut child = Command::new(BIN)
             .args(["audit", "searches", &file, "--format", format])
