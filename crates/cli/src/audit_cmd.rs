@@ -596,7 +596,8 @@ fn sharing(file: &Path, resolutions: bool, policies: Option<&Path>, out: &Output
     let published = policies
         .map(|p| oversight::policy_practice::read_policies_file(p).with_context(|| format!("reading {}", p.display())))
         .transpose()?;
-    let mut sink = Sink::new("sharing", out, &[file.to_owned()])?.reading(file);
+    let inputs: Vec<PathBuf> = std::iter::once(file).chain(policies).map(Path::to_owned).collect();
+    let mut sink = Sink::new("sharing", out, &inputs)?.reading(file);
     let report = oversight::sharing::audit_file(file, &dir, &mut |f| sink.push(f))
         .with_context(|| format!("auditing {}", file.display()))?;
     let practice = published

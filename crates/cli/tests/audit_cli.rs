@@ -326,6 +326,18 @@ fn out_devices_pipes_and_folders() {
         assert!(stderr.contains("the findings would replace it"), "{stderr}");
         assert_eq!(std::fs::read(&export).unwrap(), std::fs::read(&file).unwrap());
     }
+    // The same for the published policies a sharing audit reads.
+    let policies = dir.path().join("policies.csv");
+    std::fs::copy(data("sharing/flock-agency-policies-2023-07.csv"), &policies).unwrap();
+    let policies = policies.display().to_string();
+    let list = data("sharing/flock-agency-access-2024-04-26.csv");
+    let (code, _, stderr) = run(&["audit", "sharing", &list, "--policies", &policies, "--out", &policies]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("the findings would replace it"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&policies).unwrap(),
+        std::fs::read(data("sharing/flock-agency-policies-2023-07.csv")).unwrap()
+    );
     for format in ["jsonl", "csv", "table"] {
         let mut child = Command::new(BIN)
             .args(["audit", "searches", &file, "--format", format])
