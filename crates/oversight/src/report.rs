@@ -303,14 +303,7 @@ impl Summary {
     pub fn push_ref(&mut self, f: &FindingRef) {
         self.findings += 1;
         self.by_kind.entry(f.kind).or_default()[sev_index(f.severity)] += 1;
-        let i = match self.by_rule.iter().rposition(|(rule, _)| std::ptr::eq(*rule, f.rule) || *rule == f.rule) {
-            Some(i) => i,
-            None => {
-                self.by_rule.push((f.rule, RuleCount::default()));
-                self.by_rule.len() - 1
-            }
-        };
-        let r = &mut self.by_rule[i].1;
+        let r = self.rule_count(f.rule);
         r.kind = Some(f.kind);
         r.severity = r.severity.max(Some(f.severity));
         if !f.citation.is_empty() {
@@ -340,15 +333,11 @@ impl Summary {
             to.iter_mut().zip(n).for_each(|(a, b)| *a += b);
         }
         for (rule, count) in later.by_rule {
-            match self.by_rule.iter_mut().find(|(r, _)| std::ptr::eq(*r, rule) || *r == rule) {
-                Some((_, r)) => {
-                    r.kind = count.kind.or(r.kind);
-                    r.severity = r.severity.max(count.severity);
-                    r.citations.extend(count.citations);
-                    r.n += count.n;
-                }
-                None => self.by_rule.push((rule, count)),
-            }
+            let r = self.rule_count(rule);
+            r.kind = count.kind.or(r.kind);
+            r.severity = r.severity.max(count.severity);
+            r.citations.extend(count.citations);
+            r.n += count.n;
         }
         self.by_agency.merge(later.by_agency);
         self.by_user.merge(later.by_user);
@@ -359,6 +348,19 @@ impl Summary {
                 keep_example(ex, f.severity, || f);
             }
         }
+    }
+
+    /// The count of `rule`, added (empty) after the rules met so far if it is new. Rules are few:
+    /// a list, searched from the last one hit.
+    fn rule_count(&mut self, rule: &'static str) -> &mut RuleCount {
+        let i = match self.by_rule.iter().rposition(|(r, _)| std::ptr::eq(*r, rule) || *r == rule) {
+            Some(i) => i,
+            None => {
+                self.by_rule.push((rule, RuleCount::default()));
+                self.by_rule.len() - 1
+            }
+        };
+        &mut self.by_rule[i].1
     }
 
     /// Records read over all inputs.
