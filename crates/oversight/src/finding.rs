@@ -273,24 +273,27 @@ impl Finding {
     /// formatted (the time, the line, the other files) are written in `scratch` first.
     pub fn flat_cells(&self, scratch: &mut String, each: &mut dyn FnMut(usize, Option<&str>)) {
         use std::fmt::Write as _;
-        let (record, counterparty) = match &self.subject {
-            Subject::Search { record } | Subject::Record { record } => (Some(record.as_str()), None),
-            Subject::Email { message_id } => (Some(message_id.as_str()), None),
-            Subject::Sharing { counterparty, .. } => (None, Some(counterparty.as_str())),
-            Subject::LedgerEntry { .. } => (None, None),
-        };
         each(0, Some(self.kind.as_str()));
         each(1, Some(self.severity.as_str()));
         each(2, Some(self.rule));
         each(3, Some(self.citation).filter(|c| !c.is_empty()));
         scratch.clear();
-        if let Subject::LedgerEntry { .. } = self.subject {
-            scratch.push_str(&self.subject.label());
-            each(4, Some(scratch));
-        } else {
-            each(4, record);
-        }
+        let record = match &self.subject {
+            Subject::Search { record } | Subject::Record { record } => Some(record.as_str()),
+            Subject::Email { message_id } => Some(message_id.as_str()),
+            // A sharing list's row names its agency and counterparty, no record.
+            Subject::Sharing { .. } => None,
+            Subject::LedgerEntry { .. } => {
+                scratch.push_str(&self.subject.label());
+                Some(scratch.as_str())
+            }
+        };
+        each(4, record);
         each(5, self.agency_of());
+        let counterparty = match &self.subject {
+            Subject::Sharing { counterparty, .. } => Some(counterparty.as_str()),
+            _ => None,
+        };
         each(6, counterparty);
         each(7, self.user.as_deref());
         scratch.clear();
