@@ -500,7 +500,7 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
             found.sort();
             files.extend(found);
         } else {
-            read_more_than_once(p)?;
+            refuse_if_read_only_once(p)?;
             files.push(p.clone());
         }
     }
@@ -510,7 +510,7 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 /// Refuses an input that can be read only once (a pipe, standard input, a device): a search
 /// audit reads its files more than once (the header, then chunks on every core; the IDs of many
 /// files before their searches) and an email production its first bytes before the rest.
-fn read_more_than_once(path: &Path) -> Result<()> {
+fn refuse_if_read_only_once(path: &Path) -> Result<()> {
     let once = match std::fs::metadata(path) {
         Ok(m) => !m.is_file() && !m.is_dir(),
         Err(_) => path.as_os_str() == "-",
@@ -663,7 +663,7 @@ fn nothing_read(file: &Path, stats: &ImportStats, expected: &str) -> ExitCode {
 }
 
 fn emails(file: &Path, out: &OutputArgs) -> Result<ExitCode> {
-    read_more_than_once(file)?;
+    refuse_if_read_only_once(file)?;
     let bar = progress_bar(file_len(file), out);
     let mut sink = Sink::new("emails", out, &[file.to_owned()])?.reading(file);
     let report =

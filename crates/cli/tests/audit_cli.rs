@@ -18,6 +18,17 @@ fn run(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `audit searches FILE --format parquet --out OUT`, which must succeed, and the file it wrote.
+fn searches_to_parquet(
+    file: &str,
+    out: &std::path::Path,
+) -> parquet::file::serialized_reader::SerializedFileReader<std::fs::File> {
+    let (code, _, stderr) =
+        run(&["audit", "searches", file, "--format", "parquet", "--out", &out.display().to_string()]);
+    assert_eq!(code, 0, "{stderr}");
+    parquet::file::serialized_reader::SerializedFileReader::new(std::fs::File::open(out).unwrap()).unwrap()
+}
+
 #[test]
 fn searches_jsonl_and_stats() {
     let file = data("flock/okaloosa-fl-org-audit-2025-11.csv");
@@ -136,13 +147,8 @@ fn searches_out_html_csv_parquet_and_many_files() {
     assert_eq!(rdr.records().count(), 5604);
 
     // Parquet: one row per finding, read back.
-    let pq = dir.path().join("f.parquet");
-    let (code, _, stderr) =
-        run(&["audit", "searches", &file, "--format", "parquet", "--out", &pq.display().to_string()]);
-    assert_eq!(code, 0, "{stderr}");
     use parquet::file::reader::FileReader;
-    let reader =
-        parquet::file::serialized_reader::SerializedFileReader::new(std::fs::File::open(&pq).unwrap()).unwrap();
+    let reader = searches_to_parquet(&file, &dir.path().join("f.parquet"));
     let meta = reader.metadata();
     assert_eq!(meta.file_metadata().num_rows(), 5604);
     let names: Vec<&str> = meta.file_metadata().schema_descr().columns().iter().map(|c| c.name()).collect();
@@ -192,12 +198,7 @@ fn parquet_rows_over_several_row_groups_are_the_json_lines() {
     assert_eq!(code, 0, "{stderr}");
     let lines: Vec<serde_json::Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(lines.len() > 65_536, "{} findings", lines.len());
-    let pq = dir.path().join("big.parquet");
-    let (code, _, stderr) =
-        run(&["audit", "searches", &file, "--format", "parquet", "--out", &pq.display().to_string()]);
-    assert_eq!(code, 0, "{stderr}");
-    let reader =
-        parquet::file::serialized_reader::SerializedFileReader::new(std::fs::File::open(&pq).unwrap()).unwrap();
+    let reader = searches_to_parquet(&file, &dir.path().join("big.parquet"));
     assert!(reader.metadata().num_row_groups() >= 2);
     let mut n = 0;
     for (row, json) in reader.get_row_iter(None).unwrap().zip(&lines) {
